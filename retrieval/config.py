@@ -1,0 +1,118 @@
+"""Configuration: pydantic models, loaded from TOML with environment overrides.
+
+Every key can be set in the TOML file or as ``BRIEFBOT_<SECTION>__<KEY>`` in the
+environment (the environment wins). The engine's sections live here; the bot adds
+its own sections by subclassing :class:`EngineConfig`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from retrieval.errors import ConfigError
+
+ENV_PREFIX = "BRIEFBOT_"
+
+Algorithm = Literal["lexrank", "textrank", "lsa", "luhn", "sumbasic", "edmundson", "lead"]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StorageConfig(Section):
+    path: str = Field("", description="SQLite file; empty means the user's data directory.")
+
+    def db_path(self) -> Path:
+        if self.path:
+            return Path(self.path).expanduser()
+        return Path(platformdirs.user_data_dir("briefbot")) / "briefbot.db"
+
+
+class FetchConfig(Section):
+    allow_private: bool = False
+    timeout_s: float = Field(15, gt=0)
+    max_bytes: int = Field(5_000_000, gt=0)
+    max_redirects: int = Field(5, ge=0)
+    user_agent: str = "Briefbot/0.1 (+https://github.com/briefbot/briefbot)"
+
+
+class SummaryConfig(Section):
+    sentences: int = Field(3, ge=1, le=50)
+    algorithm: Algorithm = "lexrank"
+
+
+class LimitsConfig(Section):
+    max_text_chars: int = Field(1_000_000, gt=0, description="Longest text accepted as one article.")
+    max_sentences: int = Field(5_000, gt=0, description="Most sentences kept from one article.")
+
+
+class EngineConfig(BaseModel):
+    """The sections the engine reads. Unknown top-level sections belong to the bot."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    storage: StorageConfig = StorageConfig()
+    fetch: FetchConfig = FetchConfig()
+    summary: SummaryConfig = SummaryConfig()
+    limits: LimitsConfig = LimitsConfig()
+
+
+ConfigT = TypeVar("ConfigT", bound=BaseModel)
+
+
+def load_config(
+    model: type[ConfigT],
+    path: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ConfigT:
+    """Read ``path`` (if given), apply ``BRIEFBOT_*`` overrides, validate into ``model``.
+
+    Raises :class:`ConfigError` with one sentence naming the offending key.
+    """
+    data: dict = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"Config file {path} does not exist.") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"Config file {path} is not valid TOML: {exc}.") from None
+    _apply_env(data, os.environ if environ is None else environ)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(part) for part in error["loc"])
+        raise ConfigError(f"Config key {key!r}: {error['msg']}.") from None
+
+
+def _apply_env(data: dict, environ: Mapping[str, str]) -> None:
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        if not section or not key:
+            continue
+        target = data.setdefault(section, {})
+        if isinstance(target, dict):
+            target[key] = _env_value(raw)
+
+
+def _env_value(raw: str) -> object:
+    """Lists and objects come as JSON (``[1, 2]``); anything else stays a string for pydantic."""
+    stripped = raw.strip()
+    if stripped[:1] in "[{":
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return raw
+    return raw

@@ -1,0 +1,184 @@
+"""Intake: turn HTML, Markdown, plain or pasted text, and raw bytes into an :class:`Extracted`.
+
+HTML goes through trafilatura (F1 0.96 on the Zyte benchmark); flat text goes through
+our own page-text cleaner, since trafilatura cannot tell boilerplate from prose once
+the markup is gone.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePath
+from urllib.parse import urlsplit
+
+import trafilatura
+
+from retrieval.clean import clean_page_text
+from retrieval.errors import InputError
+from retrieval.models import Extracted
+from retrieval.text import guess_language
+
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
+TEXT_SUFFIXES = {".txt", ".text", ""}
+
+_HTML_LANG = re.compile(rb"<html[^>]*\blang=[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
+_LOOKS_LIKE_HTML = re.compile(r"^\s*(<!doctype html|<html|<head|<body|<meta|<div|<article|<p[ >])", re.I)
+
+
+def extract_html(html: str, url: str | None = None) -> Extracted:
+    """Main text and metadata of an HTML page."""
+    document = trafilatura.bare_extraction(
+        html, url=url, include_comments=False, with_metadata=True, favor_precision=False
+    )
+    if document is None or not (document.text or "").strip():
+        raise InputError("I couldn't find an article in that page.")
+    paragraphs = [line.strip() for line in document.text.splitlines() if line.strip()]
+    language = document.language
+    if not language:
+        match = _HTML_LANG.search(html[:5000].encode("utf-8", "ignore"))
+        language = match.group(1).decode().lower() if match else guess_language(document.text)
+    return Extracted(
+        title=_clean_title(document.title),
+        text="\n\n".join(paragraphs),
+        url=url or document.url,
+        site=document.sitename or document.hostname or _site_of(url),
+        author=document.author,
+        published=document.date,
+        language=language,
+    )
+
+
+def extract_text(text: str, *, title: str | None = None, url: str | None = None) -> Extracted:
+    """Pasted or forwarded text: page furniture removed, title detected if none is given."""
+    cleaned = clean_page_text(text)
+    if not cleaned.paragraphs:
+        raise InputError("I couldn't find any article text in that.")
+    return Extracted(
+        title=title or cleaned.title,
+        text="\n\n".join(cleaned.paragraphs),
+        url=url,
+        site=_site_of(url),
+        language=guess_language(text),
+    )
+
+
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
+_MD_LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_MD_QUOTE = re.compile(r"^\s*>\s?")
+_MD_RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
+
+
+def extract_markdown(text: str, *, url: str | None = None) -> Extracted:
+    """Markdown: the first heading becomes the title, markup is removed, code blocks dropped."""
+    title: str | None = None
+    paragraphs: list[str] = []
+    block: list[str] = []
+    in_code = False
+
+    def flush() -> None:
+        if block:
+            paragraphs.append(" ".join(block))
+            block.clear()
+
+    for raw_line in text.splitlines():
+        if raw_line.lstrip().startswith(("```", "~~~")):
+            in_code = not in_code
+            flush()
+            continue
+        if in_code or _MD_RULE.match(raw_line):
+            continue
+        heading = _MD_HEADING.match(raw_line)
+        if heading:
+            flush()
+            if title is None and not paragraphs:
+                title = _strip_inline_markdown(heading.group(1))
+            else:
+                paragraphs.append(_strip_inline_markdown(heading.group(1)))
+            continue
+        line = _strip_inline_markdown(_MD_QUOTE.sub("", _MD_LIST.sub("", raw_line))).strip()
+        if not line:
+            flush()
+        elif _MD_LIST.match(raw_line):
+            flush()
+            block.append(line)
+        else:
+            block.append(line)
+    flush()
+    paragraphs = [p for p in paragraphs if p.strip()]
+    if not paragraphs:
+        raise InputError("I couldn't find any article text in that Markdown.")
+    return Extracted(
+        title=title, text="\n\n".join(paragraphs), url=url, site=_site_of(url),
+        language=guess_language(text),
+    )
+
+
+def _strip_inline_markdown(line: str) -> str:
+    line = _MD_IMAGE.sub(r"\1", line)
+    line = _MD_LINK.sub(r"\1", line)
+    return _MD_EMPHASIS.sub(r"\2", line)
+
+
+def extract_bytes(
+    data: bytes,
+    *,
+    filename: str | None = None,
+    content_type: str | None = None,
+    url: str | None = None,
+    encoding: str | None = None,
+) -> Extracted:
+    """A file or a downloaded body: refuse binaries, decode, then pick HTML, Markdown or text."""
+    text = decode_text(data, encoding)
+    suffix = PurePath(filename).suffix.lower() if filename else ""
+    media = (content_type or "").split(";")[0].strip().lower()
+    if media in {"text/html", "application/xhtml+xml"} or suffix in HTML_SUFFIXES:
+        return extract_html(text, url=url)
+    if media == "text/markdown" or suffix in MARKDOWN_SUFFIXES:
+        return extract_markdown(text, url=url)
+    if suffix not in TEXT_SUFFIXES and not media.startswith("text/"):
+        raise InputError(f"I can read .txt, .md and .html files, not {suffix or 'this kind of'} files.")
+    if _LOOKS_LIKE_HTML.match(text):
+        return extract_html(text, url=url)
+    return extract_text(text, url=url)
+
+
+def decode_text(data: bytes, encoding: str | None = None) -> str:
+    """Bytes to text; raises :class:`InputError` for binary data."""
+    if not data.strip():
+        raise InputError("That is empty: there is no text to read.")
+    head = data[:8192]
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError("That looks like a binary file, not text.")
+    for candidate in (encoding, "utf-8"):
+        if not candidate:
+            continue
+        try:
+            return data.decode(candidate)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    text = data.decode("utf-8", errors="replace")
+    if text.count("\ufffd") > max(8, len(text) // 50):
+        # Not UTF-8: legacy single-byte pages are usually cp1252; refuse anything that
+        # still looks like noise after that.
+        text = data.decode("cp1252", errors="replace")
+        controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\n\r\f")
+        if controls > len(text[:8192]) // 20:
+            raise InputError("That looks like a binary file, not text.")
+    return text
+
+
+def _clean_title(title: str | None) -> str | None:
+    if not title:
+        return None
+    return " ".join(title.split()) or None
+
+
+def _site_of(url: str | None) -> str | None:
+    if not url:
+        return None
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.") or None

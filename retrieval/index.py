@@ -1,0 +1,159 @@
+"""The BM25 passage index, on disk, with tantivy.
+
+One index document per sentence: the sentence itself (``sentence`` field) and the
+passage around it, a window of consecutive sentences (``passage`` field). A query
+scores both, so the best hit is at once the best passage and the sentence in it that
+answers. Each document carries its article's owners, so a search is filtered to what
+the caller may see inside the index, not after it.
+
+The index is derived data: SQLite is the truth and :meth:`PassageIndex.clear` plus
+re-adding every article rebuilds it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import tantivy
+
+from retrieval.store import StoredSentence
+
+ANALYZER = "en_words"
+WINDOW = 1  # sentences on each side of the focus sentence in its passage
+SENTENCE_BOOST = 1.0
+PASSAGE_BOOST = 0.4
+
+
+class IndexUnavailable(Exception):
+    """The index directory is missing, unreadable or from another schema: rebuild it."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    article_id: int
+    position: int
+    score: float
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("article_id", stored=True, indexed=True, fast=True)
+    builder.add_integer_field("position", stored=True, fast=True)
+    builder.add_text_field("owner", tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("sentence", tokenizer_name=ANALYZER, index_option="freq")
+    builder.add_text_field("passage", tokenizer_name=ANALYZER, index_option="position")
+    return builder.build()
+
+
+def _analyzer() -> tantivy.TextAnalyzer:
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
+
+
+class PassageIndex:
+    def __init__(self, path: Path, *, heap_bytes: int = 64_000_000) -> None:
+        self.path = path
+        self.schema = _schema()
+        self._lock = threading.Lock()
+        self._heap_bytes = heap_bytes
+        self._open()
+
+    def _open(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+            self._index.register_tokenizer(ANALYZER, _analyzer())
+            self._writer = self._index.writer(heap_size=self._heap_bytes, num_threads=1)
+            self._index.reload()
+        except ValueError as exc:  # tantivy reports corrupt or incompatible indexes so
+            raise IndexUnavailable(str(exc)) from exc
+
+    @classmethod
+    def recreate(cls, path: Path) -> PassageIndex:
+        """Throw away whatever is at ``path`` and start an empty index there."""
+        shutil.rmtree(path, ignore_errors=True)
+        return cls(path)
+
+    def close(self) -> None:
+        with self._lock:
+            self._writer.wait_merging_threads()
+
+    # --- writing ----------------------------------------------------------------
+
+    def add(self, sentences: Sequence[StoredSentence], owners: Sequence[str]) -> None:
+        """Index one article's sentences (not visible to searches before :meth:`commit`)."""
+        texts = [s.text for s in sentences]
+        with self._lock:
+            for i, sentence in enumerate(sentences):
+                passage = " ".join(texts[max(0, i - WINDOW) : i + WINDOW + 1])
+                document = tantivy.Document(
+                    article_id=sentence.article_id,
+                    position=sentence.position,
+                    owner=list(owners),
+                    sentence=sentence.text,
+                    passage=passage,
+                )
+                self._writer.add_document(document)
+
+    def delete(self, article_id: int) -> None:
+        with self._lock:
+            self._writer.delete_documents_by_term("article_id", article_id)
+
+    def delete_all(self) -> None:
+        with self._lock:
+            self._writer.delete_all_documents()
+
+    def commit(self) -> None:
+        with self._lock:
+            self._writer.commit()
+            self._index.reload()
+
+    # --- reading ----------------------------------------------------------------
+
+    def num_docs(self) -> int:
+        return self._index.searcher().num_docs
+
+    def doc_freq(self, stem: str) -> int:
+        return self._index.searcher().doc_freq("sentence", stem)
+
+    def search(
+        self,
+        stems: Sequence[str],
+        owners: Sequence[str],
+        *,
+        article_id: int | None = None,
+        limit: int = 30,
+    ) -> list[Hit]:
+        """Best sentences for the query stems among the documents ``owners`` may see."""
+        if not stems or not owners:
+            return []
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        for stem in dict.fromkeys(stems):
+            clauses.append((tantivy.Occur.Should, self._term("sentence", stem, SENTENCE_BOOST)))
+            clauses.append((tantivy.Occur.Should, self._term("passage", stem, PASSAGE_BOOST)))
+        scoring = tantivy.Query.boolean_query(clauses)
+        filters = [tantivy.Query.term_set_query(self.schema, "owner", list(owners))]
+        if article_id is not None:
+            filters.append(tantivy.Query.term_query(self.schema, "article_id", article_id))
+        query = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, scoring)]
+            + [(tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0)) for f in filters]
+        )
+        searcher = self._index.searcher()
+        result = searcher.search(query, limit)
+        hits = []
+        for score, address in result.hits:
+            document = searcher.doc(address)
+            hits.append(Hit(document["article_id"][0], document["position"][0], score))
+        return hits
+
+    def _term(self, field: str, stem: str, boost: float) -> tantivy.Query:
+        return tantivy.Query.boost_query(tantivy.Query.term_query(self.schema, field, stem), boost)

@@ -1,0 +1,313 @@
+"""SQLite storage: the source of truth for articles, their sentences and who may see them.
+
+An article is stored once however many chats send it; ``ownership`` says which owners
+("local", "chat:42", "feed:7", ...) hold it. The search index is derived from this
+database and can always be rebuilt from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import courlan
+
+from retrieval.models import ArticleInfo, Extracted
+
+# Each entry upgrades the schema by one version (PRAGMA user_version). Never edit a
+# released entry: append a new one.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE articles (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        url TEXT,
+        canonical_url TEXT,
+        site TEXT,
+        author TEXT,
+        published TEXT,
+        language TEXT,
+        text TEXT NOT NULL,
+        text_hash TEXT NOT NULL UNIQUE,
+        sentence_count INTEGER NOT NULL,
+        added_at TEXT NOT NULL,
+        indexed INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX articles_canonical_url ON articles(canonical_url);
+    CREATE INDEX articles_unindexed ON articles(id) WHERE indexed = 0;
+
+    CREATE TABLE sentences (
+        article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        paragraph INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (article_id, position)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE ownership (
+        owner TEXT NOT NULL,
+        article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (owner, article_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX ownership_article ON ownership(article_id);
+    """,
+]
+
+
+@dataclass(frozen=True)
+class StoredSentence:
+    article_id: int
+    position: int  # 1-based
+    paragraph: int
+    text: str
+
+
+def canonical_url(url: str | None) -> str | None:
+    """The URL that identifies an article: tracking parameters and fragments removed."""
+    if not url:
+        return None
+    try:
+        return courlan.normalize_url(url, strict=True)
+    except ValueError:
+        return url
+
+
+def text_hash(text: str) -> str:
+    normalised = " ".join(text.lower().split())
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    """A thin, typed layer over one SQLite file. Thread-safe: one connection behind a lock."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._db.execute("PRAGMA busy_timeout = 5000")
+        self._migrate()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _migrate(self) -> None:
+        with self.transaction() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in script.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self._db
+
+    # --- articles -------------------------------------------------------------------
+
+    def find_duplicate(self, extracted: Extracted) -> int | None:
+        canonical = canonical_url(extracted.url)
+        with self.reading() as db:
+            row = db.execute(
+                "SELECT id FROM articles WHERE text_hash = ? "
+                "UNION ALL SELECT id FROM articles WHERE canonical_url = ? LIMIT 1",
+                (text_hash(extracted.text), canonical),
+            ).fetchone()
+        return row[0] if row else None
+
+    def find_by_url(self, url: str) -> int | None:
+        with self.reading() as db:
+            row = db.execute(
+                "SELECT id FROM articles WHERE canonical_url = ? LIMIT 1", (canonical_url(url),)
+            ).fetchone()
+        return row[0] if row else None
+
+    def add_article(
+        self, extracted: Extracted, title: str, sentences: Sequence[tuple[int, str]], owner: str
+    ) -> int:
+        """Store a new article with its sentences (paragraph, text) and its first owner."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO articles (title, url, canonical_url, site, author, published,"
+                " language, text, text_hash, sentence_count, added_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    title, extracted.url, canonical_url(extracted.url), extracted.site,
+                    extracted.author, extracted.published, extracted.language, extracted.text,
+                    text_hash(extracted.text), len(sentences), now(),
+                ),
+            )
+            article_id = cursor.lastrowid
+            assert article_id is not None
+            db.executemany(
+                "INSERT INTO sentences (article_id, position, paragraph, text) VALUES (?, ?, ?, ?)",
+                [
+                    (article_id, position, paragraph, text)
+                    for position, (paragraph, text) in enumerate(sentences, start=1)
+                ],
+            )
+            db.execute(
+                "INSERT INTO ownership (owner, article_id, added_at) VALUES (?, ?, ?)",
+                (owner, article_id, now()),
+            )
+        return article_id
+
+    def add_owner(self, article_id: int, owner: str) -> bool:
+        """Give ``owner`` access; True if it is new (the index must then learn it)."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO ownership (owner, article_id, added_at) VALUES (?, ?, ?)",
+                (owner, article_id, now()),
+            )
+            if cursor.rowcount:
+                db.execute("UPDATE articles SET indexed = 0 WHERE id = ?", (article_id,))
+        return bool(cursor.rowcount)
+
+    def remove_owner(self, article_id: int, owner: str) -> bool:
+        """Take access away; the article itself goes when nobody holds it any more.
+
+        Returns True when the article was deleted.
+        """
+        with self.transaction() as db:
+            db.execute(
+                "DELETE FROM ownership WHERE owner = ? AND article_id = ?", (owner, article_id)
+            )
+            remaining = db.execute(
+                "SELECT COUNT(*) FROM ownership WHERE article_id = ?", (article_id,)
+            ).fetchone()[0]
+            if remaining == 0:
+                db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+                return True
+            db.execute("UPDATE articles SET indexed = 0 WHERE id = ?", (article_id,))
+            return False
+
+    def mark_indexed(self, article_ids: Sequence[int]) -> None:
+        with self.transaction() as db:
+            db.executemany("UPDATE articles SET indexed = 1 WHERE id = ?", [(i,) for i in article_ids])
+
+    def mark_all_unindexed(self) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE articles SET indexed = 0")
+
+    def unindexed_ids(self) -> list[int]:
+        with self.reading() as db:
+            return [row[0] for row in db.execute("SELECT id FROM articles WHERE indexed = 0")]
+
+    def indexed_sentence_count(self) -> int:
+        with self.reading() as db:
+            return db.execute(
+                "SELECT COALESCE(SUM(sentence_count), 0) FROM articles WHERE indexed = 1"
+            ).fetchone()[0]
+
+    def owners_of(self, article_id: int) -> list[str]:
+        with self.reading() as db:
+            return [
+                row[0]
+                for row in db.execute(
+                    "SELECT owner FROM ownership WHERE article_id = ? ORDER BY owner", (article_id,)
+                )
+            ]
+
+    def visible(self, article_id: int, owners: Sequence[str]) -> bool:
+        with self.reading() as db:
+            row = db.execute(
+                f"SELECT 1 FROM ownership WHERE article_id = ? AND owner IN ({_marks(owners)})",
+                (article_id, *owners),
+            ).fetchone()
+        return row is not None
+
+    def article(self, article_id: int) -> ArticleInfo | None:
+        with self.reading() as db:
+            row = db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return _article_info(row, row["added_at"]) if row else None
+
+    def articles(self, owners: Sequence[str], limit: int, offset: int = 0) -> list[ArticleInfo]:
+        """Articles the owners hold, newest first (by when they got them)."""
+        with self.reading() as db:
+            rows = db.execute(
+                "SELECT a.*, MAX(o.added_at) AS owned_at FROM articles a"
+                f" JOIN ownership o ON o.article_id = a.id AND o.owner IN ({_marks(owners)})"
+                " GROUP BY a.id ORDER BY owned_at DESC, a.id DESC LIMIT ? OFFSET ?",
+                (*owners, limit, offset),
+            ).fetchall()
+        return [_article_info(row, row["owned_at"]) for row in rows]
+
+    def count_articles(self, owners: Sequence[str]) -> int:
+        with self.reading() as db:
+            return db.execute(
+                f"SELECT COUNT(DISTINCT article_id) FROM ownership WHERE owner IN ({_marks(owners)})",
+                tuple(owners),
+            ).fetchone()[0]
+
+    def all_article_ids(self) -> list[int]:
+        with self.reading() as db:
+            return [row[0] for row in db.execute("SELECT id FROM articles ORDER BY id")]
+
+    # --- sentences ------------------------------------------------------------------
+
+    def sentences(self, article_id: int) -> list[StoredSentence]:
+        with self.reading() as db:
+            rows = db.execute(
+                "SELECT article_id, position, paragraph, text FROM sentences"
+                " WHERE article_id = ? ORDER BY position",
+                (article_id,),
+            ).fetchall()
+        return [StoredSentence(*row) for row in rows]
+
+    def sentences_at(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], str]:
+        """Texts of the given (article_id, position) pairs."""
+        if not keys:
+            return {}
+        with self.reading() as db:
+            rows = db.execute(
+                "SELECT s.article_id, s.position, s.text FROM sentences s"
+                " JOIN (SELECT value ->> 0 AS a, value ->> 1 AS p FROM json_each(?)) k"
+                " ON s.article_id = k.a AND s.position = k.p",
+                (_json_pairs(keys),),
+            ).fetchall()
+        return {(row[0], row[1]): row[2] for row in rows}
+
+
+def _json_pairs(keys: Sequence[tuple[int, int]]) -> str:
+    return "[" + ",".join(f"[{int(a)},{int(p)}]" for a, p in keys) + "]"
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values)) or "NULL"
+
+
+def _article_info(row: sqlite3.Row, added: str) -> ArticleInfo:
+    return ArticleInfo(
+        id=row["id"], title=row["title"], url=row["url"], site=row["site"],
+        author=row["author"], published=row["published"], language=row["language"],
+        sentences=row["sentence_count"], added=datetime.fromisoformat(added),
+    )
