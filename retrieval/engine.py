@@ -116,7 +116,8 @@ class Engine:
         url: str | None = None,
     ) -> IngestResult:
         """A file's bytes (.txt, .md, .html)."""
-        return self.ingest(self.extract_bytes(data, filename=filename, content_type=content_type, url=url), owner)
+        extracted = self.extract_bytes(data, filename=filename, content_type=content_type, url=url)
+        return self.ingest(extracted, owner)
 
     def ingest_file(self, path: Path, owner: str, *, commit: bool = True) -> IngestResult:
         return self.ingest(self.extract_file(path), owner, commit=commit)

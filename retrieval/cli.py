@@ -1,0 +1,322 @@
+"""The engine's command line: ``briefbot ingest|extract|summarize|ask|articles|forget|reindex``.
+
+Output is for people by default and one JSON object per line with ``--json``. Bad input
+gets one line on stderr and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from pydantic import BaseModel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from retrieval.config import EngineConfig, load_config
+from retrieval.engine import LOCAL_OWNER, Engine
+from retrieval.errors import BriefbotError
+from retrieval.models import Answer, Extracted, Summary
+from retrieval.summarize import ALGORITHMS
+
+# Bulk ingests make their articles searchable in batches of this many.
+COMMIT_EVERY = 500
+# Show a progress bar from this many sources on.
+PROGRESS_FROM = 5
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+
+
+class ExtractOutput(BaseModel):
+    title: str | None
+    text: str
+    url: str | None
+    site: str | None
+    author: str | None
+    published: str | None
+    language: str | None
+
+
+class SummaryOutput(BaseModel):
+    class Line(BaseModel):
+        index: int
+        text: str
+
+    article_id: int
+    title: str
+    algorithm: str
+    sentences: list[Line]
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
+    parser = argparse.ArgumentParser(
+        prog="briefbot",
+        description="Keep articles; get extractive summaries and answers quoted from them.",
+    )
+    parser.add_argument("--config", metavar="PATH", help="TOML config file")
+    parser.add_argument("--db", metavar="PATH", help="SQLite database (overrides the config)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    ingest = commands.add_parser("ingest", help="store articles from files, URLs or stdin (-)")
+    ingest.add_argument("sources", nargs="+", metavar="SOURCE")
+
+    extract = commands.add_parser("extract", help="print the article found in a file, URL or stdin")
+    extract.add_argument("source", metavar="SOURCE")
+
+    summarize = commands.add_parser("summarize", help="summarize stored or new articles")
+    summarize.add_argument("sources", nargs="+", metavar="SOURCE", help="article id, file, URL or -")
+    length = summarize.add_mutually_exclusive_group()
+    length.add_argument("-n", "--sentences", type=int, metavar="N", help="number of sentences")
+    length.add_argument("-p", "--percent", type=float, metavar="P", help="share of the article")
+    summarize.add_argument("-a", "--algorithm", choices=ALGORITHMS)
+
+    ask = commands.add_parser("ask", help="answer a question with sentences from stored articles")
+    ask.add_argument("question", help="the question, or - to read one per line from stdin")
+    ask.add_argument("--article", type=int, metavar="ID", help="only look in this article")
+    ask.add_argument("-n", "--sentences", type=int, default=3, choices=(1, 2, 3))
+
+    articles = commands.add_parser("articles", help="list stored articles, newest first")
+    articles.add_argument("--limit", type=int, default=20)
+    articles.add_argument("--offset", type=int, default=0)
+
+    forget = commands.add_parser("forget", help="delete stored articles")
+    forget.add_argument("ids", nargs="+", type=int, metavar="ID")
+
+    commands.add_parser("reindex", help="rebuild the search index from the database")
+    return parser, commands
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m retrieval``: the engine commands without the Telegram ones."""
+    parser, _ = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(EngineConfig, args.config)
+    except BriefbotError as error:
+        print(f"briefbot: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return dispatch(args, config)
+
+
+def dispatch(args: argparse.Namespace, config: EngineConfig) -> int:
+    """Run one engine command; returns the exit status."""
+    if args.db:
+        config = config.model_copy(
+            update={"storage": config.storage.model_copy(update={"path": args.db})}
+        )
+    command: Callable[[Engine, argparse.Namespace], int] = COMMANDS[args.command]
+    try:
+        with Engine(config) as engine:
+            return command(engine, args)
+    except BriefbotError as error:
+        return _fail(error)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _ingest(engine: Engine, args: argparse.Namespace) -> int:
+    status = EXIT_OK
+    with _Progress(len(args.sources), "Ingesting") as advance:
+        for number, source in enumerate(args.sources, start=1):
+            try:
+                result = engine.ingest(_extract(engine, source), LOCAL_OWNER, commit=False)
+            except BriefbotError as error:
+                status = _fail(error, source)
+            else:
+                if args.json:
+                    _emit(result.model_dump(include={"id", "title", "sentences"}))
+                else:
+                    verb = "Already had" if result.duplicate else "Stored"
+                    print(f"{verb} #{result.id} “{result.title}” ({result.sentences} sentences)")
+            if number % COMMIT_EVERY == 0:
+                engine.commit()
+            advance()
+    engine.commit()
+    return status
+
+
+def _extract_command(engine: Engine, args: argparse.Namespace) -> int:
+    extracted = _extract(engine, args.source)
+    if args.json:
+        _emit(ExtractOutput(**extracted.model_dump()))
+    else:
+        if extracted.title:
+            print(extracted.title, end="\n\n")
+        print(extracted.text)
+    return EXIT_OK
+
+
+def _summarize(engine: Engine, args: argparse.Namespace) -> int:
+    status = EXIT_OK
+    for source in args.sources:
+        try:
+            article_id = _article_id(engine, source)
+            summary = engine.summarize(
+                article_id, LOCAL_OWNER, sentences=args.sentences, percent=args.percent,
+                algorithm=args.algorithm,
+            )
+        except BriefbotError as error:
+            status = _fail(error, source)
+            continue
+        _print_summary(summary, as_json=args.json)
+    return status
+
+
+def _ask(engine: Engine, args: argparse.Namespace) -> int:
+    questions = _stdin_lines() if args.question == "-" else iter([args.question])
+    status = EXIT_OK
+    for question in questions:
+        if not question.strip():
+            continue
+        try:
+            answer = engine.ask(
+                question, LOCAL_OWNER, article_id=args.article, max_sentences=args.sentences
+            )
+        except BriefbotError as error:
+            status = _fail(error)
+            continue
+        _print_answer(answer, as_json=args.json)
+    return status
+
+
+def _articles(engine: Engine, args: argparse.Namespace) -> int:
+    for info in engine.articles(LOCAL_OWNER, limit=args.limit, offset=args.offset):
+        if args.json:
+            _emit(info)
+        else:
+            print(f"#{info.id:<5} {info.title}  ({info.sentences} sentences{_site(info.site)})")
+    return EXIT_OK
+
+
+def _forget(engine: Engine, args: argparse.Namespace) -> int:
+    status = EXIT_OK
+    for article_id in args.ids:
+        try:
+            info = engine.forget(article_id, LOCAL_OWNER)
+        except BriefbotError as error:
+            status = _fail(error)
+            continue
+        if args.json:
+            _emit({"id": info.id, "title": info.title, "forgotten": True})
+        else:
+            print(f"Forgot #{info.id} “{info.title}”")
+    return status
+
+
+def _reindex(engine: Engine, args: argparse.Namespace) -> int:
+    count = engine.reindex()
+    if args.json:
+        _emit({"articles": count})
+    else:
+        print(f"Reindexed {count} articles.")
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {
+    "ingest": _ingest,
+    "extract": _extract_command,
+    "summarize": _summarize,
+    "ask": _ask,
+    "articles": _articles,
+    "forget": _forget,
+    "reindex": _reindex,
+}
+
+
+# --- sources ------------------------------------------------------------------------
+
+
+def _is_url(source: str) -> bool:
+    return source.lower().startswith(("http://", "https://"))
+
+
+def _extract(engine: Engine, source: str) -> Extracted:
+    """A file path, a URL or ``-`` (stdin) to an extracted article."""
+    if source == "-":
+        return engine.extract_bytes(sys.stdin.buffer.read())
+    if _is_url(source):
+        return engine.extract_url(source)
+    return engine.extract_file(Path(source))
+
+
+def _article_id(engine: Engine, source: str) -> int:
+    """``summarize`` accepts stored ids as well as new sources (stored first)."""
+    if source.isdigit() and not Path(source).exists():
+        return int(source)
+    result = engine.ingest(_extract(engine, source), LOCAL_OWNER)
+    return result.id
+
+
+def _stdin_lines() -> Iterator[str]:
+    for line in sys.stdin:
+        yield line.rstrip("\n")
+
+
+# --- output -------------------------------------------------------------------------
+
+
+def _emit(value: BaseModel | dict) -> None:
+    line = value.model_dump_json() if isinstance(value, BaseModel) else json.dumps(value)
+    print(line, flush=True)
+
+
+def _print_summary(summary: Summary, *, as_json: bool) -> None:
+    if as_json:
+        _emit(
+            SummaryOutput(
+                article_id=summary.article_id, title=summary.title, algorithm=summary.algorithm,
+                sentences=[SummaryOutput.Line(index=s.index, text=s.text) for s in summary.sentences],
+            )
+        )
+        return
+    print(f"#{summary.article_id} {summary.title}")
+    for number, sentence in enumerate(summary.sentences, start=1):
+        print(f"  {number}. {sentence.text} [#{summary.article_id}, sentence {sentence.index}]")
+
+
+def _print_answer(answer: Answer, *, as_json: bool) -> None:
+    if as_json:
+        _emit(answer)
+        return
+    if answer.abstained:
+        print("I found nothing about that in the stored articles.")
+        return
+    for sentence in answer.sentences:
+        print(f"“{sentence.text}” [#{sentence.article_id} {sentence.title}, sentence {sentence.index}]")
+
+
+def _site(site: str | None) -> str:
+    return f", {site}" if site else ""
+
+
+def _fail(error: BriefbotError, source: str | None = None) -> int:
+    prefix = f"{source}: " if source else ""
+    print(f"briefbot: {prefix}{error}", file=sys.stderr)
+    return EXIT_INPUT
+
+
+class _Progress:
+    """A rich progress bar on stderr for long ingests; nothing for short ones."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self._bar: Progress | None = None
+        if total >= PROGRESS_FROM and sys.stderr.isatty():
+            self._bar = Progress(
+                TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                transient=True,
+            )
+            self._task = self._bar.add_task(label, total=total)
+
+    def __enter__(self) -> Callable[[], None]:
+        if self._bar is None:
+            return lambda: None
+        self._bar.start()
+        bar, task = self._bar, self._task
+        return lambda: bar.advance(task)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()

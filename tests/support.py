@@ -1,0 +1,91 @@
+"""Helpers shared by the engine tests: the shared evaluation data and a local web server."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def shared_file(relative: str) -> Path:
+    """A file from ../shared, or skip the test where that folder is absent."""
+    path = SHARED / relative
+    if not path.exists():
+        pytest.skip(f"{path} is not available")
+    return path
+
+
+@dataclass
+class Page:
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    status: int = 200
+
+
+@dataclass
+class LocalSite:
+    """Pages served on 127.0.0.1; ``requests`` records every path asked for."""
+
+    pages: dict[str, Page]
+    base_url: str = ""
+    requests: list[str] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+@contextmanager
+def serve(pages: dict[str, Page]) -> Iterator[LocalSite]:
+    site = LocalSite(pages)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            site.requests.append(self.path)
+            page = site.pages.get(self.path)
+            if page is None:
+                page = Page(b"not found", "text/plain", 404)
+            self.send_response(page.status)
+            self.send_header("Content-Type", page.content_type)
+            self.send_header("Content-Length", str(len(page.body)))
+            self.end_headers()
+            self.wfile.write(page.body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    site.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+ARTICLE_HTML = """<!doctype html>
+<html lang="en"><head><title>Harbour seals return to the estuary | Coastal News</title>
+<meta name="author" content="Ada Lovelace"></head>
+<body>
+<nav><a href="/">Home</a> <a href="/world">World</a> <a href="/sport">Sport</a></nav>
+<article>
+<h1>Harbour seals return to the estuary</h1>
+<p>Harbour seals have returned to the Thames estuary in numbers not seen for decades,
+according to a survey published on Tuesday by the Zoological Society of London.</p>
+<p>The survey counted 1,200 seals on the sandbanks near Southend, up from 300 in 2005.
+Researchers said cleaner water and a ban on commercial netting had helped the fish the seals eat.</p>
+<p>"It is a remarkable recovery," said Dr. Anna Jones, who led the count. "We did not expect
+the population to grow this fast."</p>
+<p>The society will repeat the survey next summer with drones fitted with thermal cameras.</p>
+</article>
+<footer>Copyright 2026 Coastal News. All rights reserved.</footer>
+</body></html>
+"""

@@ -1,0 +1,242 @@
+"""The engine end to end on real SQLite files and a real tantivy index."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from retrieval.config import EngineConfig, FetchConfig, LimitsConfig, StorageConfig
+from retrieval.engine import Engine
+from retrieval.errors import FetchError, InputError, NotFound
+from retrieval.models import Extracted
+from retrieval.summarize import ALGORITHMS
+from tests.support import ARTICLE_HTML, Page, serve, shared_file
+
+SEALS = (
+    "Harbour seals have returned to the Thames estuary in numbers not seen for decades.\n\n"
+    "The survey counted 1,200 seals on the sandbanks near Southend, up from 300 in 2005. "
+    "Researchers said cleaner water had helped the fish the seals eat.\n\n"
+    "The society will repeat the survey next summer with drones."
+)
+VOLCANO = (
+    "The volcano on La Palma erupted again on Sunday, sending lava towards the coast.\n\n"
+    "Officials evacuated three villages overnight and closed the airport to all flights."
+)
+
+
+def make_config(tmp_path: Path, **limits: int) -> EngineConfig:
+    return EngineConfig(
+        storage=StorageConfig(path=str(tmp_path / "briefbot.db")),
+        fetch=FetchConfig(allow_private=True, timeout_s=5),
+        limits=LimitsConfig(**limits),
+    )
+
+
+@pytest.fixture
+def engine(tmp_path: Path):
+    with Engine(make_config(tmp_path)) as engine:
+        yield engine
+
+
+def stored_text(engine: Engine, article_id: int) -> str:
+    with engine.store.reading() as db:
+        return db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()[0]
+
+
+def test_seed_page_becomes_its_title_and_seven_paragraphs(engine: Engine) -> None:
+    expected = json.loads(shared_file("seed/expected.json").read_text())
+    result = engine.ingest_text(shared_file("seed/seed-article.txt").read_text(), "local")
+    assert result.title == expected["title"]
+    assert stored_text(engine, result.id) == "\n\n".join(expected["paragraphs"])
+
+
+def test_seed_questions_are_answered_or_declined(engine: Engine) -> None:
+    engine.ingest_text(shared_file("seed/seed-article.txt").read_text(), "local")
+    engine.ingest_text(SEALS, "local")
+    for case in json.loads(shared_file("seed/questions.json").read_text()):
+        answer = engine.ask(case["question"], "local")
+        if case["expect"] is None:
+            assert answer.abstained, case["question"]
+            assert answer.sentences == []
+        else:
+            assert not answer.abstained, case["question"]
+            assert case["expect"] in answer.sentences[0].text, case["question"]
+
+
+def test_answer_sentences_are_verbatim_and_cited(engine: Engine) -> None:
+    result = engine.ingest_text(SEALS, "local", title="Seals")
+    answer = engine.ask("How many seals did the survey count?", "local")
+    assert not answer.abstained
+    first = answer.sentences[0]
+    assert first.article_id == result.id
+    assert first.title == "Seals"
+    assert first.text == "The survey counted 1,200 seals on the sandbanks near Southend, up from 300 in 2005."
+    assert first.index == 2
+    assert first.text in stored_text(engine, result.id)
+    assert 1 <= len(answer.sentences) <= 3
+
+
+def test_question_scoped_to_one_article(engine: Engine) -> None:
+    seals = engine.ingest_text(SEALS, "local")
+    volcano = engine.ingest_text(VOLCANO, "local")
+    assert engine.ask("Which villages were evacuated?", "local").sentences[0].article_id == volcano.id
+    scoped = engine.ask("Which villages were evacuated?", "local", article_id=seals.id)
+    assert scoped.abstained
+
+
+def test_summary_keeps_order_and_length(engine: Engine) -> None:
+    result = engine.ingest_text(shared_file("seed/seed-article.txt").read_text(), "local")
+    for algorithm in ALGORITHMS:
+        summary = engine.summarize(result.id, "local", sentences=3, algorithm=algorithm)
+        indexes = [s.index for s in summary.sentences]
+        assert len(indexes) == 3, algorithm
+        assert indexes == sorted(indexes), algorithm
+        assert summary.algorithm == algorithm
+        for sentence in summary.sentences:
+            assert sentence.text in " ".join(stored_text(engine, result.id).split())
+    half = engine.summarize(result.id, "local", percent=50)
+    assert len(half.sentences) == (half.total_sentences + 1) // 2
+
+
+def test_same_text_or_url_is_stored_once(engine: Engine) -> None:
+    first = engine.ingest(Extracted(text=SEALS, url="https://news.example/seals?utm_source=tg"), "local")
+    again = engine.ingest_text(SEALS, "local")
+    by_url = engine.ingest(Extracted(text=SEALS + " Updated.", url="https://news.example/seals"), "local")
+    assert again.duplicate and again.id == first.id
+    assert by_url.duplicate and by_url.id == first.id
+    assert engine.count_articles("local") == 1
+
+
+def test_chats_see_only_their_own_articles(engine: Engine) -> None:
+    mine = engine.ingest_text(SEALS, "chat:1")
+    with pytest.raises(NotFound):
+        engine.article(mine.id, "chat:2")
+    with pytest.raises(NotFound):
+        engine.summarize(mine.id, "chat:2")
+    with pytest.raises(NotFound):
+        engine.forget(mine.id, "chat:2")
+    with pytest.raises(NotFound):
+        engine.ask("How many seals?", "chat:2", article_id=mine.id)
+    assert engine.ask("How many seals were counted?", "chat:2").abstained
+    assert engine.articles("chat:2") == []
+
+    shared = engine.ingest_text(SEALS, "chat:2")
+    assert shared.duplicate and shared.id == mine.id
+    assert not engine.ask("How many seals were counted?", "chat:2").abstained
+
+    engine.forget(mine.id, "chat:1")
+    assert engine.articles("chat:1") == []
+    assert engine.ask("How many seals were counted?", "chat:1").abstained
+    assert not engine.ask("How many seals were counted?", "chat:2").abstained
+    engine.forget(mine.id, "chat:2")
+    assert engine.store.article(mine.id) is None
+    assert engine.index.num_docs() == 0
+
+
+def test_articles_are_listed_newest_first(engine: Engine) -> None:
+    first = engine.ingest_text(SEALS, "local")
+    second = engine.ingest_text(VOLCANO, "local")
+    assert [a.id for a in engine.articles("local")] == [second.id, first.id]
+    assert [a.id for a in engine.articles("local", limit=1, offset=1)] == [first.id]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   \n\t  ", "\x00\x01\x02 binary", "Advertisement\nAdvertisement\nSubscribe"],
+)
+def test_text_without_an_article_is_refused(engine: Engine, text: str) -> None:
+    engine.ingest_text(SEALS, "local")
+    with pytest.raises(InputError) as raised:
+        engine.ingest_text(text, "local")
+    assert str(raised.value).endswith(".")
+    assert engine.count_articles("local") == 1
+
+
+def test_binary_file_is_refused(engine: Engine) -> None:
+    with pytest.raises(InputError, match="binary"):
+        engine.ingest_bytes(bytes(range(256)) * 40, "local", filename="photo.txt")
+
+
+def test_limits_refuse_oversized_input(tmp_path: Path) -> None:
+    with Engine(make_config(tmp_path, max_text_chars=2_000, max_sentences=3)) as engine:
+        with pytest.raises(InputError, match="too long"):
+            engine.ingest_text("A sentence that repeats. " * 200, "local")
+        with pytest.raises(InputError, match="sentences"):
+            engine.ingest_text(SEALS, "local")
+        assert engine.count_articles("local") == 0
+
+
+def test_unknown_ids_are_not_found(engine: Engine) -> None:
+    for call in (engine.summarize, engine.forget, engine.article):
+        with pytest.raises(NotFound, match="no article 404"):
+            call(404, "local")
+
+
+def test_articles_survive_a_restart(tmp_path: Path) -> None:
+    with Engine(make_config(tmp_path)) as engine:
+        engine.ingest_text(SEALS, "local")
+    with Engine(make_config(tmp_path)) as engine:
+        assert not engine.ask("How many seals were counted?", "local").abstained
+
+
+def test_lost_index_is_rebuilt_from_sqlite(tmp_path: Path) -> None:
+    with Engine(make_config(tmp_path)) as engine:
+        engine.ingest_text(SEALS, "local")
+        index_path = engine.index.path
+    shutil.rmtree(index_path)
+    with Engine(make_config(tmp_path)) as engine:
+        assert engine.index.num_docs() == 4
+        assert not engine.ask("How many seals were counted?", "local").abstained
+
+
+def test_corrupt_index_is_rebuilt_from_sqlite(tmp_path: Path) -> None:
+    with Engine(make_config(tmp_path)) as engine:
+        engine.ingest_text(SEALS, "local")
+        index_path = engine.index.path
+    (index_path / "meta.json").write_text("{not json")
+    with Engine(make_config(tmp_path)) as engine:
+        assert not engine.ask("How many seals were counted?", "local").abstained
+
+
+def test_uncommitted_articles_are_indexed_at_start(tmp_path: Path) -> None:
+    with Engine(make_config(tmp_path)) as engine:
+        engine.ingest(Extracted(text=SEALS), "local", commit=False)
+    with Engine(make_config(tmp_path)) as engine:
+        assert engine.store.unindexed_ids() == []
+        assert not engine.ask("How many seals were counted?", "local").abstained
+
+
+def test_reindex_rebuilds_everything(engine: Engine) -> None:
+    engine.ingest_text(SEALS, "local")
+    engine.ingest_text(VOLCANO, "chat:5")
+    assert engine.reindex() == 2
+    assert engine.index.num_docs() == 6
+    assert engine.ask("Which villages were evacuated?", "local").abstained
+    assert not engine.ask("Which villages were evacuated?", "chat:5").abstained
+
+
+def test_link_is_fetched_extracted_and_stored(engine: Engine) -> None:
+    with serve({"/seals.html": Page(ARTICLE_HTML.encode())}) as site:
+        result = engine.ingest_url(site.url("/seals.html"), "chat:1")
+        again = engine.ingest_url(site.url("/seals.html"), "chat:2")
+        assert site.requests == ["/seals.html"]
+    assert result.title == "Harbour seals return to the estuary"
+    assert again.duplicate and again.id == result.id
+    info = engine.article(result.id, "chat:1")
+    assert info.url == site.url("/seals.html")
+    assert info.author == "Ada Lovelace"
+    assert "Home" not in stored_text(engine, result.id)
+    answer = engine.ask("Who led the count?", "chat:2")
+    assert "Anna Jones" in answer.sentences[0].text
+
+
+def test_unreachable_link_is_a_fetch_error(engine: Engine) -> None:
+    with serve({}) as site:
+        missing = site.url("/gone.html")
+        with pytest.raises(FetchError) as raised:
+            engine.ingest_url(missing, "local")
+    assert "404" in str(raised.value)
+    assert engine.count_articles("local") == 0
