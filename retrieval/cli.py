@@ -124,7 +124,7 @@ def _ingest(engine: Engine, args: argparse.Namespace) -> int:
             try:
                 result = engine.ingest(_extract(engine, source), LOCAL_OWNER, commit=False)
             except BriefbotError as error:
-                status = _fail(error, source)
+                status = _fail(error, source if len(args.sources) > 1 else None)
             else:
                 if args.json:
                     _emit(result.model_dump(include={"id", "title", "sentences"}))
@@ -159,7 +159,7 @@ def _summarize(engine: Engine, args: argparse.Namespace) -> int:
                 algorithm=args.algorithm,
             )
         except BriefbotError as error:
-            status = _fail(error, source)
+            status = _fail(error, source if len(args.sources) > 1 else None)
             continue
         _print_summary(summary, as_json=args.json)
     return status

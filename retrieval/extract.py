@@ -33,13 +33,16 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     )
     if document is None or not (document.text or "").strip():
         raise InputError("I couldn't find an article in that page.")
+    title = _clean_title(document.title)
     paragraphs = [line.strip() for line in document.text.splitlines() if line.strip()]
+    if title and paragraphs and _same_words(paragraphs[0], title):
+        paragraphs = paragraphs[1:] or paragraphs
     language = document.language
     if not language:
         match = _HTML_LANG.search(html[:5000].encode("utf-8", "ignore"))
         language = match.group(1).decode().lower() if match else guess_language(document.text)
     return Extracted(
-        title=_clean_title(document.title),
+        title=title,
         text="\n\n".join(paragraphs),
         url=url or document.url,
         site=document.sitename or document.hostname or _site_of(url),
@@ -169,6 +172,10 @@ def decode_text(data: bytes, encoding: str | None = None) -> str:
         if controls > len(text[:8192]) // 20:
             raise InputError("That looks like a binary file, not text.")
     return text
+
+
+def _same_words(first: str, second: str) -> bool:
+    return first.casefold().split() == second.casefold().split()
 
 
 def _clean_title(title: str | None) -> str | None:

@@ -1,0 +1,159 @@
+"""The engine's command line, run as a user would: arguments in, lines out, exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from retrieval.cli import main
+from tests.support import ARTICLE_HTML, Page, serve, shared_file
+
+NOTES = """# Notes on the harbour seals
+
+The survey counted **1,200 seals** on the sandbanks near Southend.
+
+- Researchers credit [cleaner water](https://example.org/water) for the recovery.
+- A new count is planned for next summer.
+"""
+
+
+class Cli:
+    """Runs ``briefbot`` in-process against one database."""
+
+    def __init__(self, db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+        self.db = db
+        self.capsys = capsys
+        self.monkeypatch = monkeypatch
+
+    def __call__(self, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
+        if stdin is not None:
+            self.monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
+        code = main(["--db", str(self.db), *args])
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def json_lines(self, *args: str, stdin: str | None = None) -> list[dict]:
+        code, out, err = self("--json", *args, stdin=stdin)
+        assert code == 0, err
+        return [json.loads(line) for line in out.splitlines()]
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    monkeypatch.setenv("BRIEFBOT_FETCH__ALLOW_PRIVATE", "true")
+    return Cli(tmp_path / "cli.db", capsys, monkeypatch)
+
+
+def test_ingest_file_url_and_markdown_then_summarize_and_ask(cli: Cli, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text(NOTES)
+    seed = shared_file("seed/seed-article.txt")
+    with serve({"/story.html": Page(ARTICLE_HTML.encode())}) as site:
+        ingested = cli.json_lines("ingest", str(seed), site.url("/story.html"), str(notes))
+    assert [set(line) for line in ingested] == [{"id", "title", "sentences"}] * 3
+    assert ingested[0]["title"].startswith("Mexican President Snubs Trump")
+    assert ingested[1]["title"] == "Harbour seals return to the estuary"
+    assert ingested[2]["title"] == "Notes on the harbour seals"
+
+    (summary,) = cli.json_lines("summarize", str(ingested[0]["id"]), "-n", "3")
+    assert set(summary) == {"article_id", "title", "algorithm", "sentences"}
+    assert len(summary["sentences"]) == 3
+    assert all(set(s) == {"index", "text"} for s in summary["sentences"])
+
+    (answer,) = cli.json_lines("ask", "What did Sheinbaum say about sovereignty?")
+    assert set(answer) == {"question", "abstained", "sentences"}
+    assert not answer["abstained"]
+    first = answer["sentences"][0]
+    assert set(first) == {"article_id", "index", "text", "score", "title", "url"}
+    assert "sovereignty is inalienable" in first["text"]
+
+
+def test_ask_reads_one_question_per_line(cli: Cli) -> None:
+    cli("ingest", str(shared_file("seed/seed-article.txt")))
+    answers = cli.json_lines(
+        "ask", "-", stdin="Which newspaper detailed the offer?\n\nWho won the 1998 football World Cup?\n"
+    )
+    assert [a["abstained"] for a in answers] == [False, True]
+    assert "Wall Street Journal" in answers[0]["sentences"][0]["text"]
+
+
+def test_summarize_accepts_files_and_stdin(cli: Cli, tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(ARTICLE_HTML)
+    from_file = cli.json_lines("summarize", str(page), "-n", "2", "--algorithm", "lead")
+    from_stdin = cli.json_lines("summarize", "-", "-n", "1", stdin=NOTES)
+    assert from_file[0]["title"] == "Harbour seals return to the estuary"
+    assert [s["index"] for s in from_file[0]["sentences"]] == [1, 2]
+    assert len(from_stdin[0]["sentences"]) == 1
+
+
+def test_extract_prints_the_article_as_json(cli: Cli, tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(ARTICLE_HTML)
+    (extracted,) = cli.json_lines("extract", str(page))
+    assert set(extracted) == {"title", "text", "url", "site", "author", "published", "language"}
+    assert extracted["title"] == "Harbour seals return to the estuary"
+    assert extracted["author"] == "Ada Lovelace"
+    assert extracted["language"] == "en"
+    paragraphs = extracted["text"].split("\n\n")
+    assert paragraphs[0].startswith("Harbour seals have returned")
+    assert len(paragraphs) == 4
+
+
+def test_articles_forget_and_reindex(cli: Cli, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text(NOTES)
+    cli("ingest", str(notes), str(shared_file("seed/seed-article.txt")))
+    listed = cli.json_lines("articles")
+    assert [a["title"] for a in listed][1] == "Notes on the harbour seals"
+    assert cli.json_lines("reindex") == [{"articles": 2}]
+    code, out, _ = cli("forget", str(listed[1]["id"]))
+    assert code == 0 and "Forgot" in out
+    assert len(cli.json_lines("articles")) == 1
+
+
+@pytest.mark.parametrize(
+    ("make_args", "message"),
+    [
+        (lambda tmp: ["ingest", str(tmp / "missing.txt")], "There is no file"),
+        (lambda tmp: ["ingest", str(tmp / "binary.txt")], "binary"),
+        (lambda tmp: ["ingest", str(tmp / "empty.txt")], "empty"),
+        (lambda tmp: ["ingest", "http://127.0.0.1:9/story.html"], "connect"),
+        (lambda tmp: ["summarize", "999"], "no article 999"),
+        (lambda tmp: ["forget", "999"], "no article 999"),
+        (lambda tmp: ["ask", "--article", "999", "Who?"], "no article 999"),
+    ],
+)
+def test_bad_input_gets_one_line_and_keeps_data(cli: Cli, tmp_path: Path, make_args, message: str) -> None:
+    (tmp_path / "binary.txt").write_bytes(bytes(range(256)) * 100)
+    (tmp_path / "empty.txt").write_text("  \n")
+    cli("ingest", str(shared_file("seed/seed-article.txt")))
+    code, out, err = cli(*make_args(tmp_path))
+    assert code != 0
+    assert message.lower() in err.lower()
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+    assert len(cli.json_lines("articles")) == 1
+
+
+def test_too_large_text_is_refused(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRIEFBOT_LIMITS__MAX_TEXT_CHARS", "1000")
+    big = tmp_path / "big.txt"
+    big.write_text("This sentence is one of very many. " * 100)
+    code, _, err = cli("ingest", str(big))
+    assert code == 1 and "too long" in err
+
+
+def test_command_line_process_has_no_traceback(tmp_path: Path) -> None:
+    env = {"BRIEFBOT_STORAGE__PATH": str(tmp_path / "p.db"), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-m", "retrieval", "summarize", "7"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == "briefbot: There is no article 7."
