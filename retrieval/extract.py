@@ -154,9 +154,11 @@ def decode_text(data: bytes, encoding: str | None = None) -> str:
     if not data.strip():
         raise InputError("That is empty: there is no text to read.")
     head = data[:8192]
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif b"\x00" in head:
         raise InputError("That looks like a binary file, not text.")
-    for candidate in (encoding, "utf-8"):
+    for candidate in (encoding, "utf-8-sig"):
         if not candidate:
             continue
         try:
@@ -164,13 +166,13 @@ def decode_text(data: bytes, encoding: str | None = None) -> str:
         except (UnicodeDecodeError, LookupError):
             continue
     text = data.decode("utf-8", errors="replace")
-    if text.count("\ufffd") > max(8, len(text) // 50):
-        # Not UTF-8: legacy single-byte pages are usually cp1252; refuse anything that
-        # still looks like noise after that.
+    if not any(ord(ch) > 127 and ch != "\ufffd" for ch in text):
+        # No valid multi-byte sequence at all: a legacy single-byte page, usually cp1252.
         text = data.decode("cp1252", errors="replace")
-        controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\n\r\f")
-        if controls > len(text[:8192]) // 20:
-            raise InputError("That looks like a binary file, not text.")
+    sample = text[:8192]
+    noise = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\n\r\f") or ch == "\ufffd")
+    if noise > len(sample) // 20:
+        raise InputError("That looks like a binary file, not text.")
     return text
 
 
