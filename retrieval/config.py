@@ -13,9 +13,10 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from retrieval.errors import ConfigError
 
@@ -55,6 +56,32 @@ class LimitsConfig(Section):
     max_sentences: int = Field(5_000, gt=0, description="Most sentences kept from one article.")
 
 
+class FeedsConfig(Section):
+    poll_seconds: int = Field(900, ge=60, description="How often each feed is polled.")
+    max_concurrent: int = Field(4, ge=1, le=32, description="Feeds fetched at the same time.")
+    max_entries_per_poll: int = Field(30, ge=1, description="Newest entries taken from one poll.")
+    urls: list[str] = Field(default_factory=list, description="Feeds every chat receives.")
+
+
+class DigestConfig(Section):
+    default_time: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    timezone: str = "UTC"
+    max_items: int = Field(10, ge=1, le=50)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name like Europe/Paris") from None
+        return value
+
+
+class AlertsConfig(Section):
+    min_interval_seconds: int = Field(300, ge=0, description="At most one alert message per chat per this.")
+
+
 class EngineConfig(BaseModel):
     """The sections the engine reads. Unknown top-level sections belong to the bot."""
 
@@ -64,6 +91,9 @@ class EngineConfig(BaseModel):
     fetch: FetchConfig = FetchConfig()
     summary: SummaryConfig = SummaryConfig()
     limits: LimitsConfig = LimitsConfig()
+    feeds: FeedsConfig = FeedsConfig()
+    digest: DigestConfig = DigestConfig()
+    alerts: AlertsConfig = AlertsConfig()
 
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)

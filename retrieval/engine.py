@@ -12,30 +12,64 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from retrieval.answer import rank_answers
 from retrieval.config import EngineConfig
-from retrieval.errors import InputError, NotFound
+from retrieval.digest import Sketch, group_stories
+from retrieval.errors import BriefbotError, FetchError, InputError, NotFound
 from retrieval.extract import extract_bytes, extract_text
-from retrieval.fetch import Fetcher
+from retrieval.feeds import (
+    EVERYONE,
+    FeedBook,
+    FeedEntry,
+    ParsedFeed,
+    discover_feeds,
+    feed_owner,
+    http_date,
+    opml_feeds,
+    parse_feed,
+    to_opml,
+)
+from retrieval.fetch import FEEDS, HTML_AND_TEXT, FetchedPage, Fetcher
 from retrieval.index import IndexUnavailable, PassageIndex
 from retrieval.models import (
+    Alert,
     Answer,
     ArticleInfo,
+    ArticleRef,
     CitedSentence,
+    Digest,
+    DigestItem,
+    DigestSection,
+    Export,
     Extracted,
+    FeedInfo,
+    HighlightedSentence,
     IngestResult,
+    PollResult,
     Summary,
+    TopicInfo,
+    TopicMode,
 )
 from retrieval.sentences import split_paragraphs
-from retrieval.store import Store
+from retrieval.store import Store, canonical_url, text_hash
 from retrieval.summarize import select_sentences, sentence_count
+from retrieval.topics import ArticleText, TopicBook, matched_sentences
 
 log = logging.getLogger(__name__)
 
 LOCAL_OWNER = "local"
 TITLE_CHARS = 90
+# A feed entry shorter than this is a teaser: the article page itself is fetched.
+TEASER_WORDS = 150
+DIGEST_WINDOW = timedelta(hours=24)
+DIGEST_CANDIDATES = 500
+SKETCH_CACHE = 20_000
 
 
 class Engine:
@@ -43,7 +77,10 @@ class Engine:
         self.config = config or EngineConfig()
         db_path = self.config.storage.db_path()
         self.store = Store(db_path)
+        self.feeds = FeedBook(self.store)
+        self.topics = TopicBook(self.store)
         self.fetcher = fetcher or Fetcher(self.config.fetch)
+        self._sketch: Callable[[int], Sketch] = lru_cache(maxsize=SKETCH_CACHE)(self._compute_sketch)
         self._write_lock = threading.RLock()
         self._index_path = db_path.with_name(db_path.stem + ".index")
         self.index = self._open_index()
@@ -63,8 +100,8 @@ class Engine:
     # --- visibility -----------------------------------------------------------------
 
     def scope(self, owner: str) -> list[str]:
-        """The owners whose articles ``owner`` may see."""
-        return [owner]
+        """The owners whose articles ``owner`` may see: its own and its feeds'."""
+        return [owner, *(feed_owner(f) for f in self.feeds.owners_feeds(owner))]
 
     # --- intake ---------------------------------------------------------------------
 
@@ -95,6 +132,7 @@ class Engine:
             self.index.add(self.store.sentences(article_id), [owner])
             if commit:
                 self.commit()
+        self._match_topics(article_id, owner)
         return IngestResult(id=article_id, title=title, sentences=len(sentences))
 
     def ingest_text(
@@ -177,6 +215,7 @@ class Engine:
             self.index.add(self.store.sentences(article_id), self.store.owners_of(article_id))
             if commit:
                 self.commit()
+            self._match_topics(article_id, owner)
         info = self.store.article(article_id)
         assert info is not None
         return IngestResult(id=info.id, title=info.title, sentences=info.sentences, duplicate=True)
@@ -311,6 +350,358 @@ class Engine:
             log.warning("search index unusable (%s): rebuilding from the database", exc)
             self.store.mark_all_unindexed()
             return PassageIndex.recreate(self._index_path)
+
+
+    # --- feeds ----------------------------------------------------------------------
+
+    def add_feed(self, url: str, owner: str) -> tuple[FeedInfo, PollResult]:
+        """Follow a feed (or the feed a web page announces); its newest entries come in now.
+
+        ``owner`` ``"*"`` adds the feed for every chat.
+        """
+        page = self.fetcher.fetch(url, accept=FEEDS | HTML_AND_TEXT)
+        if page.content_type in {"text/html", "application/xhtml+xml"}:
+            announced = discover_feeds(page.text(), page.url)
+            if not announced:
+                raise InputError("I found no RSS or Atom feed on that page.")
+            page = self.fetcher.fetch(announced[0], accept=FEEDS | HTML_AND_TEXT)
+        parsed = parse_feed(page.content, page.url)
+        feed_id = self.feeds.find(page.url) or self.feeds.find(url)
+        if feed_id is None:
+            feed_id = self.feeds.add(page.url, parsed.title, parsed.site_url)
+        self.feeds.subscribe(owner, feed_id)
+        result = PollResult(feed_id=feed_id)
+        if self.feeds.state(feed_id).first_poll:
+            result = self._take_feed(feed_id, parsed, page)
+        return self._feed_info(feed_id, owner), result
+
+    def remove_feed(self, feed_id: int, owner: str) -> FeedInfo:
+        info = self._feed_info(feed_id, owner)
+        self.feeds.unsubscribe(owner, feed_id)
+        return info
+
+    def feeds_of(self, owner: str) -> list[FeedInfo]:
+        return self.feeds.list(owner)
+
+    def set_everyone_feeds(self, urls: list[str]) -> None:
+        """Make exactly ``urls`` the feeds every chat receives (from the config)."""
+        current = self.feeds.everyone_feeds()
+        for url in urls:
+            if url not in current:
+                self.feeds.subscribe(EVERYONE, self.feeds.add(url))
+        for url, feed_id in current.items():
+            if url not in urls:
+                self.feeds.unsubscribe(EVERYONE, feed_id)
+
+    def due_feeds(self, at: datetime | None = None) -> list[int]:
+        return self.feeds.due(at or datetime.now(UTC))
+
+    def poll_feed(self, feed_id: int) -> PollResult:
+        """Fetch one feed (conditional GET) and ingest its new entries."""
+        state = self.feeds.state(feed_id)
+        headers = {}
+        if state.etag:
+            headers["If-None-Match"] = state.etag
+        if state.last_modified:
+            headers["If-Modified-Since"] = state.last_modified
+        interval = timedelta(seconds=self.config.feeds.poll_seconds)
+        try:
+            page = self.fetcher.fetch(state.url, headers=headers, accept=FEEDS | HTML_AND_TEXT)
+            if page.status == 304:
+                self.feeds.record_success(
+                    feed_id, interval, etag=state.etag, last_modified=state.last_modified
+                )
+                return PollResult(feed_id=feed_id, not_modified=True)
+            parsed = parse_feed(page.content, page.url)
+        except BriefbotError as error:
+            self.feeds.record_failure(feed_id, interval, str(error))
+            return PollResult(feed_id=feed_id, error=str(error))
+        return self._take_feed(feed_id, parsed, page)
+
+    def import_opml(
+        self, data: bytes, owner: str, progress: Callable[[int, int], None] | None = None
+    ) -> list[tuple[str, FeedInfo | str]]:
+        """Follow every feed an OPML file lists: (url, feed or the reason it failed)."""
+        listed = opml_feeds(data)
+        results: list[tuple[str, FeedInfo | str]] = []
+        for number, (_, url) in enumerate(listed, start=1):
+            try:
+                results.append((url, self.add_feed(url, owner)[0]))
+            except BriefbotError as error:
+                results.append((url, str(error)))
+            if progress:
+                progress(number, len(listed))
+        return results
+
+    def _take_feed(self, feed_id: int, parsed: ParsedFeed, page: FetchedPage) -> PollResult:
+        new_articles = self._take_entries(feed_id, parsed.entries)
+        self.feeds.record_success(
+            feed_id,
+            timedelta(seconds=self.config.feeds.poll_seconds),
+            etag=page.headers.get("etag"),
+            last_modified=http_date(page.headers.get("last-modified")),
+            title=parsed.title,
+            site_url=parsed.site_url,
+        )
+        return PollResult(feed_id=feed_id, new_articles=new_articles)
+
+    def _take_entries(self, feed_id: int, entries: list[FeedEntry]) -> list[int]:
+        """Ingest unseen entries, oldest first; entries beyond the per-poll cap are skipped."""
+        cap = self.config.feeds.max_entries_per_poll
+        for entry in entries[cap:]:
+            self.feeds.mark_seen(feed_id, _entry_keys(entry), None)
+        new_articles = []
+        for entry in reversed(entries[:cap]):
+            keys = _entry_keys(entry)
+            if self.feeds.seen(feed_id, keys):
+                continue
+            try:
+                extracted = self._entry_article(entry)
+            except FetchError as error:
+                log.info("feed %d: entry page not fetched (%s); will retry", feed_id, error.reason)
+                continue
+            except InputError:
+                self.feeds.mark_seen(feed_id, keys, None)
+                continue
+            keys.append("text:" + text_hash(extracted.text))
+            if self.feeds.seen(feed_id, keys[-1:]):
+                self.feeds.mark_seen(feed_id, keys, None)
+                continue
+            try:
+                result = self.ingest(extracted, feed_owner(feed_id))
+            except InputError:
+                self.feeds.mark_seen(feed_id, keys, None)
+                continue
+            self.feeds.mark_seen(feed_id, keys, result.id)
+            new_articles.append(result.id)
+        return new_articles
+
+    def _entry_article(self, entry: FeedEntry) -> Extracted:
+        if entry.words < TEASER_WORDS and entry.link:
+            try:
+                page = self.extract_url(entry.link)
+            except BriefbotError:
+                if not entry.paragraphs:
+                    raise
+            else:
+                return page.model_copy(
+                    update={
+                        "title": page.title or entry.title,
+                        "published": page.published or entry.published,
+                    }
+                )
+        if not entry.paragraphs:
+            raise InputError("The feed entry has no text.")
+        return Extracted(
+            title=entry.title,
+            text="\n\n".join(entry.paragraphs),
+            url=entry.link,
+            site=(urlsplit(entry.link).hostname or "").removeprefix("www.") or None if entry.link else None,
+            published=entry.published,
+        )
+
+    def _feed_info(self, feed_id: int, owner: str) -> FeedInfo:
+        for info in self.feeds.list(owner):
+            if info.id == feed_id:
+                return info
+        raise NotFound(f"You don't follow a feed {feed_id}.")
+
+    # --- topics and alerts ------------------------------------------------------------
+
+    def subscribe(self, owner: str, query: str, mode: TopicMode = "daily") -> TopicInfo:
+        return self.topics.add(owner, query, mode)
+
+    def topics_of(self, owner: str) -> list[TopicInfo]:
+        return self.topics.list(owner)
+
+    def unsubscribe(self, topic_id: int, owner: str) -> TopicInfo:
+        return self.topics.remove(topic_id, owner)
+
+    def set_topic_mode(self, topic_id: int, owner: str, mode: TopicMode) -> TopicInfo:
+        return self.topics.set_mode(topic_id, owner, mode)
+
+    def _match_topics(self, article_id: int, owner: str) -> None:
+        if owner.startswith("feed:"):
+            audience = self.feeds.audience(int(owner.removeprefix("feed:")))
+        else:
+            audience = [owner]
+        info = self.store.article(article_id)
+        if info is None:
+            return
+        sentences = [s.text for s in self.store.sentences(article_id)]
+        self.topics.match(article_id, ArticleText(sentences, info.site or _host(info.url)), audience)
+
+    def pending_alerts(self) -> list[Alert]:
+        """Instant-topic matches not yet delivered, oldest first, still visible to their chat."""
+        with self.store.reading() as db:
+            rows = db.execute(
+                "SELECT t.id, t.owner, t.query, t.mode, m.article_id FROM topic_matches m"
+                " JOIN topics t ON t.id = m.topic_id"
+                " WHERE m.alerted_at IS NULL AND t.mode = 'instant' ORDER BY m.matched_at"
+            ).fetchall()
+        alerts = []
+        for topic_id, owner, query, mode, article_id in rows:
+            info = self.store.article(article_id)
+            if info is None or not self.store.visible(article_id, self.scope(owner)):
+                continue
+            topic = TopicInfo(id=topic_id, query=query, mode=mode)
+            alerts.append(
+                Alert(
+                    owner=owner, topic=topic, article_id=article_id, title=info.title, url=info.url,
+                    sentences=self._why_matched(topic, article_id, info),
+                )
+            )
+        return alerts
+
+    def mark_alerted(self, alerts: list[Alert]) -> None:
+        with self.store.transaction() as db:
+            db.executemany(
+                "UPDATE topic_matches SET alerted_at = ? WHERE topic_id = ? AND article_id = ?",
+                [(datetime.now(UTC).isoformat(timespec="seconds"), a.topic.id, a.article_id) for a in alerts],
+            )
+
+    def _why_matched(self, topic: TopicInfo, article_id: int, info: ArticleInfo) -> list[HighlightedSentence]:
+        sentences = [s.text for s in self.store.sentences(article_id)]
+        article = ArticleText(sentences, info.site)
+        return [
+            HighlightedSentence(
+                article_id=article_id, index=m.position, text=m.text, highlights=list(m.spans)
+            )
+            for m in matched_sentences(self.topics.query(topic), article)
+        ]
+
+    # --- digest -----------------------------------------------------------------------
+
+    def digest(self, owner: str, *, since: datetime | None = None) -> Digest:
+        """What arrived for ``owner`` since its last digest: daily topics first, then feeds."""
+        since = since or self.last_digest(owner) or datetime.now(UTC) - DIGEST_WINDOW
+        since_text = since.astimezone(UTC).isoformat(timespec="seconds")
+        budget = self.config.digest.max_items
+        scope = self.scope(owner)
+        sections: list[DigestSection] = []
+        shown: set[int] = set()
+        for topic in self.topics.list(owner):
+            if topic.mode != "daily" or budget <= 0:
+                continue
+            with self.store.reading() as db:
+                matched = [
+                    r[0]
+                    for r in db.execute(
+                        "SELECT article_id FROM topic_matches WHERE topic_id = ? AND matched_at > ?"
+                        " ORDER BY matched_at DESC LIMIT ?",
+                        (topic.id, since_text, DIGEST_CANDIDATES),
+                    )
+                ]
+            visible = [a for a in matched if a not in shown and self.store.visible(a, scope)]
+            items = self._digest_items(visible, budget, topic)
+            if items:
+                sections.append(DigestSection(heading=topic.query, topic_id=topic.id, items=items))
+                shown.update(i.article_id for i in items)
+                shown.update(o.article_id for i in items for o in i.also_reported_by)
+                budget -= len(items)
+        feed_owners = [o for o in scope if o.startswith("feed:")]
+        if feed_owners and budget > 0:
+            arrived = self.store.arrived_since(feed_owners, since_text, DIGEST_CANDIDATES)
+            items = self._digest_items([a for a in arrived if a not in shown], budget, None)
+            if items:
+                sections.append(DigestSection(heading="From your feeds", items=items))
+        return Digest(owner=owner, since=since, sections=sections)
+
+    def record_digest(self, owner: str, day: str, items: int) -> bool:
+        """Note that ``owner``'s digest for ``day`` went out; False if it already had."""
+        with self.store.transaction() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO digests (owner, day, sent_at, items) VALUES (?, ?, ?, ?)",
+                (owner, day, datetime.now(UTC).isoformat(timespec="seconds"), items),
+            )
+        return bool(cursor.rowcount)
+
+    def digest_sent(self, owner: str, day: str) -> bool:
+        with self.store.reading() as db:
+            row = db.execute("SELECT 1 FROM digests WHERE owner = ? AND day = ?", (owner, day)).fetchone()
+        return row is not None
+
+    def last_digest(self, owner: str) -> datetime | None:
+        with self.store.reading() as db:
+            row = db.execute("SELECT MAX(sent_at) FROM digests WHERE owner = ?", (owner,)).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def _digest_items(self, candidates: list[int], budget: int, topic: TopicInfo | None) -> list[DigestItem]:
+        stories = group_stories(candidates, self._sketch, budget)
+        stories.sort(key=lambda story: len(story.others), reverse=True)  # stable: newest first among equals
+        items = []
+        for story in stories:
+            info = self.store.article(story.lead)
+            if info is None:
+                continue
+            if topic is not None:
+                sentences = [
+                    CitedSentence(
+                        article_id=info.id, index=s.index, text=s.text, title=info.title, url=info.url
+                    )
+                    for s in self._why_matched(topic, info.id, info)
+                ]
+            else:
+                sentences = self._summary_sentences(info.id, info.title)
+            others = [o for o in (self.store.article(a) for a in story.others) if o is not None]
+            items.append(
+                DigestItem(
+                    article_id=info.id, title=info.title, url=info.url, site=info.site,
+                    sentences=sentences,
+                    also_reported_by=[
+                        ArticleRef(article_id=o.id, title=o.title, url=o.url, site=o.site) for o in others
+                    ],
+                )
+            )
+        return items
+
+    def _summary_sentences(self, article_id: int, title: str) -> list[CitedSentence]:
+        stored = self.store.sentences(article_id)
+        chosen = select_sentences(
+            [s.text for s in stored], min(2, len(stored)), self.config.summary.algorithm, title=title
+        )
+        info = self.store.article(article_id)
+        url = info.url if info else None
+        return [
+            CitedSentence(
+                article_id=article_id, index=stored[i].position, text=stored[i].text, title=title, url=url
+            )
+            for i in chosen
+        ]
+
+    def _compute_sketch(self, article_id: int) -> Sketch:
+        return Sketch.of(" ".join(s.text for s in self.store.sentences(article_id)[:40]))
+
+    # --- export -----------------------------------------------------------------------
+
+    def export(self, owner: str) -> Export:
+        """Everything a chat keeps here: its feeds as OPML, its topics and own articles as JSON."""
+        feeds = self.feeds.list(owner)
+        with self.store.reading() as db:
+            rows = db.execute(
+                "SELECT a.id, a.title, a.url, a.site, a.author, a.published, a.text, o.added_at"
+                " FROM articles a JOIN ownership o ON o.article_id = a.id AND o.owner = ? ORDER BY a.id",
+                (owner,),
+            ).fetchall()
+        return Export(
+            opml=to_opml(feeds, "Briefbot feeds"),
+            feeds=feeds,
+            topics=self.topics.list(owner),
+            articles=[dict(row) for row in rows],
+        )
+
+
+def _entry_keys(entry: FeedEntry) -> list[str]:
+    keys = []
+    if entry.guid:
+        keys.append("guid:" + entry.guid)
+    if entry.link:
+        keys.append("link:" + (canonical_url(entry.link) or entry.link))
+    return keys
+
+
+def _host(url: str | None) -> str | None:
+    return (urlsplit(url).hostname or None) if url else None
 
 
 def _title_from(sentence: str) -> str:

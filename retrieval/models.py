@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -68,3 +69,89 @@ class Answer(BaseModel):
     question: str
     abstained: bool
     sentences: list[CitedSentence]
+
+
+class FeedInfo(BaseModel):
+    id: int
+    url: str
+    title: str | None = None
+    site_url: str | None = None
+    last_fetched_at: datetime | None = None
+    last_error: str | None = None
+    error_count: int = 0
+    for_everyone: bool = Field(False, description="Added by an admin for every chat.")
+
+
+class PollResult(BaseModel):
+    feed_id: int
+    not_modified: bool = False
+    new_articles: list[int] = Field(default_factory=list)
+    error: str | None = None
+
+
+TopicMode = Literal["instant", "daily", "off"]
+
+
+class TopicInfo(BaseModel):
+    id: int
+    query: str
+    mode: TopicMode
+
+
+class HighlightedSentence(BaseModel):
+    """A cited sentence with the character ranges of the words that made it match."""
+
+    article_id: int
+    index: int
+    text: str
+    highlights: list[tuple[int, int]] = Field(default_factory=list)
+
+
+class Alert(BaseModel):
+    """A new article that matched one of a chat's instant topics."""
+
+    owner: str
+    topic: TopicInfo
+    article_id: int
+    title: str
+    url: str | None = None
+    sentences: list[HighlightedSentence]
+
+
+class DigestItem(BaseModel):
+    article_id: int
+    title: str
+    url: str | None = None
+    site: str | None = None
+    sentences: list[CitedSentence]
+    also_reported_by: list[ArticleRef] = Field(default_factory=list)
+
+
+class ArticleRef(BaseModel):
+    article_id: int
+    title: str
+    url: str | None = None
+    site: str | None = None
+
+
+class DigestSection(BaseModel):
+    heading: str = Field(description="The topic's query, or the feeds' name for unmatched items.")
+    topic_id: int | None = None
+    items: list[DigestItem]
+
+
+class Digest(BaseModel):
+    owner: str
+    since: datetime | None
+    sections: list[DigestSection]
+
+    @property
+    def empty(self) -> bool:
+        return not any(section.items for section in self.sections)
+
+
+class Export(BaseModel):
+    opml: str
+    feeds: list[FeedInfo]
+    topics: list[TopicInfo]
+    articles: list[dict]

@@ -58,6 +58,70 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX ownership_article ON ownership(article_id);
     """,
+    """
+    CREATE TABLE feeds (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        title TEXT,
+        site_url TEXT,
+        etag TEXT,
+        last_modified TEXT,
+        last_fetched_at TEXT,
+        last_error TEXT,
+        error_count INTEGER NOT NULL DEFAULT 0,
+        next_poll_at TEXT NOT NULL,
+        added_at TEXT NOT NULL
+    );
+
+    CREATE TABLE subscriptions (
+        owner TEXT NOT NULL,
+        feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (owner, feed_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX subscriptions_feed ON subscriptions(feed_id);
+
+    CREATE TABLE feed_entries (
+        feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        entry_key TEXT NOT NULL,
+        article_id INTEGER REFERENCES articles(id) ON DELETE SET NULL,
+        seen_at TEXT NOT NULL,
+        PRIMARY KEY (feed_id, entry_key)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE topics (
+        id INTEGER PRIMARY KEY,
+        owner TEXT NOT NULL,
+        query TEXT NOT NULL,
+        mode TEXT NOT NULL DEFAULT 'daily' CHECK (mode IN ('instant', 'daily', 'off')),
+        added_at TEXT NOT NULL,
+        UNIQUE (owner, query)
+    );
+
+    CREATE TABLE topic_anchors (
+        stem TEXT NOT NULL,
+        topic_id INTEGER NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+        PRIMARY KEY (stem, topic_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX topic_anchors_topic ON topic_anchors(topic_id);
+
+    CREATE TABLE topic_matches (
+        topic_id INTEGER NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+        article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        matched_at TEXT NOT NULL,
+        alerted_at TEXT,
+        PRIMARY KEY (topic_id, article_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX topic_matches_article ON topic_matches(article_id);
+
+    CREATE TABLE digests (
+        owner TEXT NOT NULL,
+        day TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        items INTEGER NOT NULL,
+        PRIMARY KEY (owner, day)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 
@@ -267,6 +331,17 @@ class Store:
                 f"SELECT COUNT(DISTINCT article_id) FROM ownership WHERE owner IN ({_marks(owners)})",
                 tuple(owners),
             ).fetchone()[0]
+
+    def arrived_since(self, owners: Sequence[str], since: str, limit: int) -> list[int]:
+        """Articles the owners received after ``since`` (ISO time), newest first."""
+        with self.reading() as db:
+            rows = db.execute(
+                "SELECT article_id, MAX(added_at) AS arrived FROM ownership"
+                f" WHERE owner IN ({_marks(owners)}) AND added_at > ?"
+                " GROUP BY article_id ORDER BY arrived DESC, article_id DESC LIMIT ?",
+                (*owners, since, limit),
+            ).fetchall()
+        return [row[0] for row in rows]
 
     def all_article_ids(self) -> list[int]:
         with self.reading() as db:

@@ -1,4 +1,11 @@
-"""Extractive summaries with sumy, fed through our offline sentence splitter.
+"""Extractive summaries: our own "hybrid" ranker, and the classic methods from sumy.
+
+``hybrid`` scores each sentence by its centrality in the article's TF-IDF similarity
+graph (LexRank) and by where it stands (writers put what matters first), passes over
+fragments too short to stand alone and sentences that are mostly quotation, and picks
+greedily with a redundancy penalty (maximal marginal relevance), so the summary does
+not say the same thing twice. On CNN/DM (bench/summaries.py) it edges past Lead-3,
+where sumy's methods stay 8-10 ROUGE-1 points below it.
 
 sumy's own Tokenizer needs NLTK's punkt data, which cannot be downloaded on many
 servers, so we build sumy's document model ourselves from already-split sentences and
@@ -9,6 +16,7 @@ not set them by default), and Edmundson gets its bonus/stigma/null word lists.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
@@ -21,7 +29,7 @@ from sumy.summarizers.luhn import LuhnSummarizer
 from sumy.summarizers.sum_basic import SumBasicSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 
-from retrieval.text import STOP_WORDS, words
+from retrieval.text import STOP_WORDS, content_stems, words
 
 # Graph and matrix methods grow quadratically or worse; beyond this many sentences we
 # rank only the first ones (news puts what matters first, so little is lost).
@@ -76,7 +84,7 @@ SUMMARIZERS: dict[str, Callable[[str | None], AbstractSummarizer]] = {
     "sumbasic": _plain(SumBasicSummarizer),
     "edmundson": _edmundson,
 }
-ALGORITHMS: tuple[str, ...] = ("lead", *SUMMARIZERS)
+ALGORITHMS: tuple[str, ...] = ("hybrid", "lead", *SUMMARIZERS)
 
 
 def sentence_count(total: int, *, sentences: int | None = None, percent: float | None = None) -> int:
@@ -98,6 +106,8 @@ def select_sentences(
         return list(range(len(sentences)))
     if algorithm == "lead":
         return list(range(count))
+    if algorithm == "hybrid":
+        return hybrid(sentences[:MAX_RANKED_SENTENCES], count)
     ranked = sentences[:MAX_RANKED_SENTENCES]
     objects = [Sentence(text, _TOKENIZER) for text in ranked]
     position = {id(sentence): i for i, sentence in enumerate(objects)}
@@ -112,3 +122,141 @@ def select_sentences(
         if i not in picked:
             picked.append(i)
     return sorted(picked)
+
+
+# --- hybrid ---------------------------------------------------------------------------
+
+# A sentence scores CENTRALITY_WEIGHT times its LexRank centrality (scaled to [0, 1])
+# plus a position prior that starts at 1 and halves every POSITION_HALF_LIFE sentences.
+# Tuned on CNN/DM; similarity to the title did not help there, even with real headlines.
+CENTRALITY_WEIGHT = 0.25
+POSITION_HALF_LIFE = 6.0
+# LexRank: similarities below this are no edge; damping of the random walk.
+EDGE_THRESHOLD = 0.1
+DAMPING = 0.85
+PAGERANK_ROUNDS = 30
+# Maximal marginal relevance: the score minus this times the similarity to the closest
+# sentence already chosen.
+REDUNDANCY_WEIGHT = 1.0
+# Sentences with fewer words, or with more than this share of their characters inside
+# quotation marks, are picked only when nothing else is left.
+MIN_WORDS = 8
+MAX_QUOTED_SHARE = 0.6
+QUOTE_PAIRS = {'"': '"', "“": "”", "‘": "’", "'": "'"}
+
+Vector = dict[str, float]
+
+
+def hybrid(sentences: Sequence[str], count: int) -> list[int]:
+    """0-based positions of ``count`` sentences chosen by centrality and position."""
+    similarity = _similarities(_tfidf_vectors([content_stems(s) for s in sentences]))
+    centrality = _scaled(_lexrank(similarity))
+    scores = [
+        CENTRALITY_WEIGHT * central + 0.5 ** (i / POSITION_HALF_LIFE)
+        for i, central in enumerate(centrality)
+    ]
+    standalone = [_stands_alone(text) for text in sentences]
+    preferred = [i for i, ok in enumerate(standalone) if ok]
+    fallback = [i for i, ok in enumerate(standalone) if not ok]
+    chosen = _mmr(preferred, scores, similarity, count)
+    chosen += _mmr(fallback, scores, similarity, count - len(chosen))
+    return sorted(chosen)
+
+
+def _tfidf_vectors(bags: Sequence[Sequence[str]]) -> list[Vector]:
+    """Unit-length TF-IDF vectors, with IDF over the bags themselves."""
+    frequency = Counter(term for bag in bags for term in set(bag))
+    total = len(bags)
+    vectors = []
+    for bag in bags:
+        weights = {
+            term: tf * math.log(1 + total / frequency[term]) for term, tf in Counter(bag).items()
+        }
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        vectors.append({term: w / norm for term, w in weights.items()})
+    return vectors
+
+
+def _similarities(vectors: Sequence[Vector]) -> list[list[float]]:
+    """Pairwise cosine similarities through an inverted list (the vectors are sparse)."""
+    postings: dict[str, list[tuple[int, float]]] = {}
+    for i, vector in enumerate(vectors):
+        for term, weight in vector.items():
+            postings.setdefault(term, []).append((i, weight))
+    matrix = [[0.0] * len(vectors) for _ in vectors]
+    for entries in postings.values():
+        for i, wi in entries:
+            row = matrix[i]
+            for j, wj in entries:
+                if i != j:
+                    row[j] += wi * wj
+    return matrix
+
+
+def _lexrank(similarity: Sequence[Sequence[float]]) -> list[float]:
+    """Stationary distribution of a damped random walk over the similarity graph."""
+    size = len(similarity)
+    edges = [[(j, w) for j, w in enumerate(row) if w >= EDGE_THRESHOLD] for row in similarity]
+    out_weight = [sum(w for _, w in row) for row in edges]
+    rank = [1.0 / size] * size
+    for _ in range(PAGERANK_ROUNDS):
+        incoming = [0.0] * size
+        for i, row in enumerate(edges):
+            if out_weight[i] == 0:
+                continue
+            share = rank[i] / out_weight[i]
+            for j, w in row:
+                incoming[j] += share * w
+        rank = [(1 - DAMPING) / size + DAMPING * value for value in incoming]
+    return rank
+
+
+def _scaled(values: Sequence[float]) -> list[float]:
+    low, high = min(values), max(values)
+    if high <= low:
+        return [0.0] * len(values)
+    return [(v - low) / (high - low) for v in values]
+
+
+def _stands_alone(text: str) -> bool:
+    return len(words(text)) >= MIN_WORDS and _quoted_share(text) <= MAX_QUOTED_SHARE
+
+
+def _quoted_share(text: str) -> float:
+    """Share of the characters that lie between an opening and its closing quotation mark."""
+    quoted = 0
+    closing: str | None = None
+    start = 0
+    for i, char in enumerate(text):
+        at_word_end = i + 1 == len(text) or not text[i + 1].isalpha()
+        at_word_start = i == 0 or not text[i - 1].isalnum()
+        if closing is not None and char == closing and at_word_end:
+            quoted += i - start
+            closing = None
+        elif closing is None and char in QUOTE_PAIRS and at_word_start:
+            closing = QUOTE_PAIRS[char]
+            start = i
+    if closing is not None:  # a quotation that runs on to the next sentence
+        quoted += len(text) - start
+    return quoted / max(len(text), 1)
+
+
+def _mmr(
+    candidates: Sequence[int],
+    scores: Sequence[float],
+    similarity: Sequence[Sequence[float]],
+    count: int,
+) -> list[int]:
+    """Greedy maximal marginal relevance: good sentences unlike those already chosen."""
+    chosen: list[int] = []
+    pool = list(candidates)
+
+    def marginal(i: int) -> float:
+        overlap = max((similarity[i][j] for j in chosen), default=0.0)
+        return scores[i] - REDUNDANCY_WEIGHT * overlap
+
+    while pool and len(chosen) < count:
+        best = max(pool, key=marginal)
+        chosen.append(best)
+        pool.remove(best)
+    return chosen
