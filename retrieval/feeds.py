@@ -68,13 +68,11 @@ def parse_feed(content: bytes, url: str) -> ParsedFeed:
     parsed = feedparser.parse(content, response_headers={"content-location": url})
     if not parsed.get("version") and not parsed.entries:
         raise InputError("That address does not serve an RSS or Atom feed I can read.")
+    entries = [e for e in map(_entry, parsed.entries) if e.link or e.paragraphs]
+    if parsed.get("bozo") and not entries:
+        raise InputError("That feed is malformed: I could not read any entry in it.")
     info = parsed.feed
-    entries = [_entry(raw) for raw in parsed.entries]
-    return ParsedFeed(
-        title=_one_line(info.get("title")),
-        site_url=info.get("link"),
-        entries=[e for e in entries if e.link or e.paragraphs],
-    )
+    return ParsedFeed(title=_one_line(info.get("title")), site_url=info.get("link"), entries=entries)
 
 
 def _entry(raw: feedparser.FeedParserDict) -> FeedEntry:

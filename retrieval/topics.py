@@ -186,18 +186,31 @@ class MatchedSentence:
 
 
 def matched_sentences(query: TopicQuery, article: ArticleText, limit: int = 2) -> list[MatchedSentence]:
-    """The sentences that show why the article matched: most query terms first."""
-    terms = query.terms()
-    scored: list[tuple[int, int]] = []
-    for i, sentence_words in enumerate(article.sentence_words):
+    """The sentences that show why the article matched, in article order.
+
+    Chosen greedily: first the sentence holding the most query terms, then the one that
+    adds the most terms not shown yet, so two sentences explain more than one would.
+    """
+    terms = list(dict.fromkeys(query.terms()))
+    present: list[set[int]] = []
+    for sentence_words in article.sentence_words:
         stems = {stem(w) for w in sentence_words}
-        hits = sum(1 for t in terms if all(s in stems for s in t.stems))
-        if hits:
-            scored.append((hits, i))
-    best = sorted(scored, key=lambda item: (-item[0], item[1]))[:limit]
+        present.append({n for n, t in enumerate(terms) if all(s in stems for s in t.stems)})
+    shown: set[int] = set()
+    chosen: list[int] = []
+    for _ in range(limit):
+        best = max(
+            (i for i in range(len(present)) if i not in chosen),
+            key=lambda i: (len(present[i] - shown), len(present[i]), -i),
+            default=None,
+        )
+        if best is None or not present[best] - shown:
+            break
+        chosen.append(best)
+        shown |= present[best]
     return [
         MatchedSentence(i + 1, article.sentences[i], _spans(article.sentences[i], terms))
-        for _, i in sorted(best, key=lambda item: item[1])
+        for i in sorted(chosen)
     ]
 
 

@@ -27,6 +27,7 @@ class Page:
     body: bytes
     content_type: str = "text/html; charset=utf-8"
     status: int = 200
+    etag: str | None = None
 
 
 @dataclass
@@ -36,6 +37,7 @@ class LocalSite:
     pages: dict[str, Page]
     base_url: str = ""
     requests: list[str] = field(default_factory=list)
+    not_modified: int = 0
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -51,9 +53,17 @@ def serve(pages: dict[str, Page]) -> Iterator[LocalSite]:
             page = site.pages.get(self.path)
             if page is None:
                 page = Page(b"not found", "text/plain", 404)
+            if page.etag and self.headers.get("If-None-Match") == page.etag:
+                site.not_modified += 1
+                self.send_response(304)
+                self.send_header("ETag", page.etag)
+                self.end_headers()
+                return
             self.send_response(page.status)
             self.send_header("Content-Type", page.content_type)
             self.send_header("Content-Length", str(len(page.body)))
+            if page.etag:
+                self.send_header("ETag", page.etag)
             self.end_headers()
             self.wfile.write(page.body)
 
@@ -89,3 +99,37 @@ the population to grow this fast."</p>
 <footer>Copyright 2026 Coastal News. All rights reserved.</footer>
 </body></html>
 """
+
+
+def rss(title: str, items: list[dict[str, str]]) -> bytes:
+    """An RSS 2.0 document; each item has title, link, guid and description (HTML)."""
+    from html import escape
+
+    entries = "".join(
+        f"<item><title>{escape(i['title'])}</title><link>{escape(i['link'])}</link>"
+        f"<guid>{escape(i.get('guid', i['link']))}</guid>"
+        f"<pubDate>{i.get('date', 'Sun, 29 Nov 2026 08:00:00 GMT')}</pubDate>"
+        f"<description>{escape(i['description'])}</description></item>"
+        for i in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>{escape(title)}</title><link>https://news.example/</link>"
+        f"<description>Test feed</description>{entries}</channel></rss>"
+    ).encode()
+
+
+def atom(title: str, entries: list[dict[str, str]]) -> bytes:
+    from html import escape
+
+    body = "".join(
+        f"<entry><title>{escape(e['title'])}</title><link href=\"{escape(e['link'])}\"/>"
+        f"<id>{escape(e.get('guid', e['link']))}</id><updated>2026-11-29T08:00:00Z</updated>"
+        f"<content type=\"html\">{escape(e['description'])}</content></entry>"
+        for e in entries
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>{escape(title)}</title><id>urn:test</id><updated>2026-11-29T08:00:00Z</updated>"
+        f"{body}</feed>"
+    ).encode()

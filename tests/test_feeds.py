@@ -1,0 +1,248 @@
+"""Feeds, topics, alerts and digests in the engine, against feeds served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from retrieval.config import EngineConfig, FeedsConfig, FetchConfig, StorageConfig
+from retrieval.engine import Engine
+from retrieval.errors import InputError, NotFound
+from tests.support import Page, atom, rss, serve
+
+VOLCANO = [
+    "The volcano on La Palma erupted again on Sunday, sending rivers of lava towards the western coast.",
+    "Officials evacuated three villages overnight and closed the island airport to all flights.",
+    "Scientists from the Canary Islands volcanology institute said the eruption could last for weeks.",
+    "More than two thousand residents spent the night in sports halls and hotels in the capital.",
+    "Farmers said the ash had already ruined most of this year's banana harvest on the slopes.",
+    "The regional government promised emergency payments to families who lost their homes.",
+    "Seismic sensors recorded hundreds of small earthquakes in the days before the eruption began.",
+    "Ferries added extra crossings to the neighbouring island of Tenerife for those who wished to leave.",
+]
+SEALS = [
+    "Harbour seals have returned to the Thames estuary in numbers not seen for decades.",
+    "The survey counted twelve hundred seals on the sandbanks near Southend this summer.",
+    "Researchers said cleaner water and a ban on commercial netting had helped the fish the seals eat.",
+    "Dr. Anna Jones, who led the count, called the recovery remarkable for such a busy river.",
+    "The society will repeat the survey next year with drones fitted with thermal cameras.",
+    "Boat operators have started offering trips to watch the seals from a respectful distance.",
+    "Conservation groups warned that noise from new construction could still disturb the colony.",
+    "Volunteers will help to count pups on the northern banks during the breeding season.",
+]
+
+
+def long_text(sentences: list[str], repeat: int = 3) -> str:
+    """A full-content entry (over the teaser threshold): the story told with its details."""
+    return "".join(f"<p>{' '.join(sentences)}</p>" for _ in range(1)) + "".join(
+        f"<p>{s} Details follow in paragraph {n}.</p>" for n in range(repeat) for s in sentences[:3]
+    )
+
+
+def volcano_item(guid: str = "v1", link: str = "https://news.example/volcano") -> dict[str, str]:
+    return {"title": "La Palma volcano erupts again", "link": link, "guid": guid,
+            "description": long_text(VOLCANO)}
+
+
+def seals_item() -> dict[str, str]:
+    return {"title": "Seals return to the Thames", "link": "https://news.example/seals", "guid": "s1",
+            "description": long_text(SEALS)}
+
+
+@pytest.fixture
+def engine(tmp_path: Path):
+    config = EngineConfig(
+        storage=StorageConfig(path=str(tmp_path / "feeds.db")),
+        fetch=FetchConfig(allow_private=True, timeout_s=5),
+        feeds=FeedsConfig(poll_seconds=60, max_entries_per_poll=5),
+    )
+    with Engine(config) as engine:
+        yield engine
+
+
+def test_feed_entries_are_ingested_once_and_polled_conditionally(engine: Engine) -> None:
+    feed = Page(rss("Island News", [volcano_item(), seals_item()]), "application/rss+xml", etag='"v1"')
+    with serve({"/feed.xml": feed}) as site:
+        info, first = engine.add_feed(site.url("/feed.xml"), "chat:1")
+        assert info.title == "Island News"
+        assert len(first.new_articles) == 2
+        again = engine.poll_feed(info.id)
+        assert again.not_modified and site.not_modified == 1
+        feed.etag = '"v2"'
+        third = engine.poll_feed(info.id)
+        assert not third.not_modified and third.new_articles == []
+    titles = {a.title for a in engine.articles("chat:1")}
+    assert titles == {"La Palma volcano erupts again", "Seals return to the Thames"}
+    assert engine.count_articles("chat:1") == 2
+
+
+def test_teaser_entries_fetch_the_article_page(engine: Engine) -> None:
+    article = "<html><head><title>Volcano</title></head><body><article><h1>La Palma volcano erupts again</h1>"
+    article += "".join(f"<p>{s}</p>" for s in VOLCANO) + "</article></body></html>"
+    with serve({}) as site:
+        site.pages["/story"] = Page(article.encode())
+        teaser = {"title": "La Palma volcano erupts again", "link": site.url("/story"), "guid": "t1",
+                  "description": "Lava flows towards the coast."}
+        site.pages["/feed.xml"] = Page(rss("Teasers", [teaser]), "application/rss+xml")
+        _, result = engine.add_feed(site.url("/feed.xml"), "chat:1")
+        assert "/story" in site.requests
+    answer = engine.ask("How many villages were evacuated?", "chat:1")
+    assert "three villages" in answer.sentences[0].text
+    assert answer.sentences[0].url == site.url("/story")
+
+
+def test_a_web_page_leads_to_its_atom_feed(engine: Engine) -> None:
+    with serve({}) as site:
+        site.pages["/atom.xml"] = Page(atom("Atom News", [volcano_item()]), "application/atom+xml")
+        site.pages["/"] = Page(
+            b'<html><head><link rel="alternate" type="application/atom+xml" href="/atom.xml">'
+            b"</head><body><p>Home</p></body></html>"
+        )
+        info, result = engine.add_feed(site.url("/"), "chat:1")
+    assert info.url == site.url("/atom.xml")
+    assert len(result.new_articles) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "message"),
+    [
+        (b"<rss><channel><item><title>broken", "application/rss+xml", "feed"),
+        (b"<html><body><p>No feed here.</p></body></html>", "text/html", "no RSS or Atom feed"),
+    ],
+)
+def test_what_is_not_a_feed_is_refused(engine: Engine, body: bytes, content_type: str, message: str) -> None:
+    with serve({"/x": Page(body, content_type)}) as site, pytest.raises(InputError, match=message):
+        engine.add_feed(site.url("/x"), "chat:1")
+    assert engine.feeds_of("chat:1") == []
+
+
+def test_feed_articles_are_visible_to_subscribers_only(engine: Engine) -> None:
+    with serve({"/feed.xml": Page(rss("News", [volcano_item()]), "application/rss+xml")}) as site:
+        info, result = engine.add_feed(site.url("/feed.xml"), "chat:1")
+        (article_id,) = result.new_articles
+        with pytest.raises(NotFound):
+            engine.summarize(article_id, "chat:2")
+        assert engine.ask("Which airport was closed?", "chat:2").abstained
+        with pytest.raises(NotFound):
+            engine.forget(article_id, "chat:1")  # a feed's article is not the chat's to delete
+        engine.add_feed(site.url("/feed.xml"), "chat:2")
+        assert not engine.ask("Which airport was closed?", "chat:2").abstained
+        engine.remove_feed(info.id, "chat:1")
+    assert engine.ask("Which airport was closed?", "chat:1").abstained
+    assert [f.id for f in engine.feeds_of("chat:2")] == [info.id]
+    with pytest.raises(NotFound):
+        engine.remove_feed(info.id, "chat:1")
+
+
+def test_feeds_for_everyone_come_from_the_config(engine: Engine) -> None:
+    with serve({"/feed.xml": Page(rss("News", [volcano_item()]), "application/rss+xml")}) as site:
+        engine.set_everyone_feeds([site.url("/feed.xml")])
+        (feed_id,) = engine.due_feeds()
+        assert len(engine.poll_feed(feed_id).new_articles) == 1
+    for chat in ("chat:1", "chat:99"):
+        assert not engine.ask("Which airport was closed?", chat).abstained
+        assert engine.feeds_of(chat)[0].for_everyone
+    engine.set_everyone_feeds([])
+    assert engine.ask("Which airport was closed?", "chat:1").abstained
+
+
+def test_failures_back_off_and_are_reported(engine: Engine) -> None:
+    with serve({"/feed.xml": Page(rss("News", [volcano_item()]), "application/rss+xml")}) as site:
+        info, _ = engine.add_feed(site.url("/feed.xml"), "chat:1")
+        site.pages["/feed.xml"] = Page(b"oops", "text/plain", 503)
+        result = engine.poll_feed(info.id)
+    assert result.error and "503" in result.error
+    (listed,) = engine.feeds_of("chat:1")
+    assert listed.error_count == 1 and "503" in (listed.last_error or "")
+    assert engine.due_feeds(datetime.now(UTC) + timedelta(seconds=90)) == []
+    assert engine.due_feeds(datetime.now(UTC) + timedelta(seconds=150)) == [info.id]
+
+
+def test_a_huge_feed_is_capped_per_poll(engine: Engine) -> None:
+    items = [
+        {"title": f"Story {n}", "link": f"https://news.example/{n}", "guid": f"g{n}",
+         "description": f"Short teaser number {n} about the island."}
+        for n in range(10_000)
+    ]
+    with serve({"/big.xml": Page(rss("Big", items), "application/rss+xml")}) as site:
+        started = time.monotonic()
+        _, result = engine.add_feed(site.url("/big.xml"), "chat:1")
+        assert time.monotonic() - started < 60
+    # Teasers whose pages cannot be fetched (news.example is not served) are kept as they are.
+    assert len(result.new_articles) == 5
+
+
+def test_instant_topic_alerts_with_the_matching_sentences(engine: Engine) -> None:
+    engine.subscribe("chat:1", "volcano evacuated OR evacuation", mode="instant")
+    engine.subscribe("chat:1", "seals -thames", mode="instant")
+    engine.subscribe("chat:2", "volcano", mode="instant")  # chat 2 does not follow the feed
+    feed = Page(rss("News", [volcano_item(), seals_item()]), "application/rss+xml")
+    with serve({"/feed.xml": feed}) as site:
+        engine.add_feed(site.url("/feed.xml"), "chat:1")
+    (alert,) = engine.pending_alerts()
+    assert alert.owner == "chat:1"
+    assert alert.topic.query == "volcano evacuated OR evacuation"
+    assert alert.title == "La Palma volcano erupts again"
+    first = alert.sentences[0]
+    assert "volcano" in first.text
+    bold = {first.text[start:end] for start, end in first.highlights}
+    assert "volcano" in bold
+    engine.mark_alerted([alert])
+    assert engine.pending_alerts() == []
+
+
+def test_a_chats_own_articles_trigger_its_topics(engine: Engine) -> None:
+    engine.subscribe("chat:1", '"harbour seals"', mode="instant")
+    engine.ingest_text("\n\n".join(SEALS), "chat:1")
+    assert [a.owner for a in engine.pending_alerts()] == ["chat:1"]
+
+
+def test_digest_groups_the_same_story_and_is_recorded_once(engine: Engine) -> None:
+    engine.subscribe("chat:1", "volcano", mode="daily")
+    copy = volcano_item(guid="other", link="https://other.example/volcano")
+    copy["description"] = long_text([s.replace("Sunday", "Sunday morning") for s in VOLCANO])
+    with serve({}) as site:
+        site.pages["/a.xml"] = Page(rss("Island News", [volcano_item(), seals_item()]), "application/rss+xml")
+        site.pages["/b.xml"] = Page(rss("Other News", [copy]), "application/rss+xml")
+        engine.add_feed(site.url("/a.xml"), "chat:1")
+        engine.add_feed(site.url("/b.xml"), "chat:1")
+    digest = engine.digest("chat:1")
+    headings = [s.heading for s in digest.sections]
+    assert headings == ["volcano", "From your feeds"]
+    (volcano,) = digest.sections[0].items
+    assert len(volcano.also_reported_by) == 1
+    assert "volcano" in volcano.sentences[0].text.lower()
+    (seals,) = digest.sections[1].items
+    assert seals.title == "Seals return to the Thames"
+    assert 1 <= len(seals.sentences) <= 2
+
+    day = datetime.now(UTC).date().isoformat()
+    assert engine.record_digest("chat:1", day, 2)
+    assert not engine.record_digest("chat:1", day, 2)
+    assert engine.digest_sent("chat:1", day)
+    assert engine.digest("chat:1").empty
+
+
+def test_opml_import_and_export(engine: Engine) -> None:
+    with serve({}) as site:
+        site.pages["/a.xml"] = Page(rss("Island News", [volcano_item()]), "application/rss+xml")
+        opml = (
+            '<?xml version="1.0"?><opml version="2.0"><head><title>mine</title></head><body>'
+            f'<outline text="A" xmlUrl="{site.url("/a.xml")}"/>'
+            f'<outline text="Gone" xmlUrl="{site.url("/gone.xml")}"/></body></opml>'
+        ).encode()
+        progress: list[tuple[int, int]] = []
+        results = engine.import_opml(opml, "chat:1", lambda done, total: progress.append((done, total)))
+    assert progress == [(1, 2), (2, 2)]
+    assert [isinstance(outcome, str) for _, outcome in results] == [False, True]
+    engine.subscribe("chat:1", "volcano")
+    engine.ingest_text("\n\n".join(SEALS), "chat:1")
+    export = engine.export("chat:1")
+    assert site.url("/a.xml") in export.opml
+    assert [t.query for t in export.topics] == ["volcano"]
+    assert [a["title"] for a in export.articles] == [SEALS[0]]
+    with pytest.raises(InputError, match="OPML"):
+        engine.import_opml(b"<not opml", "chat:1")
