@@ -26,7 +26,6 @@ COMPARED_WORDS = 400
 @dataclass(frozen=True)
 class Sketch:
     hashes: frozenset[int]
-    ordered: tuple[int, ...]
 
     @classmethod
     def of(cls, text: str) -> Sketch:
@@ -35,16 +34,15 @@ class Sketch:
             zlib.crc32(" ".join(tokens[i : i + SHINGLE]).encode())
             for i in range(max(1, len(tokens) - SHINGLE + 1))
         }
-        smallest = heapq.nsmallest(SKETCH_SIZE, shingles)
-        return cls(frozenset(smallest), tuple(smallest))
+        return cls(frozenset(heapq.nsmallest(SKETCH_SIZE, shingles)))
 
     def similarity(self, other: Sketch) -> float:
-        """Estimated Jaccard similarity of the two shingle sets."""
-        union = heapq.nsmallest(SKETCH_SIZE, self.hashes | other.hashes)
-        if not union:
+        """Estimated Jaccard similarity of the two shingle sets (bottom-k estimator)."""
+        common = self.hashes & other.hashes
+        if not common:
             return 0.0
-        both = sum(1 for h in union if h in self.hashes and h in other.hashes)
-        return both / len(union)
+        union = sorted(self.hashes | other.hashes)[:SKETCH_SIZE]
+        return sum(1 for h in union if h in common) / len(union)
 
 
 @dataclass

@@ -81,6 +81,9 @@ class Engine:
         self.topics = TopicBook(self.store)
         self.fetcher = fetcher or Fetcher(self.config.fetch)
         self._sketch: Callable[[int], Sketch] = lru_cache(maxsize=SKETCH_CACHE)(self._compute_sketch)
+        self._digest_summary: Callable[[int, str], list[CitedSentence]] = lru_cache(maxsize=SKETCH_CACHE)(
+            self._summary_sentences
+        )
         self._write_lock = threading.RLock()
         self._index_path = db_path.with_name(db_path.stem + ".index")
         self.index = self._open_index()
@@ -642,7 +645,7 @@ class Engine:
                     for s in self._why_matched(topic, info.id, info)
                 ]
             else:
-                sentences = self._summary_sentences(info.id, info.title)
+                sentences = self._digest_summary(info.id, info.title)
             others = [o for o in (self.store.article(a) for a in story.others) if o is not None]
             items.append(
                 DigestItem(
