@@ -1,0 +1,107 @@
+"""Builds the python-telegram-bot Application in one place, and runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+
+from telegram import BotCommand, Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
+
+from bot.config import BotConfig
+from bot.conversation import Conversation
+from bot.handlers import TelegramHandlers
+from bot.replies import COMMANDS
+from bot.state import ChatState
+from retrieval.engine import Engine
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+# Updates handled at once, across all chats.
+MAX_CONCURRENT_UPDATES = 64
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Chats are served concurrently, but each chat's updates one after another in order:
+    a question sent right after a link is answered after the link is stored."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[object]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        self._users[chat.id] = self._users.get(chat.id, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._users[chat.id] -= 1
+            if not self._users[chat.id]:
+                del self._users[chat.id], self._locks[chat.id]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to free."""
+
+
+def build_application(config: BotConfig) -> Application:
+    """The bot: engine, chat state, handlers, rate limiter; resources close at shutdown."""
+    telegram = config.telegram
+    engine = Engine(config)
+    state = ChatState(config.state_path())
+    conversation = Conversation(engine, state, config.summary)
+
+    async def publish_commands(application: Application) -> None:
+        await application.bot.set_my_commands(
+            [BotCommand(command.name, command.description) for command in COMMANDS]
+        )
+
+    async def close_resources(application: Application) -> None:
+        await asyncio.to_thread(engine.close)
+        state.close()
+
+    application = (
+        ApplicationBuilder()
+        .token(config.require_token())
+        .base_url(telegram.base_url)
+        .base_file_url(telegram.base_file_url)
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=telegram.messages_per_second,
+                group_max_rate=telegram.group_messages_per_minute,
+                max_retries=telegram.max_retries,
+            )
+        )
+        .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
+        .post_init(publish_commands)
+        .post_shutdown(close_resources)
+        .build()
+    )
+    TelegramHandlers(conversation, config.access).register(application)
+    return application
+
+
+def run(config: BotConfig) -> None:
+    """Serve until interrupted: long polling by default, or a webhook."""
+    application = build_application(config)
+    telegram = config.telegram
+    if telegram.mode == "webhook":
+        logging.getLogger(__name__).info("webhook on %s:%d", telegram.listen, telegram.port)
+        application.run_webhook(
+            listen=telegram.listen,
+            port=telegram.port,
+            url_path=telegram.webhook_path,
+            webhook_url=telegram.webhook_url,
+            secret_token=telegram.secret_token.get_secret_value(),
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    else:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)

@@ -1,0 +1,112 @@
+"""``briefbot chat``: the bot's conversation in the terminal, no Telegram needed.
+
+It runs the same :class:`Conversation` as the Telegram bot and prints the same replies
+as plain text. Each line is a message; ``/paste`` takes several lines (ended by a line
+holding only ``.``), ``/file PATH`` sends a file, ``/quit`` or end of input leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TextIO
+
+from bot.config import BotConfig
+from bot.conversation import Attachment, Conversation, Incoming
+from bot.render import to_plain
+from bot.replies import HelpView, Reply
+from bot.state import ChatState
+from retrieval.engine import LOCAL_OWNER, Engine
+from retrieval.errors import InputError
+
+log = logging.getLogger(__name__)
+
+TERMINAL_HELP = (
+    "In this terminal: /paste starts a multi-line message (end it with a line holding only "
+    "\".\"), /file PATH sends a file, /quit leaves."
+)
+
+
+class TerminalOutbox:
+    def __init__(self, output: TextIO) -> None:
+        self.output = output
+        self._last_id = 0
+
+    async def send(self, reply: Reply) -> list[int]:
+        self._last_id += 1
+        self.output.write(to_plain(reply) + "\n\n")
+        self.output.flush()
+        return [self._last_id]
+
+    async def edit(self, message_id: int, reply: Reply) -> list[int]:
+        self.output.write(to_plain(reply) + "\n\n")
+        self.output.flush()
+        return [message_id]
+
+    @contextlib.asynccontextmanager
+    async def working(self) -> AsyncIterator[None]:
+        yield
+
+
+async def run_chat(config: BotConfig, source: TextIO, output: TextIO) -> int:
+    engine = await asyncio.to_thread(Engine, config)
+    state = ChatState(config.state_path())
+    conversation = Conversation(engine, state, config.summary)
+    outbox = TerminalOutbox(output)
+    interactive = source.isatty()
+    try:
+        await outbox.send(HelpView(greeting=True))
+        output.write(TERMINAL_HELP + "\n\n")
+        while True:
+            if interactive:
+                output.write("you> ")
+                output.flush()
+            line = await asyncio.to_thread(source.readline)
+            if not line:
+                return 0
+            text = line.strip()
+            if text in {"/quit", "/exit"}:
+                return 0
+            if text:
+                await _handle(conversation, text, source, outbox)
+    finally:
+        await asyncio.to_thread(engine.close)
+        state.close()
+
+
+async def _handle(conversation: Conversation, text: str, source: TextIO, outbox: TerminalOutbox) -> None:
+    try:
+        if text == "/paste":
+            lines = []
+            while (line := await asyncio.to_thread(source.readline)) and line.rstrip("\n") != ".":
+                lines.append(line)
+            await conversation.message(Incoming(chat=LOCAL_OWNER, text="".join(lines)), outbox)
+        elif text.startswith("/file"):
+            await conversation.message(_file_message(text), outbox)
+        elif text.startswith("/"):
+            name, *args = text[1:].split() or [""]
+            await conversation.command(name.lower(), args, Incoming(chat=LOCAL_OWNER), outbox)
+        else:
+            await conversation.message(Incoming(chat=LOCAL_OWNER, text=text), outbox)
+    except Exception:
+        log.exception("error while handling %r", text)
+        outbox.output.write("Sorry, something went wrong on my side. Please try again.\n\n")
+
+
+def _file_message(text: str) -> Incoming:
+    path = Path(text.removeprefix("/file").strip()).expanduser()
+    size = path.stat().st_size if path.is_file() else None
+
+    async def read() -> bytes:
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except OSError as error:
+            raise InputError(f"I can't read {path}: {error.strerror}.") from None
+
+    return Incoming(
+        chat=LOCAL_OWNER,
+        attachment=Attachment(name=path.name or str(path), size=size, download=read),
+    )

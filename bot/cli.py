@@ -1,0 +1,71 @@
+"""The ``briefbot`` console script: the engine's commands plus ``run`` and ``chat``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from bot.config import BotConfig
+from retrieval.cli import build_parser, dispatch
+from retrieval.config import load_config
+from retrieval.errors import BriefbotError
+
+EXIT_USAGE = 2
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces the bot token (part of every Bot API URL) wherever it would be logged."""
+
+    def __init__(self, *secrets: str) -> None:
+        super().__init__()
+        self.secrets = [secret for secret in secrets if secret]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(secret in message for secret in self.secrets):
+            for secret in self.secrets:
+                message = message.replace(secret, "<redacted>")
+            record.msg, record.args = message, None
+        return True
+
+
+def configure_logging(level: int, *secrets: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and Bot API URLs hold the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    redact = RedactSecrets(*secrets)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, commands = build_parser()
+    commands.add_parser("run", help="run the Telegram bot (needs telegram.token)")
+    commands.add_parser("chat", help="talk to the bot in this terminal, no Telegram needed")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(BotConfig, args.config)
+        if args.db:
+            storage = config.storage.model_copy(update={"path": args.db})
+            config = config.model_copy(update={"storage": storage})
+        if args.command == "run":
+            from bot.app import run  # python-telegram-bot loads only when the bot runs
+
+            token = config.require_token()
+            configure_logging(
+                logging.INFO, token, config.telegram.secret_token.get_secret_value()
+            )
+            run(config)
+            return 0
+        if args.command == "chat":
+            from bot.chat import run_chat
+
+            configure_logging(logging.WARNING)
+            return asyncio.run(run_chat(config, sys.stdin, sys.stdout))
+    except BriefbotError as error:
+        print(f"briefbot: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    return dispatch(args, config)

@@ -1,0 +1,432 @@
+"""The conversation, independent of any transport.
+
+Telegram handlers (:mod:`bot.handlers`) and the terminal (:mod:`bot.chat`) both turn
+what the user sent into an :class:`Incoming` (or a command or a button press), call
+:class:`Conversation`, and give it an :class:`Outbox` to reply through. Everything the
+bot knows about articles comes from the engine, called in worker threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from pathlib import PurePath
+from typing import Literal, Protocol
+
+from pydantic import BaseModel
+
+from bot.replies import (
+    Action,
+    AnswerView,
+    ArticlePage,
+    AskPrompt,
+    HelpView,
+    Notice,
+    Reply,
+    SettingsView,
+    SummaryView,
+)
+from bot.state import ChatState
+from retrieval.config import SummaryConfig
+from retrieval.engine import Engine
+from retrieval.errors import BriefbotError
+from retrieval.extract import HTML_SUFFIXES, MARKDOWN_SUFFIXES, TEXT_SUFFIXES
+from retrieval.models import IngestResult, Summary
+from retrieval.summarize import ALGORITHMS
+
+# Telegram lets bots download files up to 20 MB.
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+# Files from this size on get a progress message that is edited as the work goes on.
+PROGRESS_FROM_BYTES = 256 * 1024
+# A one-line message shorter than this is a question; longer text is an article.
+QUESTION_CHARS = 300
+MAX_LINKS = 5
+MAX_SUMMARY_SENTENCES = 50
+PAGE_SIZE = 10
+
+QUESTION_WORDS = frozenset({
+    "who", "whom", "whose", "what", "which", "when", "where", "why", "how", "is", "are", "was",
+    "were", "do", "does", "did", "can", "could", "should", "would", "will", "has", "have", "had",
+    "tell", "explain", "list", "name",
+})
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'«»]+", re.IGNORECASE)
+_URL_TAIL = ".,;:!?)]}’”"
+NO_ARTICLES = "You have no articles yet: send me a link, some text or a file."
+
+
+class SettingError(BriefbotError):
+    """A /settings value out of range."""
+
+
+class Forward(BaseModel):
+    """Where a forwarded message came from."""
+
+    source: str
+    url: str | None = None
+
+
+class Attachment(BaseModel):
+    name: str
+    size: int | None = None
+    mime_type: str | None = None
+    download: Callable[[], Awaitable[bytes]]
+
+
+class Incoming(BaseModel):
+    """A message addressed to the bot. ``chat`` is the engine owner ("chat:42", "local")."""
+
+    chat: str
+    text: str = ""
+    reply_to: int | None = None
+    forward: Forward | None = None
+    attachment: Attachment | None = None
+    unsupported: str | None = None
+
+
+class Outbox(Protocol):
+    """Where replies go. Message ids let replies to the bot's messages be traced back."""
+
+    async def send(self, reply: Reply) -> list[int]: ...
+
+    async def edit(self, message_id: int, reply: Reply) -> list[int]: ...
+
+    def working(self) -> AbstractAsyncContextManager[None]: ...
+
+
+MessageKind = Literal["links", "question", "article"]
+
+
+def classify(text: str, *, forwarded: bool = False) -> MessageKind:
+    """Links to fetch, a question to answer, or text to keep as an article."""
+    urls = find_urls(text)
+    if urls and len(_URL.sub("", text).strip()) < 100 and not _is_question(text):
+        return "links"
+    if forwarded or len(text) >= QUESTION_CHARS or "\n" in text.strip():
+        return "article"
+    return "question"
+
+
+def find_urls(text: str) -> list[str]:
+    urls = []
+    for match in _URL.findall(text):
+        url = match.rstrip(_URL_TAIL)
+        urls.append(url if url.lower().startswith("http") else f"https://{url}")
+    return list(dict.fromkeys(urls))
+
+
+def _is_question(text: str) -> bool:
+    stripped = text.strip()
+    first_word = stripped.split(maxsplit=1)[0].lower() if stripped else ""
+    return "\n" not in stripped and (stripped.endswith("?") or first_word in QUESTION_WORDS)
+
+
+class Conversation:
+    def __init__(self, engine: Engine, state: ChatState, summary: SummaryConfig) -> None:
+        self.engine = engine
+        self.state = state
+        self.defaults = summary
+
+    # --- entry points ------------------------------------------------------------------
+
+    async def message(self, incoming: Incoming, outbox: Outbox) -> None:
+        try:
+            await self._message(incoming, outbox)
+        except BriefbotError as error:
+            await outbox.send(Notice(text=str(error)))
+
+    async def command(self, name: str, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+        try:
+            await self._command(name, args, incoming, outbox)
+        except BriefbotError as error:
+            await outbox.send(Notice(text=str(error)))
+
+    async def button(self, chat: str, message_id: int, data: str, outbox: Outbox) -> str | None:
+        """Handle a button press on message ``message_id``; returns a short notice, if any."""
+        action = Action.decode(data)
+        if action is None:
+            return "That button no longer works."
+        try:
+            return await self._button(chat, message_id, action, outbox)
+        except BriefbotError as error:
+            return str(error)
+        except ValueError:
+            return "That button no longer works."
+
+    # --- messages ----------------------------------------------------------------------
+
+    async def _message(self, incoming: Incoming, outbox: Outbox) -> None:
+        if incoming.attachment is not None:
+            await self._file(incoming.chat, incoming.attachment, outbox)
+            return
+        text = incoming.text.strip()
+        if incoming.unsupported or not text:
+            what = incoming.unsupported or "that"
+            await outbox.send(Notice(text=(
+                f"I can't read {what}. Send me a link, some text, or a .txt, .md or .html "
+                "file, and ask me questions about them."
+            )))
+            return
+        match classify(text, forwarded=incoming.forward is not None):
+            case "links":
+                await self._links(incoming.chat, find_urls(text), outbox)
+            case "question":
+                await self._ask(incoming.chat, text, incoming.reply_to, outbox)
+            case "article":
+                await self._text(incoming.chat, text, incoming.forward, outbox)
+
+    async def _links(self, chat: str, urls: list[str], outbox: Outbox) -> None:
+        if len(urls) > MAX_LINKS:
+            await outbox.send(Notice(text=f"That's {len(urls)} links; I'll read the first {MAX_LINKS}."))
+        for url in urls[:MAX_LINKS]:
+            try:
+                async with outbox.working():
+                    result = await asyncio.to_thread(self.engine.ingest_url, url, chat)
+                    await self._show_saved(chat, result, outbox)
+            except BriefbotError as error:
+                prefix = f"{url}: " if len(urls) > 1 else ""
+                await outbox.send(Notice(text=f"{prefix}{error}"))
+
+    async def _text(self, chat: str, text: str, forward: Forward | None, outbox: Outbox) -> None:
+        async with outbox.working():
+            result = await asyncio.to_thread(
+                self.engine.ingest_text, text, chat, url=forward.url if forward else None
+            )
+            await self._show_saved(chat, result, outbox, source=forward.source if forward else None)
+
+    async def _file(self, chat: str, attachment: Attachment, outbox: Outbox) -> None:
+        size = attachment.size or 0
+        if size > MAX_DOWNLOAD_BYTES:
+            await outbox.send(Notice(text=(
+                f"{attachment.name} is {_megabytes(size)}; Telegram lets me download files "
+                f"of up to {_megabytes(MAX_DOWNLOAD_BYTES)}."
+            )))
+            return
+        if not _readable(attachment):
+            suffix = PurePath(attachment.name).suffix or "this kind of"
+            await outbox.send(Notice(text=f"I can read .txt, .md and .html files, not {suffix} files."))
+            return
+        async with outbox.working():
+            if size < PROGRESS_FROM_BYTES:
+                data = await attachment.download()
+                result = await asyncio.to_thread(
+                    self.engine.ingest_bytes, data, chat,
+                    filename=attachment.name, content_type=attachment.mime_type,
+                )
+                await self._show_saved(chat, result, outbox)
+                return
+            notice = Notice(text=f"Downloading {attachment.name} ({_megabytes(size)})…")
+            progress = (await outbox.send(notice))[0]
+            try:
+                data = await attachment.download()
+                await outbox.edit(progress, Notice(text=f"Reading {attachment.name}…"))
+                result = await asyncio.to_thread(
+                    self.engine.ingest_bytes, data, chat,
+                    filename=attachment.name, content_type=attachment.mime_type,
+                )
+            except BriefbotError as error:
+                await outbox.edit(progress, Notice(text=str(error)))
+                return
+            await self._show_saved(chat, result, outbox, replace=progress)
+
+    async def _show_saved(
+        self,
+        chat: str,
+        result: IngestResult,
+        outbox: Outbox,
+        *,
+        source: str | None = None,
+        replace: int | None = None,
+    ) -> None:
+        summary = await asyncio.to_thread(self._summarize, chat, result.id, None)
+        view = SummaryView(
+            summary=summary, saved="duplicate" if result.duplicate else "new", source=source
+        )
+        ids = await (outbox.edit(replace, view) if replace is not None else outbox.send(view))
+        await asyncio.to_thread(self._remember, chat, ids, result.id)
+
+    async def _ask(self, chat: str, question: str, reply_to: int | None, outbox: Outbox) -> None:
+        article_id = None
+        if reply_to is not None:
+            article_id = await asyncio.to_thread(self.state.shown_article, chat, reply_to)
+        async with outbox.working():
+            view = await asyncio.to_thread(self._answer, chat, question, article_id)
+            ids = await outbox.send(view)
+        if isinstance(view, AnswerView):
+            cited = {sentence.article_id for sentence in view.answer.sentences}
+            if len(cited) == 1:
+                await asyncio.to_thread(self.state.remember_shown, chat, ids, cited.pop())
+
+    # --- commands ----------------------------------------------------------------------
+
+    async def _command(self, name: str, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+        chat = incoming.chat
+        match name:
+            case "start" | "help":
+                await outbox.send(HelpView(greeting=name == "start"))
+            case "ask":
+                if not args:
+                    await outbox.send(Notice(text="Ask me something after /ask, for example: "
+                                                  "/ask what did the minister promise?"))
+                else:
+                    await self._ask(chat, " ".join(args), incoming.reply_to, outbox)
+            case "summary":
+                await self._summary_command(chat, args, incoming.reply_to, outbox)
+            case "articles":
+                await outbox.send(await asyncio.to_thread(self._page, chat, 0))
+            case "forget":
+                await self._forget(chat, args, incoming.reply_to, outbox)
+            case "settings":
+                await self._settings_command(chat, args, outbox)
+            case _:
+                await outbox.send(Notice(text=f"I don't know /{name}. /help lists what I can do."))
+
+    async def _summary_command(
+        self, chat: str, args: list[str], reply_to: int | None, outbox: Outbox
+    ) -> None:
+        article_id: int | None = None
+        sentences: int | None = None
+        for arg in args:
+            if arg.startswith("#") and arg[1:].isdigit():
+                article_id = int(arg[1:])
+            elif arg.isdigit():
+                sentences = min(int(arg), MAX_SUMMARY_SENTENCES)
+            else:
+                await outbox.send(Notice(text="Use /summary [N] [#ID]: for example /summary 5, "
+                                              "or /summary #12 for article 12."))
+                return
+        if article_id is None:
+            article_id = await asyncio.to_thread(self._current_article, chat, reply_to)
+        if article_id is None:
+            await outbox.send(Notice(text=NO_ARTICLES))
+            return
+        summary = await asyncio.to_thread(self._summarize, chat, article_id, sentences)
+        ids = await outbox.send(SummaryView(summary=summary))
+        await asyncio.to_thread(self._remember, chat, ids, article_id)
+
+    async def _forget(self, chat: str, args: list[str], reply_to: int | None, outbox: Outbox) -> None:
+        if len(args) == 1 and args[0].lstrip("#").isdigit():
+            article_id: int | None = int(args[0].lstrip("#"))
+        elif not args and reply_to is not None:
+            article_id = await asyncio.to_thread(self.state.shown_article, chat, reply_to)
+        else:
+            article_id = None
+        if article_id is None:
+            await outbox.send(Notice(text="Which one? Use /forget ID; /articles shows the ids."))
+            return
+        info = await asyncio.to_thread(self.engine.forget, article_id, chat)
+        if await asyncio.to_thread(self.state.last_article, chat) == article_id:
+            await asyncio.to_thread(self.state.set_last_article, chat, None)
+        await outbox.send(Notice(text=f"Forgot #{info.id}, “{info.title}”."))
+
+    async def _settings_command(self, chat: str, args: list[str], outbox: Outbox) -> None:
+        if args:
+            if len(args) != 2 or args[0] not in {"sentences", "algorithm"}:
+                await outbox.send(Notice(text="Use /settings sentences N or /settings algorithm "
+                                              f"NAME (one of {', '.join(ALGORITHMS)})."))
+                return
+            await asyncio.to_thread(self._change_setting, chat, args[0], args[1])
+        await outbox.send(await asyncio.to_thread(self._settings_view, chat))
+
+    # --- buttons -----------------------------------------------------------------------
+
+    async def _button(self, chat: str, message_id: int, action: Action, outbox: Outbox) -> str | None:
+        match action.verb, action.args:
+            case "length", (article, sentences):
+                summary = await asyncio.to_thread(
+                    self._summarize, chat, int(article), int(sentences)
+                )
+                ids = await outbox.edit(message_id, SummaryView(summary=summary))
+                await asyncio.to_thread(self._remember, chat, ids, int(article))
+                return None
+            case "ask", (article,):
+                info = await asyncio.to_thread(self.engine.article, int(article), chat)
+                ids = await outbox.send(AskPrompt(article=info))
+                await asyncio.to_thread(self.state.remember_shown, chat, ids, info.id)
+                return None
+            case "page", (offset,):
+                await outbox.edit(message_id, await asyncio.to_thread(self._page, chat, int(offset)))
+                return None
+            case ("sentences" | "algorithm") as key, (value,):
+                changed = await asyncio.to_thread(self._change_setting, chat, key, value)
+                if changed:
+                    await outbox.edit(message_id, await asyncio.to_thread(self._settings_view, chat))
+                return f"Summaries: {value} sentences." if key == "sentences" else f"Method: {value}."
+        return "That button no longer works."
+
+    # --- synchronous helpers, run in worker threads ------------------------------------
+
+    def _summarize(self, chat: str, article_id: int, sentences: int | None) -> Summary:
+        settings = self.state.settings(chat)
+        return self.engine.summarize(
+            article_id, chat,
+            sentences=sentences or settings.sentences or self.defaults.sentences,
+            algorithm=settings.algorithm or self.defaults.algorithm,
+        )
+
+    def _answer(self, chat: str, question: str, article_id: int | None) -> Reply:
+        answer = self.engine.ask(question, chat, article_id=article_id)
+        if not answer.abstained:
+            return AnswerView(answer=answer)
+        if article_id is not None:
+            return AnswerView(answer=answer, scope_title=self.engine.article(article_id, chat).title)
+        if self.engine.count_articles(chat) == 0:
+            return Notice(text=NO_ARTICLES)
+        return AnswerView(answer=answer)
+
+    def _remember(self, chat: str, message_ids: list[int], article_id: int) -> None:
+        self.state.remember_shown(chat, message_ids, article_id)
+        self.state.set_last_article(chat, article_id)
+
+    def _current_article(self, chat: str, reply_to: int | None) -> int | None:
+        if reply_to is not None and (shown := self.state.shown_article(chat, reply_to)) is not None:
+            return shown
+        last = self.state.last_article(chat)
+        if last is not None:
+            return last
+        newest = self.engine.articles(chat, limit=1)
+        return newest[0].id if newest else None
+
+    def _page(self, chat: str, offset: int) -> ArticlePage:
+        offset = max(0, offset)
+        return ArticlePage(
+            articles=self.engine.articles(chat, limit=PAGE_SIZE, offset=offset),
+            offset=offset,
+            total=self.engine.count_articles(chat),
+            page_size=PAGE_SIZE,
+        )
+
+    def _settings_view(self, chat: str) -> SettingsView:
+        settings = self.state.settings(chat)
+        return SettingsView(
+            sentences=settings.sentences or self.defaults.sentences,
+            algorithm=settings.algorithm or self.defaults.algorithm,
+            algorithms=ALGORITHMS,
+        )
+
+    def _change_setting(self, chat: str, key: str, value: str) -> bool:
+        """Store one setting; returns whether it changed."""
+        settings = self.state.settings(chat)
+        if key == "sentences":
+            if not value.isdigit() or not 1 <= int(value) <= MAX_SUMMARY_SENTENCES:
+                raise SettingError(f"Summaries can have 1 to {MAX_SUMMARY_SENTENCES} sentences.")
+            updated = settings.model_copy(update={"sentences": int(value)})
+        else:
+            if value not in ALGORITHMS:
+                raise SettingError(f"The methods are {', '.join(ALGORITHMS)}.")
+            updated = settings.model_copy(update={"algorithm": value})
+        if updated == settings:
+            return False
+        self.state.save_settings(chat, updated)
+        return True
+
+
+def _readable(attachment: Attachment) -> bool:
+    suffix = PurePath(attachment.name).suffix.lower()
+    known = HTML_SUFFIXES | MARKDOWN_SUFFIXES | TEXT_SUFFIXES
+    return suffix in known or (attachment.mime_type or "").startswith("text/")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"

@@ -1,0 +1,274 @@
+"""Thin python-telegram-bot handlers: Update in, :class:`Conversation` call, messages out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import AsyncIterator
+
+from telegram import (
+    Bot,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    MessageOrigin,
+    MessageOriginChannel,
+    MessageOriginChat,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot.config import AccessConfig
+from bot.conversation import Attachment, Conversation, Forward, Incoming
+from bot.render import to_html
+from bot.replies import Notice, Reply
+
+log = logging.getLogger(__name__)
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# Telegram shows "typing…" for about five seconds per chat action.
+TYPING_EVERY_S = 4.5
+NOT_ALLOWED = "Sorry, this Briefbot serves only the chats its owner allowed."
+UNSUPPORTED = {
+    "sticker": "stickers", "photo": "photos", "voice": "voice messages", "video": "videos",
+    "video_note": "video messages", "audio": "audio", "animation": "GIFs", "location": "locations",
+    "contact": "contacts", "poll": "polls", "venue": "places", "dice": "dice", "game": "games",
+}
+
+
+def owner_of(chat_id: int) -> str:
+    return f"chat:{chat_id}"
+
+
+class TelegramOutbox:
+    """Sends replies into one chat (and forum topic) as Telegram HTML."""
+
+    def __init__(
+        self, bot: Bot, chat_id: int, *, thread_id: int | None = None, quote: int | None = None
+    ) -> None:
+        self.bot = bot
+        self.chat_id = chat_id
+        self.thread_id = thread_id
+        self.quote = quote
+
+    @classmethod
+    def replying_to(cls, bot: Bot, message: Message) -> TelegramOutbox:
+        """Replies in the message's topic; in groups they quote it, so it's clear whom they answer."""
+        return cls(
+            bot, message.chat_id,
+            thread_id=message.message_thread_id if message.is_topic_message else None,
+            quote=message.message_id if message.chat.type != ChatType.PRIVATE else None,
+        )
+
+    async def send(self, reply: Reply) -> list[int]:
+        ids = []
+        for message in to_html(reply):
+            sent = await self.bot.send_message(
+                self.chat_id, message.text,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=message.markup,
+                message_thread_id=self.thread_id,
+                reply_parameters=(
+                    ReplyParameters(self.quote, allow_sending_without_reply=True)
+                    if self.quote and not ids else None
+                ),
+            )
+            ids.append(sent.message_id)
+        return ids
+
+    async def edit(self, message_id: int, reply: Reply) -> list[int]:
+        first, *rest = to_html(reply)
+        try:
+            await self.bot.edit_message_text(
+                first.text, self.chat_id, message_id,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=first.markup if isinstance(first.markup, InlineKeyboardMarkup) else None,
+            )
+        except BadRequest as error:
+            # Pressing a button that changes nothing is not an error for the user.
+            if "not modified" not in str(error).lower():
+                raise
+        ids = [message_id]
+        for message in rest:
+            sent = await self.bot.send_message(
+                self.chat_id, message.text, parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW, reply_markup=message.markup,
+                message_thread_id=self.thread_id,
+            )
+            ids.append(sent.message_id)
+        return ids
+
+    @contextlib.asynccontextmanager
+    async def working(self) -> AsyncIterator[None]:
+        """Shows "typing…" until the work inside is done."""
+        await self._typing()
+        keep_typing = asyncio.create_task(self._keep_typing())
+        try:
+            yield
+        finally:
+            keep_typing.cancel()
+
+    async def _keep_typing(self) -> None:
+        while True:
+            await asyncio.sleep(TYPING_EVERY_S)
+            await self._typing()
+
+    async def _typing(self) -> None:
+        await self.bot.send_chat_action(
+            self.chat_id, ChatAction.TYPING, message_thread_id=self.thread_id
+        )
+
+
+class TelegramHandlers:
+    """Adapts updates to the conversation. Groups: only commands, mentions and replies."""
+
+    def __init__(self, conversation: Conversation, access: AccessConfig) -> None:
+        self.conversation = conversation
+        self.access = access
+
+    def register(self, application: Application) -> None:
+        # One handler for every command, known or not: the conversation answers unknown
+        # ones with a hint instead of silence.
+        application.add_handler(MessageHandler(filters.COMMAND, self.command))
+        application.add_handler(CallbackQueryHandler(self.button))
+        application.add_handler(
+            MessageHandler(~filters.COMMAND & ~filters.StatusUpdate.ALL, self.message)
+        )
+        application.add_error_handler(self.error)
+
+    async def message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or not self._addressed(message, context.bot):
+            return
+        outbox = TelegramOutbox.replying_to(context.bot, message)
+        if not self._allowed(update):
+            await outbox.send(Notice(text=NOT_ALLOWED))
+            return
+        incoming = self._incoming(message, context.bot)
+        if incoming.text.startswith("/"):  # "@briefbot /summary" in a group
+            name, *args = incoming.text[1:].split()
+            await self.conversation.command(name.lower(), args, incoming, outbox)
+        else:
+            await self.conversation.message(incoming, outbox)
+
+    async def command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or not message.text:
+            return
+        name, _, addressee = message.text.split(maxsplit=1)[0][1:].partition("@")
+        if addressee and addressee.lower() != context.bot.username.lower():
+            return
+        outbox = TelegramOutbox.replying_to(context.bot, message)
+        if not self._allowed(update):
+            await outbox.send(Notice(text=NOT_ALLOWED))
+            return
+        args = message.text.split()[1:]
+        await self.conversation.command(
+            name.lower(), args, self._incoming(message, context.bot), outbox
+        )
+
+    async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        notice: str | None = None
+        try:
+            if query.message is None or not query.data:
+                notice = "That button no longer works."
+            elif not self._allowed(update):
+                notice = NOT_ALLOWED
+            else:
+                message = query.message
+                in_topic = isinstance(message, Message) and message.is_topic_message
+                thread_id = message.message_thread_id if in_topic else None
+                outbox = TelegramOutbox(context.bot, message.chat.id, thread_id=thread_id)
+                notice = await self.conversation.button(
+                    owner_of(message.chat.id), message.message_id, query.data, outbox
+                )
+        finally:
+            await query.answer(notice)
+
+    async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("error while handling an update", exc_info=context.error)
+        if isinstance(update, Update) and update.effective_message and update.effective_chat:
+            outbox = TelegramOutbox.replying_to(context.bot, update.effective_message)
+            with contextlib.suppress(Exception):
+                await outbox.send(Notice(text="Sorry, something went wrong on my side. Please try again."))
+
+    def _allowed(self, update: Update) -> bool:
+        chat, user = update.effective_chat, update.effective_user
+        return chat is not None and self.access.allows(chat.id, user.id if user else None)
+
+    @staticmethod
+    def _addressed(message: Message, bot: Bot) -> bool:
+        if message.chat.type == ChatType.PRIVATE:
+            return True
+        replied = message.reply_to_message
+        if replied and replied.from_user and replied.from_user.id == bot.id:
+            return True
+        mention = f"@{bot.username}".lower()
+        entities = message.parse_entities() or message.parse_caption_entities()
+        return any(
+            (entity.type == MessageEntityType.MENTION and text.lower() == mention)
+            or (entity.type == MessageEntityType.TEXT_MENTION and entity.user and entity.user.id == bot.id)
+            for entity, text in entities.items()
+        )
+
+    @staticmethod
+    def _incoming(message: Message, bot: Bot) -> Incoming:
+        text = message.text or message.caption or ""
+        text = re.sub(rf"@{re.escape(bot.username)}\b", "", text, flags=re.IGNORECASE).strip()
+        replied = message.reply_to_message
+        reply_to = (
+            replied.message_id
+            if replied and replied.from_user and replied.from_user.id == bot.id
+            else None
+        )
+        return Incoming(
+            chat=owner_of(message.chat_id),
+            text=text,
+            reply_to=reply_to,
+            forward=_forward(message.forward_origin) if message.forward_origin else None,
+            attachment=_attachment(message, bot) if message.document else None,
+            unsupported=next(
+                (label for kind, label in UNSUPPORTED.items() if getattr(message, kind, None)), None
+            ),
+        )
+
+
+def _forward(origin: MessageOrigin) -> Forward:
+    """The source of a forward; public channel posts keep a link to the original."""
+    match origin:
+        case MessageOriginChannel(chat=chat, message_id=message_id):
+            url = f"https://t.me/{chat.username}/{message_id}" if chat.username else None
+            return Forward(source=chat.title or f"@{chat.username}", url=url)
+        case MessageOriginChat(sender_chat=chat):
+            return Forward(source=chat.title or "a group")
+        case MessageOriginUser(sender_user=user):
+            return Forward(source=user.full_name)
+        case MessageOriginHiddenUser(sender_user_name=name):
+            return Forward(source=name)
+    return Forward(source="a forward")
+
+
+def _attachment(message: Message, bot: Bot) -> Attachment:
+    document = message.document
+    assert document is not None
+
+    async def download() -> bytes:
+        file = await bot.get_file(document.file_id)
+        return bytes(await file.download_as_bytearray())
+
+    return Attachment(
+        name=document.file_name or "file", size=document.file_size, mime_type=document.mime_type,
+        download=download,
+    )

@@ -1,0 +1,104 @@
+"""Shared fixtures. The bot's end-to-end fixtures run the real python-telegram-bot
+Application against the fake Bot API in tests/fakebot.py, over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.config import AccessConfig, BotConfig, TelegramConfig
+from retrieval.config import FetchConfig, StorageConfig
+from tests.fakebot import FakeBotApi
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture
+def seed_text() -> str:
+    path = SHARED / "seed" / "seed-article.txt"
+    if not path.is_file():
+        pytest.skip(f"{path} is missing")
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+async def fake_api() -> AsyncIterator[FakeBotApi]:
+    api = FakeBotApi()
+    await api.start()
+    yield api
+    await api.stop()
+
+
+@pytest.fixture
+async def pages() -> AsyncIterator[dict[str, str | bytes]]:
+    """A web server on 127.0.0.1: put a path's body in the dict; its URL is pages["url"]."""
+    bodies: dict[str, str | bytes] = {}
+
+    async def serve(request: web.Request) -> web.Response:
+        body = bodies.get(request.path)
+        if body is None:
+            return web.Response(status=404, text="not here")
+        if isinstance(body, bytes):
+            return web.Response(body=body, content_type="application/octet-stream")
+        return web.Response(text=body, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/{path:.*}", serve)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    bodies["url"] = f"http://127.0.0.1:{port}"
+    yield bodies
+    await runner.cleanup()
+
+
+@pytest.fixture
+def bot_config(tmp_path: Path, fake_api: FakeBotApi) -> BotConfig:
+    return BotConfig(
+        storage=StorageConfig(path=str(tmp_path / "briefbot.db")),
+        fetch=FetchConfig(allow_private=True, timeout_s=5),
+        telegram=TelegramConfig(
+            token=fake_api.token, base_url=fake_api.base_url, base_file_url=fake_api.base_file_url
+        ),
+        access=AccessConfig(),
+    )
+
+
+@pytest.fixture
+async def telegram_bot(bot_config: BotConfig, fake_api: FakeBotApi) -> AsyncIterator[Application]:
+    """The real Application, started the way run_polling starts it, against the fake API.
+
+    At the end it checks that every message was valid for Telegram and every button
+    press was answered."""
+    async with running_bot(bot_config) as application:
+        yield application
+    assert not fake_api.violations, fake_api.violations
+    assert not fake_api.unanswered_callbacks(), fake_api.unanswered_callbacks()
+
+
+@contextlib.asynccontextmanager
+async def running_bot(config: BotConfig) -> AsyncIterator[Application]:
+    """The bot's Application started and stopped in the order Application.run_polling uses."""
+    application = build_application(config)
+    assert application.updater is not None
+    await application.initialize()
+    if application.post_init:
+        await application.post_init(application)
+    await application.updater.start_polling(poll_interval=0, timeout=1)
+    await application.start()
+    try:
+        yield application
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)

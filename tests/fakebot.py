@@ -1,0 +1,457 @@
+"""A fake Telegram Bot API server for end-to-end tests (aiohttp, on 127.0.0.1).
+
+It implements the methods python-telegram-bot calls, serves the updates a test
+scripts, records every call and checks what the bot sends the way Telegram would:
+well-formed HTML with only Telegram's tags, at most 4096 characters after entity
+parsing, callback data under 64 bytes. Anything wrong is kept in ``violations``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+TOKEN = "123456:TEST-token"
+BOT_USER = {
+    "id": 123456, "is_bot": True, "first_name": "Briefbot", "username": "briefbot_test_bot",
+    "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False,
+}
+ALLOWED_TAGS = {
+    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+    "blockquote", "tg-spoiler", "span", "tg-emoji",
+}
+JSON_PARAMS = {"reply_markup", "reply_parameters", "link_preview_options", "commands",
+               "allowed_updates", "entities", "scope"}
+INT_PARAMS = {"chat_id", "message_id", "offset", "timeout", "limit", "message_thread_id"}
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:=\"[^\"]*\"|='[^']*')?)*)\s*>")
+_ATTRIBUTE = re.compile(r"([a-zA-Z-]+)(?:=(?:\"([^\"]*)\"|'([^']*)'))?")
+_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+MAX_TEXT = 4096
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    result: Any = None
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def text(self) -> str:
+        return self.params.get("text", "")
+
+    @property
+    def chat_id(self) -> int | None:
+        return self.params.get("chat_id")
+
+    @property
+    def buttons(self) -> list[dict[str, str]]:
+        markup = self.params.get("reply_markup") or {}
+        return [button for row in markup.get("inline_keyboard", []) for button in row]
+
+
+def plain_text(telegram_html: str) -> str:
+    """The text a user sees: tags removed, entities decoded."""
+    return html.unescape(_TAG.sub("", telegram_html))
+
+
+def check_html(text: str) -> list[str]:
+    """What Telegram would reject in a parse_mode=HTML text."""
+    problems: list[str] = []
+    stack: list[str] = []
+    position = 0
+    while position < len(text):
+        char = text[position]
+        if char == "<":
+            tag = _TAG.match(text, position)
+            if tag is None:
+                problems.append(f"unescaped '<' at {position}")
+                position += 1
+                continue
+            closing, name, attributes = tag.group(1), tag.group(2).lower(), tag.group(3)
+            if name not in ALLOWED_TAGS:
+                problems.append(f"tag <{name}> is not allowed")
+            if closing:
+                if not stack or stack[-1] != name:
+                    problems.append(f"</{name}> closes {stack[-1] if stack else 'nothing'}")
+                else:
+                    stack.pop()
+            else:
+                problems += _check_attributes(name, attributes)
+                stack.append(name)
+            position = tag.end()
+        elif char == "&":
+            entity = _ENTITY.match(text, position)
+            if entity is None:
+                problems.append(f"bad entity at {position}: {text[position:position + 10]!r}")
+                position += 1
+            else:
+                position = entity.end()
+        elif char == ">":
+            problems.append(f"unescaped '>' at {position}")
+            position += 1
+        else:
+            position += 1
+    if stack:
+        problems.append(f"unclosed tags {stack}")
+    visible = plain_text(text)
+    if not visible.strip():
+        problems.append("message text is empty")
+    if len(visible.encode("utf-16-le")) // 2 > MAX_TEXT:
+        problems.append(f"text is {len(visible)} characters, over {MAX_TEXT}")
+    return problems
+
+
+def _check_attributes(tag: str, attributes: str) -> list[str]:
+    found = {m.group(1).lower(): m.group(2) or m.group(3) or "" for m in _ATTRIBUTE.finditer(attributes)}
+    allowed = {"a": {"href"}, "span": {"class"}, "code": {"class"}, "blockquote": {"expandable"},
+               "tg-emoji": {"emoji-id"}}.get(tag, set())
+    problems = [f"<{tag}> may not have {name}=" for name in found if name not in allowed]
+    if tag == "a" and "href" not in found:
+        problems.append("<a> without href")
+    if tag == "span" and found.get("class") != "tg-spoiler":
+        problems.append("<span> must be class=tg-spoiler")
+    return problems
+
+
+class FakeBotApi:
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.violations: list[str] = []
+        self.files: dict[str, tuple[str, bytes]] = {}
+        self.pushed_callbacks: list[str] = []
+        self._updates: list[dict[str, Any]] = []
+        self._next_update_id = 1
+        self._next_message_id = 1
+        self._next_file = 1
+        self._failures: dict[str, list[tuple[int, int]]] = {}
+        self._messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self._closing = False
+        self.port = 0
+
+    # --- server ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_post(f"/bot{self.token}/{{method}}", self._method)
+        app.router.add_get(f"/bot{self.token}/{{method}}", self._method)
+        app.router.add_get(f"/file/bot{self.token}/{{path:.+}}", self._download)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        self._closing = True
+        await self._notify()  # ends pending long polls now, not at their timeout
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    # --- scripting -------------------------------------------------------------------
+
+    def push_message(
+        self,
+        chat_id: int,
+        text: str | None = None,
+        *,
+        user_id: int | None = None,
+        reply_to: int | None = None,
+        thread_id: int | None = None,
+        forward_origin: dict[str, Any] | None = None,
+        document: dict[str, Any] | None = None,
+        caption: str | None = None,
+        chat_type: str = "private",
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Queue a message from a user; returns the message as the bot will receive it."""
+        user_id = user_id if user_id is not None else (chat_id if chat_type == "private" else 42)
+        chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
+        if chat_type == "private":
+            chat["first_name"] = "Tester"
+        else:
+            chat["title"] = f"Group {chat_id}"
+            chat["is_forum"] = thread_id is not None
+        message: dict[str, Any] = {
+            "message_id": self._new_message_id(),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": {"id": user_id, "is_bot": False, "first_name": "Tester"},
+        }
+        if text is not None:
+            message["text"] = text
+            entities = _entities(text)
+            if entities:
+                message["entities"] = entities
+        if caption is not None:
+            message["caption"] = caption
+            if entities := _entities(caption):
+                message["caption_entities"] = entities
+        if reply_to is not None:
+            message["reply_to_message"] = self._messages[(chat_id, reply_to)]
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
+        if forward_origin is not None:
+            message["forward_origin"] = forward_origin
+        if document is not None:
+            message["document"] = document
+        message.update(extra or {})
+        self._messages[(chat_id, message["message_id"])] = message
+        self._push({"message": message})
+        return message
+
+    def push_callback(self, chat_id: int, message_id: int, data: str, *, user_id: int | None = None) -> str:
+        """Queue a button press on the bot's message ``message_id``; returns the query id."""
+        query_id = f"cq{self._next_update_id}"
+        self.pushed_callbacks.append(query_id)
+        self._push({"callback_query": {
+            "id": query_id,
+            "from": {"id": user_id or chat_id, "is_bot": False, "first_name": "Tester"},
+            "message": self._messages[(chat_id, message_id)],
+            "chat_instance": str(chat_id),
+            "data": data,
+        }})
+        return query_id
+
+    def add_file(self, name: str, data: bytes, mime_type: str = "text/plain") -> dict[str, Any]:
+        """A document the bot can fetch with getFile; put it in push_message(document=...)."""
+        file_id = f"file{self._next_file}"
+        self._next_file += 1
+        self.files[file_id] = (f"documents/{file_id}_{name}", data)
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": name,
+                "mime_type": mime_type, "file_size": len(data)}
+
+    def fail_next(self, method: str, status: int = 429, retry_after: int = 1) -> None:
+        self._failures.setdefault(method, []).append((status, retry_after))
+
+    def sent(self, chat_id: int | None = None, method: str = "sendMessage") -> list[Call]:
+        return [c for c in self.calls if c.method == method and (chat_id is None or c.chat_id == chat_id)]
+
+    async def wait_for(
+        self, match: str | Callable[[Call], bool], *, count: int = 1, timeout: float = 10
+    ) -> list[Call]:
+        """Wait until ``count`` recorded calls match (a method name or a predicate)."""
+        predicate = (lambda call: call.method == match) if isinstance(match, str) else match
+
+        def found() -> list[Call]:
+            return [call for call in self.calls if predicate(call)]
+
+        async with self._changed:
+            try:
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: len(found()) >= count), timeout
+                )
+            except TimeoutError:
+                seen = [(c.method, c.params.get("text", "")[:80]) for c in self.calls]
+                raise AssertionError(f"no {count} call(s) matching {match!r}; calls: {seen}") from None
+        return found()
+
+    def message(self, chat_id: int, message_id: int) -> dict[str, Any]:
+        return self._messages[(chat_id, message_id)]
+
+    def unanswered_callbacks(self) -> list[str]:
+        answered = {c.params.get("callback_query_id") for c in self.sent(method="answerCallbackQuery")}
+        return [query for query in self.pushed_callbacks if query not in answered]
+
+    # --- Bot API -----------------------------------------------------------------------
+
+    async def _method(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _params(request)
+        failures = self._failures.get(method)
+        if failures:
+            status, retry_after = failures.pop(0)
+            await self._record(Call(method, params, result="failed"))
+            return web.json_response(
+                {"ok": False, "error_code": status,
+                 "description": f"Too Many Requests: retry after {retry_after}",
+                 "parameters": {"retry_after": retry_after}},
+                status=status,
+            )
+        if method == "getUpdates":
+            return _ok(await self._get_updates(params))
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            self.violations.append(f"unexpected method {method}")
+            return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
+        result = handler(params)
+        await self._record(Call(method, params, result))
+        return _ok(result)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        path = request.match_info["path"]
+        for stored_path, data in self.files.values():
+            if stored_path == path:
+                return web.Response(body=data)
+        return web.Response(status=404)
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = params.get("offset", 0)
+        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if not self._updates:
+            async with self._changed:
+                try:
+                    await asyncio.wait_for(
+                        self._changed.wait_for(lambda: bool(self._updates) or self._closing),
+                        params.get("timeout", 0),
+                    )
+                except TimeoutError:
+                    return []
+        return self._updates[: params.get("limit", 100)]
+
+    def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return BOT_USER
+
+    def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
+        for command in params.get("commands", []):
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", command["command"]):
+                self.violations.append(f"bad command name {command['command']!r}")
+        return True
+
+    def _api_sendChatAction(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        text = params.get("text") or ""
+        if len(text) > 200:
+            self.violations.append(f"callback answer over 200 characters: {text!r}")
+        return True
+
+    def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        self._check_outgoing("sendMessage", params)
+        return self._bot_message(params, text=plain_text(params.get("text", "")))
+
+    def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._bot_message(params, document={"file_id": "sent", "file_unique_id": "sent"})
+
+    def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        self._check_outgoing("editMessageText", params)
+        key = (params["chat_id"], params["message_id"])
+        if key not in self._messages:
+            self.violations.append(f"editMessageText of unknown message {key}")
+            return {}
+        message = self._messages[key]
+        message["text"] = plain_text(params.get("text", ""))
+        message.pop("reply_markup", None)
+        if "reply_markup" in params:
+            message["reply_markup"] = params["reply_markup"]
+        return message
+
+    def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._messages[(params["chat_id"], params["message_id"])]
+        message["reply_markup"] = params.get("reply_markup")
+        return message
+
+    def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        path, data = self.files[params["file_id"]]
+        return {"file_id": params["file_id"], "file_unique_id": f"u{params['file_id']}",
+                "file_size": len(data), "file_path": path}
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def _check_outgoing(self, method: str, params: dict[str, Any]) -> None:
+        where = f"{method} to {params.get('chat_id')}"
+        if params.get("parse_mode") != "HTML":
+            self.violations.append(f"{where}: parse_mode is {params.get('parse_mode')!r}")
+        else:
+            self.violations += [f"{where}: {problem}" for problem in check_html(params.get("text", ""))]
+        if not (params.get("link_preview_options") or {}).get("is_disabled"):
+            self.violations.append(f"{where}: link previews are on")
+        for row in (params.get("reply_markup") or {}).get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data", "")
+                if not 1 <= len(data.encode()) <= 64:
+                    self.violations.append(f"{where}: callback data {data!r} is not 1-64 bytes")
+
+    def _bot_message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
+        chat_id = params["chat_id"]
+        message: dict[str, Any] = {
+            "message_id": self._new_message_id(),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+            "from": BOT_USER,
+            **content,
+        }
+        if "message_thread_id" in params:
+            message["message_thread_id"] = params["message_thread_id"]
+            message["is_topic_message"] = True
+        if "reply_markup" in params and "inline_keyboard" in params["reply_markup"]:
+            message["reply_markup"] = params["reply_markup"]
+        self._messages[(chat_id, message["message_id"])] = message
+        return message
+
+    def _new_message_id(self) -> int:
+        self._next_message_id += 1
+        return self._next_message_id
+
+    def _push(self, update: dict[str, Any]) -> None:
+        update["update_id"] = self._next_update_id
+        self._next_update_id += 1
+        self._updates.append(update)
+        asyncio.get_running_loop().create_task(self._notify())
+
+    async def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        await self._notify()
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+
+def _entities(text: str) -> list[dict[str, Any]]:
+    """The entities Telegram would add: bot commands, @mentions and links."""
+    entities = []
+    patterns = (("bot_command", r"(?<!\S)/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?"),
+                ("mention", r"(?<!\S)@[A-Za-z0-9_]{5,32}"),
+                ("url", r"https?://\S+"))
+    for kind, pattern in patterns:
+        for match in re.finditer(pattern, text):
+            start = len(text[: match.start()].encode("utf-16-le")) // 2
+            length = len(match.group().encode("utf-16-le")) // 2
+            entities.append({"type": kind, "offset": start, "length": length})
+    return sorted(entities, key=lambda entity: entity["offset"])
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if request.content_type == "application/json":
+        return await request.json()
+    form = await request.post()
+    for key, value in form.items():
+        if not isinstance(value, str):
+            params[key] = value.file.read()
+        elif key in JSON_PARAMS:
+            params[key] = json.loads(value)
+        elif key in INT_PARAMS and re.fullmatch(r"-?\d+", value):
+            params[key] = int(value)
+        else:
+            params[key] = value
+    return params
+
+
+def _ok(result: Any) -> web.Response:
+    return web.json_response({"ok": True, "result": result})

@@ -1,0 +1,197 @@
+"""The bot's parts without Telegram: renderer, message kinds, config, CLI, terminal chat."""
+
+from __future__ import annotations
+
+import io
+import logging
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.chat import run_chat
+from bot.cli import RedactSecrets, main
+from bot.config import BotConfig
+from bot.conversation import classify, find_urls
+from bot.render import to_html, to_plain
+from bot.replies import Action, AnswerView, ArticlePage, SettingsView, SummaryView
+from retrieval.config import StorageConfig, load_config
+from retrieval.errors import ConfigError
+from retrieval.models import Answer, ArticleInfo, CitedSentence, Summary
+from retrieval.summarize import ALGORITHMS
+from tests.fakebot import check_html, plain_text
+
+ROOT = Path(__file__).resolve().parents[1]
+NASTY = "Tom & Jerry <b>bold</b> say \"hi\" & <script>x</script> 😀"
+
+
+def cited(text: str, index: int = 1, article_id: int = 1, url: str | None = None) -> CitedSentence:
+    return CitedSentence(article_id=article_id, index=index, text=text, title=NASTY, url=url)
+
+
+def summary_of(sentences: list[str], url: str | None = "https://example.com/a?x=1&y=2") -> Summary:
+    return Summary(
+        article_id=987654321, title=NASTY, url=url, algorithm="lexrank", total_sentences=999,
+        sentences=[cited(s, i, 987654321, url) for i, s in enumerate(sentences, 1)],
+    )
+
+
+def test_summary_html_is_escaped_linked_and_cited() -> None:
+    [message] = to_html(SummaryView(summary=summary_of(["A < B & C.", "Second one."])))
+    assert check_html(message.text) == []
+    assert message.text.startswith('<b><a href="https://example.com/a?x=1&amp;y=2">Tom &amp; Jerry')
+    assert "1. A &lt; B &amp; C. <a href=" in message.text
+    assert "#:~:text=" in message.text
+    buttons = [b for row in message.markup.inline_keyboard for b in row]
+    assert [b.text for b in buttons] == ["More", "Fewer", "Ask about this"]
+    assert all(len(b.callback_data.encode()) < 64 for b in buttons)
+
+
+def test_only_web_links_become_links() -> None:
+    [message] = to_html(SummaryView(summary=summary_of(["One."], url="javascript:alert(1)")))
+    assert "<a " not in message.text and check_html(message.text) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=1500), min_size=1, max_size=12))
+def test_any_sentences_render_to_valid_messages(sentences: list[str]) -> None:
+    messages = to_html(SummaryView(summary=summary_of(sentences)))
+    for message in messages:
+        assert check_html(message.text) == [], message.text
+    assert all(m.markup is None for m in messages[:-1]) and messages[-1].markup is not None
+
+
+def test_an_enormous_sentence_is_cut_as_plain_text() -> None:
+    huge = "word&<> " * 2000
+    messages = to_html(AnswerView(answer=Answer(question="q", abstained=False,
+                                                sentences=[cited(huge, url="https://e.com")])))
+    assert len(messages) > 2
+    assert all(check_html(m.text) == [] for m in messages)
+    assert "".join(plain_text(m.text) for m in messages).count("word&<>") == 2000
+
+
+def test_answer_cites_sources_once_each() -> None:
+    answer = Answer(question="q", abstained=False, sentences=[
+        cited("First.", 4, 1, "https://a.example/x"), cited("Second.", 2, 2), cited("Third.", 9, 1),
+    ])
+    text = plain_text(to_html(AnswerView(answer=answer))[0].text)
+    assert text.splitlines()[:3] == ["First. [1]", "Second. [2]", "Third. [1]"]
+    assert "[1] " + NASTY + " · #1, sentences 4, 9" in text
+    assert "[2] " + NASTY + " · #2, sentence 2" in text
+    assert "<https://a.example/x>" in to_plain(AnswerView(answer=answer))
+
+
+def test_article_page_and_settings_keyboards() -> None:
+    info = ArticleInfo(id=3, title=NASTY, sentences=5, added=datetime(2025, 1, 2, tzinfo=UTC))
+    [page] = to_html(ArticlePage(articles=[info] * 10, offset=10, total=25, page_size=10))
+    assert check_html(page.text) == []
+    assert [b.callback_data for b in page.markup.inline_keyboard[0]] == ["page:0", "page:20"]
+    [view] = to_html(SettingsView(sentences=5, algorithm="lsa", algorithms=ALGORITHMS))
+    labels = [b.text for row in view.markup.inline_keyboard for b in row]
+    assert "✓ 5" in labels and "✓ lsa" in labels
+
+
+def test_actions_round_trip_and_junk_is_refused() -> None:
+    action = Action(verb="length", args=("12", "5"))
+    assert Action.decode(action.encode()) == action
+    assert Action.decode("rm:-rf") is None
+    with pytest.raises(ValueError):
+        Action(verb="algorithm", args=("x" * 70,)).encode()
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("https://example.com/news/1", "links"),
+        ("look at this www.example.com/a.", "links"),
+        ("what does https://example.com say about tides?", "question"),
+        ("Who won the match?", "question"),
+        ("sovereignty", "question"),
+        ("A line\nand another", "article"),
+        ("x" * 400, "article"),
+    ],
+)
+def test_classify(text: str, kind: str) -> None:
+    assert classify(text) == kind
+
+
+def test_find_urls_strips_trailing_punctuation() -> None:
+    assert find_urls("see (https://a.example/x), www.b.example.") == [
+        "https://a.example/x", "https://www.b.example"
+    ]
+
+
+def test_config_errors_name_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[telegram]\ntokn = "x"\n')
+    with pytest.raises(ConfigError, match="telegram.tokn"):
+        load_config(BotConfig, path, {})
+    with pytest.raises(ConfigError, match="access.admins"):
+        load_config(BotConfig, None, {"BRIEFBOT_ACCESS__ADMINS": "[\"me\"]"})
+    with pytest.raises(ConfigError, match="webhook_url"):
+        load_config(BotConfig, None, {"BRIEFBOT_TELEGRAM__MODE": "webhook"})
+    with pytest.raises(ConfigError, match="secret_token"):
+        load_config(BotConfig, None, {"BRIEFBOT_TELEGRAM__MODE": "webhook",
+                                      "BRIEFBOT_TELEGRAM__WEBHOOK_URL": "https://bot.example/hook"})
+    config = load_config(BotConfig, None, {"BRIEFBOT_TELEGRAM__TOKEN": "1:secret"})
+    assert config.require_token() == "1:secret" and "1:secret" not in repr(config)
+
+
+def test_example_config_documents_every_key() -> None:
+    example = tomllib.loads((ROOT / "config.example.toml").read_text())
+    defaults = BotConfig().model_dump(mode="json")
+    for section, keys in defaults.items():
+        assert set(example[section]) == set(keys), section
+    load_config(BotConfig, ROOT / "config.example.toml", {})
+
+
+def test_cli_reports_config_problems_in_one_line(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("BRIEFBOT_TELEGRAM__TOKEN", raising=False)
+    assert main(["--db", str(tmp_path / "b.db"), "run"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "telegram.token" in error
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[summary]\nsentences = 'many'\n")
+    assert main(["--config", str(bad), "chat"]) == 2
+    assert "summary.sentences" in capsys.readouterr().err
+
+
+def test_token_is_redacted_from_logs() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactSecrets("123:SECRET"))
+    logger = logging.getLogger("test.redaction")
+    logger.addHandler(handler)
+    try:
+        logger.warning("POST %s", "https://api.telegram.org/bot123:SECRET/getMe")
+    finally:
+        logger.removeHandler(handler)
+    assert "SECRET" not in stream.getvalue() and "bot<redacted>/getMe" in stream.getvalue()
+
+
+async def test_terminal_chat_runs_the_same_conversation(tmp_path: Path, seed_text: str) -> None:
+    config = BotConfig(storage=StorageConfig(path=str(tmp_path / "chat.db")))
+    script = "\n".join([
+        "/paste", seed_text, ".",
+        "What did Sheinbaum say about sovereignty?",
+        "Who won the 1998 football World Cup?",
+        "/summary 4",
+        "/settings algorithm lead",
+        "/file " + str(tmp_path / "missing.txt"),
+        "/quit",
+        "never read",
+    ])
+    output = io.StringIO()
+    assert await run_chat(config, io.StringIO(script + "\n"), output) == 0
+    text = output.getvalue()
+    assert "Mexican President Snubs Trump’s Push" in text
+    assert "sovereignty is inalienable" in text and "[1]" in text
+    assert "I found nothing about that in your articles." in text
+    assert "4 of 14 sentences" in text
+    assert "chosen by lead" in text
+    assert "I can't read" in text and "missing.txt" in text
+    assert "<b>" not in text
