@@ -32,7 +32,7 @@ from bot.state import ChatState
 from retrieval.config import SummaryConfig
 from retrieval.engine import Engine
 from retrieval.errors import BriefbotError
-from retrieval.extract import HTML_SUFFIXES, MARKDOWN_SUFFIXES, TEXT_SUFFIXES
+from retrieval.extract import READABLE, can_read
 from retrieval.models import IngestResult, Summary
 from retrieval.summarize import ALGORITHMS
 
@@ -191,7 +191,8 @@ class Conversation:
     async def _text(self, chat: str, text: str, forward: Forward | None, outbox: Outbox) -> None:
         async with outbox.working():
             result = await asyncio.to_thread(
-                self.engine.ingest_text, text, chat, url=forward.url if forward else None
+                self.engine.ingest_text, text, chat,
+                url=forward.url if forward else None, site=forward.source if forward else None,
             )
             await self._show_saved(chat, result, outbox, source=forward.source if forward else None)
 
@@ -203,9 +204,9 @@ class Conversation:
                 f"of up to {_megabytes(MAX_DOWNLOAD_BYTES)}."
             )))
             return
-        if not _readable(attachment):
+        if not can_read(attachment.name, attachment.mime_type):
             suffix = PurePath(attachment.name).suffix or "this kind of"
-            await outbox.send(Notice(text=f"I can read .txt, .md and .html files, not {suffix} files."))
+            await outbox.send(Notice(text=f"{READABLE}, not {suffix} files."))
             return
         async with outbox.working():
             if size < PROGRESS_FROM_BYTES:
@@ -420,12 +421,6 @@ class Conversation:
             return False
         self.state.save_settings(chat, updated)
         return True
-
-
-def _readable(attachment: Attachment) -> bool:
-    suffix = PurePath(attachment.name).suffix.lower()
-    known = HTML_SUFFIXES | MARKDOWN_SUFFIXES | TEXT_SUFFIXES
-    return suffix in known or (attachment.mime_type or "").startswith("text/")
 
 
 def _megabytes(size: int) -> str:

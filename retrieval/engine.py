@@ -139,13 +139,22 @@ class Engine:
         return IngestResult(id=article_id, title=title, sentences=len(sentences))
 
     def ingest_text(
-        self, text: str, owner: str, *, title: str | None = None, url: str | None = None
+        self,
+        text: str,
+        owner: str,
+        *,
+        title: str | None = None,
+        url: str | None = None,
+        site: str | None = None,
     ) -> IngestResult:
-        """Pasted or forwarded text; page furniture around the article is removed."""
+        """Pasted or forwarded text; page furniture around the article is removed.
+
+        ``site`` names where the text came from when there is no URL (a forwarded post).
+        """
         if not text.strip():
             raise InputError("That is empty: there is no text to read.")
         self._check_size(text)
-        return self.ingest(extract_text(text, title=title, url=url), owner)
+        return self.ingest(extract_text(text, title=title, url=url, site=site), owner)
 
     def ingest_bytes(
         self,

@@ -7,11 +7,14 @@ the markup is gone.
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import PurePath
 from urllib.parse import urlsplit
 
 import trafilatura
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
 
 from retrieval.clean import clean_page_text
 from retrieval.errors import InputError
@@ -21,6 +24,9 @@ from retrieval.text import guess_language
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
 TEXT_SUFFIXES = {".txt", ".text", ""}
+PDF_SUFFIXES = {".pdf"}
+PDF_TYPES = {"application/pdf", "application/x-pdf"}
+READABLE = "I can read .txt, .md, .html and .pdf files"
 
 _HTML_LANG = re.compile(rb"<html[^>]*\blang=[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
 _LOOKS_LIKE_HTML = re.compile(r"^\s*(<!doctype html|<html|<head|<body|<meta|<div|<article|<p[ >])", re.I)
@@ -52,7 +58,9 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     )
 
 
-def extract_text(text: str, *, title: str | None = None, url: str | None = None) -> Extracted:
+def extract_text(
+    text: str, *, title: str | None = None, url: str | None = None, site: str | None = None
+) -> Extracted:
     """Pasted or forwarded text: page furniture removed, title detected if none is given."""
     cleaned = clean_page_text(text)
     if not cleaned.paragraphs:
@@ -61,9 +69,25 @@ def extract_text(text: str, *, title: str | None = None, url: str | None = None)
         title=title or cleaned.title,
         text="\n\n".join(cleaned.paragraphs),
         url=url,
-        site=_site_of(url),
+        site=site or _site_of(url),
         language=guess_language(text),
     )
+
+
+def extract_pdf(data: bytes, *, url: str | None = None) -> Extracted:
+    """A PDF's text layer (pypdf), cleaned like pasted text; scanned PDFs have none."""
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise InputError("That PDF is password-protected.")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = (reader.metadata.title if reader.metadata else None) or None
+    except PdfReadError:
+        raise InputError("That PDF is damaged; I couldn't read it.") from None
+    text = "\n\n".join(page.strip() for page in pages if page.strip())
+    if not text:
+        raise InputError("That PDF has no text layer (a scan?); I can only read text.")
+    return extract_text(text, title=_clean_title(title), url=url)
 
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
@@ -135,18 +159,28 @@ def extract_bytes(
     encoding: str | None = None,
 ) -> Extracted:
     """A file or a downloaded body: refuse binaries, decode, then pick HTML, Markdown or text."""
-    text = decode_text(data, encoding)
     suffix = PurePath(filename).suffix.lower() if filename else ""
     media = (content_type or "").split(";")[0].strip().lower()
+    if suffix in PDF_SUFFIXES or media in PDF_TYPES or data.startswith(b"%PDF-"):
+        return extract_pdf(data, url=url)
+    text = decode_text(data, encoding)
     if media in {"text/html", "application/xhtml+xml"} or suffix in HTML_SUFFIXES:
         return extract_html(text, url=url)
     if media == "text/markdown" or suffix in MARKDOWN_SUFFIXES:
         return extract_markdown(text, url=url)
     if suffix not in TEXT_SUFFIXES and not media.startswith("text/"):
-        raise InputError(f"I can read .txt, .md and .html files, not {suffix or 'this kind of'} files.")
+        raise InputError(f"{READABLE}, not {suffix or 'this kind of'} files.")
     if _LOOKS_LIKE_HTML.match(text):
         return extract_html(text, url=url)
     return extract_text(text, url=url)
+
+
+def can_read(filename: str | None, content_type: str | None = None) -> bool:
+    """Whether :func:`extract_bytes` reads files of this name or type (checked before downloading)."""
+    suffix = PurePath(filename).suffix.lower() if filename else ""
+    media = (content_type or "").split(";")[0].strip().lower()
+    known = HTML_SUFFIXES | MARKDOWN_SUFFIXES | TEXT_SUFFIXES | PDF_SUFFIXES
+    return suffix in known or media.startswith("text/") or media in PDF_TYPES
 
 
 def decode_text(data: bytes, encoding: str | None = None) -> str:

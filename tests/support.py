@@ -133,3 +133,35 @@ def atom(title: str, entries: list[dict[str, str]]) -> bytes:
         f"<title>{escape(title)}</title><id>urn:test</id><updated>2026-11-29T08:00:00Z</updated>"
         f"{body}</feed>"
     ).encode()
+
+
+def make_pdf(paragraphs: list[str], title: str | None = None) -> bytes:
+    """A small real PDF whose text layer holds the paragraphs (one line each)."""
+
+    def escape(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    lines = [f"BT /F1 11 Tf 40 {780 - 30 * n} Td ({escape(p)}) Tj ET" for n, p in enumerate(paragraphs)]
+    stream = "\n".join(lines).encode("latin-1")
+    info = f"<< /Title ({escape(title)}) >>" if title else "<< >>"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 2000 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        info.encode("latin-1"),
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref,
+    )
+    return bytes(out)

@@ -10,6 +10,7 @@ from typing import Any
 from bot.config import AccessConfig, BotConfig
 from tests.conftest import running_bot
 from tests.fakebot import BOT_USER, Call, FakeBotApi, plain_text
+from tests.support import make_pdf
 
 BEES = [
     "Honey bees communicate the location of flowers through a waggle dance performed inside the hive.",
@@ -135,10 +136,15 @@ async def test_file_upload(telegram_bot, fake_api: FakeBotApi) -> None:
     assert plain_text(reply.text).startswith("Tides\n")
     assert fake_api.sent(1, "sendChatAction")
 
-    pdf = fake_api.add_file("paper.pdf", b"%PDF-1.7 ...", "application/pdf")
+    pdf = fake_api.add_file("tides.pdf", make_pdf(TIDES, title="Tide tables"), "application/pdf")
     fake_api.push_message(1, document=pdf)
     reply = await next_reply(fake_api, 1)
-    assert "not .pdf files" in reply.text
+    assert plain_text(reply.text).startswith("Tide tables\n")
+
+    word = fake_api.add_file("notes.docx", b"PK\x03\x04 zipped", "application/octet-stream")
+    fake_api.push_message(1, document=word)
+    reply = await next_reply(fake_api, 1)
+    assert "not .docx files" in reply.text
 
 
 async def test_large_file_edits_one_progress_message(telegram_bot, fake_api: FakeBotApi) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from retrieval.errors import InputError
-from retrieval.extract import decode_text, extract_bytes, extract_html, extract_markdown
+from retrieval.extract import can_read, decode_text, extract_bytes, extract_html, extract_markdown
 from retrieval.sentences import MAX_SENTENCE_CHARS, split_sentences
-from tests.support import ARTICLE_HTML
+from tests.support import ARTICLE_HTML, make_pdf
 
 TRICKY_NEWS = [
     ("The U.S. Senate voted on Tuesday. It passed 51 to 49.", 2),
@@ -67,8 +67,21 @@ def test_bytes_by_name_and_sniffing() -> None:
     assert extract_bytes(ARTICLE_HTML.encode(), filename="page.html").title.startswith("Harbour")
     assert extract_bytes(ARTICLE_HTML.encode(), filename="page.txt").title.startswith("Harbour")
     assert extract_bytes(b"# Notes\n\nSome text here.", filename="n.md").title == "Notes"
-    with pytest.raises(InputError, match="not .pdf"):
+    with pytest.raises(InputError, match="not .docx"):
+        extract_bytes(b"PK\x03\x04 zipped", filename="notes.docx")
+    with pytest.raises(InputError, match="damaged"):
         extract_bytes(b"%PDF-1.4 not really", filename="paper.pdf")
+
+
+def test_pdf_text_layer() -> None:
+    sentences = [
+        "Harbour seals have returned to the Thames estuary in numbers not seen for decades.",
+        "The survey counted 1,200 seals on the sandbanks near Southend, up from 300 in 2005.",
+    ]
+    extracted = extract_bytes(make_pdf(sentences, title="Seals return"), filename="seals.pdf")
+    assert extracted.title == "Seals return"
+    assert extracted.paragraphs == sentences
+    assert can_read("seals.pdf") and can_read("x", "text/plain") and not can_read("a.docx")
 
 
 def test_decoding() -> None:
