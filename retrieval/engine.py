@@ -324,6 +324,17 @@ class Engine:
             self.commit()
         return info
 
+    def rename_owner(self, old: str, new: str) -> None:
+        """Move everything ``old`` holds to ``new`` (a group that became a supergroup)."""
+        with self._write_lock:
+            with self.store.transaction() as db:
+                moved = [r[0] for r in db.execute("SELECT article_id FROM ownership WHERE owner = ?", (old,))]
+                for table in ("ownership", "subscriptions", "topics", "digests"):
+                    db.execute(f"UPDATE OR IGNORE {table} SET owner = ? WHERE owner = ?", (new, old))
+                    db.execute(f"DELETE FROM {table} WHERE owner = ?", (old,))
+                db.executemany("UPDATE articles SET indexed = 0 WHERE id = ?", [(a,) for a in moved])
+            self._index_unindexed()
+
     def reindex(self) -> int:
         """Rebuild the search index from SQLite; returns the number of articles indexed."""
         with self._write_lock:

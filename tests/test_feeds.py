@@ -246,3 +246,17 @@ def test_opml_import_and_export(engine: Engine) -> None:
     assert [a["title"] for a in export.articles] == [SEALS[0]]
     with pytest.raises(InputError, match="OPML"):
         engine.import_opml(b"<not opml", "chat:1")
+
+
+def test_a_migrated_group_keeps_everything(engine: Engine) -> None:
+    own = engine.ingest_text("\n\n".join(SEALS), "chat:-100")
+    engine.subscribe("chat:-100", "volcano")
+    with serve({"/feed.xml": Page(rss("News", [volcano_item()]), "application/rss+xml")}) as site:
+        engine.add_feed(site.url("/feed.xml"), "chat:-100")
+    engine.rename_owner("chat:-100", "chat:-100200")
+    assert engine.articles("chat:-100") == []
+    assert engine.article(own.id, "chat:-100200").id == own.id
+    assert not engine.ask("How many seals were counted?", "chat:-100200").abstained
+    assert not engine.ask("Which airport was closed?", "chat:-100200").abstained
+    assert [t.query for t in engine.topics_of("chat:-100200")] == ["volcano"]
+    assert engine.ask("How many seals were counted?", "chat:-100").abstained
