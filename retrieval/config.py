@@ -22,7 +22,7 @@ from retrieval.errors import ConfigError
 
 ENV_PREFIX = "BRIEFBOT_"
 
-Algorithm = Literal["lexrank", "textrank", "lsa", "luhn", "sumbasic", "edmundson", "lead"]
+Algorithm = Literal["hybrid", "lead", "lexrank", "textrank", "lsa", "luhn", "sumbasic", "edmundson"]
 
 
 class Section(BaseModel):
@@ -48,7 +48,7 @@ class FetchConfig(Section):
 
 class SummaryConfig(Section):
     sentences: int = Field(3, ge=1, le=50)
-    algorithm: Algorithm = "lexrank"
+    algorithm: Algorithm = "hybrid"
 
 
 class LimitsConfig(Section):
