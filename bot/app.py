@@ -12,6 +12,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUp
 from bot.config import BotConfig
 from bot.conversation import Conversation
 from bot.handlers import TelegramHandlers
+from bot.jobs import JOBS_KEY, Jobs
 from bot.replies import COMMANDS
 from bot.state import ChatState
 from retrieval.engine import Engine
@@ -52,17 +53,24 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         """Nothing to free."""
 
 
-def build_application(config: BotConfig) -> Application:
-    """The bot: engine, chat state, handlers, rate limiter; resources close at shutdown."""
+def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Application:
+    """The bot: engine, chat state, handlers, rate limiter, scheduled jobs (unless tests
+    drive them by hand); resources close at shutdown."""
     telegram = config.telegram
     engine = Engine(config)
     state = ChatState(config.state_path())
-    conversation = Conversation(engine, state, config.summary)
+    conversation = Conversation(engine, state, config)
+    jobs = Jobs(engine, state, config)
 
-    async def publish_commands(application: Application) -> None:
+    async def start(application: Application) -> None:
         await application.bot.set_my_commands(
             [BotCommand(command.name, command.description) for command in COMMANDS]
         )
+        everyone = [*config.feeds.urls, *state.everyone_feeds()]
+        await asyncio.to_thread(engine.set_everyone_feeds, list(dict.fromkeys(everyone)))
+        if schedule_jobs:
+            assert application.job_queue is not None, "python-telegram-bot[job-queue] is required"
+            jobs.schedule(application.job_queue)
 
     async def close_resources(application: Application) -> None:
         await asyncio.to_thread(engine.close)
@@ -81,10 +89,11 @@ def build_application(config: BotConfig) -> Application:
             )
         )
         .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
-        .post_init(publish_commands)
+        .post_init(start)
         .post_shutdown(close_resources)
         .build()
     )
+    application.bot_data[JOBS_KEY] = jobs
     TelegramHandlers(conversation, config.access).register(application)
     return application
 

@@ -31,8 +31,11 @@ TERMINAL_HELP = (
 
 
 class TerminalOutbox:
-    def __init__(self, output: TextIO) -> None:
+    """Prints replies; files (/export) are saved in ``directory``."""
+
+    def __init__(self, output: TextIO, directory: Path | None = None) -> None:
         self.output = output
+        self.directory = directory or Path.cwd()
         self._last_id = 0
 
     async def send(self, reply: Reply) -> list[int]:
@@ -46,6 +49,12 @@ class TerminalOutbox:
         self.output.flush()
         return [message_id]
 
+    async def send_file(self, name: str, data: bytes, caption: str) -> None:
+        path = self.directory / name
+        await asyncio.to_thread(path.write_bytes, data)
+        self.output.write(f"{caption} Saved as {path}.\n\n")
+        self.output.flush()
+
     @contextlib.asynccontextmanager
     async def working(self) -> AsyncIterator[None]:
         yield
@@ -54,7 +63,7 @@ class TerminalOutbox:
 async def run_chat(config: BotConfig, source: TextIO, output: TextIO) -> int:
     engine = await asyncio.to_thread(Engine, config)
     state = ChatState(config.state_path())
-    conversation = Conversation(engine, state, config.summary)
+    conversation = Conversation(engine, state, config)
     outbox = TerminalOutbox(output)
     interactive = source.isatty()
     try:
@@ -88,7 +97,8 @@ async def _handle(conversation: Conversation, text: str, source: TextIO, outbox:
             await conversation.message(_file_message(text), outbox)
         elif text.startswith("/"):
             name, *args = text[1:].split() or [""]
-            await conversation.command(name.lower(), args, Incoming(chat=LOCAL_OWNER), outbox)
+            # The terminal's user runs the bot: an admin.
+            await conversation.command(name.lower(), args, Incoming(chat=LOCAL_OWNER, admin=True), outbox)
         else:
             await conversation.message(Incoming(chat=LOCAL_OWNER, text=text), outbox)
     except Exception:

@@ -72,7 +72,11 @@ class AccessConfig(Section):
     )
 
     def allows(self, chat_id: int, user_id: int | None) -> bool:
-        return not self.allowed_chats or chat_id in self.allowed_chats or user_id in self.admins
+        return not self.allowed_chats or chat_id in self.allowed_chats or self.is_admin(user_id)
+
+    def is_admin(self, user_id: int | None) -> bool:
+        """Admins may use the bot anywhere and change what every chat receives (/addfeed_all)."""
+        return user_id is not None and user_id in self.admins
 
 
 class BotConfig(EngineConfig):

@@ -9,32 +9,47 @@ bot knows about articles comes from the engine, called in worker threads.
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
 from pathlib import PurePath
-from typing import Literal, Protocol
+from typing import Literal, Protocol, get_args
 
 from pydantic import BaseModel
 
+from bot import schedule
 from bot.replies import (
+    MODE_MEANING,
     Action,
     AnswerView,
     ArticlePage,
     AskPrompt,
+    DigestSettingsView,
+    DigestView,
+    FeedAdded,
+    FeedImport,
+    FeedList,
     HelpView,
     Notice,
     Reply,
     SettingsView,
     SummaryView,
+    TopicList,
 )
-from bot.state import ChatState
-from retrieval.config import SummaryConfig
+from bot.state import ChatState, DigestSettings
+from retrieval.config import EngineConfig
 from retrieval.engine import Engine
-from retrieval.errors import BriefbotError
+from retrieval.errors import BriefbotError, NotFound
 from retrieval.extract import READABLE, can_read
-from retrieval.models import IngestResult, Summary
+from retrieval.feeds import EVERYONE
+from retrieval.models import FeedInfo, IngestResult, Summary, TopicMode
 from retrieval.summarize import ALGORITHMS
+
+log = logging.getLogger(__name__)
 
 # Telegram lets bots download files up to 20 MB.
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
@@ -54,10 +69,20 @@ QUESTION_WORDS = frozenset({
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'«»]+", re.IGNORECASE)
 _URL_TAIL = ".,;:!?)]}’”"
 NO_ARTICLES = "You have no articles yet: send me a link, some text or a file."
+NOTHING_NEW = "Nothing new since your last digest."
+# An OPML import edits its progress message at most this often.
+PROGRESS_EVERY_S = 2.0
+OPML_TYPES = frozenset({"text/x-opml", "application/xml", "text/xml"})
+EXPORT_OPML = "briefbot-feeds.opml"
+EXPORT_JSON = "briefbot-export.json"
 
 
 class SettingError(BriefbotError):
     """A /settings value out of range."""
+
+
+class UsageError(BriefbotError):
+    """A command used the wrong way; the message shows the right way."""
 
 
 class Forward(BaseModel):
@@ -75,9 +100,11 @@ class Attachment(BaseModel):
 
 
 class Incoming(BaseModel):
-    """A message addressed to the bot. ``chat`` is the engine owner ("chat:42", "local")."""
+    """A message addressed to the bot. ``chat`` is the engine owner ("chat:42", "local");
+    ``admin`` says whether its sender may change what every chat receives."""
 
     chat: str
+    admin: bool = False
     text: str = ""
     reply_to: int | None = None
     forward: Forward | None = None
@@ -91,6 +118,8 @@ class Outbox(Protocol):
     async def send(self, reply: Reply) -> list[int]: ...
 
     async def edit(self, message_id: int, reply: Reply) -> list[int]: ...
+
+    async def send_file(self, name: str, data: bytes, caption: str) -> None: ...
 
     def working(self) -> AbstractAsyncContextManager[None]: ...
 
@@ -123,20 +152,24 @@ def _is_question(text: str) -> bool:
 
 
 class Conversation:
-    def __init__(self, engine: Engine, state: ChatState, summary: SummaryConfig) -> None:
+    def __init__(self, engine: Engine, state: ChatState, config: EngineConfig) -> None:
         self.engine = engine
         self.state = state
-        self.defaults = summary
+        self.defaults = config.summary
+        self.digest_defaults = config.digest
+        self.config_feeds = config.feeds.urls
 
     # --- entry points ------------------------------------------------------------------
 
     async def message(self, incoming: Incoming, outbox: Outbox) -> None:
+        await asyncio.to_thread(self.state.note_active, incoming.chat)
         try:
             await self._message(incoming, outbox)
         except BriefbotError as error:
             await outbox.send(Notice(text=str(error)))
 
     async def command(self, name: str, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+        await asyncio.to_thread(self.state.note_active, incoming.chat)
         try:
             await self._command(name, args, incoming, outbox)
         except BriefbotError as error:
@@ -147,12 +180,16 @@ class Conversation:
         action = Action.decode(data)
         if action is None:
             return "That button no longer works."
+        await asyncio.to_thread(self.state.note_active, chat)
         try:
             return await self._button(chat, message_id, action, outbox)
         except BriefbotError as error:
             return str(error)
         except ValueError:
             return "That button no longer works."
+
+    async def chat_moved(self, old: str, new: str) -> None:
+        await move_chat(self.engine, self.state, old, new)
 
     # --- messages ----------------------------------------------------------------------
 
@@ -204,6 +241,12 @@ class Conversation:
                 f"of up to {_megabytes(MAX_DOWNLOAD_BYTES)}."
             )))
             return
+        suffix = PurePath(attachment.name).suffix.lower()
+        if suffix == ".opml" or (attachment.mime_type in OPML_TYPES and suffix in {".xml", ""}):
+            data = await attachment.download()
+            if suffix == ".opml" or b"<opml" in data[:4096].lower():
+                await self._import_opml(chat, data, outbox)
+                return
         if not can_read(attachment.name, attachment.mime_type):
             suffix = PurePath(attachment.name).suffix or "this kind of"
             await outbox.send(Notice(text=f"{READABLE}, not {suffix} files."))
@@ -280,6 +323,30 @@ class Conversation:
                 await self._forget(chat, args, incoming.reply_to, outbox)
             case "settings":
                 await self._settings_command(chat, args, outbox)
+            case "addfeed" | "addfeed_all":
+                await self._add_feed(incoming, args, outbox, everyone=name == "addfeed_all")
+            case "feeds":
+                await outbox.send(await asyncio.to_thread(self._feed_list, chat))
+            case "removefeed":
+                await self._remove_feed(incoming, args, outbox)
+            case "subscribe":
+                await self._subscribe(chat, args, outbox)
+            case "topics":
+                await outbox.send(await asyncio.to_thread(self._topic_list, chat))
+            case "unsubscribe":
+                topic_id = _id_argument(args, "Which one? Use /unsubscribe ID; /topics shows the ids.")
+                topic = await asyncio.to_thread(self.engine.unsubscribe, topic_id, chat)
+                await outbox.send(Notice(text=f"Stopped watching “{topic.query}” (#{topic.id})."))
+            case "digest":
+                async with outbox.working():
+                    await outbox.send(await asyncio.to_thread(self._digest_now, chat))
+            case "digest_at":
+                await self._digest_at(chat, args, outbox)
+            case "digest_off":
+                await asyncio.to_thread(self._change_digest, chat, {"enabled": False})
+                await outbox.send(await asyncio.to_thread(self._digest_settings_view, chat))
+            case "export":
+                await self._export(chat, outbox)
             case _:
                 await outbox.send(Notice(text=f"I don't know /{name}. /help lists what I can do."))
 
@@ -330,6 +397,98 @@ class Conversation:
             await asyncio.to_thread(self._change_setting, chat, args[0], args[1])
         await outbox.send(await asyncio.to_thread(self._settings_view, chat))
 
+    async def _add_feed(self, incoming: Incoming, args: list[str], outbox: Outbox, *, everyone: bool) -> None:
+        command = "/addfeed_all" if everyone else "/addfeed"
+        urls = find_urls(" ".join(args))
+        if len(urls) != 1:
+            await outbox.send(Notice(text=f"Use {command} URL: a feed (RSS or Atom) or a web page that "
+                                          "announces one, for example /addfeed https://example.com/feed.xml"))
+            return
+        if everyone and not incoming.admin:
+            await outbox.send(Notice(text="Only the bot's admins can add feeds for every chat."))
+            return
+        async with outbox.working():
+            feed, result = await asyncio.to_thread(
+                self.engine.add_feed, urls[0], EVERYONE if everyone else incoming.chat
+            )
+            if everyone:
+                await asyncio.to_thread(self.state.add_everyone_feed, feed.url)
+            await outbox.send(FeedAdded(feed=feed, new_articles=len(result.new_articles)))
+
+    async def _remove_feed(self, incoming: Incoming, args: list[str], outbox: Outbox) -> None:
+        feed_id = _id_argument(args, "Which one? Use /removefeed ID; /feeds shows the ids.")
+        feed = await asyncio.to_thread(self._unfollow, incoming.chat, feed_id, incoming.admin)
+        await outbox.send(Notice(text=f"Stopped following {feed.title or feed.url} (#{feed.id})."))
+
+    async def _subscribe(self, chat: str, args: list[str], outbox: Outbox) -> None:
+        if not args:
+            await outbox.send(Notice(text=(
+                "Use /subscribe QUERY: words (all must appear), \"exact phrases\", OR between "
+                "alternatives, -excluded words, site:example.com. For example: "
+                '/subscribe volcano OR eruption "la palma" -tourism'
+            )))
+            return
+        topic = await asyncio.to_thread(self.engine.subscribe, chat, " ".join(args))
+        await outbox.send(TopicList(topics=[topic], added=topic))
+
+    async def _digest_at(self, chat: str, args: list[str], outbox: Outbox) -> None:
+        """``/digest_at 07:30 Europe/Paris``; the time or the zone alone changes only that."""
+        if len(args) > 2:
+            await outbox.send(Notice(text="Use /digest_at HH:MM [Area/City], for example "
+                                          "/digest_at 07:30 Europe/Paris."))
+            return
+        if args:
+            changes: dict[str, object] = {"enabled": True}
+            for arg in args:
+                if "/" in arg or arg.isalpha():
+                    changes["zone"] = schedule.parse_zone(arg)
+                else:
+                    changes["time"] = schedule.parse_time(arg)
+            await asyncio.to_thread(self._change_digest, chat, changes)
+        await outbox.send(await asyncio.to_thread(self._digest_settings_view, chat))
+
+    async def _import_opml(self, chat: str, data: bytes, outbox: Outbox) -> None:
+        progress_id = (await outbox.send(Notice(text="Importing feeds…")))[0]
+        loop = asyncio.get_running_loop()
+        last_edit = 0.0
+
+        def progress(done: int, total: int) -> None:
+            """Called in the worker thread after each feed; edits the message now and then."""
+            nonlocal last_edit
+            if done == total or time.monotonic() - last_edit < PROGRESS_EVERY_S:
+                return
+            last_edit = time.monotonic()
+            notice = Notice(text=f"Importing feeds: {done} of {total}…")
+            try:
+                asyncio.run_coroutine_threadsafe(outbox.edit(progress_id, notice), loop).result()
+            except Exception:  # a progress message that fails to update is no reason to stop
+                log.warning("could not show the import's progress", exc_info=True)
+
+        async with outbox.working():
+            try:
+                results = await asyncio.to_thread(self.engine.import_opml, data, chat, progress)
+            except BriefbotError as error:
+                await outbox.edit(progress_id, Notice(text=str(error)))
+                return
+        added = [outcome for _, outcome in results if isinstance(outcome, FeedInfo)]
+        failed = [(url, outcome) for url, outcome in results if isinstance(outcome, str)]
+        await outbox.edit(progress_id, FeedImport(added=added, failed=failed))
+
+    async def _export(self, chat: str, outbox: Outbox) -> None:
+        async with outbox.working():
+            export = await asyncio.to_thread(self.engine.export, chat)
+            document = json.dumps(
+                export.model_dump(mode="json", exclude={"opml"}), ensure_ascii=False, indent=2
+            )
+            await outbox.send_file(
+                EXPORT_OPML, export.opml.encode(), f"Your {len(export.feeds)} feeds, as OPML."
+            )
+            await outbox.send_file(
+                EXPORT_JSON, document.encode(),
+                f"Your {len(export.topics)} topics, {len(export.feeds)} feeds and "
+                f"{len(export.articles)} articles with their texts, as JSON.",
+            )
+
     # --- buttons -----------------------------------------------------------------------
 
     async def _button(self, chat: str, message_id: int, action: Action, outbox: Outbox) -> str | None:
@@ -354,6 +513,23 @@ class Conversation:
                 if changed:
                     await outbox.edit(message_id, await asyncio.to_thread(self._settings_view, chat))
                 return f"Summaries: {value} sentences." if key == "sentences" else f"Method: {value}."
+            case "mode", (topic_id, mode) if mode in get_args(TopicMode):
+                topic = await asyncio.to_thread(self.engine.set_topic_mode, int(topic_id), chat, mode)
+                await outbox.edit(message_id, await asyncio.to_thread(self._topic_list, chat))
+                return f"“{topic.query}”: {MODE_MEANING[topic.mode]}."
+            case "untopic", (topic_id,):
+                topic = await asyncio.to_thread(self.engine.unsubscribe, int(topic_id), chat)
+                await outbox.edit(message_id, await asyncio.to_thread(self._topic_list, chat))
+                return f"Stopped watching “{topic.query}”."
+            case "unfeed", (feed_id,):
+                feed = await asyncio.to_thread(self._unfollow, chat, int(feed_id), False)
+                await outbox.edit(message_id, await asyncio.to_thread(self._feed_list, chat))
+                return f"Stopped following {feed.title or feed.url}."
+            case ("dnote" | "dsend") as key, (value,) if value in {"on", "off"}:
+                field = "nothing_new_note" if key == "dnote" else "enabled"
+                await asyncio.to_thread(self._change_digest, chat, {field: value == "on"})
+                await outbox.edit(message_id, await asyncio.to_thread(self._digest_settings_view, chat))
+                return None
         return "That button no longer works."
 
     # --- synchronous helpers, run in worker threads ------------------------------------
@@ -421,6 +597,70 @@ class Conversation:
             return False
         self.state.save_settings(chat, updated)
         return True
+
+
+    def _feed_list(self, chat: str) -> FeedList:
+        return FeedList(feeds=self.engine.feeds_of(chat), now=datetime.now(UTC))
+
+    def _topic_list(self, chat: str) -> TopicList:
+        return TopicList(topics=self.engine.topics_of(chat))
+
+    def _unfollow(self, chat: str, feed_id: int, admin: bool) -> FeedInfo:
+        """Stop following a feed; a feed for every chat only an admin can remove, for all."""
+        feed = next((f for f in self.engine.feeds_of(chat) if f.id == feed_id), None)
+        if feed is None:
+            raise NotFound(f"You don't follow a feed {feed_id}.")
+        if not feed.for_everyone:
+            return self.engine.remove_feed(feed_id, chat)
+        if not admin:
+            raise NotFound(f"Feed {feed_id} comes to every chat; only the bot's admins can remove it.")
+        if feed.url in self.config_feeds:
+            raise NotFound(f"Feed {feed_id} is in the configuration (feeds.urls); remove it there.")
+        self.engine.remove_feed(feed_id, EVERYONE)
+        self.state.remove_everyone_feed(feed.url)
+        return feed
+
+    def _digest_now(self, chat: str) -> Reply:
+        digest = self.engine.digest(chat)
+        if digest.empty:
+            return Notice(text=NOTHING_NEW)
+        settings = self.state.delivery(chat).digest
+        day = schedule.local_now(settings, self.digest_defaults, datetime.now(UTC))
+        return DigestView(digest=digest, day=day)
+
+    def _change_digest(self, chat: str, changes: dict[str, object]) -> None:
+        """Store new digest settings; a time that already passed today starts tomorrow."""
+        delivery = self.state.delivery(chat)
+        settings = delivery.digest.model_copy(update=changes)
+        handled_day = delivery.handled_day
+        if "time" in changes or "zone" in changes:
+            passed = schedule.already_past_day(settings, self.digest_defaults, datetime.now(UTC))
+            handled_day = max(filter(None, (handled_day, passed)), default=None)
+        self.state.save_digest_settings(chat, settings, handled_day)
+
+    def _digest_settings_view(self, chat: str) -> DigestSettingsView:
+        delivery = self.state.delivery(chat)
+        settings: DigestSettings = delivery.digest
+        defaults = self.digest_defaults
+        return DigestSettingsView(
+            time=schedule.digest_time(settings, defaults),
+            zone=schedule.digest_zone(settings, defaults),
+            enabled=settings.enabled,
+            nothing_new_note=settings.nothing_new_note,
+            next_at=schedule.next_digest_at(settings, defaults, delivery.handled_day, datetime.now(UTC)),
+        )
+
+
+async def move_chat(engine: Engine, state: ChatState, old: str, new: str) -> None:
+    """A group became a supergroup: everything it had moves to its new id."""
+    await asyncio.to_thread(engine.rename_owner, old, new)
+    await asyncio.to_thread(state.rename_chat, old, new)
+
+
+def _id_argument(args: list[str], usage: str) -> int:
+    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+        raise UsageError(usage)
+    return int(args[0].lstrip("#"))
 
 
 def _megabytes(size: int) -> str:

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from telegram import (
     Bot,
     InlineKeyboardMarkup,
+    InputFile,
     LinkPreviewOptions,
     Message,
     MessageOrigin,
@@ -45,6 +46,10 @@ UNSUPPORTED = {
 
 def owner_of(chat_id: int) -> str:
     return f"chat:{chat_id}"
+
+
+def chat_id_of(owner: str) -> int:
+    return int(owner.removeprefix("chat:"))
 
 
 class TelegramOutbox:
@@ -107,6 +112,12 @@ class TelegramOutbox:
             ids.append(sent.message_id)
         return ids
 
+    async def send_file(self, name: str, data: bytes, caption: str) -> None:
+        await self.bot.send_document(
+            self.chat_id, InputFile(data, filename=name), caption=caption,
+            message_thread_id=self.thread_id,
+        )
+
     @contextlib.asynccontextmanager
     async def working(self) -> AsyncIterator[None]:
         """Shows "typing…" until the work inside is done."""
@@ -136,6 +147,7 @@ class TelegramHandlers:
         self.access = access
 
     def register(self, application: Application) -> None:
+        application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.migrated))
         # One handler for every command, known or not: the conversation answers unknown
         # ones with a hint instead of silence.
         application.add_handler(MessageHandler(filters.COMMAND, self.command))
@@ -153,7 +165,7 @@ class TelegramHandlers:
         if not self._allowed(update):
             await outbox.send(Notice(text=NOT_ALLOWED))
             return
-        incoming = self._incoming(message, context.bot)
+        incoming = self._incoming(message, context.bot, self._admin(update))
         if incoming.text.startswith("/"):  # "@briefbot /summary" in a group
             name, *args = incoming.text[1:].split()
             await self.conversation.command(name.lower(), args, incoming, outbox)
@@ -173,8 +185,21 @@ class TelegramHandlers:
             return
         args = message.text.split()[1:]
         await self.conversation.command(
-            name.lower(), args, self._incoming(message, context.bot), outbox
+            name.lower(), args, self._incoming(message, context.bot, self._admin(update)), outbox
         )
+
+    async def migrated(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A group became a supergroup: Telegram says so in both chats; the first moves it."""
+        message = update.effective_message
+        if message is None:
+            return
+        if message.migrate_to_chat_id:
+            old, new = message.chat_id, message.migrate_to_chat_id
+        elif message.migrate_from_chat_id:
+            old, new = message.migrate_from_chat_id, message.chat_id
+        else:
+            return
+        await self.conversation.chat_moved(owner_of(old), owner_of(new))
 
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -208,6 +233,10 @@ class TelegramHandlers:
         chat, user = update.effective_chat, update.effective_user
         return chat is not None and self.access.allows(chat.id, user.id if user else None)
 
+    def _admin(self, update: Update) -> bool:
+        user = update.effective_user
+        return user is not None and self.access.is_admin(user.id)
+
     @staticmethod
     def _addressed(message: Message, bot: Bot) -> bool:
         if message.chat.type == ChatType.PRIVATE:
@@ -224,7 +253,7 @@ class TelegramHandlers:
         )
 
     @staticmethod
-    def _incoming(message: Message, bot: Bot) -> Incoming:
+    def _incoming(message: Message, bot: Bot, admin: bool) -> Incoming:
         text = message.text or message.caption or ""
         text = re.sub(rf"@{re.escape(bot.username)}\b", "", text, flags=re.IGNORECASE).strip()
         replied = message.reply_to_message
@@ -235,6 +264,7 @@ class TelegramHandlers:
         )
         return Incoming(
             chat=owner_of(message.chat_id),
+            admin=admin,
             text=text,
             reply_to=reply_to,
             forward=_forward(message.forward_origin) if message.forward_origin else None,

@@ -8,36 +8,59 @@ limit, :func:`to_plain` writes the same lines as plain text for ``briefbot chat`
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from datetime import datetime
+from typing import Literal, get_args
 from urllib.parse import quote, urlsplit
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.replies import (
     COMMANDS,
+    MODE_MEANING,
     Action,
+    AlertView,
     AnswerView,
     ArticlePage,
     AskPrompt,
+    DigestSettingsView,
+    DigestView,
+    FeedAdded,
+    FeedImport,
+    FeedList,
     HelpView,
     Notice,
     Reply,
     SettingsView,
     SummaryView,
+    TopicList,
     ask_about,
+    remove_feed,
+    remove_topic,
     set_algorithm,
+    set_digest_enabled,
+    set_nothing_new_note,
     set_sentences,
+    set_topic_mode,
     show_length,
     show_page,
 )
-from retrieval.models import CitedSentence
+from retrieval.models import Alert, ArticleRef, CitedSentence, DigestItem, FeedInfo, TopicInfo, TopicMode
 
 MAX_MESSAGE = 4096
 SENTENCE_CHOICES = (1, 2, 3, 5, 7, 10)
 # Words of a sentence put in a link's text fragment (#:~:text=start,end), which makes
 # browsers scroll to the cited sentence and highlight it.
 FRAGMENT_WORDS = 4
+# Telegram allows 100 buttons under a message; lists longer than this get commands only.
+MAX_BUTTON_ROWS = 20
+FEED_BUTTONS_PER_ROW = 4
+TOPIC_MODES: tuple[TopicMode, ...] = get_args(TopicMode)
+QUERY_SYNTAX = (
+    "words (all must appear), \"exact phrases\", OR between alternatives, -excluded words, "
+    "site:example.com"
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +79,16 @@ class Layout:
     lines: list[Line]
     keyboard: Keyboard = field(default_factory=list)
     force_reply: bool = False
+    # Indices of the lines that start a block (an item of a list): a long reply is split
+    # between blocks when it can be. Without any, it is split between lines.
+    block_starts: list[int] = field(default_factory=list)
+
+    def blocks(self) -> list[list[Line]]:
+        if not self.block_starts:
+            return [[line] for line in self.lines]
+        starts = sorted({0, *self.block_starts})
+        ends = [*starts[1:], len(self.lines)]
+        return [self.lines[start:end] for start, end in zip(starts, ends, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -72,7 +105,7 @@ class Message:
 def to_html(reply: Reply) -> list[Message]:
     """Telegram HTML messages, split between lines; the keyboard goes under the last."""
     layout = lay_out(reply)
-    chunks = _pack([_html_line(line) for line in layout.lines])
+    chunks = _pack([[_html_line(line) for line in block] for block in layout.blocks()])
     markup: InlineKeyboardMarkup | ForceReply | None = None
     if layout.force_reply:
         markup = ForceReply(selective=True, input_field_placeholder="Your question")
@@ -113,22 +146,31 @@ def _plain_line(line: Line) -> str:
     return "".join(parts)
 
 
-def _pack(lines: list[str]) -> list[str]:
-    """Join lines into messages of at most MAX_MESSAGE characters, never splitting a line
-    unless it alone is too long; such a line is cut as plain text."""
+def _pack(blocks: list[list[str]]) -> list[str]:
+    """Join lines into messages of at most MAX_MESSAGE characters. A block stays in one
+    message when it fits in one; a line is split only when it alone is too long, and
+    then it is cut as plain text."""
     chunks: list[str] = []
     current: list[str] = []
     size = 0
-    for line in lines:
-        pieces = [line] if _length(line) <= MAX_MESSAGE else _cut_plain(line)
-        for piece in pieces:
-            added = _length(piece) + (1 if current else 0)
-            if current and size + added > MAX_MESSAGE:
-                chunks.append("\n".join(current).strip("\n"))
-                current, size = [], 0
-                added = _length(piece)
-            current.append(piece)
-            size += added
+
+    def add(piece: str, length: int) -> None:
+        nonlocal current, size
+        added = length + (1 if current else 0)
+        if current and size + added > MAX_MESSAGE:
+            chunks.append("\n".join(current).strip("\n"))
+            current, size, added = [], 0, length
+        current.append(piece)
+        size += added
+
+    for block in blocks:
+        block_length = sum(_length(line) for line in block) + len(block) - 1
+        if block_length <= MAX_MESSAGE:
+            add("\n".join(block), block_length)
+            continue
+        for line in block:
+            for piece in [line] if _length(line) <= MAX_MESSAGE else _cut_plain(line):
+                add(piece, _length(piece))
     chunks.append("\n".join(current).strip("\n"))
     return [chunk for chunk in chunks if chunk] or [""]
 
@@ -191,6 +233,20 @@ def lay_out(reply: Reply) -> Layout:
                   Span("? Reply to this message with your question."))],
                 force_reply=True,
             )
+        case FeedAdded():
+            return _feed_added(reply)
+        case FeedList():
+            return _feeds(reply)
+        case FeedImport():
+            return _feed_import(reply)
+        case TopicList():
+            return _topics(reply)
+        case AlertView():
+            return _alerts(reply)
+        case DigestView():
+            return _digest(reply)
+        case DigestSettingsView():
+            return _digest_settings(reply)
 
 
 def _help(reply: HelpView) -> Layout:
@@ -203,6 +259,8 @@ def _help(reply: HelpView) -> Layout:
         (Span("Then ask questions in plain words. I answer only with sentences quoted from "
               "your articles, each cited, or tell you I found nothing."),),
         (Span("Reply to one of my summaries to ask about that article only."),),
+        (Span("Follow feeds with /addfeed (or send me an OPML file), watch topics with /subscribe, "
+              "and get what is new in a daily digest."),),
         (),
     ]
     lines += [(Span(command.usage or f"/{command.name}", "bold"), Span(f" — {command.description}"))
@@ -294,6 +352,191 @@ def _settings(reply: SettingsView) -> Layout:
     ]
     rows = [sentences_row] + [algorithm_buttons[i : i + 3] for i in range(0, len(algorithm_buttons), 3)]
     return Layout(lines, rows)
+
+
+def _feed_added(reply: FeedAdded) -> Layout:
+    feed = reply.feed
+    count = reply.new_articles
+    stored = f"{count} new article{'s' if count != 1 else ''} stored" if count else "no new articles yet"
+    audience = " for every chat" if feed.for_everyone else ""
+    return Layout([
+        (Span("Following "), Span(_feed_name(feed), "bold", feed.url),
+         Span(f"{audience} (#{feed.id}): {stored}.")),
+        (Span("/feeds lists your feeds; /subscribe QUERY tells you about a topic.", "italic"),),
+    ])
+
+
+def _feeds(reply: FeedList) -> Layout:
+    if not reply.feeds:
+        return Layout([(Span("You follow no feeds yet. /addfeed URL follows one (RSS, Atom, or a web "
+                             "page that announces its feed); you can also send me an OPML file."),)])
+    lines: list[Line] = [(Span("Your feeds", "bold"), Span(f" · {len(reply.feeds)}"))]
+    for feed in reply.feeds:
+        details = []
+        if feed.for_everyone:
+            details.append("for every chat")
+        details.append(f"fetched {_ago(feed.last_fetched_at, reply.now)}" if feed.last_fetched_at
+                       else "not fetched yet")
+        if feed.error_count:
+            noun = "error" if feed.error_count == 1 else "errors"
+            details.append(f"{feed.error_count} {noun} in a row: {feed.last_error}")
+        lines.append((Span(f"#{feed.id} "), Span(_feed_name(feed), url=feed.url),
+                      Span(" · " + " · ".join(details), "italic")))
+    lines += [(), (Span("/removefeed ID stops one; /addfeed URL adds one; /export downloads them."),)]
+    removable = [feed for feed in reply.feeds if not feed.for_everyone]
+    buttons = [(f"✕ #{feed.id}", remove_feed(feed.id))
+               for feed in removable[: MAX_BUTTON_ROWS * FEED_BUTTONS_PER_ROW]]
+    rows = [buttons[i : i + FEED_BUTTONS_PER_ROW] for i in range(0, len(buttons), FEED_BUTTONS_PER_ROW)]
+    return Layout(lines, rows)
+
+
+def _feed_import(reply: FeedImport) -> Layout:
+    total = len(reply.added) + len(reply.failed)
+    lines: list[Line] = [(Span(f"Imported {len(reply.added)} of {total} feeds.", "bold"),)]
+    lines += [(Span(f"#{feed.id} "), Span(_feed_name(feed), url=feed.url)) for feed in reply.added]
+    if reply.failed:
+        lines += [(), (Span("Not imported:", "bold"),)]
+        lines += [(Span(f"{url} — {reason}"),) for url, reason in reply.failed]
+    return Layout(lines)
+
+
+def _topics(reply: TopicList) -> Layout:
+    if reply.added is not None:
+        topic = reply.added
+        lines: list[Line] = [
+            (Span("Watching "), Span(f"“{topic.query}”", "bold"),
+             Span(f" (#{topic.id}): {MODE_MEANING[topic.mode]}.")),
+            (Span("Instant sends each match as it arrives; daily gathers them in your digest.",
+                  "italic"),),
+        ]
+        return Layout(lines, [_topic_row(topic)])
+    if not reply.topics:
+        return Layout([(Span(f"You watch no topics yet. /subscribe QUERY watches one: {QUERY_SYNTAX}."),)])
+    lines = [(Span("Your topics", "bold"), Span(f" · {len(reply.topics)}"))]
+    lines += [(Span(f"#{topic.id} "), Span(f"“{topic.query}”", "bold"),
+               Span(f" · {MODE_MEANING[topic.mode]}", "italic")) for topic in reply.topics]
+    lines += [(), (Span("Change how each alerts you with the buttons; /unsubscribe ID stops one."),)]
+    return Layout(lines, [_topic_row(topic) for topic in reply.topics[:MAX_BUTTON_ROWS]])
+
+
+def _topic_row(topic: TopicInfo) -> list[tuple[str, Action]]:
+    row = [(_checked(mode, mode == topic.mode), set_topic_mode(topic.id, mode)) for mode in TOPIC_MODES]
+    return [*row, (f"✕ #{topic.id}", remove_topic(topic.id))]
+
+
+def _alerts(reply: AlertView) -> Layout:
+    by_article: dict[int, list[Alert]] = {}
+    for alert in reply.alerts:
+        by_article.setdefault(alert.article_id, []).append(alert)
+    lines: list[Line] = []
+    starts: list[int] = []
+    for alerts in by_article.values():
+        first = alerts[0]
+        if lines:
+            lines.append(())
+        starts.append(len(lines))
+        lines.append((Span(first.title, "bold", first.url),))
+        for sentence in first.sentences:
+            cited = CitedSentence(article_id=first.article_id, index=sentence.index, text=sentence.text,
+                                  title=first.title, url=first.url)
+            lines.append((*_highlighted(sentence.text, sentence.highlights), Span(" "),
+                          _citation(cited, str(sentence.index))))
+        queries = ", ".join(dict.fromkeys(f"“{alert.topic.query}”" for alert in alerts))
+        noun = "Topic" if len(alerts) == 1 else "Topics"
+        lines.append((Span(f"{noun}: {queries} · #{first.article_id}", "italic"),))
+    if reply.more:
+        lines += [(), (Span(f"…and {reply.more} more. /topics changes how often you hear about them."),)]
+        starts.append(len(lines) - 2)
+    return Layout(lines, block_starts=starts)
+
+
+def _highlighted(text: str, ranges: Iterable[tuple[int, int]]) -> list[Span]:
+    """The text with the character ranges in bold (overlapping ranges merged)."""
+    spans: list[Span] = []
+    position = 0
+    for start, end in sorted(ranges):
+        start, end = max(start, position), min(end, len(text))
+        if start >= end:
+            continue
+        if start > position:
+            spans.append(Span(text[position:start]))
+        spans.append(Span(text[start:end], "bold"))
+        position = end
+    if position < len(text):
+        spans.append(Span(text[position:]))
+    return spans
+
+
+def _digest(reply: DigestView) -> Layout:
+    lines: list[Line] = [(Span("Your digest", "bold"), Span(f" · {reply.day.strftime('%A %-d %B')}"))]
+    starts: list[int] = []
+    for section in reply.digest.sections:
+        heading = f"“{section.heading}”" if section.topic_id is not None else section.heading
+        for number, item in enumerate(section.items):
+            lines.append(())
+            starts.append(len(lines))
+            if number == 0:
+                lines.append((Span(heading, "bold"),))
+            lines += _digest_item(item)
+    return Layout(lines, block_starts=starts)
+
+
+def _digest_item(item: DigestItem) -> list[Line]:
+    title: Line = (Span("• "), Span(item.title, "bold", item.url))
+    if item.site:
+        title += (Span(f" · {item.site}", "italic"),)
+    lines = [title]
+    lines += [(Span(f"{sentence.text} "), _citation(sentence, str(sentence.index)))
+              for sentence in item.sentences]
+    if item.also_reported_by:
+        others: list[Span] = [Span("Also reported by: ", "italic")]
+        for number, ref in enumerate(item.also_reported_by):
+            if number:
+                others.append(Span(", "))
+            others.append(Span(_source_name(ref), url=ref.url))
+        lines.append(tuple(others))
+    return lines
+
+
+def _digest_settings(reply: DigestSettingsView) -> Layout:
+    if reply.enabled:
+        when = f"Daily digest at {reply.time} ({reply.zone})"
+        if reply.next_at is not None:
+            when += f"; the next one {reply.next_at.strftime('%a %-d %b')} at {reply.time}"
+        status = (Span(when + "."),)
+    else:
+        status = (Span("The daily digest is off. /digest_at HH:MM [Area/City] turns it back on."),)
+    note = "a one-line note" if reply.nothing_new_note else "nothing"
+    lines: list[Line] = [
+        (Span("Digest", "bold"),),
+        status,
+        (Span(f"When nothing is new: {note}. /digest sends what is new now.", "italic"),),
+    ]
+    keyboard: Keyboard = [[
+        (_checked("Note when nothing is new", reply.nothing_new_note),
+         set_nothing_new_note(not reply.nothing_new_note)),
+        ("Turn off" if reply.enabled else "Turn on", set_digest_enabled(not reply.enabled)),
+    ]]
+    return Layout(lines, keyboard)
+
+
+def _feed_name(feed: FeedInfo) -> str:
+    return feed.title or urlsplit(feed.url).hostname or feed.url
+
+
+def _source_name(ref: ArticleRef) -> str:
+    return ref.site or (urlsplit(ref.url).hostname if ref.url else None) or ref.title
+
+
+def _ago(then: datetime, now: datetime) -> str:
+    seconds = max(0, int((now - then).total_seconds()))
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} days ago"
 
 
 def _checked(label: str, chosen: bool) -> str:

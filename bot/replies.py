@@ -6,14 +6,18 @@ plain text. Button presses come back as the short strings :class:`Action` encode
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel
 
-from retrieval.models import Answer, ArticleInfo, Summary
+from retrieval.models import Alert, Answer, ArticleInfo, Digest, FeedInfo, Summary, TopicInfo, TopicMode
 
 # Telegram refuses callback data longer than 64 bytes.
 MAX_CALLBACK_BYTES = 64
+MODE_MEANING: dict[TopicMode, str] = {
+    "instant": "alerts at once", "daily": "in the daily digest", "off": "paused",
+}
 
 
 class Command(BaseModel):
@@ -28,6 +32,19 @@ COMMANDS: tuple[Command, ...] = (
     Command(name="articles", description="List your articles"),
     Command(name="forget", description="Delete an article", usage="/forget ID"),
     Command(name="settings", description="Summary length and method"),
+    Command(name="addfeed", description="Follow an RSS or Atom feed (or a site's feed)",
+            usage="/addfeed URL"),
+    Command(name="feeds", description="List the feeds you follow"),
+    Command(name="removefeed", description="Stop following a feed", usage="/removefeed ID"),
+    Command(name="subscribe", description="Watch a topic in your feeds and articles",
+            usage="/subscribe QUERY"),
+    Command(name="topics", description="List your topics and how they alert you"),
+    Command(name="unsubscribe", description="Stop watching a topic", usage="/unsubscribe ID"),
+    Command(name="digest", description="What is new since the last digest, now"),
+    Command(name="digest_at", description="Set the daily digest time and time zone",
+            usage="/digest_at HH:MM [Area/City]"),
+    Command(name="digest_off", description="Stop the daily digest"),
+    Command(name="export", description="Download your feeds (OPML), topics and articles"),
     Command(name="help", description="What I can do"),
     Command(name="start", description="Say hello"),
 )
@@ -80,13 +97,67 @@ class AskPrompt(BaseModel):
     article: ArticleInfo
 
 
-Reply = Notice | HelpView | SummaryView | AnswerView | ArticlePage | SettingsView | AskPrompt
+class FeedAdded(BaseModel):
+    kind: Literal["feed_added"] = "feed_added"
+    feed: FeedInfo
+    new_articles: int
+
+
+class FeedList(BaseModel):
+    kind: Literal["feeds"] = "feeds"
+    feeds: list[FeedInfo]
+    now: datetime
+
+
+class FeedImport(BaseModel):
+    """The end of an OPML import: what was added, and what failed and why."""
+
+    kind: Literal["feed_import"] = "feed_import"
+    added: list[FeedInfo]
+    failed: list[tuple[str, str]]
+
+
+class TopicList(BaseModel):
+    kind: Literal["topics"] = "topics"
+    topics: list[TopicInfo]
+    added: TopicInfo | None = None
+
+
+class AlertView(BaseModel):
+    """New articles that matched a chat's instant topics, in one message."""
+
+    kind: Literal["alerts"] = "alerts"
+    alerts: list[Alert]
+    more: int = 0
+
+
+class DigestView(BaseModel):
+    kind: Literal["digest"] = "digest"
+    digest: Digest
+    day: datetime
+
+
+class DigestSettingsView(BaseModel):
+    kind: Literal["digest_settings"] = "digest_settings"
+    time: str
+    zone: str
+    enabled: bool
+    nothing_new_note: bool
+    next_at: datetime | None = None
+
+
+Reply = (
+    Notice | HelpView | SummaryView | AnswerView | ArticlePage | SettingsView | AskPrompt
+    | FeedAdded | FeedList | FeedImport | TopicList | AlertView | DigestView | DigestSettingsView
+)
 
 
 class Action(BaseModel):
     """A button's callback data: ``verb:arg[:arg]`` (``length:12:5``, ``page:10``...)."""
 
-    verb: Literal["length", "ask", "page", "sentences", "algorithm"]
+    verb: Literal[
+        "length", "ask", "page", "sentences", "algorithm", "mode", "untopic", "unfeed", "dnote", "dsend"
+    ]
     args: tuple[str, ...]
 
     def encode(self) -> str:
@@ -122,3 +193,23 @@ def set_sentences(sentences: int) -> Action:
 
 def set_algorithm(algorithm: str) -> Action:
     return Action(verb="algorithm", args=(algorithm,))
+
+
+def set_topic_mode(topic_id: int, mode: TopicMode) -> Action:
+    return Action(verb="mode", args=(str(topic_id), mode))
+
+
+def remove_topic(topic_id: int) -> Action:
+    return Action(verb="untopic", args=(str(topic_id),))
+
+
+def remove_feed(feed_id: int) -> Action:
+    return Action(verb="unfeed", args=(str(feed_id),))
+
+
+def set_nothing_new_note(on: bool) -> Action:
+    return Action(verb="dnote", args=("on" if on else "off",))
+
+
+def set_digest_enabled(on: bool) -> Action:
+    return Action(verb="dsend", args=("on" if on else "off",))

@@ -1,14 +1,17 @@
 """What the bot remembers per chat, in its own SQLite file next to the engine's database.
 
-Articles belong to the engine; this file only holds the conversation's state, so it
-survives restarts: each chat's summary settings, its last article, and which of the
-bot's messages show which article (a reply to one of them asks about that article).
+Articles, feeds and topics belong to the engine; this file only holds the bot's own
+state, so it survives restarts: each chat's summary settings, its last article, which
+of the bot's messages show which article (a reply to one of them asks about that
+article), when and how it gets its digest and alerts, and the feeds admins added for
+every chat.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -30,6 +33,17 @@ CREATE TABLE IF NOT EXISTS shown (
     article_id INTEGER NOT NULL,
     PRIMARY KEY (chat, message_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS delivery (
+    chat TEXT PRIMARY KEY,
+    digest_time TEXT,
+    time_zone TEXT,
+    digest_enabled INTEGER NOT NULL DEFAULT 1,
+    nothing_new_note INTEGER NOT NULL DEFAULT 1,
+    handled_day TEXT,
+    paused INTEGER NOT NULL DEFAULT 0,
+    last_alert_at TEXT
+);
+CREATE TABLE IF NOT EXISTS everyone_feeds (url TEXT PRIMARY KEY);
 """
 
 
@@ -38,6 +52,32 @@ class ChatSettings(BaseModel):
 
     sentences: int | None = None
     algorithm: str | None = None
+
+
+class DigestSettings(BaseModel):
+    """When a chat gets its daily digest; ``None`` means the configured default."""
+
+    time: str | None = None
+    zone: str | None = None
+    enabled: bool = True
+    nothing_new_note: bool = True
+
+
+class Delivery(BaseModel):
+    """A chat as the scheduled jobs see it."""
+
+    chat: str
+    digest: DigestSettings = DigestSettings()
+    # The last local day whose digest was sent or skipped.
+    handled_day: str | None = None
+    # Telegram answered 403: the chat blocked the bot. Nothing is sent until it writes again.
+    paused: bool = False
+    last_alert_at: datetime | None = None
+
+
+_DELIVERY_COLUMNS = (
+    "chat, digest_time, time_zone, digest_enabled, nothing_new_note, handled_day, paused, last_alert_at"
+)
 
 
 class ChatState:
@@ -107,3 +147,93 @@ class ChatState:
                 (chat, message_id),
             ).fetchone()
         return row[0] if row else None
+
+    # --- digests and alerts ------------------------------------------------------------
+
+    def note_active(self, chat: str) -> None:
+        """The chat wrote to the bot: it is known from now on, and no longer paused."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO delivery (chat) VALUES (?) ON CONFLICT (chat) DO UPDATE SET paused = 0"
+                " WHERE paused",
+                (chat,),
+            )
+
+    def delivery(self, chat: str) -> Delivery:
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_DELIVERY_COLUMNS} FROM delivery WHERE chat = ?", (chat,)
+            ).fetchone()
+        return _delivery(row) if row else Delivery(chat=chat)
+
+    def deliveries(self, prefix: str) -> list[Delivery]:
+        """Every known chat whose name starts with ``prefix`` and that is not paused."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_DELIVERY_COLUMNS} FROM delivery WHERE NOT paused AND chat LIKE ? || '%'"
+                " ORDER BY chat",
+                (prefix,),
+            ).fetchall()
+        return [_delivery(row) for row in rows]
+
+    def save_digest_settings(self, chat: str, settings: DigestSettings, handled_day: str | None) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO delivery (chat, digest_time, time_zone, digest_enabled, nothing_new_note,"
+                " handled_day) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat) DO UPDATE SET"
+                " digest_time = excluded.digest_time, time_zone = excluded.time_zone,"
+                " digest_enabled = excluded.digest_enabled, nothing_new_note = excluded.nothing_new_note,"
+                " handled_day = excluded.handled_day",
+                (chat, settings.time, settings.zone, settings.enabled, settings.nothing_new_note,
+                 handled_day),
+            )
+
+    def set_handled_day(self, chat: str, day: str) -> None:
+        self._upsert(chat, "handled_day", day)
+
+    def set_last_alert(self, chat: str, at: datetime) -> None:
+        self._upsert(chat, "last_alert_at", at.isoformat())
+
+    def pause(self, chat: str) -> None:
+        self._upsert(chat, "paused", 1)
+
+    def _upsert(self, chat: str, column: str, value: object) -> None:
+        with self._lock:
+            self._db.execute(
+                f"INSERT INTO delivery (chat, {column}) VALUES (?, ?)"
+                f" ON CONFLICT (chat) DO UPDATE SET {column} = excluded.{column}",
+                (chat, value),
+            )
+
+    def rename_chat(self, old: str, new: str) -> None:
+        """Move a chat's state to its new name (a group that became a supergroup)."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            for table in ("chats", "shown", "delivery"):
+                self._db.execute(f"UPDATE OR REPLACE {table} SET chat = ? WHERE chat = ?", (new, old))
+
+    # --- feeds for every chat ----------------------------------------------------------
+
+    def everyone_feeds(self) -> list[str]:
+        """Feed URLs admins added for every chat with /addfeed_all."""
+        with self._lock:
+            return [row[0] for row in self._db.execute("SELECT url FROM everyone_feeds ORDER BY url")]
+
+    def add_everyone_feed(self, url: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO everyone_feeds (url) VALUES (?)", (url,))
+
+    def remove_everyone_feed(self, url: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM everyone_feeds WHERE url = ?", (url,))
+
+
+def _delivery(row: tuple) -> Delivery:
+    chat, time, zone, enabled, note, handled_day, paused, last_alert_at = row
+    return Delivery(
+        chat=chat,
+        digest=DigestSettings(time=time, zone=zone, enabled=bool(enabled), nothing_new_note=bool(note)),
+        handled_day=handled_day,
+        paused=bool(paused),
+        last_alert_at=datetime.fromisoformat(last_alert_at) if last_alert_at else None,
+    )

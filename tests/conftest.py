@@ -85,9 +85,11 @@ async def telegram_bot(bot_config: BotConfig, fake_api: FakeBotApi) -> AsyncIter
 
 
 @contextlib.asynccontextmanager
-async def running_bot(config: BotConfig) -> AsyncIterator[Application]:
-    """The bot's Application started and stopped in the order Application.run_polling uses."""
-    application = build_application(config)
+async def running_bot(config: BotConfig, *, schedule_jobs: bool = True) -> AsyncIterator[Application]:
+    """The bot's Application started and stopped in the order Application.run_polling uses.
+
+    Tests of the scheduled jobs pass ``schedule_jobs=False`` and call the jobs themselves."""
+    application = build_application(config, schedule_jobs=schedule_jobs)
     assert application.updater is not None
     await application.initialize()
     if application.post_init:

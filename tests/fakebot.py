@@ -35,6 +35,8 @@ _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:=\"[^\"]*\"|
 _ATTRIBUTE = re.compile(r"([a-zA-Z-]+)(?:=(?:\"([^\"]*)\"|'([^']*)'))?")
 _ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 MAX_TEXT = 4096
+MAX_CAPTION = 1024
+SENDING = {"sendMessage", "sendDocument", "editMessageText", "sendChatAction"}
 
 
 @dataclass
@@ -134,6 +136,9 @@ class FakeBotApi:
         self._next_message_id = 1
         self._next_file = 1
         self._failures: dict[str, list[tuple[int, int]]] = {}
+        # Chats that blocked the bot (403), and groups that became supergroups (old -> new id).
+        self.blocked: set[int] = set()
+        self.migrated: dict[int, int] = {}
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -290,6 +295,9 @@ class FakeBotApi:
             )
         if method == "getUpdates":
             return _ok(await self._get_updates(params))
+        if method in SENDING and (refusal := self._refusal(params.get("chat_id"))):
+            await self._record(Call(method, params, result="failed"))
+            return web.json_response(refusal, status=refusal["error_code"])
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             self.violations.append(f"unexpected method {method}")
@@ -345,7 +353,12 @@ class FakeBotApi:
         return self._bot_message(params, text=plain_text(params.get("text", "")))
 
     def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
-        return self._bot_message(params, document={"file_id": "sent", "file_unique_id": "sent"})
+        if not isinstance(params.get("document"), bytes):
+            self.violations.append("sendDocument without an uploaded file")
+        if len(params.get("caption", "")) > MAX_CAPTION:
+            self.violations.append(f"sendDocument caption over {MAX_CAPTION} characters")
+        document = {"file_id": "sent", "file_unique_id": "sent", "file_name": params.get("document_name")}
+        return self._bot_message(params, document=document)
 
     def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         self._check_outgoing("editMessageText", params)
@@ -371,6 +384,16 @@ class FakeBotApi:
                 "file_size": len(data), "file_path": path}
 
     # --- helpers -----------------------------------------------------------------------
+
+    def _refusal(self, chat_id: int | None) -> dict[str, Any] | None:
+        """Telegram's answer to a message for a chat that blocked the bot or moved."""
+        if chat_id in self.blocked:
+            return {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+        if chat_id in self.migrated:
+            return {"ok": False, "error_code": 400,
+                    "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                    "parameters": {"migrate_to_chat_id": self.migrated[chat_id]}}
+        return None
 
     def _check_outgoing(self, method: str, params: dict[str, Any]) -> None:
         where = f"{method} to {params.get('chat_id')}"
@@ -444,6 +467,7 @@ async def _params(request: web.Request) -> dict[str, Any]:
     for key, value in form.items():
         if not isinstance(value, str):
             params[key] = value.file.read()
+            params[f"{key}_name"] = value.filename
         elif key in JSON_PARAMS:
             params[key] = json.loads(value)
         elif key in INT_PARAMS and re.fullmatch(r"-?\d+", value):

@@ -1,0 +1,205 @@
+"""Scheduled work on python-telegram-bot's JobQueue: polling feeds, instant alerts, daily digests.
+
+Each job is a plain async method taking an optional ``now``: the JobQueue calls it on a
+timer, tests call it directly with the time they want. Messages go out one chat after
+another, so the rate limiter (30 messages/s, 20 per minute per group) spreads them;
+a chat that blocked the bot is paused, a group that became a supergroup is followed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from telegram import Bot
+from telegram.error import ChatMigrated, Forbidden
+from telegram.ext import Application, ContextTypes, JobQueue
+
+from bot import schedule
+from bot.conversation import NOTHING_NEW, move_chat
+from bot.handlers import TelegramOutbox, chat_id_of, owner_of
+from bot.replies import AlertView, DigestView, Notice, Reply
+from bot.state import ChatState, Delivery
+from retrieval.config import EngineConfig
+from retrieval.engine import Engine
+from retrieval.models import Alert, PollResult
+
+log = logging.getLogger(__name__)
+
+POLL_EVERY_S = 30
+ALERTS_EVERY_S = 30
+DIGESTS_EVERY_S = 60
+# Articles shown in one alert message; the rest are counted ("…and 7 more").
+MAX_ALERTS_PER_MESSAGE = 10
+CHAT_OWNERS = "chat:"
+JOBS_KEY = "jobs"
+
+
+class Jobs:
+    def __init__(self, engine: Engine, state: ChatState, config: EngineConfig) -> None:
+        self.engine = engine
+        self.state = state
+        self.config = config
+        # A run that overlaps the previous one (slow sends) must not deliver twice.
+        self._alerts_running = asyncio.Lock()
+        self._digests_running = asyncio.Lock()
+
+    def schedule(self, job_queue: JobQueue) -> None:
+        """Run the jobs on timers; digests are checked at once, so one missed while the bot
+        was down goes out at start-up."""
+        job_queue.run_repeating(self._poll_on_timer, POLL_EVERY_S, first=5, name="poll_feeds")
+        job_queue.run_repeating(
+            self._alerts_on_timer, ALERTS_EVERY_S, first=ALERTS_EVERY_S, name="send_alerts"
+        )
+        job_queue.run_repeating(self._digests_on_timer, DIGESTS_EVERY_S, first=0, name="send_digests")
+
+    async def _poll_on_timer(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.poll_feeds()
+
+    async def _alerts_on_timer(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.send_alerts(context.bot)
+
+    async def _digests_on_timer(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.send_digests(context.bot)
+
+    # --- feeds -------------------------------------------------------------------------
+
+    async def poll_feeds(self, now: datetime | None = None) -> list[PollResult]:
+        """Poll every feed that is due, ``feeds.max_concurrent`` at a time."""
+        due = await asyncio.to_thread(self.engine.due_feeds, now)
+        queue = iter(due)
+        results: list[PollResult] = []
+
+        async def worker() -> None:
+            for feed_id in queue:  # the workers share the queue: each takes the next feed
+                try:
+                    results.append(await asyncio.to_thread(self.engine.poll_feed, feed_id))
+                except Exception:  # one broken feed must not stop the others
+                    log.exception("polling feed %d failed", feed_id)
+
+        await asyncio.gather(*(worker() for _ in range(min(self.config.feeds.max_concurrent, len(due)))))
+        return results
+
+    # --- instant alerts ----------------------------------------------------------------
+
+    async def send_alerts(self, bot: Bot, now: datetime | None = None) -> int:
+        """One message per chat with its new matches, at most one per ``alerts.min_interval_seconds``.
+        Returns the number of messages sent."""
+        now = now or datetime.now(UTC)
+        async with self._alerts_running:
+            pending = await asyncio.to_thread(self.engine.pending_alerts)
+            sent = 0
+            for owner, alerts in _by_chat(pending).items():
+                try:
+                    sent += await self._alert(bot, owner, alerts, now)
+                except Exception:  # one chat's failure must not hold back the others
+                    log.exception("alerts for %s failed", owner)
+            return sent
+
+    async def _alert(self, bot: Bot, owner: str, alerts: list[Alert], now: datetime) -> bool:
+        delivery = await asyncio.to_thread(self.state.delivery, owner)
+        interval = timedelta(seconds=self.config.alerts.min_interval_seconds)
+        if not delivery.paused and delivery.last_alert_at and now - delivery.last_alert_at < interval:
+            return False  # they wait, and arrive together with the next ones
+        shown = list(dict.fromkeys(alert.article_id for alert in alerts))[:MAX_ALERTS_PER_MESSAGE]
+        view = AlertView(
+            alerts=[alert for alert in alerts if alert.article_id in shown],
+            more=len({alert.article_id for alert in alerts}) - len(shown),
+        )
+        # A paused chat (it blocked the bot) misses its alerts rather than getting a flood later.
+        reached = None if delivery.paused else await self._deliver(bot, owner, view)
+        await asyncio.to_thread(self.engine.mark_alerted, alerts)
+        if reached is None:
+            return False
+        await asyncio.to_thread(self.state.set_last_alert, reached, now)
+        return True
+
+    # --- daily digests -----------------------------------------------------------------
+
+    async def send_digests(self, bot: Bot, now: datetime | None = None) -> int:
+        """Send each chat's digest once its local time has come, once per local day.
+        Returns the number of digests sent."""
+        now = now or datetime.now(UTC)
+        async with self._digests_running:
+            sent = 0
+            for delivery in await asyncio.to_thread(self.state.deliveries, CHAT_OWNERS):
+                due = schedule.due_digest(delivery.digest, self.config.digest, delivery.handled_day, now)
+                if due is None:
+                    continue
+                try:
+                    sent += await self._digest(bot, delivery, due, now)
+                except Exception:  # one chat's failure must not hold back the others
+                    log.exception("the digest for %s failed", delivery.chat)
+            return sent
+
+    async def _digest(self, bot: Bot, delivery: Delivery, due: schedule.DueDigest, now: datetime) -> bool:
+        owner = delivery.chat
+        if due.too_late:
+            log.info("skipping %s's digest of %s: %s late", owner, due.day, due.late)
+            await asyncio.to_thread(self.state.set_handled_day, owner, due.day)
+            return False
+        reply, items = await asyncio.to_thread(self._prepare_digest, delivery, due.day, now)
+        if reply is None:
+            return False
+        reached = await self._deliver(bot, owner, reply)
+        if reached is None:
+            return False
+        # Recorded only once sent; the engine's record is first-wins, so a restart never resends.
+        await asyncio.to_thread(self.engine.record_digest, reached, due.day, items)
+        await asyncio.to_thread(self.state.set_handled_day, reached, due.day)
+        return True
+
+    def _prepare_digest(self, delivery: Delivery, day: str, now: datetime) -> tuple[Reply | None, int]:
+        """The digest to send and its number of items; no reply when there is nothing to send."""
+        owner = delivery.chat
+        if self.engine.digest_sent(owner, day) or not self._wants_digest(owner):
+            self.state.set_handled_day(owner, day)
+            return None, 0
+        digest = self.engine.digest(owner)
+        if not digest.empty:
+            local_day = schedule.local_now(delivery.digest, self.config.digest, now)
+            return DigestView(digest=digest, day=local_day), sum(len(s.items) for s in digest.sections)
+        if delivery.digest.nothing_new_note:
+            return Notice(text=NOTHING_NEW), 0
+        self.engine.record_digest(owner, day, 0)
+        self.state.set_handled_day(owner, day)
+        return None, 0
+
+    def _wants_digest(self, owner: str) -> bool:
+        """Chats that follow a feed (their own, or one for everyone) or a daily topic."""
+        return bool(self.engine.feeds_of(owner)) or any(
+            topic.mode == "daily" for topic in self.engine.topics_of(owner)
+        )
+
+    # --- delivery ----------------------------------------------------------------------
+
+    async def _deliver(self, bot: Bot, owner: str, reply: Reply) -> str | None:
+        """Send to a chat; returns the owner it reached (a migrated group's new name), or
+        None when the chat blocked the bot (it is paused until it writes again)."""
+        try:
+            await TelegramOutbox(bot, chat_id_of(owner)).send(reply)
+            return owner
+        except Forbidden:
+            log.info("%s blocked the bot: pausing it", owner)
+            await asyncio.to_thread(self.state.pause, owner)
+            return None
+        except ChatMigrated as moved:
+            new_owner = owner_of(moved.new_chat_id)
+            log.info("%s became %s", owner, new_owner)
+            await move_chat(self.engine, self.state, owner, new_owner)
+            return await self._deliver(bot, new_owner, reply)
+
+
+def jobs_of(application: Application) -> Jobs:
+    return application.bot_data[JOBS_KEY]
+
+
+def _by_chat(alerts: Iterable[Alert]) -> dict[str, list[Alert]]:
+    """Alerts grouped per Telegram chat (the terminal's "local" owner gets none)."""
+    grouped: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        if alert.owner.startswith(CHAT_OWNERS):
+            grouped.setdefault(alert.owner, []).append(alert)
+    return grouped
