@@ -66,8 +66,7 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
         await application.bot.set_my_commands(
             [BotCommand(command.name, command.description) for command in COMMANDS]
         )
-        everyone = [*config.feeds.urls, *state.everyone_feeds()]
-        await asyncio.to_thread(engine.set_everyone_feeds, list(dict.fromkeys(everyone)))
+        await asyncio.to_thread(engine.set_config_feeds, config.feeds.urls)
         if schedule_jobs:
             assert application.job_queue is not None, "python-telegram-bot[job-queue] is required"
             jobs.schedule(application.job_queue)

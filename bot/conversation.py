@@ -157,7 +157,6 @@ class Conversation:
         self.state = state
         self.defaults = config.summary
         self.digest_defaults = config.digest
-        self.config_feeds = config.feeds.urls
 
     # --- entry points ------------------------------------------------------------------
 
@@ -411,8 +410,6 @@ class Conversation:
             feed, result = await asyncio.to_thread(
                 self.engine.add_feed, urls[0], EVERYONE if everyone else incoming.chat
             )
-            if everyone:
-                await asyncio.to_thread(self.state.add_everyone_feed, feed.url)
             await outbox.send(FeedAdded(feed=feed, new_articles=len(result.new_articles)))
 
     async def _remove_feed(self, incoming: Incoming, args: list[str], outbox: Outbox) -> None:
@@ -614,10 +611,9 @@ class Conversation:
             return self.engine.remove_feed(feed_id, chat)
         if not admin:
             raise NotFound(f"Feed {feed_id} comes to every chat; only the bot's admins can remove it.")
-        if feed.url in self.config_feeds:
+        if feed.from_config:
             raise NotFound(f"Feed {feed_id} is in the configuration (feeds.urls); remove it there.")
         self.engine.remove_feed(feed_id, EVERYONE)
-        self.state.remove_everyone_feed(feed.url)
         return feed
 
     def _digest_now(self, chat: str) -> Reply:

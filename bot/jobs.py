@@ -89,7 +89,7 @@ class Jobs:
         Returns the number of messages sent."""
         now = now or datetime.now(UTC)
         async with self._alerts_running:
-            pending = await asyncio.to_thread(self.engine.pending_alerts)
+            pending = await asyncio.to_thread(self.engine.pending_alerts, "chat:")
             sent = 0
             for owner, alerts in _by_chat(pending).items():
                 try:

@@ -43,7 +43,6 @@ CREATE TABLE IF NOT EXISTS delivery (
     paused INTEGER NOT NULL DEFAULT 0,
     last_alert_at TEXT
 );
-CREATE TABLE IF NOT EXISTS everyone_feeds (url TEXT PRIMARY KEY);
 """
 
 
@@ -211,21 +210,6 @@ class ChatState:
             self._db.execute("BEGIN")
             for table in ("chats", "shown", "delivery"):
                 self._db.execute(f"UPDATE OR REPLACE {table} SET chat = ? WHERE chat = ?", (new, old))
-
-    # --- feeds for every chat ----------------------------------------------------------
-
-    def everyone_feeds(self) -> list[str]:
-        """Feed URLs admins added for every chat with /addfeed_all."""
-        with self._lock:
-            return [row[0] for row in self._db.execute("SELECT url FROM everyone_feeds ORDER BY url")]
-
-    def add_everyone_feed(self, url: str) -> None:
-        with self._lock:
-            self._db.execute("INSERT OR IGNORE INTO everyone_feeds (url) VALUES (?)", (url,))
-
-    def remove_everyone_feed(self, url: str) -> None:
-        with self._lock:
-            self._db.execute("DELETE FROM everyone_feeds WHERE url = ?", (url,))
 
 
 def _delivery(row: tuple) -> Delivery:

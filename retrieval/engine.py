@@ -406,12 +406,13 @@ class Engine:
     def feeds_of(self, owner: str) -> list[FeedInfo]:
         return self.feeds.list(owner)
 
-    def set_everyone_feeds(self, urls: list[str]) -> None:
-        """Make exactly ``urls`` the feeds every chat receives (from the config)."""
-        current = self.feeds.everyone_feeds()
+    def set_config_feeds(self, urls: list[str]) -> None:
+        """Make ``urls`` (the config's ``feeds.urls``) feeds for every chat, replacing the
+        config's previous list; feeds an admin added for everyone are left alone."""
+        current = self.feeds.config_feeds()
         for url in urls:
             if url not in current:
-                self.feeds.subscribe(EVERYONE, self.feeds.add(url))
+                self.feeds.subscribe(EVERYONE, self.feeds.add(url), from_config=True)
         for url, feed_id in current.items():
             if url not in urls:
                 self.feeds.unsubscribe(EVERYONE, feed_id)
@@ -554,13 +555,18 @@ class Engine:
         sentences = [s.text for s in self.store.sentences(article_id)]
         self.topics.match(article_id, ArticleText(sentences, info.site or _host(info.url)), audience)
 
-    def pending_alerts(self) -> list[Alert]:
-        """Instant-topic matches not yet delivered, oldest first, still visible to their chat."""
+    def pending_alerts(self, owner_prefix: str = "") -> list[Alert]:
+        """Instant-topic matches not yet delivered, oldest first, still visible to their chat.
+
+        ``owner_prefix`` limits them to owners of one kind (the bot asks for ``"chat:"``).
+        """
         with self.store.reading() as db:
             rows = db.execute(
                 "SELECT t.id, t.owner, t.query, t.mode, m.article_id FROM topic_matches m"
                 " JOIN topics t ON t.id = m.topic_id"
-                " WHERE m.alerted_at IS NULL AND t.mode = 'instant' ORDER BY m.matched_at"
+                " WHERE m.alerted_at IS NULL AND t.mode = 'instant' AND substr(t.owner, 1, ?) = ?"
+                " ORDER BY m.matched_at",
+                (len(owner_prefix), owner_prefix),
             ).fetchall()
         alerts = []
         for topic_id, owner, query, mode, article_id in rows:
@@ -595,9 +601,9 @@ class Engine:
 
     # --- digest -----------------------------------------------------------------------
 
-    def digest(self, owner: str, *, since: datetime | None = None) -> Digest:
+    def digest(self, owner: str, *, since: datetime | None = None, now: datetime | None = None) -> Digest:
         """What arrived for ``owner`` since its last digest: daily topics first, then feeds."""
-        since = since or self.last_digest(owner) or datetime.now(UTC) - DIGEST_WINDOW
+        since = since or self.last_digest(owner) or (now or datetime.now(UTC)) - DIGEST_WINDOW
         since_text = since.astimezone(UTC).isoformat(timespec="seconds")
         budget = self.config.digest.max_items
         scope = self.scope(owner)
@@ -630,12 +636,13 @@ class Engine:
                 sections.append(DigestSection(heading="From your feeds", items=items))
         return Digest(owner=owner, since=since, sections=sections)
 
-    def record_digest(self, owner: str, day: str, items: int) -> bool:
+    def record_digest(self, owner: str, day: str, items: int, *, now: datetime | None = None) -> bool:
         """Note that ``owner``'s digest for ``day`` went out; False if it already had."""
+        sent = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
         with self.store.transaction() as db:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO digests (owner, day, sent_at, items) VALUES (?, ?, ?, ?)",
-                (owner, day, datetime.now(UTC).isoformat(timespec="seconds"), items),
+                (owner, day, sent, items),
             )
         return bool(cursor.rowcount)
 

@@ -201,14 +201,15 @@ class FeedBook:
             row = db.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()
         return row[0] if row else None
 
-    def subscribe(self, owner: str, feed_id: int) -> bool:
+    def subscribe(self, owner: str, feed_id: int, *, from_config: bool = False) -> bool:
         with self._store.transaction() as db:
             count = db.execute("SELECT COUNT(*) FROM subscriptions WHERE owner = ?", (owner,)).fetchone()[0]
             if owner != EVERYONE and count >= MAX_FEEDS_PER_OWNER:
                 raise InputError(f"A chat can follow up to {MAX_FEEDS_PER_OWNER} feeds; remove one first.")
             cursor = db.execute(
-                "INSERT OR IGNORE INTO subscriptions (owner, feed_id, added_at) VALUES (?, ?, ?)",
-                (owner, feed_id, now()),
+                "INSERT OR IGNORE INTO subscriptions (owner, feed_id, added_at, from_config)"
+                " VALUES (?, ?, ?, ?)",
+                (owner, feed_id, now(), int(from_config)),
             )
         return bool(cursor.rowcount)
 
@@ -239,16 +240,17 @@ class FeedBook:
     def list(self, owner: str) -> list[FeedInfo]:
         with self._store.reading() as db:
             rows = db.execute(
-                "SELECT f.*, MAX(s.owner = ?) AS everyone FROM feeds f"
-                " JOIN subscriptions s ON s.feed_id = f.id AND s.owner IN (?, ?)"
+                "SELECT f.*, MAX(s.owner = ?) AS everyone, MAX(s.owner = ? AND s.from_config) AS config"
+                " FROM feeds f JOIN subscriptions s ON s.feed_id = f.id AND s.owner IN (?, ?)"
                 " GROUP BY f.id ORDER BY f.id",
-                (EVERYONE, owner, EVERYONE),
+                (EVERYONE, EVERYONE, owner, EVERYONE),
             ).fetchall()
         return [
             FeedInfo(
                 id=r["id"], url=r["url"], title=r["title"], site_url=r["site_url"],
                 last_fetched_at=r["last_fetched_at"], last_error=r["last_error"],
                 error_count=r["error_count"], for_everyone=bool(r["everyone"]),
+                from_config=bool(r["config"]),
             )
             for r in rows
         ]
@@ -260,10 +262,12 @@ class FeedBook:
             owners = [r[0] for r in rows]
         return None if EVERYONE in owners else owners
 
-    def everyone_feeds(self) -> dict[str, int]:
+    def config_feeds(self) -> dict[str, int]:
+        """Feeds for every chat that the config file lists (url -> id)."""
         with self._store.reading() as db:
             rows = db.execute(
-                "SELECT f.url, f.id FROM feeds f JOIN subscriptions s ON s.feed_id = f.id AND s.owner = ?",
+                "SELECT f.url, f.id FROM feeds f JOIN subscriptions s ON s.feed_id = f.id"
+                " AND s.owner = ? AND s.from_config",
                 (EVERYONE,),
             ).fetchall()
         return {r[0]: r[1] for r in rows}

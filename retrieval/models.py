@@ -79,7 +79,8 @@ class FeedInfo(BaseModel):
     last_fetched_at: datetime | None = None
     last_error: str | None = None
     error_count: int = 0
-    for_everyone: bool = Field(False, description="Added by an admin for every chat.")
+    for_everyone: bool = Field(False, description="Every chat receives it.")
+    from_config: bool = Field(False, description="For every chat because the config file lists it.")
 
 
 class PollResult(BaseModel):

@@ -122,6 +122,11 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (owner, day)
     ) WITHOUT ROWID;
     """,
+    # Feeds for every chat come from the config file or from an admin; the config's list
+    # is re-applied at each start without touching what admins added.
+    """
+    ALTER TABLE subscriptions ADD COLUMN from_config INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 
@@ -210,9 +215,12 @@ class Store:
 
     def find_by_url(self, url: str) -> int | None:
         with self.reading() as db:
-            row = db.execute(
-                "SELECT id FROM articles WHERE canonical_url = ? LIMIT 1", (canonical_url(url),)
-            ).fetchone()
+            try:
+                row = db.execute(
+                    "SELECT id FROM articles WHERE canonical_url = ? LIMIT 1", (canonical_url(url),)
+                ).fetchone()
+            except UnicodeEncodeError:  # a lone surrogate: no stored URL can be equal to it
+                return None
         return row[0] if row else None
 
     def add_article(

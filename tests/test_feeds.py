@@ -137,16 +137,22 @@ def test_feed_articles_are_visible_to_subscribers_only(engine: Engine) -> None:
         engine.remove_feed(info.id, "chat:1")
 
 
-def test_feeds_for_everyone_come_from_the_config(engine: Engine) -> None:
-    with serve({"/feed.xml": Page(rss("News", [volcano_item()]), "application/rss+xml")}) as site:
-        engine.set_everyone_feeds([site.url("/feed.xml")])
+def test_feeds_for_everyone_come_from_the_config_or_an_admin(engine: Engine) -> None:
+    with serve({}) as site:
+        site.pages["/feed.xml"] = Page(rss("News", [volcano_item()]), "application/rss+xml")
+        site.pages["/admin.xml"] = Page(rss("Admin", [seals_item()]), "application/rss+xml")
+        engine.set_config_feeds([site.url("/feed.xml")])
         (feed_id,) = engine.due_feeds()
         assert len(engine.poll_feed(feed_id).new_articles) == 1
+        engine.add_feed(site.url("/admin.xml"), "*")
     for chat in ("chat:1", "chat:99"):
         assert not engine.ask("Which airport was closed?", chat).abstained
-        assert engine.feeds_of(chat)[0].for_everyone
-    engine.set_everyone_feeds([])
+        assert not engine.ask("How many seals were counted?", chat).abstained
+        feeds = engine.feeds_of(chat)
+        assert [(f.for_everyone, f.from_config) for f in feeds] == [(True, True), (True, False)]
+    engine.set_config_feeds([])
     assert engine.ask("Which airport was closed?", "chat:1").abstained
+    assert not engine.ask("How many seals were counted?", "chat:1").abstained
 
 
 def test_failures_back_off_and_are_reported(engine: Engine) -> None:
