@@ -57,7 +57,7 @@ from retrieval.models import (
     TopicMode,
 )
 from retrieval.sentences import split_paragraphs
-from retrieval.store import Store, canonical_url, text_hash
+from retrieval.store import Store, StoredSentence, canonical_url, text_hash
 from retrieval.summarize import select_sentences, sentence_count
 from retrieval.topics import ArticleText, TopicBook, matched_sentences
 
@@ -132,10 +132,15 @@ class Engine:
             article_id = self.store.add_article(
                 extracted, title, [(s.paragraph, s.text) for s in sentences], owner
             )
-            self.index.add(self.store.sentences(article_id), [owner])
+            stored = [
+                StoredSentence(article_id, position, s.paragraph, s.text)
+                for position, s in enumerate(sentences, start=1)
+            ]
+            self.index.add(stored, [owner])
             if commit:
                 self.commit()
-        self._match_topics(article_id, owner)
+        site = extracted.site or _host(extracted.url)
+        self._match_topics(article_id, owner, [s.text for s in stored], site)
         return IngestResult(id=article_id, title=title, sentences=len(sentences))
 
     def ingest_text(
@@ -544,16 +549,27 @@ class Engine:
     def set_topic_mode(self, topic_id: int, owner: str, mode: TopicMode) -> TopicInfo:
         return self.topics.set_mode(topic_id, owner, mode)
 
-    def _match_topics(self, article_id: int, owner: str) -> None:
+    def _match_topics(
+        self,
+        article_id: int,
+        owner: str,
+        sentences: list[str] | None = None,
+        site: str | None = None,
+    ) -> None:
+        """Record which topics of the article's audience it matches (for alerts and digests)."""
         if owner.startswith("feed:"):
             audience = self.feeds.audience(int(owner.removeprefix("feed:")))
         else:
             audience = [owner]
-        info = self.store.article(article_id)
-        if info is None:
+        if not self.topics.any_active(audience):
             return
-        sentences = [s.text for s in self.store.sentences(article_id)]
-        self.topics.match(article_id, ArticleText(sentences, info.site or _host(info.url)), audience)
+        if sentences is None:
+            info = self.store.article(article_id)
+            if info is None:
+                return
+            sentences = [s.text for s in self.store.sentences(article_id)]
+            site = info.site or _host(info.url)
+        self.topics.match(article_id, ArticleText(sentences, site), audience)
 
     def pending_alerts(self, owner_prefix: str = "") -> list[Alert]:
         """Instant-topic matches not yet delivered, oldest first, still visible to their chat.

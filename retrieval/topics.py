@@ -294,6 +294,17 @@ class TopicBook:
             db.execute("UPDATE topics SET mode = ? WHERE id = ?", (mode, topic_id))
         return info.model_copy(update={"mode": mode})
 
+    def any_active(self, audience: Sequence[str] | None) -> bool:
+        """Whether anyone in the audience (``None``: everyone) watches a topic at all."""
+        if audience is not None and not audience:
+            return False
+        owner_filter = "" if audience is None else f" AND owner IN ({','.join('?' * len(audience))})"
+        with self._store.reading() as db:
+            row = db.execute(
+                f"SELECT 1 FROM topics WHERE mode != 'off'{owner_filter} LIMIT 1", tuple(audience or ())
+            ).fetchone()
+        return row is not None
+
     def match(
         self, article_id: int, article: ArticleText, audience: Sequence[str] | None
     ) -> list[tuple[TopicInfo, str]]:
