@@ -13,8 +13,7 @@ from pathlib import PurePath
 from urllib.parse import urlsplit
 
 import trafilatura
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf import PdfReader, apply_configuration
 
 from retrieval.clean import clean_page_text
 from retrieval.errors import InputError
@@ -26,14 +25,33 @@ MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
 TEXT_SUFFIXES = {".txt", ".text", ""}
 PDF_SUFFIXES = {".pdf"}
 PDF_TYPES = {"application/pdf", "application/x-pdf"}
+# pypdf inflates a stream up to 75 MB by default, and parsing that many bytes of page
+# operators takes minutes: a 50 KB upload could tie up a worker. No page of text needs this.
+PDF_LIMITS = {
+    name: 10_000_000
+    for name in (
+        "zlib_maximum_output_length", "lzw_maximum_output_length",
+        "run_length_maximum_output_length", "array_based_stream_maximum_output_length",
+    )
+}
 READABLE = "I can read .txt, .md, .html and .pdf files"
 
 _HTML_LANG = re.compile(rb"<html[^>]*\blang=[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
 _LOOKS_LIKE_HTML = re.compile(r"^\s*(<!doctype html|<html|<head|<body|<meta|<div|<article|<p[ >])", re.I)
+# Control characters (but tab, line breaks and form feed), lone surrogates and the two
+# non-characters: not text. A surrogate cannot even be encoded for SQLite, and lxml
+# silently drops everything after one.
+_NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def scrub(text: str) -> str:
+    """``text`` without the characters that are not text (see ``_NOT_TEXT``)."""
+    return _NOT_TEXT.sub("", text)
 
 
 def extract_html(html: str, url: str | None = None) -> Extracted:
     """Main text and metadata of an HTML page."""
+    html = scrub(html)
     document = trafilatura.bare_extraction(
         html, url=url, include_comments=False, with_metadata=True, favor_precision=False
     )
@@ -43,6 +61,10 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     paragraphs = [line.strip() for line in document.text.splitlines() if line.strip()]
     if title and paragraphs and _same_words(paragraphs[0], title):
         paragraphs = paragraphs[1:] or paragraphs
+    # trafilatura falls back to any text it finds: on a page that is only navigation,
+    # the menu. The text cleaner keeps nothing of a list of short link labels.
+    if not clean_page_text("\n".join(paragraphs)).paragraphs:
+        raise InputError("I couldn't find an article in that page.")
     language = document.language
     if not language:
         match = _HTML_LANG.search(html[:5000].encode("utf-8", "ignore"))
@@ -62,6 +84,9 @@ def extract_text(
     text: str, *, title: str | None = None, url: str | None = None, site: str | None = None
 ) -> Extracted:
     """Pasted or forwarded text: page furniture removed, title detected if none is given."""
+    text = scrub(text)
+    title = scrub(title) if title else title
+    url = scrub(url) if url else url
     cleaned = clean_page_text(text)
     if not cleaned.paragraphs:
         raise InputError("I couldn't find any article text in that.")
@@ -77,12 +102,16 @@ def extract_text(
 def extract_pdf(data: bytes, *, url: str | None = None) -> Extracted:
     """A PDF's text layer (pypdf), cleaned like pasted text; scanned PDFs have none."""
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise InputError("That PDF is password-protected.")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = (reader.metadata.title if reader.metadata else None) or None
-    except PdfReadError:
+        with apply_configuration(**PDF_LIMITS):
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise InputError("That PDF is password-protected.")
+            pages = [page.extract_text() or "" for page in reader.pages]
+            title = (reader.metadata.title if reader.metadata else None) or None
+    except InputError:
+        raise
+    except Exception:  # noqa: BLE001 - on hostile files pypdf raises far more than PdfReadError
+        # (LimitReachedError, NotImplementedError for unknown encryption, KeyError, RecursionError...)
         raise InputError("That PDF is damaged; I couldn't read it.") from None
     text = "\n\n".join(page.strip() for page in pages if page.strip())
     if not text:
@@ -101,6 +130,7 @@ _MD_RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
 
 def extract_markdown(text: str, *, url: str | None = None) -> Extracted:
     """Markdown: the first heading becomes the title, markup is removed, code blocks dropped."""
+    text = scrub(text)
     title: str | None = None
     paragraphs: list[str] = []
     block: list[str] = []
@@ -197,7 +227,7 @@ def decode_text(data: bytes, encoding: str | None = None) -> str:
             continue
         try:
             return data.decode(candidate)
-        except (UnicodeDecodeError, LookupError):
+        except (UnicodeError, LookupError):  # a server's charset can name any codec
             continue
     text = data.decode("utf-8", errors="replace")
     if not any(ord(ch) > 127 and ch != "\ufffd" for ch in text):

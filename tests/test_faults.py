@@ -1,0 +1,362 @@
+"""Crash safety: real child processes (tests/crash_child.py) are SIGKILLed at random moments
+of an ingest, a reindex or a feed poll; after a restart nothing acknowledged is lost, no
+article is half stored, and the search index matches SQLite. Also: a damaged index
+directory is detected at start and rebuilt from SQLite."""
+
+from __future__ import annotations
+
+import os
+import queue
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from html import escape
+from pathlib import Path
+
+import pytest
+
+from retrieval.engine import Engine
+from retrieval.errors import BriefbotError
+from retrieval.models import Extracted
+from tests.crash_child import OWNER, article_text, config, marker
+from tests.support import Page, rss, serve
+
+ROOT = Path(__file__).resolve().parents[1]
+START_TIMEOUT = 30.0
+SENTENCES = 20
+
+
+class Child:
+    """A running tests/crash_child.py whose stdout lines arrive on a queue."""
+
+    def __init__(self, args: list[str], stderr_path: Path) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        self._stderr = stderr_path.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.crash_child", *args],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=self._stderr, text=True,
+        )
+        self.stderr_path = stderr_path
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.strip())
+
+    def wait_for(self, prefix: str, timeout: float = START_TIMEOUT) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no {prefix!r} from the child in {timeout}s: {self.errors()}")
+            try:
+                line = self.lines.get(timeout=min(remaining, 0.5))
+            except queue.Empty:
+                if self.process.poll() is not None and self.lines.empty():
+                    raise AssertionError(f"the child exited early: {self.errors()}") from None
+                continue
+            self.seen.append(line)
+            if line.startswith(prefix):
+                return line
+
+    def kill(self) -> list[str]:
+        """SIGKILL the child; every line it had flushed by then."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self._reader.join(timeout=10)
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return self.seen
+
+    def errors(self) -> str:
+        self._stderr.flush()
+        return self.stderr_path.read_text()[-3000:]
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self._stderr.close()
+
+
+@contextmanager
+def child(tmp_path: Path, *args: str) -> Iterator[Child]:
+    running = Child(list(args), tmp_path / f"child-{time.monotonic_ns()}.err")
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+def acks(lines: list[str]) -> dict[int, str]:
+    """Article id -> marker of every acknowledged ingest."""
+    return {int(parts[1]): parts[2] for parts in (line.split() for line in lines) if parts[0] == "ACK"}
+
+
+def assert_consistent(db: Path, acknowledged: dict[int, str], sentences: int = SENTENCES) -> None:
+    """Reopen the engine (as a restart would) and check database and index against each other."""
+    with Engine(config(db)) as engine, engine.store.reading() as sql:
+        assert sql.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        partial = sql.execute(
+            "SELECT a.id, a.sentence_count, COUNT(s.position) FROM articles a"
+            " LEFT JOIN sentences s ON s.article_id = a.id GROUP BY a.id"
+            " HAVING COUNT(s.position) != a.sentence_count"
+        ).fetchall()
+        assert [tuple(row) for row in partial] == []
+        unowned = sql.execute(
+            "SELECT id FROM articles WHERE id NOT IN (SELECT article_id FROM ownership)"
+        ).fetchall()
+        assert unowned == []
+        total = sql.execute("SELECT COALESCE(SUM(sentence_count), 0) FROM articles").fetchone()[0]
+        assert engine.store.unindexed_ids() == []
+        assert engine.index.num_docs() == total
+        for article_id, word in acknowledged.items():
+            info = engine.store.article(article_id)
+            assert info is not None, f"acknowledged article {article_id} ({word}) is lost"
+            assert info.title == f"Report {word}"
+            assert info.sentences == sentences
+            answer = engine.ask(f"Which item did the {word} committee review?", OWNER)
+            assert not answer.abstained, word
+            assert answer.sentences[0].article_id == article_id, word
+
+
+def stored_markers(db: Path) -> dict[str, int]:
+    with Engine(config(db)) as engine, engine.store.reading() as sql:
+        titles = [row[0] for row in sql.execute("SELECT title FROM articles")]
+    counts: dict[str, int] = {}
+    for title in titles:
+        word = title.removeprefix("Report ")
+        counts[word] = counts.get(word, 0) + 1
+    return counts
+
+
+def build_articles(db: Path, numbers: range) -> dict[int, str]:
+    articles = {}
+    with Engine(config(db)) as engine:
+        for number in numbers:
+            word = marker(50, number)
+            extracted = Extracted(title=f"Report {word}", text=article_text(word, SENTENCES))
+            articles[engine.ingest(extracted, OWNER, commit=False).id] = word
+        engine.commit()
+    return articles
+
+
+# --- SIGKILL during ingests ------------------------------------------------------------
+
+
+def test_killed_ingests_lose_nothing_that_was_acknowledged(tmp_path: Path) -> None:
+    db = tmp_path / "crash.db"
+    acknowledged: dict[int, str] = {}
+    for seed in (1, 2, 3):
+        delay = random.Random(seed).uniform(0.0, 0.9)
+        with child(tmp_path, "ingest", str(db), str(seed), "200", str(SENTENCES)) as running:
+            running.wait_for("READY")
+            time.sleep(delay)
+            lines = running.kill()
+        assert "DONE" not in lines, "the child finished before it was killed: raise the article count"
+        acknowledged |= acks(lines)
+    assert acknowledged, "nothing was acknowledged before the kills"
+    assert_consistent(db, acknowledged)
+    # Each round's unacknowledged in-flight article may or may not be there, but never twice.
+    assert all(count == 1 for count in stored_markers(db).values())
+
+
+def test_kill_while_rebuilding_the_index_at_start(tmp_path: Path) -> None:
+    """A crash during the start-up rebuild of a lost index is harmless too."""
+    db = tmp_path / "crash.db"
+    acknowledged = build_articles(db, range(120))
+    for seed in (1, 2):
+        shutil.rmtree(db.with_name(db.stem + ".index"), ignore_errors=True)
+        with child(tmp_path, "ingest", str(db), str(40 + seed), "200", str(SENTENCES)) as running:
+            running.wait_for("OPENING")
+            time.sleep(random.Random(seed).uniform(0.02, 0.22))  # the rebuild takes about 0.25 s
+            acknowledged |= acks(running.kill())
+    assert_consistent(db, acknowledged)
+
+
+def test_kill_in_the_middle_of_big_articles(tmp_path: Path) -> None:
+    db = tmp_path / "big.db"
+    big = 3_000
+    acknowledged: dict[int, str] = {}
+    for seed in (21, 22):
+        delay = random.Random(seed).uniform(0.1, 0.9)
+        with child(tmp_path, "ingest", str(db), str(seed), "6", str(big)) as running:
+            running.wait_for("READY")
+            time.sleep(delay)
+            lines = running.kill()
+        acknowledged |= acks(lines)
+    assert_consistent(db, acknowledged, sentences=big)
+
+
+def test_kill_during_reindex(tmp_path: Path) -> None:
+    db = tmp_path / "reindex.db"
+    acknowledged = build_articles(db, range(30))
+    for seed in (1,):
+        with child(tmp_path, "reindex", str(db)) as running:
+            running.wait_for("REINDEXED")
+            time.sleep(random.Random(seed).uniform(0.0, 0.2))
+            running.kill()
+    assert_consistent(db, acknowledged)
+
+
+# --- SIGKILL during a feed poll --------------------------------------------------------
+
+FEED_ENTRIES = 40
+FEED_SEED = 90
+
+
+def feed_items(site_url: str) -> list[dict[str, str]]:
+    items = []
+    for number in range(FEED_ENTRIES):
+        word = marker(FEED_SEED, number)
+        paragraphs = article_text(word, SENTENCES).split("\n\n")
+        items.append(
+            {
+                "title": f"Report {word}",
+                "link": f"{site_url}/story/{number}",
+                "guid": f"entry-{number}",
+                "description": "".join(f"<p>{escape(p)}</p>" for p in paragraphs),
+            }
+        )
+    return items
+
+
+def test_killed_feed_polls_ingest_every_entry_exactly_once(tmp_path: Path) -> None:
+    db = tmp_path / "feed.db"
+    with serve({}) as site:
+        site.pages["/feed.xml"] = Page(rss("Crash News", feed_items(site.base_url)), "application/rss+xml")
+        feed_url = site.url("/feed.xml")
+        for seed in (1, 2):
+            with child(tmp_path, "poll", str(db), feed_url) as running:
+                running.wait_for("READY")
+                time.sleep(random.Random(seed).uniform(0.05, 0.5))
+                lines = running.kill()
+            assert not any(line.startswith("POLLED") for line in lines), "the poll ended before the kill"
+        with Engine(config(db)) as engine:
+            info, _ = engine.add_feed(feed_url, OWNER)
+            engine.poll_feed(info.id)
+    counts = stored_markers(db)
+    expected = {marker(FEED_SEED, number) for number in range(FEED_ENTRIES)}
+    assert set(counts) == expected
+    assert all(count == 1 for count in counts.values()), {w: c for w, c in counts.items() if c != 1}
+    with Engine(config(db)) as engine, engine.store.reading() as sql:
+        ids = {row[0]: row[1] for row in sql.execute("SELECT title, id FROM articles")}
+        guids = sql.execute("SELECT article_id FROM feed_entries WHERE entry_key LIKE 'guid:%'").fetchall()
+    assert sorted(row[0] for row in guids) == sorted(ids.values())
+    assert_consistent(db, {article_id: title.removeprefix("Report ") for title, article_id in ids.items()})
+
+
+# --- a damaged index directory is rebuilt at start -------------------------------------
+
+
+def segment_files(index: Path, suffix: str) -> list[Path]:
+    found = sorted(index.glob(f"*.{suffix}"))
+    assert found, f"no .{suffix} files in {sorted(p.name for p in index.iterdir())}"
+    return found
+
+
+def truncate(index: Path, suffix: str) -> None:
+    for path in segment_files(index, suffix):
+        with path.open("r+b") as file:
+            file.truncate(path.stat().st_size // 2)
+
+
+def garble(index: Path, suffix: str) -> None:
+    for path in segment_files(index, suffix):
+        data = bytearray(path.read_bytes())
+        for offset in range(0, len(data), 7):
+            data[offset] ^= 0xFF
+        path.write_bytes(bytes(data))
+
+
+def delete(index: Path, suffix: str) -> None:
+    for path in segment_files(index, suffix):
+        path.unlink()
+
+
+def stale_locks(index: Path) -> None:
+    for name in (".tantivy-writer.lock", ".tantivy-meta.lock"):
+        (index / name).write_text("left behind by a killed process")
+
+
+def replace_with_file(index: Path) -> None:
+    shutil.rmtree(index)
+    index.write_text("not a directory")
+
+
+DAMAGE = {
+    "truncated .idx": lambda index: truncate(index, "idx"),
+    "truncated .term": lambda index: truncate(index, "term"),
+    "truncated .store": lambda index: truncate(index, "store"),
+    "garbled .fast": lambda index: garble(index, "fast"),
+    "garbled .fieldnorm": lambda index: garble(index, "fieldnorm"),
+    "deleted .term": lambda index: delete(index, "term"),
+    "deleted .idx": lambda index: delete(index, "idx"),
+    "empty meta.json": lambda index: (index / "meta.json").write_text(""),
+    "deleted meta.json": lambda index: (index / "meta.json").unlink(),
+    "stale lock files": stale_locks,
+    "index directory is a file": replace_with_file,
+    "deleted .pos": lambda index: delete(index, "pos"),
+}
+XFAIL_DAMAGE: dict[str, tuple[type[BaseException], str]] = {
+    "index directory is a file": (
+        FileExistsError,
+        "PassageIndex._open's mkdir raises FileExistsError (not IndexUnavailable), and "
+        "PassageIndex.recreate's rmtree(ignore_errors=True) cannot remove a file",
+    ),
+    "deleted .pos": (
+        ValueError,
+        "the index opens and counts fine, but every search raises ValueError: "
+        "PassageIndex._open does not probe the segments' postings",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(
+            name,
+            marks=pytest.mark.xfail(strict=True, raises=XFAIL_DAMAGE[name][0], reason=XFAIL_DAMAGE[name][1]),
+        )
+        if name in XFAIL_DAMAGE
+        else name
+        for name in DAMAGE
+    ],
+)
+def test_damaged_index_is_rebuilt_at_start(tmp_path: Path, damage: str) -> None:
+    db = tmp_path / "damaged.db"
+    articles = build_articles(db, range(5))
+    DAMAGE[damage](db.with_name(db.stem + ".index"))
+    assert_consistent(db, articles)
+    articles |= build_articles(db, range(5, 7))  # the rebuilt index takes new articles
+    assert_consistent(db, articles)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=pytest.fail.Exception,
+    reason="a second Engine on the same database takes tantivy's LockBusy for corruption and "
+    "Engine._open_index deletes the running engine's index directory",
+)
+def test_a_second_engine_does_not_destroy_the_running_ones_index(tmp_path: Path) -> None:
+    db = tmp_path / "shared.db"
+    articles = build_articles(db, range(2))
+    with Engine(config(db)) as running:
+        index = running.index.path
+        files_before = {p.name for p in index.iterdir()}
+        with pytest.raises(BriefbotError):
+            Engine(config(db)).close()
+        assert files_before <= {p.name for p in index.iterdir()}
+    assert_consistent(db, articles)
