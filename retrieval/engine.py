@@ -22,7 +22,7 @@ from retrieval.answer import rank_answers
 from retrieval.config import EngineConfig
 from retrieval.digest import Sketch, group_stories
 from retrieval.errors import BriefbotError, FetchError, InputError, NotFound
-from retrieval.extract import extract_bytes, extract_text
+from retrieval.extract import extract_bytes, extract_text, scrub
 from retrieval.feeds import (
     EVERYONE,
     FeedBook,
@@ -86,7 +86,12 @@ class Engine:
         )
         self._write_lock = threading.RLock()
         self._index_path = db_path.with_name(db_path.stem + ".index")
-        self.index = self._open_index()
+        try:
+            self.index = self._open_index()
+        except BriefbotError:
+            self.fetcher.close()
+            self.store.close()
+            raise
         self.reconcile()
 
     def close(self) -> None:
@@ -519,11 +524,12 @@ class Engine:
                         "published": page.published or entry.published,
                     }
                 )
-        if not entry.paragraphs:
+        paragraphs = [p for p in map(scrub, entry.paragraphs) if p.strip()]
+        if not paragraphs:
             raise InputError("The feed entry has no text.")
         return Extracted(
-            title=entry.title,
-            text="\n\n".join(entry.paragraphs),
+            title=scrub(entry.title) if entry.title else None,
+            text="\n\n".join(paragraphs),
             url=entry.link,
             site=(urlsplit(entry.link).hostname or "").removeprefix("www.") or None if entry.link else None,
             published=entry.published,

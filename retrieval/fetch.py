@@ -399,7 +399,7 @@ def _parse(raw: str) -> _Target:
         text = "https://" + text
     try:
         url = httpx.URL(text)
-    except httpx.InvalidURL as exc:
+    except (httpx.InvalidURL, UnicodeError) as exc:
         raise _invalid_url() from exc
     return _target(url)
 
@@ -407,7 +407,7 @@ def _parse(raw: str) -> _Target:
 def _redirect(current: _Target, location: str) -> _Target:
     try:
         url = current.url.join(location)
-    except httpx.InvalidURL as exc:
+    except (httpx.InvalidURL, UnicodeError) as exc:
         raise FetchError("The page redirected to an invalid address.", FetchFailure.INVALID_URL) from exc
     return _target(url)
 
@@ -486,7 +486,7 @@ def _decode(content: bytes, encoding: str) -> str | None:
         if codec in ("iso8859-1", "ascii"):
             codec = "cp1252"
         return content.decode(codec, "replace")
-    except LookupError:
+    except (LookupError, UnicodeError):
         return None
 
 

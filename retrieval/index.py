@@ -20,6 +20,7 @@ from pathlib import Path
 
 import tantivy
 
+from retrieval.errors import BriefbotError
 from retrieval.store import StoredSentence
 
 ANALYZER = "en_words"
@@ -30,6 +31,10 @@ PASSAGE_BOOST = 0.4
 
 class IndexUnavailable(Exception):
     """The index directory is missing, unreadable or from another schema: rebuild it."""
+
+
+class IndexBusy(BriefbotError):
+    """Another process holds the index's writer lock (never a reason to rebuild)."""
 
 
 @dataclass(frozen=True)
@@ -69,19 +74,33 @@ class PassageIndex:
         self._open()
 
     def _open(self) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
         try:
+            self.path.mkdir(parents=True, exist_ok=True)
             self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
             self._index.register_tokenizer(ANALYZER, _analyzer())
-            self._writer = self._index.writer(heap_size=self._heap_bytes, num_threads=1)
             self._index.reload()
-        except ValueError as exc:  # tantivy reports corrupt or incompatible indexes so
+            self._probe()
+            self._writer = self._index.writer(heap_size=self._heap_bytes, num_threads=1)
+        except ValueError as exc:  # tantivy reports corrupt, incompatible and locked indexes so
+            if "LockBusy" in str(exc):
+                raise IndexBusy("Another Briefbot process is already using this database.") from None
             raise IndexUnavailable(str(exc)) from exc
+        except OSError as exc:
+            raise IndexUnavailable(str(exc)) from exc
+
+    def _probe(self) -> None:
+        """Read every field's postings once: a damaged segment file fails here, not at search."""
+        searcher = self._index.searcher()
+        for field in ("sentence", "passage", "owner"):
+            searcher.search(tantivy.Query.term_query(self.schema, field, "probe"), 1, count=False)
 
     @classmethod
     def recreate(cls, path: Path) -> PassageIndex:
         """Throw away whatever is at ``path`` and start an empty index there."""
-        shutil.rmtree(path, ignore_errors=True)
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        else:
+            shutil.rmtree(path, ignore_errors=True)
         return cls(path)
 
     def close(self) -> None:

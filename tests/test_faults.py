@@ -309,32 +309,7 @@ DAMAGE = {
     "index directory is a file": replace_with_file,
     "deleted .pos": lambda index: delete(index, "pos"),
 }
-XFAIL_DAMAGE: dict[str, tuple[type[BaseException], str]] = {
-    "index directory is a file": (
-        FileExistsError,
-        "PassageIndex._open's mkdir raises FileExistsError (not IndexUnavailable), and "
-        "PassageIndex.recreate's rmtree(ignore_errors=True) cannot remove a file",
-    ),
-    "deleted .pos": (
-        ValueError,
-        "the index opens and counts fine, but every search raises ValueError: "
-        "PassageIndex._open does not probe the segments' postings",
-    ),
-}
-
-
-@pytest.mark.parametrize(
-    "damage",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(strict=True, raises=XFAIL_DAMAGE[name][0], reason=XFAIL_DAMAGE[name][1]),
-        )
-        if name in XFAIL_DAMAGE
-        else name
-        for name in DAMAGE
-    ],
-)
+@pytest.mark.parametrize("damage", DAMAGE)
 def test_damaged_index_is_rebuilt_at_start(tmp_path: Path, damage: str) -> None:
     db = tmp_path / "damaged.db"
     articles = build_articles(db, range(5))
@@ -344,12 +319,6 @@ def test_damaged_index_is_rebuilt_at_start(tmp_path: Path, damage: str) -> None:
     assert_consistent(db, articles)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="a second Engine on the same database takes tantivy's LockBusy for corruption and "
-    "Engine._open_index deletes the running engine's index directory",
-)
 def test_a_second_engine_does_not_destroy_the_running_ones_index(tmp_path: Path) -> None:
     db = tmp_path / "shared.db"
     articles = build_articles(db, range(2))

@@ -267,11 +267,6 @@ def test_strange_links(engine: Engine, url: str) -> None:
     assert_clean(engine, outcome, "")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeEncodeError,
-    reason="retrieval/fetch.py _parse lets httpx's UnicodeEncodeError out for a URL with a lone surrogate",
-)
 def test_link_with_a_lone_surrogate(engine: Engine, site: LocalSite) -> None:
     outcome = attempt(lambda: engine.ingest_url(site.url("/story\ud800"), OWNER))
     assert isinstance(outcome, BriefbotError)
@@ -408,11 +403,6 @@ def test_malformed_feed(engine: Engine, site: LocalSite, secret: Path, name: str
     assert_intact(engine)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeError,
-    reason="retrieval/fetch.py _decode catches only LookupError; the 'undefined' codec raises UnicodeError",
-)
 def test_feed_lookup_on_a_page_in_a_codec_that_cannot_decode(engine: Engine, site: LocalSite) -> None:
     home = b"<html><body><p>Home</p></body></html>"
     site.pages["/undefined-home"] = Page(home, "text/html; charset=undefined")
