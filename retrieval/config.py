@@ -54,6 +54,9 @@ class SummaryConfig(Section):
 class LimitsConfig(Section):
     max_text_chars: int = Field(1_000_000, gt=0, description="Longest text accepted as one article.")
     max_sentences: int = Field(5_000, gt=0, description="Most sentences kept from one article.")
+    max_articles_per_owner: int = Field(
+        10_000, gt=0, description="Most articles one chat keeps (feeds' articles don't count)."
+    )
 
 
 class FeedsConfig(Section):

@@ -52,6 +52,7 @@ from retrieval.models import (
     HighlightedSentence,
     IngestResult,
     PollResult,
+    Stats,
     Summary,
     TopicInfo,
     TopicMode,
@@ -132,6 +133,8 @@ class Engine:
         title = extracted.title or _title_from(sentences[0].text)
         with self._write_lock:
             existing = self.store.find_duplicate(extracted)
+            if existing is None or not self.store.visible(existing, [owner]):
+                self._check_room(owner)
             if existing is not None:
                 return self._share(existing, owner, commit=commit)
             article_id = self.store.add_article(
@@ -242,6 +245,11 @@ class Engine:
         assert info is not None
         return IngestResult(id=info.id, title=info.title, sentences=info.sentences, duplicate=True)
 
+    def _check_room(self, owner: str) -> None:
+        limit = self.config.limits.max_articles_per_owner
+        if not owner.startswith("feed:") and self.store.count_articles([owner]) >= limit:
+            raise InputError(f"This chat already keeps {limit:,} articles; forget some to add more.")
+
     def _check_size(self, text: str) -> None:
         if len(text) > self.config.limits.max_text_chars:
             raise InputError(self._too_large_message())
@@ -333,6 +341,29 @@ class Engine:
                 self.index.add(self.store.sentences(article_id), self.store.owners_of(article_id))
             self.commit()
         return info
+
+    def stats(self) -> Stats:
+        """Sizes for an admin: what is stored, what is watched, what waits."""
+        with self.store.reading() as db:
+            counts = db.execute(
+                "SELECT (SELECT COUNT(*) FROM articles),"
+                " (SELECT COALESCE(SUM(sentence_count), 0) FROM articles),"
+                " (SELECT COUNT(DISTINCT owner) FROM ownership WHERE owner NOT LIKE 'feed:%'),"
+                " (SELECT COUNT(*) FROM feeds), (SELECT COUNT(*) FROM feeds WHERE error_count > 0),"
+                " (SELECT COUNT(*) FROM topics),"
+                " (SELECT COUNT(*) FROM topic_matches m JOIN topics t ON t.id = m.topic_id"
+                "  WHERE m.alerted_at IS NULL AND t.mode = 'instant')"
+            ).fetchone()
+        db_path = self.store.path
+        database_bytes = sum(
+            p.stat().st_size for p in db_path.parent.glob(db_path.name + "*") if p.is_file()
+        )
+        index_bytes = sum(p.stat().st_size for p in self.index.path.iterdir() if p.is_file())
+        return Stats(
+            articles=counts[0], sentences=counts[1], owners=counts[2], feeds=counts[3],
+            failing_feeds=counts[4], topics=counts[5], pending_alerts=counts[6],
+            index_passages=self.index.num_docs(), index_bytes=index_bytes, database_bytes=database_bytes,
+        )
 
     def rename_owner(self, old: str, new: str) -> None:
         """Move everything ``old`` holds to ``new`` (a group that became a supergroup)."""

@@ -156,3 +156,16 @@ class Export(BaseModel):
     feeds: list[FeedInfo]
     topics: list[TopicInfo]
     articles: list[dict]
+
+
+class Stats(BaseModel):
+    articles: int
+    sentences: int
+    owners: int = Field(description="Chats (and other owners) holding at least one article.")
+    feeds: int
+    failing_feeds: int
+    topics: int
+    pending_alerts: int
+    index_passages: int
+    index_bytes: int
+    database_bytes: int

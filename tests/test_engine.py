@@ -240,3 +240,25 @@ def test_unreachable_link_is_a_fetch_error(engine: Engine) -> None:
             engine.ingest_url(missing, "local")
     assert "404" in str(raised.value)
     assert engine.count_articles("local") == 0
+
+
+def test_a_chat_keeps_a_limited_number_of_articles(tmp_path: Path) -> None:
+    with Engine(make_config(tmp_path, max_articles_per_owner=1)) as engine:
+        engine.ingest_text(SEALS, "chat:1")
+        with pytest.raises(InputError, match="already keeps 1 article"):
+            engine.ingest_text(VOLCANO, "chat:1")
+        assert engine.ingest_text(SEALS, "chat:1").duplicate  # what it has is no new article
+        engine.ingest_text(VOLCANO, "chat:2")
+        with pytest.raises(InputError):
+            engine.ingest_text(VOLCANO, "chat:1")  # another chat's copy still counts as new here
+        assert engine.count_articles("chat:1") == 1
+
+
+def test_stats(engine: Engine) -> None:
+    engine.ingest_text(SEALS, "chat:1")
+    engine.ingest_text(VOLCANO, "chat:2")
+    engine.subscribe("chat:1", "seals", mode="instant")
+    stats = engine.stats()
+    assert (stats.articles, stats.sentences, stats.owners, stats.topics) == (2, 6, 2, 1)
+    assert stats.index_passages == 6
+    assert stats.index_bytes > 0 and stats.database_bytes > 0
