@@ -24,9 +24,12 @@ from retrieval.errors import BriefbotError
 from retrieval.store import StoredSentence
 
 ANALYZER = "en_words"
-WINDOW = 1  # sentences on each side of the focus sentence in its passage
+WINDOW = 2  # sentences on each side of the focus sentence in its passage
 SENTENCE_BOOST = 1.0
-PASSAGE_BOOST = 0.4
+PASSAGE_BOOST = 1.0
+# Written into the index directory; change it whenever what a document holds changes.
+FORMAT = f"briefbot passages v2, window {WINDOW}"
+FORMAT_FILE = "briefbot-format"
 
 
 class IndexUnavailable(Exception):
@@ -76,6 +79,7 @@ class PassageIndex:
     def _open(self) -> None:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
+            self._check_format()
             self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
             self._index.register_tokenizer(ANALYZER, _analyzer())
             self._index.reload()
@@ -87,6 +91,14 @@ class PassageIndex:
             raise IndexUnavailable(str(exc)) from exc
         except OSError as exc:
             raise IndexUnavailable(str(exc)) from exc
+
+    def _check_format(self) -> None:
+        """An index built with other passage settings is rebuilt, not mixed with new passages."""
+        marker = self.path / FORMAT_FILE
+        if not (self.path / "meta.json").exists():
+            marker.write_text(FORMAT)
+        elif not marker.exists() or marker.read_text() != FORMAT:
+            raise IndexUnavailable("the index was built with other passage settings")
 
     def _probe(self) -> None:
         """Read every field's postings once: a damaged segment file fails here, not at search."""

@@ -262,3 +262,14 @@ def test_stats(engine: Engine) -> None:
     assert (stats.articles, stats.sentences, stats.owners, stats.topics) == (2, 6, 2, 1)
     assert stats.index_passages == 6
     assert stats.index_bytes > 0 and stats.database_bytes > 0
+
+
+def test_index_built_with_other_settings_is_rebuilt(tmp_path: Path) -> None:
+    with Engine(make_config(tmp_path)) as engine:
+        engine.ingest_text(SEALS, "local")
+        marker = engine.index.path / "briefbot-format"
+    marker.write_text("briefbot passages v1, window 1")
+    with Engine(make_config(tmp_path)) as engine:
+        assert marker.read_text() != "briefbot passages v1, window 1"
+        assert engine.index.num_docs() == 4
+        assert not engine.ask("How many seals were counted?", "local").abstained

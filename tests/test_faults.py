@@ -212,7 +212,7 @@ def test_kill_during_reindex(tmp_path: Path) -> None:
 
 # --- SIGKILL during a feed poll --------------------------------------------------------
 
-FEED_ENTRIES = 40
+FEED_ENTRIES = 100
 FEED_SEED = 90
 
 
