@@ -97,9 +97,11 @@ def make_queries(texts: list[tuple[str, str]], count: int, rng: random.Random) -
 def measure_matching(engine: Engine, texts: list[tuple[str, str]], topics: int, articles: int) -> dict:
     rng = random.Random(11)
     queries = make_queries(texts, topics, rng)
-    for number, query in enumerate(queries):
-        engine.subscribe(f"chat:{number % 1000}", query, mode="instant")
-    parsed = [parse_query(q) for q in queries]
+    # A chat that asks for the same topic twice has it once, so the baseline counts it once.
+    watched = {(f"chat:{number % 1000}", query) for number, query in enumerate(queries)}
+    for owner, query in watched:
+        engine.subscribe(owner, query, mode="instant")
+    parsed = [parse_query(query) for _, query in watched]
     indexed_ms: list[float] = []
     scan_ms: list[float] = []
     matched = 0
@@ -118,7 +120,7 @@ def measure_matching(engine: Engine, texts: list[tuple[str, str]], topics: int, 
         matched += len(found)
     engine.commit()
     return {
-        "topics": topics,
+        "topics": len(watched),
         "articles": articles,
         "matches_per_article": matched / articles,
         "indexed_p50_ms": statistics.median(indexed_ms),
