@@ -22,7 +22,7 @@ from retrieval.answer import rank_answers
 from retrieval.config import EngineConfig
 from retrieval.digest import Sketch, group_stories
 from retrieval.errors import BriefbotError, FetchError, InputError, NotFound
-from retrieval.extract import extract_bytes, extract_text, scrub
+from retrieval.extract import PDF_TYPES, extract_bytes, extract_text, scrub
 from retrieval.feeds import (
     EVERYONE,
     FeedBook,
@@ -222,7 +222,7 @@ class Engine:
         return self.extract_bytes(data, filename=path.name)
 
     def extract_url(self, url: str) -> Extracted:
-        page = self.fetcher.fetch(url)
+        page = self.fetcher.fetch(url, accept=HTML_AND_TEXT | PDF_TYPES)
         return self.extract_bytes(
             page.content, content_type=page.content_type, url=page.url, encoding=page.encoding
         )

@@ -24,7 +24,7 @@ HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
 TEXT_SUFFIXES = {".txt", ".text", ""}
 PDF_SUFFIXES = {".pdf"}
-PDF_TYPES = {"application/pdf", "application/x-pdf"}
+PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
 # pypdf inflates a stream up to 75 MB by default, and parsing that many bytes of page
 # operators takes minutes: a 50 KB upload could tie up a worker. No page of text needs this.
 PDF_LIMITS = {
@@ -213,6 +213,15 @@ def can_read(filename: str | None, content_type: str | None = None) -> bool:
     return suffix in known or media.startswith("text/") or media in PDF_TYPES
 
 
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+def _declared_charset(head: bytes) -> str | None:
+    """The charset an HTML page declares in a ``<meta>`` tag, if any."""
+    match = _META_CHARSET.search(head[:4096])
+    return match.group(1).decode("ascii") if match else None
+
+
 def decode_text(data: bytes, encoding: str | None = None) -> str:
     """Bytes to text; raises :class:`InputError` for binary data."""
     if not data.strip():
@@ -222,7 +231,7 @@ def decode_text(data: bytes, encoding: str | None = None) -> str:
         encoding = "utf-16"
     elif b"\x00" in head:
         raise InputError("That looks like a binary file, not text.")
-    for candidate in (encoding, "utf-8-sig"):
+    for candidate in (encoding, "utf-8-sig", _declared_charset(head)):
         if not candidate:
             continue
         try:

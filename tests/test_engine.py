@@ -13,7 +13,7 @@ from retrieval.engine import Engine
 from retrieval.errors import FetchError, InputError, NotFound
 from retrieval.models import Extracted
 from retrieval.summarize import ALGORITHMS
-from tests.support import ARTICLE_HTML, Page, serve, shared_file
+from tests.support import ARTICLE_HTML, Page, make_pdf, serve, shared_file
 
 SEALS = (
     "Harbour seals have returned to the Thames estuary in numbers not seen for decades.\n\n"
@@ -231,6 +231,14 @@ def test_link_is_fetched_extracted_and_stored(engine: Engine) -> None:
     assert "Home" not in stored_text(engine, result.id)
     answer = engine.ask("Who led the count?", "chat:2")
     assert "Anna Jones" in answer.sentences[0].text
+
+
+def test_a_link_to_a_pdf(engine: Engine) -> None:
+    pdf = make_pdf(SEALS.split("\n\n"), title="Seals return")
+    with serve({"/seals.pdf": Page(pdf, "application/pdf")}) as site:
+        result = engine.ingest_url(site.url("/seals.pdf"), "local")
+    assert result.title == "Seals return"
+    assert not engine.ask("How many seals were counted?", "local").abstained
 
 
 def test_unreachable_link_is_a_fetch_error(engine: Engine) -> None:

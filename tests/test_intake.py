@@ -92,3 +92,8 @@ def test_decoding() -> None:
             decode_text(binary)
     with pytest.raises(InputError, match="empty"):
         decode_text(b"   ")
+
+
+def test_a_page_declaring_its_charset_in_a_meta_tag() -> None:
+    page = '<html><head><meta charset="windows-1251"></head><body><p>Привет, мир.</p></body></html>'
+    assert "Привет, мир." in decode_text(page.encode("cp1251"))
