@@ -97,3 +97,9 @@ def test_decoding() -> None:
 def test_a_page_declaring_its_charset_in_a_meta_tag() -> None:
     page = '<html><head><meta charset="windows-1251"></head><body><p>Привет, мир.</p></body></html>'
     assert "Привет, мир." in decode_text(page.encode("cp1251"))
+
+
+def test_a_page_with_too_many_elements_is_refused_quickly() -> None:
+    page = "<html><body>" + "<p>x</p>" * 60_000 + "</body></html>"
+    with pytest.raises(InputError, match="too big"):
+        extract_html(page)
