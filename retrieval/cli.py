@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from retrieval.config import EngineConfig, load_config
 from retrieval.engine import LOCAL_OWNER, Engine
 from retrieval.errors import BriefbotError
+from retrieval.index import IndexBusy
 from retrieval.models import Answer, Extracted, Summary
 from retrieval.summarize import ALGORITHMS
 
@@ -109,12 +110,22 @@ def dispatch(args: argparse.Namespace, config: EngineConfig) -> int:
         )
     command: Callable[[Engine, argparse.Namespace], int] = COMMANDS[args.command]
     try:
-        with Engine(config) as engine:
+        with _open_engine(config, reading=args.command in READING_COMMANDS) as engine:
             return command(engine, args)
     except BriefbotError as error:
         return _fail(error)
     except KeyboardInterrupt:
         return 130
+
+
+def _open_engine(config: EngineConfig, *, reading: bool) -> Engine:
+    """The engine; beside a running bot (which holds the index), reading commands still work."""
+    try:
+        return Engine(config)
+    except IndexBusy:
+        if not reading:
+            raise
+        return Engine(config, read_only=True)
 
 
 def _ingest(engine: Engine, args: argparse.Namespace) -> int:
@@ -214,6 +225,9 @@ def _reindex(engine: Engine, args: argparse.Namespace) -> int:
         print(f"Reindexed {count} articles.")
     return EXIT_OK
 
+
+# Commands that work while another process (the bot) writes to the same database.
+READING_COMMANDS = frozenset({"ask", "articles", "extract", "summarize"})
 
 COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {
     "ingest": _ingest,

@@ -36,7 +36,7 @@ from retrieval.feeds import (
     to_opml,
 )
 from retrieval.fetch import FEEDS, HTML_AND_TEXT, FetchedPage, Fetcher
-from retrieval.index import IndexUnavailable, PassageIndex
+from retrieval.index import IndexBusy, IndexUnavailable, PassageIndex
 from retrieval.models import (
     Alert,
     Answer,
@@ -74,8 +74,18 @@ SKETCH_CACHE = 20_000
 
 
 class Engine:
-    def __init__(self, config: EngineConfig | None = None, *, fetcher: Fetcher | None = None) -> None:
+    """``read_only=True`` searches beside another process that writes (the running bot):
+    anything that would change the index raises :class:`IndexBusy` before it changes anything."""
+
+    def __init__(
+        self,
+        config: EngineConfig | None = None,
+        *,
+        fetcher: Fetcher | None = None,
+        read_only: bool = False,
+    ) -> None:
         self.config = config or EngineConfig()
+        self.read_only = read_only
         db_path = self.config.storage.db_path()
         self.store = Store(db_path)
         self.feeds = FeedBook(self.store)
@@ -88,12 +98,13 @@ class Engine:
         self._write_lock = threading.RLock()
         self._index_path = db_path.with_name(db_path.stem + ".index")
         try:
-            self.index = self._open_index()
-        except BriefbotError:
+            self.index = PassageIndex(self._index_path, writable=False) if read_only else self._open_index()
+        except (BriefbotError, IndexUnavailable):
             self.fetcher.close()
             self.store.close()
             raise
-        self.reconcile()
+        if not read_only:
+            self.reconcile()
 
     def close(self) -> None:
         self.index.close()
@@ -120,6 +131,7 @@ class Engine:
         With ``commit=False`` the article is stored but reaches the search index only at
         the next :meth:`commit` (bulk ingests commit once per batch).
         """
+        self._check_writable()
         self._check_size(extracted.text)
         paragraphs = extracted.paragraphs
         sentences = split_paragraphs(paragraphs)
@@ -235,6 +247,7 @@ class Engine:
             self.store.mark_indexed(pending)
 
     def _share(self, article_id: int, owner: str, *, commit: bool) -> IngestResult:
+        self._check_writable()
         if self.store.add_owner(article_id, owner):
             self.index.delete(article_id)
             self.index.add(self.store.sentences(article_id), self.store.owners_of(article_id))
@@ -244,6 +257,10 @@ class Engine:
         info = self.store.article(article_id)
         assert info is not None
         return IngestResult(id=info.id, title=info.title, sentences=info.sentences, duplicate=True)
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise IndexBusy("Another Briefbot process is using this database; I can only read now.")
 
     def _check_room(self, owner: str) -> None:
         limit = self.config.limits.max_articles_per_owner
@@ -331,6 +348,7 @@ class Engine:
 
     def forget(self, article_id: int, owner: str) -> ArticleInfo:
         """Take the article away from ``owner`` (and delete it if nobody else holds it)."""
+        self._check_writable()
         info = self.article(article_id, owner)
         if owner not in self.store.owners_of(article_id):
             raise NotFound(f"Article {article_id} comes from a feed; it is not yours to forget.")
@@ -378,6 +396,7 @@ class Engine:
 
     def reindex(self) -> int:
         """Rebuild the search index from SQLite; returns the number of articles indexed."""
+        self._check_writable()
         with self._write_lock:
             self.index.delete_all()
             self.store.mark_all_unindexed()

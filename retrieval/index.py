@@ -69,11 +69,15 @@ def _analyzer() -> tantivy.TextAnalyzer:
 
 
 class PassageIndex:
-    def __init__(self, path: Path, *, heap_bytes: int = 64_000_000) -> None:
+    """``writable=False`` opens the index for searching only, beside a process that writes."""
+
+    def __init__(self, path: Path, *, heap_bytes: int = 64_000_000, writable: bool = True) -> None:
         self.path = path
         self.schema = _schema()
         self._lock = threading.Lock()
         self._heap_bytes = heap_bytes
+        self._writable = writable
+        self._writer: tantivy.IndexWriter | None = None
         self._open()
 
     def _open(self) -> None:
@@ -84,7 +88,8 @@ class PassageIndex:
             self._index.register_tokenizer(ANALYZER, _analyzer())
             self._index.reload()
             self._probe()
-            self._writer = self._index.writer(heap_size=self._heap_bytes, num_threads=1)
+            if self._writable:
+                self._writer = self._index.writer(heap_size=self._heap_bytes, num_threads=1)
         except ValueError as exc:  # tantivy reports corrupt, incompatible and locked indexes so
             if "LockBusy" in str(exc):
                 raise IndexBusy("Another Briefbot process is already using this database.") from None
@@ -96,6 +101,8 @@ class PassageIndex:
         """An index built with other passage settings is rebuilt, not mixed with new passages."""
         marker = self.path / FORMAT_FILE
         if not (self.path / "meta.json").exists():
+            if not self._writable:
+                raise IndexUnavailable("there is no index to read yet")
             marker.write_text(FORMAT)
         elif not marker.exists() or marker.read_text() != FORMAT:
             raise IndexUnavailable("the index was built with other passage settings")
@@ -117,7 +124,14 @@ class PassageIndex:
 
     def close(self) -> None:
         with self._lock:
-            self._writer.wait_merging_threads()
+            if self._writer is not None:
+                self._writer.wait_merging_threads()
+
+    @property
+    def writer(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            raise IndexBusy("Another Briefbot process is using this database; I can only read now.")
+        return self._writer
 
     # --- writing ----------------------------------------------------------------
 
@@ -134,19 +148,19 @@ class PassageIndex:
                     sentence=sentence.text,
                     passage=passage,
                 )
-                self._writer.add_document(document)
+                self.writer.add_document(document)
 
     def delete(self, article_id: int) -> None:
         with self._lock:
-            self._writer.delete_documents_by_term("article_id", article_id)
+            self.writer.delete_documents_by_term("article_id", article_id)
 
     def delete_all(self) -> None:
         with self._lock:
-            self._writer.delete_all_documents()
+            self.writer.delete_all_documents()
 
     def commit(self) -> None:
         with self._lock:
-            self._writer.commit()
+            self.writer.commit()
             self._index.reload()
 
     # --- reading ----------------------------------------------------------------

@@ -157,3 +157,20 @@ def test_command_line_process_has_no_traceback(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert done.stderr.strip() == "briefbot: There is no article 7."
+
+
+def test_reading_commands_work_beside_a_running_bot(cli: Cli, tmp_path: Path) -> None:
+    from retrieval.config import EngineConfig, StorageConfig
+    from retrieval.engine import Engine
+
+    cli("ingest", str(shared_file("seed/seed-article.txt")))
+    with Engine(EngineConfig(storage=StorageConfig(path=str(cli.db)))) as running:
+        running.ingest_text("Harbour seals have returned to the Thames estuary in great numbers.", "local")
+        (answer,) = cli.json_lines("ask", "Where have the harbour seals returned?")
+        assert "Thames" in answer["sentences"][0]["text"]
+        assert len(cli.json_lines("articles")) == 2
+        code, _, err = cli("ingest", str(shared_file("seed/seed-article.txt")))
+        assert code == 1 and "Another Briefbot process is already using this database" in err
+        code, _, err = cli("forget", "1")
+        assert code == 1 and "Another Briefbot process" in err
+    assert len(cli.json_lines("articles")) == 2
