@@ -13,38 +13,57 @@ from bot.config import BotConfig
 from bot.conversation import Conversation
 from bot.handlers import TelegramHandlers
 from bot.jobs import JOBS_KEY, Jobs
-from bot.replies import COMMANDS
+from bot.ratelimit import ChatRateLimiter
+from bot.replies import COMMANDS, BotLoad
 from bot.state import ChatState
+from bot.workers import Workers
 from retrieval.engine import Engine
+
+log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 # Updates handled at once, across all chats.
 MAX_CONCURRENT_UPDATES = 64
+UNBOUNDED = 1_000_000
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Chats are served concurrently, but each chat's updates one after another in order:
-    a question sent right after a link is answered after the link is stored."""
+    a question sent right after a link is answered after the link is stored.
+
+    An update takes one of ``max_concurrent_updates`` slots only once its chat's turn has
+    come, so a chat that sends a hundred messages at once cannot hold every slot while its
+    updates wait for each other, and other chats are still served."""
 
     def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
+        # The base class's semaphore is taken before the chat's lock: made too large to
+        # matter, the real limit is ``_slots``, taken after it.
+        super().__init__(UNBOUNDED)
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[object]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
-            await coroutine
+            async with self._slots:
+                await coroutine
             return
         lock = self._locks.setdefault(chat.id, asyncio.Lock())
         self._users[chat.id] = self._users.get(chat.id, 0) + 1
         try:
-            async with lock:
+            async with lock, self._slots:
                 await coroutine
         finally:
             self._users[chat.id] -= 1
             if not self._users[chat.id]:
                 del self._users[chat.id], self._locks[chat.id]
+
+    def load(self) -> tuple[int, int, int]:
+        """Chats with updates in hand, updates waiting for their chat's previous one, and
+        the longest such wait in one chat."""
+        waiting = [users - 1 for users in self._users.values()]
+        return len(waiting), sum(waiting), max(waiting, default=0)
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -54,13 +73,28 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
 
 def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Application:
-    """The bot: engine, chat state, handlers, rate limiter, scheduled jobs (unless tests
-    drive them by hand); resources close at shutdown."""
+    """The bot: engine, chat state, handlers, rate limiters, scheduled jobs (unless tests
+    drive them by hand); resources close at shutdown, after the last update is handled."""
     telegram = config.telegram
     engine = Engine(config)
     state = ChatState(config.state_path())
-    conversation = Conversation(engine, state, config)
-    jobs = Jobs(engine, state, config)
+    workers = Workers(config.feeds.max_concurrent)
+    processor = PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES)
+    limiter = ChatRateLimiter(config.limits.messages_per_minute)
+
+    def load() -> BotLoad:
+        in_progress, waiting, most_waiting = processor.load()
+        return BotLoad(
+            chats_in_progress=in_progress,
+            updates_waiting=waiting,
+            most_waiting_in_one_chat=most_waiting,
+            updates_not_dispatched=application.update_queue.qsize(),
+            scheduled_jobs=len(application.job_queue.jobs()) if application.job_queue else 0,
+            chats_told_to_slow_down=limiter.limited_chats(),
+        )
+
+    conversation = Conversation(engine, state, config, workers, load)
+    jobs = Jobs(engine, state, config, workers)
 
     async def start(application: Application) -> None:
         await application.bot.set_my_commands(
@@ -72,8 +106,10 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
             jobs.schedule(application.job_queue)
 
     async def close_resources(application: Application) -> None:
+        await asyncio.to_thread(workers.close)
         await asyncio.to_thread(engine.close)
         state.close()
+        log.info("closed the database")
 
     application = (
         ApplicationBuilder()
@@ -87,13 +123,13 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
                 max_retries=telegram.max_retries,
             )
         )
-        .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
+        .concurrent_updates(processor)
         .post_init(start)
         .post_shutdown(close_resources)
         .build()
     )
     application.bot_data[JOBS_KEY] = jobs
-    TelegramHandlers(conversation, config.access).register(application)
+    TelegramHandlers(conversation, config.access, state, limiter).register(application)
     return application
 
 
@@ -102,7 +138,7 @@ def run(config: BotConfig) -> None:
     application = build_application(config)
     telegram = config.telegram
     if telegram.mode == "webhook":
-        logging.getLogger(__name__).info("webhook on %s:%d", telegram.listen, telegram.port)
+        log.info("webhook on %s:%d", telegram.listen, telegram.port)
         application.run_webhook(
             listen=telegram.listen,
             port=telegram.port,

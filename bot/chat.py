@@ -16,9 +16,11 @@ from typing import TextIO
 
 from bot.config import BotConfig
 from bot.conversation import Attachment, Conversation, Incoming
+from bot.logs import log_failure
 from bot.render import to_plain
 from bot.replies import HelpView, Reply
 from bot.state import ChatState
+from bot.workers import Workers
 from retrieval.engine import LOCAL_OWNER, Engine
 from retrieval.errors import InputError
 
@@ -63,7 +65,8 @@ class TerminalOutbox:
 async def run_chat(config: BotConfig, source: TextIO, output: TextIO) -> int:
     engine = await asyncio.to_thread(Engine, config)
     state = ChatState(config.state_path())
-    conversation = Conversation(engine, state, config)
+    workers = Workers(config.feeds.max_concurrent)
+    conversation = Conversation(engine, state, config, workers)
     outbox = TerminalOutbox(output)
     interactive = source.isatty()
     try:
@@ -82,6 +85,7 @@ async def run_chat(config: BotConfig, source: TextIO, output: TextIO) -> int:
             if text:
                 await _handle(conversation, text, source, outbox)
     finally:
+        await asyncio.to_thread(workers.close)
         await asyncio.to_thread(engine.close)
         state.close()
 
@@ -101,8 +105,8 @@ async def _handle(conversation: Conversation, text: str, source: TextIO, outbox:
             await conversation.command(name.lower(), args, Incoming(chat=LOCAL_OWNER, admin=True), outbox)
         else:
             await conversation.message(Incoming(chat=LOCAL_OWNER, text=text), outbox)
-    except Exception:
-        log.exception("error while handling %r", text)
+    except Exception as error:
+        log_failure(log, "error while handling a message", error=error)
         outbox.output.write("Sorry, something went wrong on my side. Please try again.\n\n")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Iterable
 
 from bot.config import BotConfig
 from retrieval.cli import build_parser, dispatch
@@ -32,10 +33,16 @@ class RedactSecrets(logging.Filter):
 
 def configure_logging(level: int, *secrets: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    guard_logs(logging.getLogger().handlers, *secrets)
+
+
+def guard_logs(handlers: Iterable[logging.Handler], *secrets: str) -> None:
+    """Keep the token out of what ``handlers`` write. The bot's own code never logs what
+    users send above DEBUG (see :mod:`bot.logs`)."""
     # httpx logs every request URL at INFO, and Bot API URLs hold the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     redact = RedactSecrets(*secrets)
-    for handler in logging.getLogger().handlers:
+    for handler in handlers:
         handler.addFilter(redact)
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from retrieval.config import EngineConfig, Section
+from retrieval.config import EngineConfig, LimitsConfig, Section
 from retrieval.errors import ConfigError
 
 # What Telegram accepts as a webhook secret: 1-256 of A-Z, a-z, 0-9, _ and -.
@@ -79,11 +79,20 @@ class AccessConfig(Section):
         return user_id is not None and user_id in self.admins
 
 
+class BotLimitsConfig(LimitsConfig):
+    """The engine's limits plus the bot's own, so that every limit lives in [limits]."""
+
+    messages_per_minute: int = Field(
+        20, ge=0, description="Messages, commands and button presses one chat may send a minute; 0: no limit."
+    )
+
+
 class BotConfig(EngineConfig):
     model_config = ConfigDict(extra="forbid")
 
     telegram: TelegramConfig = TelegramConfig()
     access: AccessConfig = AccessConfig()
+    limits: BotLimitsConfig = BotLimitsConfig()
 
     def require_token(self) -> str:
         token = self.telegram.token.get_secret_value()

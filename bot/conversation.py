@@ -28,6 +28,7 @@ from bot.replies import (
     AnswerView,
     ArticlePage,
     AskPrompt,
+    BotLoad,
     DigestSettingsView,
     DigestView,
     FeedAdded,
@@ -37,10 +38,12 @@ from bot.replies import (
     Notice,
     Reply,
     SettingsView,
+    StatsView,
     SummaryView,
     TopicList,
 )
 from bot.state import ChatState, DigestSettings
+from bot.workers import Workers
 from retrieval.config import EngineConfig
 from retrieval.engine import Engine
 from retrieval.errors import BriefbotError, NotFound
@@ -152,11 +155,21 @@ def _is_question(text: str) -> bool:
 
 
 class Conversation:
-    def __init__(self, engine: Engine, state: ChatState, config: EngineConfig) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        state: ChatState,
+        config: EngineConfig,
+        workers: Workers,
+        load: Callable[[], BotLoad] | None = None,
+    ) -> None:
         self.engine = engine
         self.state = state
+        self.workers = workers
         self.defaults = config.summary
         self.digest_defaults = config.digest
+        # What the transport is busy with, for /stats; the terminal has no queues.
+        self.load = load
 
     # --- entry points ------------------------------------------------------------------
 
@@ -218,7 +231,7 @@ class Conversation:
         for url in urls[:MAX_LINKS]:
             try:
                 async with outbox.working():
-                    result = await asyncio.to_thread(self.engine.ingest_url, url, chat)
+                    result = await self.workers.fetch(self.engine.ingest_url, url, chat)
                     await self._show_saved(chat, result, outbox)
             except BriefbotError as error:
                 prefix = f"{url}: " if len(urls) > 1 else ""
@@ -346,6 +359,8 @@ class Conversation:
                 await outbox.send(await asyncio.to_thread(self._digest_settings_view, chat))
             case "export":
                 await self._export(chat, outbox)
+            case "stats" if incoming.admin:
+                await outbox.send(await asyncio.to_thread(self._stats))
             case _:
                 await outbox.send(Notice(text=f"I don't know /{name}. /help lists what I can do."))
 
@@ -407,7 +422,7 @@ class Conversation:
             await outbox.send(Notice(text="Only the bot's admins can add feeds for every chat."))
             return
         async with outbox.working():
-            feed, result = await asyncio.to_thread(
+            feed, result = await self.workers.fetch(
                 self.engine.add_feed, urls[0], EVERYONE if everyone else incoming.chat
             )
             await outbox.send(FeedAdded(feed=feed, new_articles=len(result.new_articles)))
@@ -458,12 +473,13 @@ class Conversation:
             notice = Notice(text=f"Importing feeds: {done} of {total}…")
             try:
                 asyncio.run_coroutine_threadsafe(outbox.edit(progress_id, notice), loop).result()
-            except Exception:  # a progress message that fails to update is no reason to stop
-                log.warning("could not show the import's progress", exc_info=True)
+            except Exception as error:  # a progress message that fails to update is no reason to stop
+                log.warning("could not show the import's progress: %s", type(error).__name__)
+                log.debug("the error in full", exc_info=error)
 
         async with outbox.working():
             try:
-                results = await asyncio.to_thread(self.engine.import_opml, data, chat, progress)
+                results = await self.workers.fetch(self.engine.import_opml, data, chat, progress)
             except BriefbotError as error:
                 await outbox.edit(progress_id, Notice(text=str(error)))
                 return
@@ -595,6 +611,12 @@ class Conversation:
         self.state.save_settings(chat, updated)
         return True
 
+    def _stats(self) -> StatsView:
+        return StatsView(
+            engine=self.engine.stats(),
+            known_chats=self.state.count_chats(),
+            load=self.load() if self.load else None,
+        )
 
     def _feed_list(self, chat: str) -> FeedList:
         return FeedList(feeds=self.engine.feeds_of(chat), now=datetime.now(UTC))

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 from telegram import (
     Bot,
+    CallbackQuery,
     InlineKeyboardMarkup,
     InputFile,
     LinkPreviewOptions,
@@ -28,8 +29,11 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.config import AccessConfig
 from bot.conversation import Attachment, Conversation, Forward, Incoming
+from bot.logs import log_failure
+from bot.ratelimit import SLOW_DOWN, ChatRateLimiter, Verdict
 from bot.render import to_html
 from bot.replies import Notice, Reply
+from bot.state import ChatState
 
 log = logging.getLogger(__name__)
 
@@ -140,11 +144,18 @@ class TelegramOutbox:
 
 
 class TelegramHandlers:
-    """Adapts updates to the conversation. Groups: only commands, mentions and replies."""
+    """Adapts updates to the conversation. Groups: only commands, mentions and replies.
 
-    def __init__(self, conversation: Conversation, access: AccessConfig) -> None:
+    Every message and button press first passes the chat's rate limit, then the access
+    check; a message Telegram delivers again (after a crash) is skipped."""
+
+    def __init__(
+        self, conversation: Conversation, access: AccessConfig, state: ChatState, limiter: ChatRateLimiter
+    ) -> None:
         self.conversation = conversation
         self.access = access
+        self.state = state
+        self.limiter = limiter
 
     def register(self, application: Application) -> None:
         application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.migrated))
@@ -161,16 +172,15 @@ class TelegramHandlers:
         message = update.effective_message
         if message is None or not self._addressed(message, context.bot):
             return
-        outbox = TelegramOutbox.replying_to(context.bot, message)
-        if not self._allowed(update):
-            await outbox.send(Notice(text=NOT_ALLOWED))
-            return
-        incoming = self._incoming(message, context.bot, self._admin(update))
-        if incoming.text.startswith("/"):  # "@briefbot /summary" in a group
-            name, *args = incoming.text[1:].split()
-            await self.conversation.command(name.lower(), args, incoming, outbox)
-        else:
-            await self.conversation.message(incoming, outbox)
+        async with self._serving(update, message, context.bot) as outbox:
+            if outbox is None:
+                return
+            incoming = self._incoming(message, context.bot, self._admin(update))
+            if incoming.text.startswith("/"):  # "@briefbot /summary" in a group
+                name, *args = incoming.text[1:].split()
+                await self.conversation.command(name.lower(), args, incoming, outbox)
+            else:
+                await self.conversation.message(incoming, outbox)
 
     async def command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -179,14 +189,13 @@ class TelegramHandlers:
         name, _, addressee = message.text.split(maxsplit=1)[0][1:].partition("@")
         if addressee and addressee.lower() != context.bot.username.lower():
             return
-        outbox = TelegramOutbox.replying_to(context.bot, message)
-        if not self._allowed(update):
-            await outbox.send(Notice(text=NOT_ALLOWED))
-            return
-        args = message.text.split()[1:]
-        await self.conversation.command(
-            name.lower(), args, self._incoming(message, context.bot, self._admin(update)), outbox
-        )
+        async with self._serving(update, message, context.bot) as outbox:
+            if outbox is None:
+                return
+            args = message.text.split()[1:]
+            await self.conversation.command(
+                name.lower(), args, self._incoming(message, context.bot, self._admin(update)), outbox
+            )
 
     async def migrated(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A group became a supergroup: Telegram says so in both chats; the first moves it."""
@@ -209,6 +218,8 @@ class TelegramHandlers:
         try:
             if query.message is None or not query.data:
                 notice = "That button no longer works."
+            elif (verdict := self.limiter.check(query.message.chat.id)) != Verdict.SERVE:
+                notice = SLOW_DOWN if verdict == Verdict.WARN else None
             elif not self._allowed(update):
                 notice = NOT_ALLOWED
             else:
@@ -220,14 +231,43 @@ class TelegramHandlers:
                     owner_of(message.chat.id), message.message_id, query.data, outbox
                 )
         finally:
-            await query.answer(notice)
+            await _answer(query, notice)
 
     async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("error while handling an update", exc_info=context.error)
+        log_failure(log, "error while handling an update", error=context.error)
         if isinstance(update, Update) and update.effective_message and update.effective_chat:
             outbox = TelegramOutbox.replying_to(context.bot, update.effective_message)
             with contextlib.suppress(Exception):
                 await outbox.send(Notice(text="Sorry, something went wrong on my side. Please try again."))
+
+    @contextlib.asynccontextmanager
+    async def _serving(
+        self, update: Update, message: Message, bot: Bot
+    ) -> AsyncIterator[TelegramOutbox | None]:
+        """The outbox to answer ``message`` through, or None when it is not to be answered:
+        already handled, over the chat's rate limit, or from a chat the bot does not serve.
+
+        A message counts as handled once the work inside is done, not when it starts: after
+        a crash mid-way Telegram delivers it again and it is retried. Only a crash between
+        the reply and this record can answer twice, and storing is idempotent (the same
+        link or text is "already saved"), so it never stores twice."""
+        chat = owner_of(message.chat_id)
+        if await asyncio.to_thread(self.state.was_handled, chat, message.message_id):
+            log.debug("skipping message %d of %s: already handled", message.message_id, chat)
+            yield None
+            return
+        outbox = TelegramOutbox.replying_to(bot, message)
+        verdict = self.limiter.check(message.chat_id)
+        if verdict == Verdict.WARN:
+            await outbox.send(Notice(text=SLOW_DOWN))
+        if verdict != Verdict.SERVE:
+            yield None
+        elif not self._allowed(update):
+            await outbox.send(Notice(text=NOT_ALLOWED))
+            yield None
+        else:
+            yield outbox
+        await asyncio.to_thread(self.state.mark_handled, chat, message.message_id)
 
     def _allowed(self, update: Update) -> bool:
         chat, user = update.effective_chat, update.effective_user
@@ -273,6 +313,16 @@ class TelegramHandlers:
                 (label for kind, label in UNSUPPORTED.items() if getattr(message, kind, None)), None
             ),
         )
+
+
+async def _answer(query: CallbackQuery, notice: str | None) -> None:
+    """Answer a button press. One Telegram delivers again after a restart is too old to
+    answer; that is no error to show the chat."""
+    try:
+        await query.answer(notice)
+    except BadRequest as error:
+        if "query is too old" not in str(error).lower():
+            raise
 
 
 def _forward(origin: MessageOrigin) -> Forward:

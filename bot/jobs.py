@@ -20,8 +20,10 @@ from telegram.ext import Application, ContextTypes, JobQueue
 from bot import schedule
 from bot.conversation import NOTHING_NEW, move_chat
 from bot.handlers import TelegramOutbox, chat_id_of, owner_of
+from bot.logs import log_failure
 from bot.replies import AlertView, DigestView, Notice, Reply
 from bot.state import ChatState, Delivery
+from bot.workers import Workers
 from retrieval.config import EngineConfig
 from retrieval.engine import Engine
 from retrieval.models import Alert, PollResult
@@ -38,10 +40,11 @@ JOBS_KEY = "jobs"
 
 
 class Jobs:
-    def __init__(self, engine: Engine, state: ChatState, config: EngineConfig) -> None:
+    def __init__(self, engine: Engine, state: ChatState, config: EngineConfig, workers: Workers) -> None:
         self.engine = engine
         self.state = state
         self.config = config
+        self.workers = workers
         # A run that overlaps the previous one (slow sends) must not deliver twice.
         self._alerts_running = asyncio.Lock()
         self._digests_running = asyncio.Lock()
@@ -67,7 +70,8 @@ class Jobs:
     # --- feeds -------------------------------------------------------------------------
 
     async def poll_feeds(self, now: datetime | None = None) -> list[PollResult]:
-        """Poll every feed that is due, ``feeds.max_concurrent`` at a time."""
+        """Poll every feed that is due, ``feeds.max_concurrent`` at a time, on threads of their
+        own: slow feeds never hold up the chats' requests."""
         due = await asyncio.to_thread(self.engine.due_feeds, now)
         queue = iter(due)
         results: list[PollResult] = []
@@ -75,9 +79,9 @@ class Jobs:
         async def worker() -> None:
             for feed_id in queue:  # the workers share the queue: each takes the next feed
                 try:
-                    results.append(await asyncio.to_thread(self.engine.poll_feed, feed_id))
-                except Exception:  # one broken feed must not stop the others
-                    log.exception("polling feed %d failed", feed_id)
+                    results.append(await self.workers.poll(self.engine.poll_feed, feed_id))
+                except Exception as error:  # one broken feed must not stop the others
+                    log_failure(log, "polling feed %d failed", feed_id, error=error)
 
         await asyncio.gather(*(worker() for _ in range(min(self.config.feeds.max_concurrent, len(due)))))
         return results
@@ -94,8 +98,8 @@ class Jobs:
             for owner, alerts in _by_chat(pending).items():
                 try:
                     sent += await self._alert(bot, owner, alerts, now)
-                except Exception:  # one chat's failure must not hold back the others
-                    log.exception("alerts for %s failed", owner)
+                except Exception as error:  # one chat's failure must not hold back the others
+                    log_failure(log, "alerts for %s failed", owner, error=error)
             return sent
 
     async def _alert(self, bot: Bot, owner: str, alerts: list[Alert], now: datetime) -> bool:
@@ -130,8 +134,8 @@ class Jobs:
                     continue
                 try:
                     sent += await self._digest(bot, delivery, due, now)
-                except Exception:  # one chat's failure must not hold back the others
-                    log.exception("the digest for %s failed", delivery.chat)
+                except Exception as error:  # one chat's failure must not hold back the others
+                    log_failure(log, "the digest for %s failed", delivery.chat, error=error)
             return sent
 
     async def _digest(self, bot: Bot, delivery: Delivery, due: schedule.DueDigest, now: datetime) -> bool:

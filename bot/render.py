@@ -33,6 +33,7 @@ from bot.replies import (
     Notice,
     Reply,
     SettingsView,
+    StatsView,
     SummaryView,
     TopicList,
     ask_about,
@@ -172,7 +173,8 @@ def _pack(blocks: list[list[str]]) -> list[str]:
             for piece in [line] if _length(line) <= MAX_MESSAGE else _cut_plain(line):
                 add(piece, _length(piece))
     chunks.append("\n".join(current).strip("\n"))
-    return [chunk for chunk in chunks if chunk] or [""]
+    # Telegram refuses a message of only spaces (a long run of them cut out of a line).
+    return [chunk for chunk in chunks if chunk.strip()] or [""]
 
 
 def _cut_plain(html_line: str) -> list[str]:
@@ -207,7 +209,15 @@ def _length(text: str) -> int:
 
 
 def _is_web(url: str) -> bool:
-    return urlsplit(url).scheme in {"http", "https"}
+    return _url_part(url, "scheme") in {"http", "https"}
+
+
+def _url_part(url: str, part: Literal["scheme", "hostname"]) -> str | None:
+    """A part of a URL; None for a URL Python can't parse (an unclosed "[" in the host)."""
+    try:
+        return getattr(urlsplit(url), part)
+    except ValueError:
+        return None
 
 
 # --- layouts ---------------------------------------------------------------------------
@@ -247,6 +257,8 @@ def lay_out(reply: Reply) -> Layout:
             return _digest(reply)
         case DigestSettingsView():
             return _digest_settings(reply)
+        case StatsView():
+            return _stats(reply)
 
 
 def _help(reply: HelpView) -> Layout:
@@ -520,12 +532,46 @@ def _digest_settings(reply: DigestSettingsView) -> Layout:
     return Layout(lines, keyboard)
 
 
+def _stats(reply: StatsView) -> Layout:
+    stats = reply.engine
+    rows = [
+        ("Chats", f"{reply.known_chats:,} known, {stats.owners:,} with articles"),
+        ("Articles", f"{stats.articles:,} ({stats.sentences:,} sentences)"),
+        ("Feeds", f"{stats.feeds:,} ({stats.failing_feeds:,} failing)"),
+        ("Topics", f"{stats.topics:,} ({stats.pending_alerts:,} alerts pending)"),
+        ("Search index", f"{stats.index_passages:,} passages, {_size(stats.index_bytes)}"),
+        ("Database", _size(stats.database_bytes)),
+    ]
+    if load := reply.load:
+        rows += [
+            ("Updates", f"{load.chats_in_progress:,} chats in progress, {load.updates_waiting:,} waiting "
+                        f"(at most {load.most_waiting_in_one_chat:,} in one chat), "
+                        f"{load.updates_not_dispatched:,} not dispatched yet"),
+            ("Jobs", f"{load.scheduled_jobs:,} scheduled"),
+            ("Slowed down", f"{load.chats_told_to_slow_down:,} chats"),
+        ]
+    lines: list[Line] = [(Span("Briefbot stats", "bold"),)]
+    lines += [(Span(f"{label}: ", "bold"), Span(value)) for label, value in rows]
+    return Layout(lines)
+
+
+def _size(count: int) -> str:
+    if count < 1024:
+        return f"{count:,} bytes"
+    size = count / 1024
+    for unit in ("KB", "MB"):
+        if size < 1024:
+            return f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{size:,.1f} GB"
+
+
 def _feed_name(feed: FeedInfo) -> str:
-    return feed.title or urlsplit(feed.url).hostname or feed.url
+    return feed.title or _url_part(feed.url, "hostname") or feed.url
 
 
 def _source_name(ref: ArticleRef) -> str:
-    return ref.site or (urlsplit(ref.url).hostname if ref.url else None) or ref.title
+    return ref.site or (_url_part(ref.url, "hostname") if ref.url else None) or ref.title
 
 
 def _ago(then: datetime, now: datetime) -> str:

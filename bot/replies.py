@@ -11,7 +11,17 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from retrieval.models import Alert, Answer, ArticleInfo, Digest, FeedInfo, Summary, TopicInfo, TopicMode
+from retrieval.models import (
+    Alert,
+    Answer,
+    ArticleInfo,
+    Digest,
+    FeedInfo,
+    Stats,
+    Summary,
+    TopicInfo,
+    TopicMode,
+)
 
 # Telegram refuses callback data longer than 64 bytes.
 MAX_CALLBACK_BYTES = 64
@@ -146,9 +156,30 @@ class DigestSettingsView(BaseModel):
     next_at: datetime | None = None
 
 
+class BotLoad(BaseModel):
+    """What the Telegram side is busy with right now."""
+
+    chats_in_progress: int
+    updates_waiting: int
+    most_waiting_in_one_chat: int
+    updates_not_dispatched: int
+    scheduled_jobs: int
+    chats_told_to_slow_down: int
+
+
+class StatsView(BaseModel):
+    """/stats, for admins: the engine's sizes and the bot's queues."""
+
+    kind: Literal["stats"] = "stats"
+    engine: Stats
+    known_chats: int
+    load: BotLoad | None = None
+
+
 Reply = (
     Notice | HelpView | SummaryView | AnswerView | ArticlePage | SettingsView | AskPrompt
     | FeedAdded | FeedList | FeedImport | TopicList | AlertView | DigestView | DigestSettingsView
+    | StatsView
 )
 
 

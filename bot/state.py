@@ -3,8 +3,8 @@
 Articles, feeds and topics belong to the engine; this file only holds the bot's own
 state, so it survives restarts: each chat's summary settings, its last article, which
 of the bot's messages show which article (a reply to one of them asks about that
-article), when and how it gets its digest and alerts, and the feeds admins added for
-every chat.
+article), when and how it gets its digest and alerts, which of its messages were already
+handled (Telegram delivers an update again when the bot stopped before confirming it).
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from pydantic import BaseModel
 # How many "this message shows article N" rows to keep per chat; replies to older
 # messages simply stop being scoped.
 SHOWN_PER_CHAT = 1000
+# How many handled message ids to keep per chat. Telegram re-delivers only the updates
+# of the last getUpdates batch (at most 100) that the bot did not confirm.
+HANDLED_PER_CHAT = 200
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chats (
@@ -43,6 +46,11 @@ CREATE TABLE IF NOT EXISTS delivery (
     paused INTEGER NOT NULL DEFAULT 0,
     last_alert_at TEXT
 );
+CREATE TABLE IF NOT EXISTS handled (
+    chat TEXT NOT NULL,
+    message_id INTEGER NOT NULL,
+    PRIMARY KEY (chat, message_id)
+) WITHOUT ROWID;
 """
 
 
@@ -147,6 +155,34 @@ class ChatState:
             ).fetchone()
         return row[0] if row else None
 
+    # --- re-delivered messages ---------------------------------------------------------
+
+    def was_handled(self, chat: str, message_id: int) -> bool:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM handled WHERE chat = ? AND message_id = ?", (chat, message_id)
+            ).fetchone()
+        return row is not None
+
+    def mark_handled(self, chat: str, message_id: int) -> None:
+        """Note that the chat's message ``message_id`` was answered; keeps the newest ones."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "INSERT OR IGNORE INTO handled (chat, message_id) VALUES (?, ?)", (chat, message_id)
+            )
+            self._db.execute(
+                "DELETE FROM handled WHERE chat = ? AND message_id < "
+                "(SELECT MIN(message_id) FROM (SELECT message_id FROM handled WHERE chat = ?"
+                " ORDER BY message_id DESC LIMIT ?))",
+                (chat, chat, HANDLED_PER_CHAT),
+            )
+
+    def count_chats(self) -> int:
+        """Chats that ever wrote to the bot."""
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM delivery").fetchone()[0]
+
     # --- digests and alerts ------------------------------------------------------------
 
     def note_active(self, chat: str) -> None:
@@ -208,7 +244,7 @@ class ChatState:
         """Move a chat's state to its new name (a group that became a supergroup)."""
         with self._lock, self._db:
             self._db.execute("BEGIN")
-            for table in ("chats", "shown", "delivery"):
+            for table in ("chats", "shown", "delivery", "handled"):
                 self._db.execute(f"UPDATE OR REPLACE {table} SET chat = ? WHERE chat = ?", (new, old))
 
 

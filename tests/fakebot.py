@@ -131,6 +131,9 @@ class FakeBotApi:
         self.violations: list[str] = []
         self.files: dict[str, tuple[str, bytes]] = {}
         self.pushed_callbacks: list[str] = []
+        # Called with every recorded call: a benchmark matches replies as they come.
+        self.listeners: list[Callable[[Call], None]] = []
+        self._pushed: dict[int, dict[str, Any]] = {}
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 1
         self._next_message_id = 1
@@ -237,6 +240,14 @@ class FakeBotApi:
             "data": data,
         }})
         return query_id
+
+    def redeliver(self, message: dict[str, Any]) -> None:
+        """Deliver the update that carried ``message`` once more, with its update id, as
+        Telegram does when the bot stopped before confirming it (a restarted bot's first
+        getUpdates asks from offset 0)."""
+        update = next(u for u in self._pushed.values() if u.get("message") is message)
+        self._updates.append(update)
+        asyncio.get_running_loop().create_task(self._notify())
 
     def add_file(self, name: str, data: bytes, mime_type: str = "text/plain") -> dict[str, Any]:
         """A document the bot can fetch with getFile; put it in push_message(document=...)."""
@@ -433,11 +444,14 @@ class FakeBotApi:
     def _push(self, update: dict[str, Any]) -> None:
         update["update_id"] = self._next_update_id
         self._next_update_id += 1
+        self._pushed[update["update_id"]] = update
         self._updates.append(update)
         asyncio.get_running_loop().create_task(self._notify())
 
     async def _record(self, call: Call) -> None:
         self.calls.append(call)
+        for listener in self.listeners:
+            listener(call)
         await self._notify()
 
     async def _notify(self) -> None:

@@ -16,11 +16,46 @@ from bot.chat import run_chat
 from bot.cli import RedactSecrets, main
 from bot.config import BotConfig
 from bot.conversation import classify, find_urls
+from bot.ratelimit import ChatRateLimiter, Verdict
 from bot.render import to_html, to_plain
-from bot.replies import Action, AnswerView, ArticlePage, SettingsView, SummaryView
+from bot.replies import (
+    MODE_MEANING,
+    Action,
+    AlertView,
+    AnswerView,
+    ArticlePage,
+    AskPrompt,
+    BotLoad,
+    DigestSettingsView,
+    DigestView,
+    FeedAdded,
+    FeedImport,
+    FeedList,
+    HelpView,
+    Notice,
+    Reply,
+    SettingsView,
+    StatsView,
+    SummaryView,
+    TopicList,
+)
 from retrieval.config import StorageConfig, load_config
 from retrieval.errors import ConfigError
-from retrieval.models import Answer, ArticleInfo, CitedSentence, Summary
+from retrieval.models import (
+    Alert,
+    Answer,
+    ArticleInfo,
+    ArticleRef,
+    CitedSentence,
+    Digest,
+    DigestItem,
+    DigestSection,
+    FeedInfo,
+    HighlightedSentence,
+    Stats,
+    Summary,
+    TopicInfo,
+)
 from retrieval.summarize import ALGORITHMS
 from tests.fakebot import check_html, plain_text
 
@@ -53,6 +88,112 @@ def test_summary_html_is_escaped_linked_and_cited() -> None:
 def test_only_web_links_become_links() -> None:
     [message] = to_html(SummaryView(summary=summary_of(["One."], url="javascript:alert(1)")))
     assert "<a " not in message.text and check_html(message.text) == []
+
+
+# --- any reply renders to messages Telegram accepts -------------------------------------
+
+texts = st.text(max_size=200)
+long_texts = st.one_of(texts, st.text(min_size=1000, max_size=6000))
+titles = st.one_of(st.text(min_size=1, max_size=120), st.text(min_size=5000, max_size=6000))
+urls = st.one_of(
+    st.none(),
+    st.text(max_size=80),
+    st.builds(lambda path: "https://example.com/" + path, st.text(max_size=200)),
+    st.sampled_from(["http://[::1", "https://a.example/x?a=1&b=<2>\"'", "javascript:alert(1)", "http://"]),
+)
+ids = st.integers(1, 2**63 - 1)
+counts = st.integers(0, 10**9)
+times = st.datetimes(min_value=datetime(1990, 1, 1), timezones=st.just(UTC))
+cited_sentences = st.builds(
+    CitedSentence, article_id=ids, index=st.integers(1, 10**6), text=long_texts, title=titles, url=urls
+)
+articles = st.builds(
+    ArticleInfo, id=ids, title=titles, url=urls, site=st.one_of(st.none(), texts),
+    sentences=counts, added=times,
+)
+feeds = st.builds(
+    FeedInfo, id=ids, url=st.one_of(texts, urls.filter(bool)), title=st.one_of(st.none(), titles),
+    last_fetched_at=st.one_of(st.none(), times), last_error=st.one_of(st.none(), long_texts),
+    error_count=counts, for_everyone=st.booleans(), from_config=st.booleans(),
+)
+topics = st.builds(TopicInfo, id=ids, query=titles, mode=st.sampled_from(list(MODE_MEANING)))
+highlighted = st.builds(
+    HighlightedSentence, article_id=ids, index=st.integers(1, 10**6), text=long_texts,
+    highlights=st.lists(st.tuples(st.integers(-10, 7000), st.integers(-10, 7000)), max_size=8),
+)
+alerts = st.builds(
+    Alert, owner=st.just("chat:1"), topic=topics, article_id=st.integers(1, 5), title=titles, url=urls,
+    sentences=st.lists(highlighted, max_size=4),
+)
+digest_items = st.builds(
+    DigestItem, article_id=ids, title=titles, url=urls, site=st.one_of(st.none(), texts),
+    sentences=st.lists(cited_sentences, max_size=4),
+    also_reported_by=st.lists(
+        st.builds(ArticleRef, article_id=ids, title=titles, url=urls, site=st.one_of(st.none(), texts)),
+        max_size=4,
+    ),
+)
+digests = st.builds(
+    Digest, owner=st.just("chat:1"), since=st.none(),
+    sections=st.lists(
+        st.builds(DigestSection, heading=titles, topic_id=st.one_of(st.none(), ids),
+                  items=st.lists(digest_items, min_size=1, max_size=5)),
+        min_size=1, max_size=4,
+    ),
+)
+stats = st.builds(
+    Stats, articles=counts, sentences=counts, owners=counts, feeds=counts, failing_feeds=counts,
+    topics=counts, pending_alerts=counts, index_passages=counts, index_bytes=st.integers(0, 2**50),
+    database_bytes=st.integers(0, 2**50),
+)
+loads = st.builds(
+    BotLoad, chats_in_progress=counts, updates_waiting=counts, most_waiting_in_one_chat=counts,
+    updates_not_dispatched=counts, scheduled_jobs=counts, chats_told_to_slow_down=counts,
+)
+every_reply: st.SearchStrategy[Reply] = st.one_of(
+    st.builds(Notice, text=st.text(min_size=1, max_size=6000).filter(str.strip)),
+    st.builds(HelpView, greeting=st.booleans()),
+    st.builds(
+        SummaryView,
+        summary=st.builds(Summary, article_id=ids, title=titles, url=urls, algorithm=texts,
+                          sentences=st.lists(cited_sentences, max_size=12), total_sentences=counts),
+        saved=st.sampled_from([None, "new", "duplicate"]), source=st.one_of(st.none(), titles),
+    ),
+    st.builds(
+        AnswerView,
+        answer=st.builds(Answer, question=texts, abstained=st.booleans(),
+                         sentences=st.lists(cited_sentences, max_size=8)),
+        scope_title=st.one_of(st.none(), titles),
+    ),
+    st.builds(ArticlePage, articles=st.lists(articles, max_size=10), offset=st.integers(0, 10**6),
+              total=counts, page_size=st.integers(1, 50)),
+    st.builds(SettingsView, sentences=st.integers(1, 50), algorithm=st.sampled_from(ALGORITHMS),
+              algorithms=st.just(ALGORITHMS)),
+    st.builds(AskPrompt, article=articles),
+    st.builds(FeedAdded, feed=feeds, new_articles=counts),
+    st.builds(FeedList, feeds=st.lists(feeds, max_size=30), now=times),
+    st.builds(FeedImport, added=st.lists(feeds, max_size=10),
+              failed=st.lists(st.tuples(texts, long_texts), max_size=5)),
+    st.builds(TopicList, topics=st.lists(topics, max_size=30), added=st.one_of(st.none(), topics)),
+    st.builds(AlertView, alerts=st.lists(alerts, min_size=1, max_size=12), more=st.integers(0, 1000)),
+    st.builds(DigestView, digest=digests, day=times),
+    st.builds(DigestSettingsView, time=st.sampled_from(["08:00", "23:59"]), zone=texts,
+              enabled=st.booleans(), nothing_new_note=st.booleans(), next_at=st.one_of(st.none(), times)),
+    st.builds(StatsView, engine=stats, known_chats=counts, load=st.one_of(st.none(), loads)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(every_reply)
+def test_any_reply_renders_to_valid_telegram_messages(reply: Reply) -> None:
+    """Well-formed Telegram HTML (only its tags, closed in order, entities escaped), never
+    empty, at most 4096 characters; buttons only under the last message."""
+    messages = to_html(reply)
+    assert messages
+    for message in messages:
+        assert check_html(message.text) == [], message.text
+    assert all(message.markup is None for message in messages[:-1])
+    to_plain(reply)
 
 
 @settings(max_examples=60, deadline=None)
@@ -92,6 +233,19 @@ def test_article_page_and_settings_keyboards() -> None:
     [view] = to_html(SettingsView(sentences=5, algorithm="lsa", algorithms=ALGORITHMS))
     labels = [b.text for row in view.markup.inline_keyboard for b in row]
     assert "✓ 5" in labels and "✓ lsa" in labels
+
+
+def test_rate_limit_warns_once_then_ignores_until_there_is_room() -> None:
+    now = 0.0
+    limiter = ChatRateLimiter(3, clock=lambda: now)
+    serve, warn, ignore = Verdict.SERVE, Verdict.WARN, Verdict.IGNORE
+    assert [limiter.check(1) for _ in range(6)] == [serve, serve, serve, warn, ignore, ignore]
+    assert limiter.check(2) == serve and limiter.limited_chats() == 1
+    now = 20.0  # three a minute: room for one more every 20 seconds
+    assert [limiter.check(1) for _ in range(3)] == [serve, warn, ignore]
+    now = 200.0
+    assert [limiter.check(1) for _ in range(4)] == [serve, serve, serve, warn]
+    assert all(ChatRateLimiter(0).check(1) == serve for _ in range(100))
 
 
 def test_actions_round_trip_and_junk_is_refused() -> None:
