@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import ipaddress
 import logging
+import random
 import re
 import socket
 import ssl
@@ -54,6 +55,9 @@ Resolver = Callable[[str, int], list[str]]
 """``(host, port) -> IP address strings``; called once per hop with an ASCII host name."""
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+RETRIES = 2
+RETRY_BASE_S = 0.25
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _CONDITIONAL_HEADERS = ("if-none-match", "if-modified-since")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
@@ -166,7 +170,7 @@ class Fetcher:
         target = _parse(url)
         for _ in range(self._config.max_redirects + 1):
             addresses = self._vet(target)
-            response = self._open(target, addresses, sent, deadline)
+            response = self._open_retrying(target, addresses, sent, deadline)
             try:
                 location = response.headers.get("location")
                 if response.status_code not in _REDIRECT_STATUSES or not location:
@@ -217,6 +221,43 @@ class Fetcher:
         if not addresses:
             raise unresolvable
         return addresses
+
+    def _open_retrying(
+        self,
+        target: _Target,
+        addresses: list[IPAddress],
+        headers: httpx.Headers,
+        deadline: float,
+    ) -> httpx.Response:
+        """:meth:`_open`, again after a pause when the failure may be passing (a reset
+        connection, 429, 502, 503, 504), as long as the deadline leaves time for it."""
+        for attempt in range(RETRIES + 1):
+            try:
+                response = self._open(target, addresses, headers, deadline)
+            except FetchError as error:
+                delay = self._retry_delay(attempt, deadline)
+                if error.reason is not FetchFailure.CONNECTION or delay is None:
+                    raise
+            else:
+                if response.status_code not in RETRY_STATUSES:
+                    return response
+                hint = _retry_after(response.headers.get("retry-after"))
+                delay = self._retry_delay(attempt, deadline, hint)
+                if delay is None:
+                    return response  # the caller reports the status
+                response.close()
+            logger.debug("Retrying in %.2f s", delay)
+            time.sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _retry_delay(self, attempt: int, deadline: float, hint: float | None = None) -> float | None:
+        """How long to wait before another attempt; None when none is left or time is short."""
+        if attempt >= RETRIES:
+            return None
+        delay = hint if hint is not None else RETRY_BASE_S * 2**attempt * random.uniform(0.5, 1.5)
+        if time.monotonic() + delay + RETRY_BASE_S >= deadline:
+            return None
+        return delay
 
     def _open(
         self,
@@ -487,6 +528,14 @@ def _decode(content: bytes, encoding: str) -> str | None:
             codec = "cp1252"
         return content.decode(codec, "replace")
     except (LookupError, UnicodeError):
+        return None
+
+
+def _retry_after(value: str | None) -> float | None:
+    """A Retry-After header in seconds (dates and nonsense are ignored)."""
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
         return None
 
 

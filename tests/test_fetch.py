@@ -138,7 +138,26 @@ def _redirect(handler: Handler) -> None:
     handler.respond(302, b"", "text/plain", {"Location": handler.query("to")})
 
 
+FAILURES_LEFT: dict[str, int] = {}
+
+
+def _flaky(handler: Handler) -> None:
+    """Fails the first ``n`` requests of a ``key`` (503, or a dropped connection), then serves."""
+    key, how = handler.query("key"), handler.query("how")
+    left = FAILURES_LEFT.setdefault(key, int(handler.query("n")))
+    if left:
+        FAILURES_LEFT[key] = left - 1
+        if how == "reset":
+            handler.close_connection = True
+            handler.connection.shutdown(socket.SHUT_RDWR)
+            return
+        handler.respond(int(how), b"busy", "text/plain", {"Retry-After": "0"})
+        return
+    handler.respond(200, HTML.encode(), "text/html; charset=utf-8")
+
+
 ROUTES: dict[str, Callable[[Handler], None]] = {
+    "/flaky": _flaky,
     "/page": lambda h: h.respond(200, HTML.encode(), "text/html; charset=utf-8"),
     "/latin1": lambda h: h.respond(200, HTML.encode("latin-1"), "text/html; charset=ISO-8859-1"),
     "/meta-latin1": lambda h: h.respond(200, b'<meta charset="iso-8859-1"><p>caf\xe9</p>', "text/html"),
@@ -726,3 +745,27 @@ def test_https_connects_to_the_ip_and_verifies_the_host_name(
             assert error.reason is FetchFailure.CONNECTION
             assert str(error) == "I couldn't establish a secure connection to other.test."
             assert len(server.log) == 1
+
+
+@pytest.mark.parametrize("how", ["503", "502", "429", "reset"])
+def test_passing_failures_are_retried(server: Server, how: str) -> None:
+    url = server.url(f"/flaky?key=once-{how}&how={how}&n=1")
+    page = Fetcher(FetchConfig(allow_private=True, timeout_s=5)).fetch(url)
+    assert page.status == 200
+    assert len(server.paths) == 2
+
+
+def test_retries_give_up_with_the_last_answer(server: Server) -> None:
+    url = server.url("/flaky?key=always&how=503&n=99")
+    with pytest.raises(FetchError) as raised:
+        Fetcher(FetchConfig(allow_private=True, timeout_s=5)).fetch(url)
+    assert raised.value.reason is FetchFailure.HTTP_STATUS
+    assert "503" in str(raised.value)
+    assert len(server.paths) == 3
+
+
+def test_no_retry_when_the_deadline_is_near(server: Server) -> None:
+    url = server.url("/flaky?key=short&how=503&n=99")
+    with pytest.raises(FetchError):
+        Fetcher(FetchConfig(allow_private=True, timeout_s=0.2)).fetch(url)
+    assert len(server.paths) == 1
