@@ -125,11 +125,15 @@ class Engine:
 
     # --- intake ---------------------------------------------------------------------
 
-    def ingest(self, extracted: Extracted, owner: str, *, commit: bool = True) -> IngestResult:
+    def ingest(
+        self, extracted: Extracted, owner: str, *, commit: bool = True, public: bool = False
+    ) -> IngestResult:
         """Store an extracted article for ``owner``; an article already stored is reused.
 
-        With ``commit=False`` the article is stored but reaches the search index only at
-        the next :meth:`commit` (bulk ingests commit once per batch).
+        ``public`` marks text our fetcher read at ``extracted.url`` (any chat sending that
+        URL may share it); anything else is private to ``owner`` even if another chat sends
+        the same text. With ``commit=False`` the article is stored but reaches the search
+        index only at the next :meth:`commit` (bulk ingests commit once per batch).
         """
         self._check_writable()
         self._check_size(extracted.text)
@@ -144,13 +148,13 @@ class Engine:
             )
         title = extracted.title or _title_from(sentences[0].text)
         with self._write_lock:
-            existing = self.store.find_duplicate(extracted)
+            existing = self.store.find_duplicate(extracted, owner, public=public)
             if existing is None or not self.store.visible(existing, [owner]):
                 self._check_room(owner)
             if existing is not None:
                 return self._share(existing, owner, commit=commit)
             article_id = self.store.add_article(
-                extracted, title, [(s.paragraph, s.text) for s in sentences], owner
+                extracted, title, [(s.paragraph, s.text) for s in sentences], owner, public=public
             )
             stored = [
                 StoredSentence(article_id, position, s.paragraph, s.text)
@@ -198,11 +202,14 @@ class Engine:
         return self.ingest(self.extract_file(path), owner, commit=commit)
 
     def ingest_url(self, url: str, owner: str) -> IngestResult:
-        known = self.store.find_by_url(url)
-        if known is not None:
-            with self._write_lock:
+        """A link: a page fetched before (by anyone) is not fetched again."""
+        with self._write_lock:
+            known = self.store.find_by_url(url, owner)
+            if known is not None:
+                if not self.store.visible(known, [owner]):
+                    self._check_room(owner)
                 return self._share(known, owner, commit=True)
-        return self.ingest(self.extract_url(url), owner)
+        return self.ingest(self.extract_url(url), owner, public=True)
 
     def extract_bytes(
         self,
@@ -540,7 +547,7 @@ class Engine:
             if self.feeds.seen(feed_id, keys):
                 continue
             try:
-                extracted = self._entry_article(entry)
+                extracted, public = self._entry_article(entry)
             except FetchError as error:
                 log.info("feed %d: entry page not fetched (%s); will retry", feed_id, error.reason)
                 continue
@@ -552,7 +559,7 @@ class Engine:
                 self.feeds.mark_seen(feed_id, keys, None)
                 continue
             try:
-                result = self.ingest(extracted, feed_owner(feed_id))
+                result = self.ingest(extracted, feed_owner(feed_id), public=public)
             except InputError:
                 self.feeds.mark_seen(feed_id, keys, None)
                 continue
@@ -560,7 +567,8 @@ class Engine:
             new_articles.append(result.id)
         return new_articles
 
-    def _entry_article(self, entry: FeedEntry) -> Extracted:
+    def _entry_article(self, entry: FeedEntry) -> tuple[Extracted, bool]:
+        """The entry's article, and whether it is a page our fetcher read (public)."""
         if entry.words < TEASER_WORDS and entry.link:
             try:
                 page = self.extract_url(entry.link)
@@ -568,22 +576,24 @@ class Engine:
                 if not entry.paragraphs:
                     raise
             else:
-                return page.model_copy(
+                article = page.model_copy(
                     update={
                         "title": page.title or entry.title,
                         "published": page.published or entry.published,
                     }
                 )
+                return article, True
         paragraphs = [p for p in map(scrub, entry.paragraphs) if p.strip()]
         if not paragraphs:
             raise InputError("The feed entry has no text.")
-        return Extracted(
+        article = Extracted(
             title=scrub(entry.title) if entry.title else None,
             text="\n\n".join(paragraphs),
             url=entry.link,
             site=(urlsplit(entry.link).hostname or "").removeprefix("www.") or None if entry.link else None,
             published=entry.published,
         )
+        return article, False
 
     def _feed_info(self, feed_id: int, owner: str) -> FeedInfo:
         for info in self.feeds.list(owner):

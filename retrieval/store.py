@@ -20,21 +20,26 @@ import courlan
 
 from retrieval.models import ArticleInfo, Extracted
 
-# Each entry upgrades the schema by one version (PRAGMA user_version). Never edit a
-# released entry: append a new one.
+# Each entry upgrades the schema by one version (PRAGMA user_version). Never edit an
+# entry once a release has shipped it: append a new one.
 MIGRATIONS: list[str] = [
     """
+    -- dedupe_key: the hash of the text for a public article (one our fetcher read at its
+    -- URL), of the owner and the text for anything else, so identical private texts are
+    -- never shared between chats. AUTOINCREMENT: ids are never reused, so an id a chat
+    -- once saw cannot come to mean another article.
     CREATE TABLE articles (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         title TEXT NOT NULL,
         url TEXT,
         canonical_url TEXT,
+        public INTEGER NOT NULL DEFAULT 0,
         site TEXT,
         author TEXT,
         published TEXT,
         language TEXT,
         text TEXT NOT NULL,
-        text_hash TEXT NOT NULL UNIQUE,
+        dedupe_key TEXT NOT NULL UNIQUE,
         sentence_count INTEGER NOT NULL,
         added_at TEXT NOT NULL,
         indexed INTEGER NOT NULL DEFAULT 0
@@ -57,10 +62,9 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (owner, article_id)
     ) WITHOUT ROWID;
     CREATE INDEX ownership_article ON ownership(article_id);
-    """,
-    """
+
     CREATE TABLE feeds (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         url TEXT NOT NULL UNIQUE,
         title TEXT,
         site_url TEXT,
@@ -73,10 +77,12 @@ MIGRATIONS: list[str] = [
         added_at TEXT NOT NULL
     );
 
+    -- owner "*" is every chat. from_config: listed in the config file (re-applied at start).
     CREATE TABLE subscriptions (
         owner TEXT NOT NULL,
         feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
         added_at TEXT NOT NULL,
+        from_config INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (owner, feed_id)
     ) WITHOUT ROWID;
     CREATE INDEX subscriptions_feed ON subscriptions(feed_id);
@@ -90,7 +96,7 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
 
     CREATE TABLE topics (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         owner TEXT NOT NULL,
         query TEXT NOT NULL,
         mode TEXT NOT NULL DEFAULT 'daily' CHECK (mode IN ('instant', 'daily', 'off')),
@@ -122,11 +128,6 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (owner, day)
     ) WITHOUT ROWID;
     """,
-    # Feeds for every chat come from the config file or from an admin; the config's list
-    # is re-applied at each start without touching what admins added.
-    """
-    ALTER TABLE subscriptions ADD COLUMN from_config INTEGER NOT NULL DEFAULT 0;
-    """,
 ]
 
 
@@ -150,7 +151,12 @@ def canonical_url(url: str | None) -> str | None:
 
 def text_hash(text: str) -> str:
     normalised = " ".join(text.lower().split())
-    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+    return hashlib.sha256(normalised.encode("utf-8", "replace")).hexdigest()
+
+
+def dedupe_key(text: str, owner: str, *, public: bool) -> str:
+    """What makes two articles the same: the text alone if public, else owner and text."""
+    return text_hash(text) if public else f"{owner}:{text_hash(text)}"
 
 
 def now() -> str:
@@ -203,39 +209,55 @@ class Store:
 
     # --- articles -------------------------------------------------------------------
 
-    def find_duplicate(self, extracted: Extracted) -> int | None:
-        canonical = canonical_url(extracted.url)
+    def find_duplicate(self, extracted: Extracted, owner: str, *, public: bool) -> int | None:
+        """An article that already holds this one: the same public text or page, or the
+        same text or URL among ``owner``'s own articles. A chat's private article is never
+        found for another chat, whatever it sends."""
+        keys = [dedupe_key(extracted.text, owner, public=p) for p in (False, True)]
         with self.reading() as db:
-            row = db.execute(
-                "SELECT id FROM articles WHERE text_hash = ? "
-                "UNION ALL SELECT id FROM articles WHERE canonical_url = ? LIMIT 1",
-                (text_hash(extracted.text), canonical),
-            ).fetchone()
-        return row[0] if row else None
+            row = db.execute("SELECT id FROM articles WHERE dedupe_key IN (?, ?) LIMIT 1", keys).fetchone()
+        if row is not None:
+            return row[0]
+        return self.find_by_url(extracted.url, owner, public=public) if extracted.url else None
 
-    def find_by_url(self, url: str) -> int | None:
+    def find_by_url(self, url: str, owner: str, *, public: bool = True) -> int | None:
+        """A stored article for ``url``: one ``owner`` itself stored under that URL or, when
+        ``public``, one our fetcher read there."""
+        own = "id IN (SELECT article_id FROM ownership WHERE owner = ?)"
+        condition = f"(public = 1 OR {own})" if public else own
         with self.reading() as db:
             try:
                 row = db.execute(
-                    "SELECT id FROM articles WHERE canonical_url = ? LIMIT 1", (canonical_url(url),)
+                    f"SELECT id FROM articles WHERE canonical_url = ? AND {condition} LIMIT 1",
+                    (canonical_url(url), owner),
                 ).fetchone()
-            except UnicodeEncodeError:  # a lone surrogate: no stored URL can be equal to it
+            except UnicodeEncodeError:  # a lone surrogate cannot match any stored URL
                 return None
         return row[0] if row else None
 
     def add_article(
-        self, extracted: Extracted, title: str, sentences: Sequence[tuple[int, str]], owner: str
+        self,
+        extracted: Extracted,
+        title: str,
+        sentences: Sequence[tuple[int, str]],
+        owner: str,
+        *,
+        public: bool,
     ) -> int:
-        """Store a new article with its sentences (paragraph, text) and its first owner."""
+        """Store a new article with its sentences (paragraph, text) and its first owner.
+
+        ``public``: the text is what our fetcher read at ``extracted.url``, so any chat that
+        sends that URL or text may share this copy.
+        """
         with self.transaction() as db:
             cursor = db.execute(
-                "INSERT INTO articles (title, url, canonical_url, site, author, published,"
-                " language, text, text_hash, sentence_count, added_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO articles (title, url, canonical_url, public, site, author, published,"
+                " language, text, dedupe_key, sentence_count, added_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    title, extracted.url, canonical_url(extracted.url), extracted.site,
+                    title, extracted.url, canonical_url(extracted.url), int(public), extracted.site,
                     extracted.author, extracted.published, extracted.language, extracted.text,
-                    text_hash(extracted.text), len(sentences), now(),
+                    dedupe_key(extracted.text, owner, public=public), len(sentences), now(),
                 ),
             )
             article_id = cursor.lastrowid

@@ -123,16 +123,46 @@ def test_chats_see_only_their_own_articles(engine: Engine) -> None:
     assert engine.ask("How many seals were counted?", "chat:2").abstained
     assert engine.articles("chat:2") == []
 
-    shared = engine.ingest_text(SEALS, "chat:2")
-    assert shared.duplicate and shared.id == mine.id
-    assert not engine.ask("How many seals were counted?", "chat:2").abstained
+    # The same text from another chat is that chat's own copy: nothing of chat 1's is shared.
+    theirs = engine.ingest_text(SEALS, "chat:2", title="Their seals")
+    assert not theirs.duplicate and theirs.id != mine.id
+    assert engine.ingest_text(SEALS, "chat:2").duplicate
+    assert engine.ask("How many seals were counted?", "chat:2").sentences[0].title == "Their seals"
 
     engine.forget(mine.id, "chat:1")
     assert engine.articles("chat:1") == []
+    assert engine.store.article(mine.id) is None
     assert engine.ask("How many seals were counted?", "chat:1").abstained
     assert not engine.ask("How many seals were counted?", "chat:2").abstained
-    engine.forget(mine.id, "chat:2")
-    assert engine.store.article(mine.id) is None
+
+
+def test_a_private_article_is_never_found_by_its_url(engine: Engine) -> None:
+    """A file's own URL (here from its canonical link) is no key to it for other chats."""
+    upload = ARTICLE_HTML.replace("<head>", '<head><link rel="canonical" href="SITE/seals.html">')
+    with serve({}) as site:
+        public_page = "<html><body><p>" + "Public version of the page. " * 5 + "</p></body></html>"
+        site.pages["/seals.html"] = Page(public_page.encode())
+        upload = upload.replace("SITE", site.base_url)
+        private = engine.ingest_bytes(upload.encode(), "chat:1", filename="s.html")
+        fetched = engine.ingest_url(site.url("/seals.html"), "chat:2")
+        assert site.requests == ["/seals.html"]
+    assert fetched.id != private.id and not fetched.duplicate
+    assert engine.ask("Who led the count?", "chat:2").abstained
+    # A page fetched for one chat is public: another chat sending the link shares it.
+    again = engine.ingest_url(site.url("/seals.html"), "chat:3")
+    assert again.duplicate and again.id == fetched.id
+
+
+def test_shared_public_article_outlives_one_chat_forgetting_it(engine: Engine) -> None:
+    with serve({"/seals.html": Page(ARTICLE_HTML.encode())}) as site:
+        first = engine.ingest_url(site.url("/seals.html"), "chat:1")
+        second = engine.ingest_url(site.url("/seals.html"), "chat:2")
+    assert second.duplicate and second.id == first.id
+    engine.forget(first.id, "chat:1")
+    assert engine.ask("Who led the count?", "chat:1").abstained
+    assert not engine.ask("Who led the count?", "chat:2").abstained
+    engine.forget(first.id, "chat:2")
+    assert engine.store.article(first.id) is None
     assert engine.index.num_docs() == 0
 
 
