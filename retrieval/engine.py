@@ -360,12 +360,15 @@ class Engine:
         if owner not in self.store.owners_of(article_id):
             raise NotFound(f"Article {article_id} comes from a feed; it is not yours to forget.")
         with self._write_lock:
-            deleted = self.store.remove_owner(article_id, owner)
-            self.index.delete(article_id)
-            if not deleted:
-                self.index.add(self.store.sentences(article_id), self.store.owners_of(article_id))
+            self._release(article_id, owner)
             self.commit()
         return info
+
+    def _release(self, article_id: int, owner: str) -> None:
+        """``owner`` no longer holds the article: delete it, or re-index it for those who do."""
+        self.index.delete(article_id)
+        if not self.store.remove_owner(article_id, owner):
+            self.index.add(self.store.sentences(article_id), self.store.owners_of(article_id))
 
     def stats(self) -> Stats:
         """Sizes for an admin: what is stored, what is watched, what waits."""
@@ -449,13 +452,14 @@ class Engine:
 
         ``owner`` ``"*"`` adds the feed for every chat.
         """
+        self.feeds.check_room(owner)
         page = self.fetcher.fetch(url, accept=FEEDS | HTML_AND_TEXT)
         if page.content_type in {"text/html", "application/xhtml+xml"}:
             announced = discover_feeds(page.text(), page.url)
             if not announced:
                 raise InputError("I found no RSS or Atom feed on that page.")
             page = self.fetcher.fetch(announced[0], accept=FEEDS | HTML_AND_TEXT)
-        parsed = parse_feed(page.content, page.url)
+        parsed = parse_feed(page.content, page.url, page.content_type)
         feed_id = self.feeds.find(page.url) or self.feeds.find(url)
         if feed_id is None:
             feed_id = self.feeds.add(page.url, parsed.title, parsed.site_url)
@@ -467,7 +471,7 @@ class Engine:
 
     def remove_feed(self, feed_id: int, owner: str) -> FeedInfo:
         info = self._feed_info(feed_id, owner)
-        self.feeds.unsubscribe(owner, feed_id)
+        self._unsubscribe_feed(owner, feed_id)
         return info
 
     def feeds_of(self, owner: str) -> list[FeedInfo]:
@@ -482,7 +486,18 @@ class Engine:
                 self.feeds.subscribe(EVERYONE, self.feeds.add(url), from_config=True)
         for url, feed_id in current.items():
             if url not in urls:
-                self.feeds.unsubscribe(EVERYONE, feed_id)
+                self._unsubscribe_feed(EVERYONE, feed_id)
+
+    def _unsubscribe_feed(self, owner: str, feed_id: int) -> None:
+        """A feed nobody follows is deleted, and with it what only the feed held."""
+        if self.feeds.unsubscribe(owner, feed_id):
+            self._drop_owner(feed_owner(feed_id))
+
+    def _drop_owner(self, owner: str) -> None:
+        with self._write_lock:
+            for article_id in self.store.owned_by(owner):
+                self._release(article_id, owner)
+            self.commit()
 
     def due_feeds(self, at: datetime | None = None) -> list[int]:
         return self.feeds.due(at or datetime.now(UTC))
@@ -503,7 +518,7 @@ class Engine:
                     feed_id, interval, etag=state.etag, last_modified=state.last_modified
                 )
                 return PollResult(feed_id=feed_id, not_modified=True)
-            parsed = parse_feed(page.content, page.url)
+            parsed = parse_feed(page.content, page.url, page.content_type)
         except BriefbotError as error:
             self.feeds.record_failure(feed_id, interval, str(error))
             return PollResult(feed_id=feed_id, error=str(error))

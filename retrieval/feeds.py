@@ -8,6 +8,7 @@ every chat (feeds an admin adds for all).
 from __future__ import annotations
 
 import html
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,8 @@ FEED_TYPES = (
     "application/xml",
     "text/xml",
 )
+# What feedparser flags but reads fine: a charset or content type other than declared.
+_HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _BLOCKS = ("p", "li", "blockquote", "h1", "h2", "h3", "h4", "pre", "div", "td")
 
 
@@ -63,13 +66,16 @@ class ParsedFeed:
     entries: list[FeedEntry]  # newest first, as feeds list them
 
 
-def parse_feed(content: bytes, url: str) -> ParsedFeed:
+def parse_feed(content: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
     """RSS 0.9x/1.0/2.0 or Atom; raises :class:`InputError` when it is not a feed."""
-    parsed = feedparser.parse(content, response_headers={"content-location": url})
+    headers = {"content-location": url, "content-type": content_type or "application/xml"}
+    # A stream, never bytes or str: feedparser treats those as a file name or URL to open.
+    parsed = feedparser.parse(io.BytesIO(content), response_headers=headers)
     if not parsed.get("version") and not parsed.entries:
         raise InputError("That address does not serve an RSS or Atom feed I can read.")
     entries = [e for e in map(_entry, parsed.entries) if e.link or e.paragraphs]
-    if parsed.get("bozo") and not entries:
+    problem = parsed.get("bozo_exception")
+    if problem is not None and not isinstance(problem, _HARMLESS) and not entries:
         raise InputError("That feed is malformed: I could not read any entry in it.")
     info = parsed.feed
     return ParsedFeed(title=_one_line(info.get("title")), site_url=info.get("link"), entries=entries)
@@ -201,11 +207,17 @@ class FeedBook:
             row = db.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()
         return row[0] if row else None
 
-    def subscribe(self, owner: str, feed_id: int, *, from_config: bool = False) -> bool:
-        with self._store.transaction() as db:
+    def check_room(self, owner: str) -> None:
+        if owner == EVERYONE:
+            return
+        with self._store.reading() as db:
             count = db.execute("SELECT COUNT(*) FROM subscriptions WHERE owner = ?", (owner,)).fetchone()[0]
-            if owner != EVERYONE and count >= MAX_FEEDS_PER_OWNER:
-                raise InputError(f"A chat can follow up to {MAX_FEEDS_PER_OWNER} feeds; remove one first.")
+        if count >= MAX_FEEDS_PER_OWNER:
+            raise InputError(f"A chat can follow up to {MAX_FEEDS_PER_OWNER} feeds; remove one first.")
+
+    def subscribe(self, owner: str, feed_id: int, *, from_config: bool = False) -> bool:
+        self.check_room(owner)
+        with self._store.transaction() as db:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO subscriptions (owner, feed_id, added_at, from_config)"
                 " VALUES (?, ?, ?, ?)",
@@ -213,8 +225,8 @@ class FeedBook:
             )
         return bool(cursor.rowcount)
 
-    def unsubscribe(self, owner: str, feed_id: int) -> None:
-        """Drop the subscription; a feed nobody follows any more is deleted."""
+    def unsubscribe(self, owner: str, feed_id: int) -> bool:
+        """Drop the subscription; a feed nobody follows any more is deleted (returns True)."""
         with self._store.transaction() as db:
             cursor = db.execute(
                 "DELETE FROM subscriptions WHERE owner = ? AND feed_id = ?", (owner, feed_id)
@@ -226,6 +238,7 @@ class FeedBook:
             ).fetchone()[0]
             if not left:
                 db.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
+        return not left
 
     def owners_feeds(self, owner: str) -> list[int]:
         """Feeds whose articles ``owner`` sees: its own subscriptions and everyone's."""
@@ -277,7 +290,8 @@ class FeedBook:
             return [
                 r[0]
                 for r in db.execute(
-                    "SELECT id FROM feeds WHERE next_poll_at <= ? ORDER BY next_poll_at",
+                    "SELECT id FROM feeds WHERE next_poll_at <= ?"
+                    " AND id IN (SELECT feed_id FROM subscriptions) ORDER BY next_poll_at",
                     (at.isoformat(timespec="seconds"),),
                 )
             ]

@@ -322,6 +322,10 @@ class Store:
                 "SELECT COALESCE(SUM(sentence_count), 0) FROM articles WHERE indexed = 1"
             ).fetchone()[0]
 
+    def owned_by(self, owner: str) -> list[int]:
+        with self.reading() as db:
+            return [r[0] for r in db.execute("SELECT article_id FROM ownership WHERE owner = ?", (owner,))]
+
     def owners_of(self, article_id: int) -> list[str]:
         with self.reading() as db:
             return [

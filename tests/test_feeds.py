@@ -266,3 +266,31 @@ def test_a_migrated_group_keeps_everything(engine: Engine) -> None:
     assert not engine.ask("Which airport was closed?", "chat:-100200").abstained
     assert [t.query for t in engine.topics_of("chat:-100200")] == ["volcano"]
     assert engine.ask("How many seals were counted?", "chat:-100").abstained
+
+
+def test_a_feed_nobody_follows_is_deleted_with_its_articles(engine: Engine) -> None:
+    with serve({}) as site:
+        site.pages["/secret.xml"] = Page(rss("Members only", [volcano_item()]), "application/rss+xml")
+        site.pages["/public.xml"] = Page(rss("Public", [seals_item()]), "application/rss+xml")
+        secret, _ = engine.add_feed(site.url("/secret.xml"), "chat:1")
+        engine.remove_feed(secret.id, "chat:1")
+        public, _ = engine.add_feed(site.url("/public.xml"), "chat:2")
+    assert public.id != secret.id
+    assert [a.title for a in engine.articles("chat:2")] == ["Seals return to the Thames"]
+    assert engine.ask("Which airport was closed?", "chat:2").abstained
+    assert engine.stats().articles == 1
+    assert engine.index.num_docs() == engine.stats().sentences
+
+
+def test_an_empty_feed_is_fine_and_a_file_name_is_not_a_feed(engine: Engine, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.xml"
+    secret.write_bytes(rss("Local file", [volcano_item()]))
+    with serve({}) as site:
+        site.pages["/empty.xml"] = Page(rss("Quiet News", []), "application/rss+xml")
+        site.pages["/path.xml"] = Page(str(secret).encode(), "application/rss+xml")
+        info, result = engine.add_feed(site.url("/empty.xml"), "chat:1")
+        assert info.title == "Quiet News" and result.new_articles == []
+        assert engine.poll_feed(info.id).error is None
+        with pytest.raises(InputError):
+            engine.add_feed(site.url("/path.xml"), "chat:1")
+    assert engine.articles("chat:1") == []
