@@ -98,10 +98,10 @@ _PHRASE_TRIGGERS = frozenset(
         "might", "advertisement", "sponsored", "comments", "skip"
     }
 )
-# Cookie banners and legal footers are boilerplate however long they are.
-_COOKIE_NOTICE = re.compile(
-    r"\bcookies?\b.*\b(?:agree|accept|consent|privacy)\b|\b(?:agree|accept|consent)\b.*\bcookies?\b"
-)
+# Cookie banners and legal footers are boilerplate however long they are. (Checked on
+# the line's words: a regular expression with two ".*" went quadratic on long lines.)
+_COOKIE_WORDS = frozenset({"cookie", "cookies"})
+_CONSENT_WORDS = frozenset({"agree", "accept", "consent", "privacy"})
 # Headers of reader comments: the main span must not run on into a comment thread.
 _COMMENT_MARK = re.compile(
     r"""\b\d+\ ?(?:s|m|h|d|w|mins?|minutes?|hrs?|hours?|days?|weeks?|months?|years?)\ ago\b|
@@ -207,7 +207,7 @@ def _is_dateline(key: str, tokens: list[str], sentence: bool) -> bool:
 def _is_boilerplate(key: str, tokens: list[str]) -> bool:
     if key.startswith(("©", "copyright")):
         return True
-    if "cookie" in key and _COOKIE_NOTICE.search(key):
+    if "cookie" in key and not _COOKIE_WORDS.isdisjoint(tokens) and not _CONSENT_WORDS.isdisjoint(tokens):
         return True
     if len(key) > PHRASE_CHECK_CHARS:
         return False

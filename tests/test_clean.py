@@ -151,3 +151,9 @@ def test_never_raises_and_only_returns_words_from_the_input(lines: list[str]) ->
     for paragraph in [*page.paragraphs, *([page.title] if page.title else [])]:
         assert paragraph.strip() == paragraph and paragraph
         assert set(_WORDS.findall(paragraph)) <= input_words
+
+
+def test_a_long_line_is_cleaned_in_linear_time() -> None:
+    """One 1 MB line of a word the cookie-notice check looks at (it once went quadratic)."""
+    result = clean_page_text("cookie " * 150_000)
+    assert len(result.paragraphs) <= 1
