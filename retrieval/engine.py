@@ -10,7 +10,9 @@ articles a requester may see.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -97,19 +99,27 @@ class Engine:
         )
         self._write_lock = threading.RLock()
         self._index_path = db_path.with_name(db_path.stem + ".index")
+        self._lock_fd: int | None = None
         try:
-            self.index = PassageIndex(self._index_path, writable=False) if read_only else self._open_index()
-        except (BriefbotError, IndexUnavailable):
-            self.fetcher.close()
-            self.store.close()
+            if read_only:
+                self.index = self._open_index_for_reading()
+            else:
+                self._lock_fd = _lock_database(db_path)
+                self.index = self._open_index()
+        except BriefbotError:
+            self.close()
             raise
         if not read_only:
             self.reconcile()
 
     def close(self) -> None:
-        self.index.close()
+        if hasattr(self, "index"):
+            self.index.close()
         self.fetcher.close()
         self.store.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the lock
+            self._lock_fd = None
 
     def __enter__(self) -> Engine:
         return self
@@ -435,6 +445,14 @@ class Engine:
             self.index.commit()
             self.store.mark_indexed(pending)
         return len(pending)
+
+    def _open_index_for_reading(self) -> PassageIndex:
+        try:
+            return PassageIndex(self._index_path, writable=False)
+        except IndexUnavailable:
+            raise IndexBusy(
+                "The running Briefbot is rebuilding its search index; try again in a moment."
+            ) from None
 
     def _open_index(self) -> PassageIndex:
         try:
@@ -816,6 +834,18 @@ class Engine:
             topics=self.topics.list(owner),
             articles=[dict(row) for row in rows],
         )
+
+
+def _lock_database(db_path: Path) -> int:
+    """Hold ``<db>.lock`` for the engine's lifetime: one writing process per database, so
+    no process ever rebuilds an index another one is using."""
+    fd = os.open(db_path.with_name(db_path.stem + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise IndexBusy("Another Briefbot process is already using this database.") from None
+    return fd
 
 
 def _entry_keys(entry: FeedEntry) -> list[str]:

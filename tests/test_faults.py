@@ -329,3 +329,25 @@ def test_a_second_engine_does_not_destroy_the_running_ones_index(tmp_path: Path)
             Engine(config(db)).close()
         assert files_before <= {p.name for p in index.iterdir()}
     assert_consistent(db, articles)
+
+
+def test_a_reader_with_other_index_settings_never_touches_the_writers_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command-line process of another version beside the running bot: it may not read,
+    but it must not rebuild (delete) the index the bot is writing."""
+    import retrieval.index
+
+    db = tmp_path / "skew.db"
+    articles = build_articles(db, range(2))
+    with Engine(config(db)) as running:
+        files_before = {p.name for p in running.index.path.iterdir()}
+        monkeypatch.setattr(retrieval.index, "FORMAT", "briefbot passages v999")
+        with pytest.raises(BriefbotError):
+            Engine(config(db))
+        with pytest.raises(BriefbotError, match="rebuilding"):
+            Engine(config(db), read_only=True)
+        monkeypatch.undo()
+        assert files_before <= {p.name for p in running.index.path.iterdir()}
+        added = running.ingest_text(article_text("zqwxyz", SENTENCES), OWNER, title="Report zqwxyz")
+    assert_consistent(db, articles | {added.id: "zqwxyz"})
