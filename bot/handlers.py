@@ -176,8 +176,9 @@ class TelegramHandlers:
             if outbox is None:
                 return
             incoming = self._incoming(message, context.bot, self._admin(update))
-            if incoming.text.startswith("/"):  # "@briefbot /summary" in a group
-                name, *args = incoming.text[1:].split()
+            words = incoming.text[1:].split()
+            if incoming.text.startswith("/") and words:  # "@briefbot /summary" in a group
+                name, *args = words
                 await self.conversation.command(name.lower(), args, incoming, outbox)
             else:
                 await self.conversation.message(incoming, outbox)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from telegram import Bot
-from telegram.error import ChatMigrated, Forbidden
+from telegram.error import BadRequest, ChatMigrated, Forbidden
 from telegram.ext import Application, ContextTypes, JobQueue
 
 from bot import schedule
@@ -112,9 +112,12 @@ class Jobs:
             alerts=[alert for alert in alerts if alert.article_id in shown],
             more=len({alert.article_id for alert in alerts}) - len(shown),
         )
-        # A paused chat (it blocked the bot) misses its alerts rather than getting a flood later.
-        reached = None if delivery.paused else await self._deliver(bot, owner, view)
-        await asyncio.to_thread(self.engine.mark_alerted, alerts)
+        # A paused chat (it blocked the bot) misses its alerts rather than getting a flood
+        # later; alerts Telegram refuses are dropped too, not retried every half minute.
+        try:
+            reached = None if delivery.paused else await self._deliver(bot, owner, view)
+        finally:
+            await asyncio.to_thread(self.engine.mark_alerted, alerts)
         if reached is None:
             return False
         await asyncio.to_thread(self.state.set_last_alert, reached, now)
@@ -144,32 +147,37 @@ class Jobs:
             log.info("skipping %s's digest of %s: %s late", owner, due.day, due.late)
             await asyncio.to_thread(self.state.set_handled_day, owner, due.day)
             return False
-        reply, items = await asyncio.to_thread(self._prepare_digest, delivery, due.day, now)
+        reply, items, built = await asyncio.to_thread(self._prepare_digest, delivery, due.day, now)
         if reply is None:
             return False
         reached = await self._deliver(bot, owner, reply)
         if reached is None:
             return False
-        # Recorded only once sent; the engine's record is first-wins, so a restart never resends.
-        await asyncio.to_thread(self.engine.record_digest, reached, due.day, items)
+        # Recorded once sent (a crash in between may resend it once; never skip one), with
+        # the time it was built, so what arrived while it was being sent goes in the next one.
+        await asyncio.to_thread(self.engine.record_digest, reached, due.day, items, now=built)
         await asyncio.to_thread(self.state.set_handled_day, reached, due.day)
         return True
 
-    def _prepare_digest(self, delivery: Delivery, day: str, now: datetime) -> tuple[Reply | None, int]:
-        """The digest to send and its number of items; no reply when there is nothing to send."""
+    def _prepare_digest(
+        self, delivery: Delivery, day: str, now: datetime
+    ) -> tuple[Reply | None, int, datetime]:
+        """The digest to send, its number of items and when it was built; no reply when
+        there is nothing to send."""
         owner = delivery.chat
         if self.engine.digest_sent(owner, day) or not self._wants_digest(owner):
             self.state.set_handled_day(owner, day)
-            return None, 0
+            return None, 0, now
         digest = self.engine.digest(owner)
         if not digest.empty:
             local_day = schedule.local_now(delivery.digest, self.config.digest, now)
-            return DigestView(digest=digest, day=local_day), sum(len(s.items) for s in digest.sections)
+            items = sum(len(s.items) for s in digest.sections)
+            return DigestView(digest=digest, day=local_day), items, digest.until
         if delivery.digest.nothing_new_note:
-            return Notice(text=NOTHING_NEW), 0
-        self.engine.record_digest(owner, day, 0)
+            return Notice(text=NOTHING_NEW), 0, digest.until
+        self.engine.record_digest(owner, day, 0, now=digest.until)
         self.state.set_handled_day(owner, day)
-        return None, 0
+        return None, 0, digest.until
 
     def _wants_digest(self, owner: str) -> bool:
         """Chats that follow a feed (their own, or one for everyone) or a daily topic."""
@@ -187,6 +195,12 @@ class Jobs:
             return owner
         except Forbidden:
             log.info("%s blocked the bot: pausing it", owner)
+            await asyncio.to_thread(self.state.pause, owner)
+            return None
+        except BadRequest as error:
+            if "chat not found" not in str(error).lower():
+                raise
+            log.info("%s no longer exists: pausing it", owner)
             await asyncio.to_thread(self.state.pause, owner)
             return None
         except ChatMigrated as moved:

@@ -241,11 +241,17 @@ class ChatState:
             )
 
     def rename_chat(self, old: str, new: str) -> None:
-        """Move a chat's state to its new name (a group that became a supergroup)."""
+        """Move a chat's state to its new name (a group that became a supergroup).
+
+        Message ids start again in the supergroup, so what was remembered by message id
+        (which message showed which article, which were handled) is dropped, not moved.
+        """
         with self._lock, self._db:
             self._db.execute("BEGIN")
-            for table in ("chats", "shown", "delivery", "handled"):
+            for table in ("chats", "delivery"):
                 self._db.execute(f"UPDATE OR REPLACE {table} SET chat = ? WHERE chat = ?", (new, old))
+            for table in ("shown", "handled"):
+                self._db.execute(f"DELETE FROM {table} WHERE chat = ?", (old,))
 
 
 def _delivery(row: tuple) -> Delivery:

@@ -718,7 +718,8 @@ class Engine:
 
     def digest(self, owner: str, *, since: datetime | None = None, now: datetime | None = None) -> Digest:
         """What arrived for ``owner`` since its last digest: daily topics first, then feeds."""
-        since = since or self.last_digest(owner) or (now or datetime.now(UTC)) - DIGEST_WINDOW
+        until = now or datetime.now(UTC)
+        since = since or self.last_digest(owner) or until - DIGEST_WINDOW
         since_text = since.astimezone(UTC).isoformat(timespec="seconds")
         budget = self.config.digest.max_items
         scope = self.scope(owner)
@@ -749,7 +750,7 @@ class Engine:
             items = self._digest_items([a for a in arrived if a not in shown], budget, None)
             if items:
                 sections.append(DigestSection(heading="From your feeds", items=items))
-        return Digest(owner=owner, since=since, sections=sections)
+        return Digest(owner=owner, since=since, until=until, sections=sections)
 
     def record_digest(self, owner: str, day: str, items: int, *, now: datetime | None = None) -> bool:
         """Note that ``owner``'s digest for ``day`` went out; False if it already had."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -144,6 +144,9 @@ class DigestSection(BaseModel):
 class Digest(BaseModel):
     owner: str
     since: datetime | None
+    until: datetime = Field(
+        default_factory=lambda: datetime.now(UTC), description="When it was built; the next one starts here."
+    )
     sections: list[DigestSection]
 
     @property

@@ -318,6 +318,9 @@ async def test_group_answers_mentions_and_replies_in_the_topic(
                             thread_id=7, reply_to=sent_id(reply_in_topic))
     assert "Wall Street Journal" in follow_up.text
 
+    bare = await store(fake_api, group, f"{mention} /", chat_type="supergroup")
+    assert "went wrong" not in bare.text
+
 
 async def test_flood_limit_is_waited_out(telegram_bot, fake_api: FakeBotApi) -> None:
     fake_api.fail_next("sendMessage", 429, retry_after=1)
