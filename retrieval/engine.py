@@ -73,6 +73,7 @@ TEASER_WORDS = 150
 DIGEST_WINDOW = timedelta(hours=24)
 DIGEST_CANDIDATES = 500
 SKETCH_CACHE = 20_000
+EXPORT_TEXT_CHARS = 20_000_000
 
 
 class Engine:
@@ -820,8 +821,12 @@ class Engine:
 
     # --- export -----------------------------------------------------------------------
 
-    def export(self, owner: str) -> Export:
-        """Everything a chat keeps here: its feeds as OPML, its topics and own articles as JSON."""
+    def export(self, owner: str, *, max_text_chars: int = EXPORT_TEXT_CHARS) -> Export:
+        """Everything a chat keeps here: its feeds as OPML, its topics and own articles as JSON.
+
+        Article texts fill up to ``max_text_chars`` (a Telegram document holds 50 MB); past
+        that, articles are listed without their text (``text`` is null).
+        """
         feeds = self.feeds.list(owner)
         with self.store.reading() as db:
             rows = db.execute(
@@ -829,13 +834,20 @@ class Engine:
                 " FROM articles a JOIN ownership o ON o.article_id = a.id AND o.owner = ? ORDER BY a.id",
                 (owner,),
             ).fetchall()
+        articles = []
+        room = max_text_chars
+        for row in rows:
+            article = dict(row)
+            room -= len(article["text"])
+            if room < 0:
+                article["text"] = None
+            articles.append(article)
         return Export(
             opml=to_opml(feeds, "Briefbot feeds"),
             feeds=feeds,
             topics=self.topics.list(owner),
-            articles=[dict(row) for row in rows],
+            articles=articles,
         )
-
 
 def _lock_database(db_path: Path) -> int:
     """Hold ``<db>.lock`` for the engine's lifetime: one writing process per database, so
