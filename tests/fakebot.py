@@ -249,6 +249,11 @@ class FakeBotApi:
         self._updates.append(update)
         asyncio.get_running_loop().create_task(self._notify())
 
+    def take_updates(self) -> list[dict[str, Any]]:
+        """The queued updates, removed: for a test that delivers them itself (a webhook)."""
+        updates, self._updates = self._updates, []
+        return updates
+
     def add_file(self, name: str, data: bytes, mime_type: str = "text/plain") -> dict[str, Any]:
         """A document the bot can fetch with getFile; put it in push_message(document=...)."""
         file_id = f"file{self._next_file}"
@@ -342,6 +347,9 @@ class FakeBotApi:
         return BOT_USER
 
     def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _api_setWebhook(self, params: dict[str, Any]) -> bool:
         return True
 
     def _api_setMyCommands(self, params: dict[str, Any]) -> bool:

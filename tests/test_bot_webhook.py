@@ -1,0 +1,75 @@
+"""Webhook mode: the real ``briefbot run`` registers its webhook and serves updates posted to
+it, but only those that carry the secret token."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+
+import httpx
+
+from tests.fakebot import FakeBotApi, plain_text
+from tests.test_bot_hardening import BRIEFBOT, ROOT
+
+SECRET = "s3cret-Token_1"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_webhook_serves_updates_with_the_secret_token_only(tmp_path, fake_api: FakeBotApi) -> None:
+    port = free_port()
+    environment = {
+        **os.environ,
+        "BRIEFBOT_TELEGRAM__TOKEN": fake_api.token,
+        "BRIEFBOT_TELEGRAM__BASE_URL": fake_api.base_url,
+        "BRIEFBOT_TELEGRAM__BASE_FILE_URL": fake_api.base_file_url,
+        "BRIEFBOT_TELEGRAM__MODE": "webhook",
+        "BRIEFBOT_TELEGRAM__WEBHOOK_URL": "https://bot.example/hook",
+        "BRIEFBOT_TELEGRAM__LISTEN": "127.0.0.1",
+        "BRIEFBOT_TELEGRAM__PORT": str(port),
+        "BRIEFBOT_TELEGRAM__SECRET_TOKEN": SECRET,
+        "BRIEFBOT_STORAGE__PATH": str(tmp_path / "briefbot.db"),
+    }
+    process = await asyncio.create_subprocess_exec(
+        *BRIEFBOT, "run", env=environment, cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        [registered] = await fake_api.wait_for("setWebhook", timeout=30)
+        assert registered.params["url"] == "https://bot.example/hook"
+        assert registered.params["secret_token"] == SECRET
+        fake_api.push_message(1, "/help")
+        fake_api.push_message(2, "/help")
+        forged, genuine = fake_api.take_updates()
+        hook = f"http://127.0.0.1:{port}/hook"
+        async with httpx.AsyncClient() as client:
+            for _ in range(50):  # the webhook server starts listening just after setWebhook
+                try:
+                    refused = await client.post(
+                        hook, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+                    )
+                    break
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.1)
+            accepted = await client.post(
+                hook, json=genuine, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            )
+        assert refused.status_code == 403
+        assert accepted.status_code == 200
+        [reply] = await fake_api.wait_for(lambda call: call.method == "sendMessage", timeout=15)
+        assert reply.chat_id == 2
+        assert "/ask" in plain_text(reply.text)
+        process.send_signal(signal.SIGTERM)
+        _, errors = await asyncio.wait_for(process.communicate(), 15)
+        assert process.returncode == 0, errors.decode()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert fake_api.sent(1) == []
