@@ -144,14 +144,19 @@ def make_pdf(paragraphs: list[str], title: str | None = None) -> bytes:
     lines = [f"BT /F1 11 Tf 40 {780 - 30 * n} Td ({escape(p)}) Tj ET" for n, p in enumerate(paragraphs)]
     stream = "\n".join(lines).encode("latin-1")
     info = f"<< /Title ({escape(title)}) >>" if title else "<< >>"
+    return one_page_pdf(b"<< /Length %d >>" % len(stream), stream, info=info.encode("latin-1"))
+
+
+def one_page_pdf(stream_dictionary: bytes, stream: bytes, *, info: bytes = b"<< >>") -> bytes:
+    """A one-page PDF (Helvetica) with the given content stream, cross-reference table and all."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 2000 842] /Contents 4 0 R"
         b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        stream_dictionary + b"\nstream\n" + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        info.encode("latin-1"),
+        info,
     ]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []

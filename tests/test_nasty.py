@@ -23,7 +23,7 @@ from retrieval.errors import BriefbotError, InputError
 from retrieval.extract import decode_text, extract_markdown, extract_text
 from retrieval.models import IngestResult
 from retrieval.sentences import MAX_SENTENCE_CHARS, split_paragraphs, split_sentences
-from tests.support import LocalSite, Page, atom, make_pdf, serve
+from tests.support import LocalSite, Page, atom, make_pdf, one_page_pdf, serve
 
 OWNER = "chat:7"
 SEALS = (
@@ -275,24 +275,7 @@ def test_link_with_a_lone_surrogate(engine: Engine, site: LocalSite) -> None:
 def flate_bomb_pdf(inflated: int = 50_000_000) -> bytes:
     """A one-page PDF whose 50 KB content stream inflates to ``inflated`` bytes."""
     stream = zlib.compress(b"BT /F1 11 Tf 40 700 Td (" + b"A" * inflated + b") Tj ET", 9)
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 842] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return one_page_pdf(b"<< /Length %d /Filter /FlateDecode >>" % len(stream), stream)
 
 
 PDF_CONTROL_TEXT = "The harbour\x07 authority\x1b published its\x7f report on Tuesday morning."
