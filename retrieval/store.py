@@ -377,10 +377,6 @@ class Store:
             ).fetchall()
         return [row[0] for row in rows]
 
-    def all_article_ids(self) -> list[int]:
-        with self.reading() as db:
-            return [row[0] for row in db.execute("SELECT id FROM articles ORDER BY id")]
-
     # --- sentences ------------------------------------------------------------------
 
     def sentences(self, article_id: int) -> list[StoredSentence]:

@@ -49,8 +49,6 @@ class _WordTokenizer:
     def to_words(self, sentence: str) -> tuple[str, ...]:
         return tuple(words(sentence))
 
-    def to_sentences(self, paragraph: str) -> tuple[str, ...]:  # pragma: no cover - unused
-        raise NotImplementedError("sentences are split before they reach sumy")
 
 
 _TOKENIZER = _WordTokenizer()
