@@ -50,7 +50,6 @@ class _WordTokenizer:
         return tuple(words(sentence))
 
 
-
 _TOKENIZER = _WordTokenizer()
 # sumy calls its stemmer for every word; PyStemmer (C, cached) is the same Snowball
 # algorithm as sumy's NLTK one, many times faster.
