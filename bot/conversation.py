@@ -213,7 +213,7 @@ class Conversation:
         if incoming.unsupported or not text:
             what = incoming.unsupported or "that"
             await outbox.send(Notice(text=(
-                f"I can't read {what}. Send me a link, some text, or a .txt, .md or .html "
+                f"I can't read {what}. Send me a link, some text, or a .txt, .md, .html or .pdf "
                 "file, and ask me questions about them."
             )))
             return

@@ -266,7 +266,7 @@ def _help(reply: HelpView) -> Layout:
     if reply.greeting:
         lines += [(Span("Hi! I'm Briefbot. I read articles for you.", "bold"),), ()]
     lines += [
-        (Span("Send me a link, paste or forward text, or send a .txt, .md or .html file: "
+        (Span("Send me a link, paste or forward text, or send a .txt, .md, .html or .pdf file: "
               "I keep it and reply with a short summary."),),
         (Span("Then ask questions in plain words. I answer only with sentences quoted from "
               "your articles, each cited, or tell you I found nothing."),),
