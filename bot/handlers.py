@@ -271,8 +271,15 @@ class TelegramHandlers:
         await asyncio.to_thread(self.state.mark_handled, chat, message.message_id)
 
     def _allowed(self, update: Update) -> bool:
+        """The access check; a group allowed before it became a supergroup stays allowed."""
         chat, user = update.effective_chat, update.effective_user
-        return chat is not None and self.access.allows(chat.id, user.id if user else None)
+        if chat is None:
+            return False
+        user_id = user.id if user else None
+        return self.access.allows(chat.id, user_id) or any(
+            self.access.allows(chat_id_of(former), user_id)
+            for former in self.state.former_names(owner_of(chat.id))
+        )
 
     def _admin(self, update: Update) -> bool:
         user = update.effective_user

@@ -51,6 +51,11 @@ CREATE TABLE IF NOT EXISTS handled (
     message_id INTEGER NOT NULL,
     PRIMARY KEY (chat, message_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS renamed (
+    old TEXT NOT NULL,
+    new TEXT NOT NULL,
+    PRIMARY KEY (new, old)
+) WITHOUT ROWID;
 """
 
 
@@ -252,6 +257,12 @@ class ChatState:
                 self._db.execute(f"UPDATE OR REPLACE {table} SET chat = ? WHERE chat = ?", (new, old))
             for table in ("shown", "handled"):
                 self._db.execute(f"DELETE FROM {table} WHERE chat = ?", (old,))
+            self._db.execute("INSERT OR IGNORE INTO renamed (old, new) VALUES (?, ?)", (old, new))
+
+    def former_names(self, chat: str) -> list[str]:
+        """What a supergroup was called before it was one (so access given to it carries over)."""
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT old FROM renamed WHERE new = ?", (chat,))]
 
 
 def _delivery(row: tuple) -> Delivery:

@@ -3,6 +3,7 @@ in tmp_path, a real web server for links, and the fake Bot API from tests/fakebo
 
 from __future__ import annotations
 
+import asyncio
 import html
 import time
 from typing import Any
@@ -351,6 +352,24 @@ async def test_only_allowed_chats_are_served(bot_config: BotConfig, fake_api: Fa
         assert "only the chats" in (await store(fake_api, 6, "/help")).text
         assert "/ask" in (await store(fake_api, 5, "/help")).text
         assert "/ask" in (await store(fake_api, 9, "/help")).text
+    assert not fake_api.violations
+
+
+async def test_an_allowed_group_stays_allowed_as_a_supergroup(
+    bot_config: BotConfig, fake_api: FakeBotApi
+) -> None:
+    config = bot_config.model_copy(update={"access": AccessConfig(allowed_chats=[-300])})
+    async with running_bot(config):
+        fake_api.push_message(-300, chat_type="group", extra={"migrate_to_chat_id": -100300})
+        fake_api.push_message(-400, chat_type="group", extra={"migrate_to_chat_id": -100400})
+        for _ in range(50):
+            reply = await store(fake_api, -100300, "/help", chat_type="supergroup")
+            if "/ask" in reply.text:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the supergroup of an allowed group was refused")
+        assert "only the chats" in (await store(fake_api, -100400, "/help", chat_type="supergroup")).text
     assert not fake_api.violations
 
 
