@@ -3,6 +3,8 @@
 The passage index finds candidate sentences by BM25 over the sentence and the passage
 around it. We re-rank them by that score (relative to the best one) plus how much of the
 question's information (IDF-weighted query stems) the sentence and its passage contain,
+plus how tightly the sentence holds the question's words (their density in the shortest
+stretch of the sentence that holds them all, and the question's word pairs it repeats),
 plus a small bonus when a question that asks for a number or a date meets a sentence
 that holds one. Whether the best sentence answers at all is decided by its coverage (the
 mean of sentence and passage coverage): a score that means the same on a corpus of ten
@@ -15,6 +17,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from retrieval.index import Hit, PassageIndex
 from retrieval.text import content_stems
@@ -25,11 +28,15 @@ CANDIDATES = 30
 # dev-a articles stored this answers 90% of the questions about them and declines 89% of
 # those about the others.
 MIN_COVERAGE = 0.47
-# Re-ranking: BM25 relative to the best candidate, plus these times the coverages.
+# Re-ranking: these times BM25 relative to the best candidate, the coverages, the
+# density of the matched question stems and the share of question bigrams matched.
+BM25_WEIGHT = 0.5
 SENTENCE_COVERAGE_WEIGHT = 1.0
-PASSAGE_COVERAGE_WEIGHT = 0.5
+PASSAGE_COVERAGE_WEIGHT = 0.6
+DENSITY_WEIGHT = 0.1
+BIGRAM_WEIGHT = 0.1
 # Added when the question asks for a quantity or a time and the sentence holds one.
-ANSWER_TYPE_BONUS = 0.3
+ANSWER_TYPE_BONUS = 0.4
 # Further sentences are added only when they score close to the best one.
 RELATIVE_SCORE = 0.75
 
@@ -89,14 +96,16 @@ def rank_answers(
     keys = [(hit.article_id, hit.position) for hit in hits]
     neighbours = [(a, p + step) for a, p in keys for step in (-1, 1)]
     texts = texts_of(list(dict.fromkeys(keys + neighbours)))
-    stems_at = {key: set(content_stems(text)) for key, text in texts.items()}
+    sequences = {key: content_stems(text) for key, text in texts.items()}
+    stems_at = {key: set(sequence) for key, sequence in sequences.items()}
     query = _Query(
         weights=_idf_weights(index, stems),
+        bigrams=set(pairwise(stems)),
         expected=_expected_answer(question),
         top_bm25=max(hit.score for hit in hits) or 1.0,
     )
     ranked = sorted(
-        (_rank(hit, texts[(hit.article_id, hit.position)], stems_at, query)
+        (_rank(hit, texts[(hit.article_id, hit.position)], sequences, stems_at, query)
          for hit in hits if (hit.article_id, hit.position) in texts),
         key=lambda r: -r.score,
     )
@@ -118,13 +127,19 @@ def rank_answers(
 @dataclass(frozen=True)
 class _Query:
     weights: dict[str, float]  # IDF of each distinct question stem
+    bigrams: set[tuple[str, str]]  # consecutive question stems
     expected: re.Pattern[str] | None  # what an answer must hold, when the question says
     top_bm25: float
 
 
 def _rank(
-    hit: Hit, text: str, stems_at: dict[tuple[int, int], set[str]], query: _Query
+    hit: Hit,
+    text: str,
+    sequences: dict[tuple[int, int], list[str]],
+    stems_at: dict[tuple[int, int], set[str]],
+    query: _Query,
 ) -> RankedSentence:
+    sequence = sequences[(hit.article_id, hit.position)]
     sentence = stems_at[(hit.article_id, hit.position)]
     passage = sentence.union(
         *(stems_at.get((hit.article_id, hit.position + step), set()) for step in (-1, 1))
@@ -132,14 +147,41 @@ def _rank(
     sentence_coverage = _coverage(sentence, query.weights)
     passage_coverage = _coverage(passage, query.weights)
     score = (
-        hit.score / query.top_bm25
+        BM25_WEIGHT * hit.score / query.top_bm25
         + SENTENCE_COVERAGE_WEIGHT * sentence_coverage
         + PASSAGE_COVERAGE_WEIGHT * passage_coverage
+        + DENSITY_WEIGHT * _density(sequence, query.weights)
     )
+    if query.bigrams:
+        matched = query.bigrams.intersection(pairwise(sequence))
+        score += BIGRAM_WEIGHT * len(matched) / len(query.bigrams)
     if query.expected is not None and query.expected.search(text):
         score += ANSWER_TYPE_BONUS
     coverage = (sentence_coverage + passage_coverage) / 2
     return RankedSentence(hit.article_id, hit.position, text, score, coverage, hit.score)
+
+
+def _density(sequence: Sequence[str], weights: dict[str, float]) -> float:
+    """Distinct question stems in ``sequence`` over the length of the shortest run holding them all."""
+    needed = {stem for stem in sequence if stem in weights}
+    if not needed:
+        return 0.0
+    counts: dict[str, int] = {}
+    shortest = len(sequence)
+    start = 0
+    for end, stem in enumerate(sequence):
+        if stem not in needed:
+            continue
+        counts[stem] = counts.get(stem, 0) + 1
+        while len(counts) == len(needed):
+            shortest = min(shortest, end - start + 1)
+            first = sequence[start]
+            start += 1
+            if first in counts:
+                counts[first] -= 1
+                if not counts[first]:
+                    del counts[first]
+    return len(needed) / shortest
 
 
 def _expected_answer(question: str) -> re.Pattern[str] | None:

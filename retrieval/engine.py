@@ -60,7 +60,8 @@ from retrieval.models import (
     TopicMode,
 )
 from retrieval.sentences import split_paragraphs
-from retrieval.store import Store, StoredSentence, canonical_url, text_hash
+from retrieval.store import Store, StoredSentence, canonical_url, text_hash, timestamp
+from retrieval.store import now as now_text
 from retrieval.summarize import select_sentences, sentence_count
 from retrieval.topics import ArticleText, TopicBook, matched_sentences
 
@@ -148,6 +149,8 @@ class Engine:
         """
         self._check_writable()
         self._check_size(extracted.text)
+        if public:  # shown to every chat that sends the link: without the first one's trackers
+            extracted = extracted.model_copy(update={"url": canonical_url(extracted.url)})
         paragraphs = extracted.paragraphs
         sentences = split_paragraphs(paragraphs)
         if not sentences:
@@ -702,7 +705,7 @@ class Engine:
         with self.store.transaction() as db:
             db.executemany(
                 "UPDATE topic_matches SET alerted_at = ? WHERE topic_id = ? AND article_id = ?",
-                [(datetime.now(UTC).isoformat(timespec="seconds"), a.topic.id, a.article_id) for a in alerts],
+                [(now_text(), a.topic.id, a.article_id) for a in alerts],
             )
 
     def _why_matched(self, topic: TopicInfo, article_id: int, info: ArticleInfo) -> list[HighlightedSentence]:
@@ -721,7 +724,7 @@ class Engine:
         """What arrived for ``owner`` since its last digest: daily topics first, then feeds."""
         until = now or datetime.now(UTC)
         since = since or self.last_digest(owner) or until - DIGEST_WINDOW
-        since_text = since.astimezone(UTC).isoformat(timespec="seconds")
+        since_text = timestamp(since)
         budget = self.config.digest.max_items
         scope = self.scope(owner)
         sections: list[DigestSection] = []
@@ -755,7 +758,7 @@ class Engine:
 
     def record_digest(self, owner: str, day: str, items: int, *, now: datetime | None = None) -> bool:
         """Note that ``owner``'s digest for ``day`` went out; False if it already had."""
-        sent = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+        sent = timestamp(now or datetime.now(UTC))
         with self.store.transaction() as db:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO digests (owner, day, sent_at, items) VALUES (?, ?, ?, ?)",

@@ -22,7 +22,7 @@ from lxml.etree import ParserError
 
 from retrieval.errors import InputError, NotFound
 from retrieval.models import FeedInfo
-from retrieval.store import Store, now
+from retrieval.store import Store, now, timestamp
 
 EVERYONE = "*"
 MAX_BACKOFF = timedelta(hours=24)
@@ -292,7 +292,7 @@ class FeedBook:
                 for r in db.execute(
                     "SELECT id FROM feeds WHERE next_poll_at <= ?"
                     " AND id IN (SELECT feed_id FROM subscriptions) ORDER BY next_poll_at",
-                    (at.isoformat(timespec="seconds"),),
+                    (timestamp(at),),
                 )
             ]
 
@@ -317,8 +317,8 @@ class FeedBook:
                 " error_count = 0, next_poll_at = ?, title = COALESCE(?, title),"
                 " site_url = COALESCE(?, site_url) WHERE id = ?",
                 (
-                    etag, last_modified, fetched.isoformat(timespec="seconds"),
-                    (fetched + interval).isoformat(timespec="seconds"), title, site_url, feed_id,
+                    etag, last_modified, timestamp(fetched),
+                    timestamp(fetched + interval), title, site_url, feed_id,
                 ),
             )
 
@@ -332,8 +332,8 @@ class FeedBook:
                 "UPDATE feeds SET last_fetched_at = ?, last_error = ?, error_count = ?, next_poll_at = ?"
                 " WHERE id = ?",
                 (
-                    fetched.isoformat(timespec="seconds"), error, errors,
-                    (fetched + delay).isoformat(timespec="seconds"), feed_id,
+                    timestamp(fetched), error, errors,
+                    timestamp(fetched + delay), feed_id,
                 ),
             )
 

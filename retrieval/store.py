@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import courlan
 
@@ -140,11 +141,12 @@ class StoredSentence:
 
 
 def canonical_url(url: str | None) -> str | None:
-    """The URL that identifies an article: tracking parameters and fragments removed."""
+    """The URL that identifies an article: tracking parameters and the fragment removed,
+    every other query parameter kept (``?story=1`` and ``?story=2`` are two articles)."""
     if not url:
         return None
     try:
-        return courlan.normalize_url(url, strict=True)
+        return urlunsplit(urlsplit(courlan.normalize_url(url, strict=False))._replace(fragment=""))
     except ValueError:
         return url
 
@@ -159,8 +161,14 @@ def dedupe_key(text: str, owner: str, *, public: bool) -> str:
     return text_hash(text) if public else f"{owner}:{text_hash(text)}"
 
 
+def timestamp(moment: datetime) -> str:
+    """How times are stored: UTC, to the microsecond, so they sort as text and no two
+    events of the same second tie (a digest's boundary relies on it)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return timestamp(datetime.now(UTC))
 
 
 class Store:

@@ -311,3 +311,27 @@ def test_index_built_with_other_settings_is_rebuilt(tmp_path: Path) -> None:
         assert marker.read_text() != "briefbot passages v1, window 1"
         assert engine.index.num_docs() == 4
         assert not engine.ask("How many seals were counted?", "local").abstained
+
+
+def test_links_that_differ_in_their_query_are_different_pages(engine: Engine) -> None:
+    def page(name: str, verdict: str) -> str:
+        return (
+            f"<html><body><article><p>{name}'s salary review says {verdict}.</p>"
+            f"<p>The review was written by the finance team in March this year.</p>"
+            f"<p>It will be discussed with {name} at the next meeting.</p></article></body></html>"
+        )
+
+    secret, other = page("Alice", "she earns a great deal"), page("Bob", "he earns rather less")
+    with serve({}) as site:
+        site.pages["/doc?key=ALICE"] = Page(secret.encode())
+        site.pages["/doc?key=BOB"] = Page(other.encode())
+        site.pages["/story.html"] = Page(ARTICLE_HTML.encode())
+        site.pages["/story.html?utm_source=tg&fbclid=ALICE"] = Page(ARTICLE_HTML.encode())
+        alice = engine.ingest_url(site.url("/doc?key=ALICE"), "chat:1")
+        bob = engine.ingest_url(site.url("/doc?key=BOB"), "chat:2")
+        tracked = engine.ingest_url(site.url("/story.html?utm_source=tg&fbclid=ALICE"), "chat:1")
+        plain = engine.ingest_url(site.url("/story.html"), "chat:2")
+    assert bob.id != alice.id and not bob.duplicate
+    assert engine.ask("What does the salary review say?", "chat:2").sentences[0].text.startswith("Bob")
+    assert plain.duplicate and plain.id == tracked.id
+    assert engine.article(plain.id, "chat:2").url == site.url("/story.html")
