@@ -63,6 +63,7 @@ class FeedsConfig(Section):
     poll_seconds: int = Field(900, ge=60, description="How often each feed is polled.")
     max_concurrent: int = Field(4, ge=1, le=32, description="Feeds fetched at the same time.")
     max_entries_per_poll: int = Field(30, ge=1, description="Newest entries taken from one poll.")
+    max_articles_per_feed: int = Field(500, ge=1, description="A feed keeps its newest articles only.")
     urls: list[str] = Field(default_factory=list, description="Feeds every chat receives.")
 
 

@@ -482,10 +482,11 @@ class Engine:
                 raise InputError("I found no RSS or Atom feed on that page.")
             page = self.fetcher.fetch(announced[0], accept=FEEDS | HTML_AND_TEXT)
         parsed = parse_feed(page.content, page.url, page.content_type)
-        feed_id = self.feeds.find(page.url) or self.feeds.find(url)
-        if feed_id is None:
-            feed_id = self.feeds.add(page.url, parsed.title, parsed.site_url)
-        self.feeds.subscribe(owner, feed_id)
+        with self._write_lock:  # not between another chat's removal of the feed and its deletion
+            feed_id = self.feeds.find(page.url) or self.feeds.find(url)
+            if feed_id is None:
+                feed_id = self.feeds.add(page.url, parsed.title, parsed.site_url)
+            self.feeds.subscribe(owner, feed_id)
         result = PollResult(feed_id=feed_id)
         if self.feeds.state(feed_id).first_poll:
             result = self._take_feed(feed_id, parsed, page)
@@ -512,8 +513,9 @@ class Engine:
 
     def _unsubscribe_feed(self, owner: str, feed_id: int) -> None:
         """A feed nobody follows is deleted, and with it what only the feed held."""
-        if self.feeds.unsubscribe(owner, feed_id):
-            self._drop_owner(feed_owner(feed_id))
+        with self._write_lock:
+            if self.feeds.unsubscribe(owner, feed_id):
+                self._drop_owner(feed_owner(feed_id))
 
     def _drop_owner(self, owner: str) -> None:
         with self._write_lock:
@@ -574,10 +576,17 @@ class Engine:
         return PollResult(feed_id=feed_id, new_articles=new_articles)
 
     def _take_entries(self, feed_id: int, entries: list[FeedEntry]) -> list[int]:
-        """Ingest unseen entries, oldest first; entries beyond the per-poll cap are skipped."""
+        """Ingest unseen entries, oldest first; entries beyond the per-poll cap are skipped.
+
+        Entry pages are fetched outside the write lock; storing happens under it, and stops
+        if the feed was removed meanwhile (nothing may be stored for a feed that is gone).
+        """
         cap = self.config.feeds.max_entries_per_poll
-        for entry in entries[cap:]:
-            self.feeds.mark_seen(feed_id, _entry_keys(entry), None)
+        with self._write_lock:
+            if not self.feeds.exists(feed_id):
+                return []
+            for entry in entries[cap:]:
+                self.feeds.mark_seen(feed_id, _entry_keys(entry), None)
         new_articles = []
         for entry in reversed(entries[:cap]):
             keys = _entry_keys(entry)
@@ -592,17 +601,31 @@ class Engine:
                 self.feeds.mark_seen(feed_id, keys, None)
                 continue
             keys.append("text:" + text_hash(extracted.text))
-            if self.feeds.seen(feed_id, keys[-1:]):
-                self.feeds.mark_seen(feed_id, keys, None)
-                continue
-            try:
-                result = self.ingest(extracted, feed_owner(feed_id), public=public)
-            except InputError:
-                self.feeds.mark_seen(feed_id, keys, None)
-                continue
-            self.feeds.mark_seen(feed_id, keys, result.id)
+            with self._write_lock:
+                if not self.feeds.exists(feed_id):
+                    break
+                if self.feeds.seen(feed_id, keys[-1:]):
+                    self.feeds.mark_seen(feed_id, keys, None)
+                    continue
+                try:
+                    result = self.ingest(extracted, feed_owner(feed_id), public=public)
+                except InputError:
+                    self.feeds.mark_seen(feed_id, keys, None)
+                    continue
+                self.feeds.mark_seen(feed_id, keys, result.id)
             new_articles.append(result.id)
+        self._prune_feed(feed_id)
         return new_articles
+
+    def _prune_feed(self, feed_id: int) -> None:
+        """A feed keeps its newest ``feeds.max_articles_per_feed`` articles."""
+        owner = feed_owner(feed_id)
+        with self._write_lock:
+            old = self.store.owned_beyond(owner, self.config.feeds.max_articles_per_feed)
+            for article_id in old:
+                self._release(article_id, owner)
+            if old:
+                self.commit()
 
     def _entry_article(self, entry: FeedEntry) -> tuple[Extracted, bool]:
         """The entry's article, and whether it is a page our fetcher read (public)."""

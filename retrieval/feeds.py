@@ -202,6 +202,10 @@ class FeedBook:
             )
             return db.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()[0]
 
+    def exists(self, feed_id: int) -> bool:
+        with self._store.reading() as db:
+            return db.execute("SELECT 1 FROM feeds WHERE id = ?", (feed_id,)).fetchone() is not None
+
     def find(self, url: str) -> int | None:
         with self._store.reading() as db:
             row = db.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()

@@ -334,6 +334,16 @@ class Store:
         with self.reading() as db:
             return [r[0] for r in db.execute("SELECT article_id FROM ownership WHERE owner = ?", (owner,))]
 
+    def owned_beyond(self, owner: str, keep: int) -> list[int]:
+        """The owner's articles after its newest ``keep``."""
+        with self.reading() as db:
+            rows = db.execute(
+                "SELECT article_id FROM ownership WHERE owner = ?"
+                " ORDER BY added_at DESC, article_id DESC LIMIT -1 OFFSET ?",
+                (owner, keep),
+            )
+            return [r[0] for r in rows]
+
     def owners_of(self, article_id: int) -> list[str]:
         with self.reading() as db:
             return [

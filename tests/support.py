@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ class Page:
     content_type: str = "text/html; charset=utf-8"
     status: int = 200
     etag: str | None = None
+    delay: float = 0.0  # seconds before the answer
 
 
 @dataclass
@@ -53,6 +55,7 @@ def serve(pages: dict[str, Page]) -> Iterator[LocalSite]:
             page = site.pages.get(self.path)
             if page is None:
                 page = Page(b"not found", "text/plain", 404)
+            time.sleep(page.delay)
             if page.etag and self.headers.get("If-None-Match") == page.etag:
                 site.not_modified += 1
                 self.send_response(304)

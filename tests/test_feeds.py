@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from retrieval.config import EngineConfig, FeedsConfig, FetchConfig, StorageConfig
 from retrieval.engine import Engine
 from retrieval.errors import InputError, NotFound
-from tests.support import Page, atom, rss, serve
+from tests.support import ARTICLE_HTML, Page, atom, rss, serve
 
 VOLCANO = [
     "The volcano on La Palma erupted again on Sunday, sending rivers of lava towards the western coast.",
@@ -302,3 +303,39 @@ def test_a_big_export_lists_every_article_but_not_every_text(engine: Engine) -> 
     export = engine.export("chat:1", max_text_chars=1_000)  # each text is about 800
     assert len(export.articles) == 3
     assert [a["text"] is None for a in export.articles] == [False, True, True]
+
+
+def test_a_feed_keeps_its_newest_articles(tmp_path: Path) -> None:
+    config = EngineConfig(
+        storage=StorageConfig(path=str(tmp_path / "keep.db")),
+        fetch=FetchConfig(allow_private=True, timeout_s=5),
+        feeds=FeedsConfig(max_entries_per_poll=10, max_articles_per_feed=2),
+    )
+    items = [
+        {"title": f"Story {n}", "link": f"https://news.example/{n}", "guid": f"g{n}",
+         "description": long_text([s.replace("three", str(n + 3)) for s in VOLCANO])}
+        for n in range(4)
+    ]
+    feed = Page(rss("News", items), "application/rss+xml")
+    with Engine(config) as engine, serve({"/feed.xml": feed}) as site:
+        engine.add_feed(site.url("/feed.xml"), "chat:1")
+        assert [a.title for a in engine.articles("chat:1")] == ["Story 0", "Story 1"]
+        assert engine.stats().articles == 2
+        assert engine.index.num_docs() == engine.stats().sentences
+
+
+def test_removing_a_feed_while_it_is_polled_stores_nothing_for_it(engine: Engine) -> None:
+    with serve({}) as site:
+        teaser = {"title": "Slow story", "link": site.url("/slow"), "guid": "slow", "description": ""}
+        site.pages["/feed.xml"] = Page(rss("News", [teaser]), "application/rss+xml")
+        site.pages["/slow"] = Page(b"busy", "text/plain", status=404)  # not there yet
+        info, first = engine.add_feed(site.url("/feed.xml"), "chat:1")
+        assert first.new_articles == []
+        site.pages["/slow"] = Page(ARTICLE_HTML.encode(), delay=1.0)
+        poll = threading.Thread(target=engine.poll_feed, args=(info.id,))
+        poll.start()
+        time.sleep(0.4)  # the poll is now waiting for the entry's page
+        engine.remove_feed(info.id, "chat:1")
+        poll.join(10)
+    assert engine.stats().articles == 0
+    assert engine.index.num_docs() == 0
