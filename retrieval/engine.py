@@ -100,28 +100,33 @@ class Engine:
             self._summary_sentences
         )
         self._write_lock = threading.RLock()
-        self._index_path = db_path.with_name(db_path.stem + ".index")
+        self._index_path = db_path.with_name(db_path.name + ".index")
         self._lock_fd: int | None = None
+        self.index: PassageIndex | None = None  # type: ignore[assignment]
         try:
             if read_only:
                 self.index = self._open_index_for_reading()
             else:
                 self._lock_fd = _lock_database(db_path)
                 self.index = self._open_index()
-        except BriefbotError:
+                self.reconcile()
+        except BaseException:
             self.close()
             raise
-        if not read_only:
-            self.reconcile()
 
     def close(self) -> None:
-        if hasattr(self, "index"):
-            self.index.close()
-        self.fetcher.close()
-        self.store.close()
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)  # releases the lock
-            self._lock_fd = None
+        """Release everything; safe to call twice, and after a failed start."""
+        with self._write_lock:
+            try:
+                if self.index is not None:
+                    self.index.close()
+                    self.index = None  # type: ignore[assignment]
+            finally:
+                self.fetcher.close()
+                self.store.close()
+                if self._lock_fd is not None:
+                    os.close(self._lock_fd)  # releases the lock
+                    self._lock_fd = None
 
     def __enter__(self) -> Engine:
         return self
@@ -302,7 +307,7 @@ class Engine:
 
     def article(self, article_id: int, owner: str) -> ArticleInfo:
         """An article ``owner`` may see; :class:`NotFound` otherwise (also for others' ids)."""
-        info = self.store.article(article_id)
+        info = self.store.article(article_id) if 0 < article_id < 2**63 else None
         if info is None or not self.store.visible(article_id, self.scope(owner)):
             raise NotFound(f"There is no article {article_id}.")
         return info
@@ -397,10 +402,8 @@ class Engine:
                 "  WHERE m.alerted_at IS NULL AND t.mode = 'instant')"
             ).fetchone()
         db_path = self.store.path
-        database_bytes = sum(
-            p.stat().st_size for p in db_path.parent.glob(db_path.name + "*") if p.is_file()
-        )
-        index_bytes = sum(p.stat().st_size for p in self.index.path.iterdir() if p.is_file())
+        database_bytes = sum(_size(p) for p in db_path.parent.glob(db_path.name + "*"))
+        index_bytes = sum(_size(p) for p in self.index.path.iterdir())
         return Stats(
             articles=counts[0], sentences=counts[1], owners=counts[2], feeds=counts[3],
             failing_feeds=counts[4], topics=counts[5], pending_alerts=counts[6],
@@ -415,6 +418,11 @@ class Engine:
                 for table in ("ownership", "subscriptions", "topics", "digests"):
                     db.execute(f"UPDATE OR IGNORE {table} SET owner = ? WHERE owner = ?", (new, old))
                     db.execute(f"DELETE FROM {table} WHERE owner = ?", (old,))
+                db.execute(  # private articles are de-duplicated under their owner's name
+                    "UPDATE OR IGNORE articles SET dedupe_key = ? || substr(dedupe_key, ?)"
+                    " WHERE substr(dedupe_key, 1, ?) = ?",
+                    (f"{new}:", len(old) + 2, len(old) + 1, f"{old}:"),
+                )
                 db.executemany("UPDATE articles SET indexed = 0 WHERE id = ?", [(a,) for a in moved])
             self._index_unindexed()
 
@@ -875,10 +883,18 @@ class Engine:
             articles=articles,
         )
 
+def _size(path: Path) -> int:
+    """A file's size; 0 for a directory or a file just deleted (a finished index merge)."""
+    try:
+        return path.stat().st_size if path.is_file() else 0
+    except FileNotFoundError:
+        return 0
+
+
 def _lock_database(db_path: Path) -> int:
-    """Hold ``<db>.lock`` for the engine's lifetime: one writing process per database, so
+    """Hold ``<db file>.lock`` for the engine's lifetime: one writing process per database, so
     no process ever rebuilds an index another one is using."""
-    fd = os.open(db_path.with_name(db_path.stem + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(db_path.with_name(db_path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import courlan
 
+from retrieval.errors import InputError
 from retrieval.models import ArticleInfo, Extracted
 
 # Each entry upgrades the schema by one version (PRAGMA user_version). Never edit an
@@ -175,16 +176,19 @@ class Store:
     """A thin, typed layer over one SQLite file. Thread-safe: one connection behind a lock."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = NORMAL")
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.execute("PRAGMA busy_timeout = 5000")
-        self._migrate()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA busy_timeout = 5000")
+            self._migrate()
+        except (sqlite3.DatabaseError, OSError) as error:
+            raise InputError(f"I can't use {path} as a database ({_reason(error)}).") from None
 
     def close(self) -> None:
         with self._lock:
@@ -418,6 +422,10 @@ class Store:
                 (_json_pairs(keys),),
             ).fetchall()
         return {(row[0], row[1]): row[2] for row in rows}
+
+
+def _reason(error: BaseException) -> str:
+    return str(error).rstrip(".") or type(error).__name__
 
 
 def _json_pairs(keys: Sequence[tuple[int, int]]) -> str:

@@ -273,6 +273,8 @@ class TopicBook:
         return [TopicInfo(id=r[0], query=r[1], mode=r[2]) for r in rows]
 
     def get(self, topic_id: int, owner: str) -> TopicInfo:
+        if not 0 < topic_id < 2**63:
+            raise NotFound(f"There is no topic {topic_id}.")
         with self._store.reading() as db:
             row = db.execute(
                 "SELECT id, query, mode FROM topics WHERE id = ? AND owner = ?", (topic_id, owner)

@@ -127,6 +127,8 @@ def test_articles_forget_and_reindex(cli: Cli, tmp_path: Path) -> None:
         (lambda tmp: ["summarize", "999"], "no article 999"),
         (lambda tmp: ["forget", "999"], "no article 999"),
         (lambda tmp: ["ask", "--article", "999", "Who?"], "no article 999"),
+        (lambda tmp: ["summarize", "99999999999999999999"], "no article 99999999999999999999"),
+        (lambda tmp: ["forget", "99999999999999999999"], "no article"),
     ],
 )
 def test_bad_input_gets_one_line_and_keeps_data(cli: Cli, tmp_path: Path, make_args, message: str) -> None:
@@ -174,3 +176,12 @@ def test_reading_commands_work_beside_a_running_bot(cli: Cli, tmp_path: Path) ->
         code, _, err = cli("forget", "1")
         assert code == 1 and "Another Briefbot process" in err
     assert len(cli.json_lines("articles")) == 2
+
+
+@pytest.mark.parametrize("make_db", [lambda tmp: tmp, lambda tmp: tmp / "not-a-db.db"])
+def test_a_database_that_cannot_be_used_is_one_line(tmp_path: Path, capsys, make_db) -> None:
+    (tmp_path / "not-a-db.db").write_text("this is not SQLite " * 100)
+    code = main(["--db", str(make_db(tmp_path)), "articles"])
+    err = capsys.readouterr().err
+    assert code != 0 and "can't use" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

@@ -177,7 +177,7 @@ def test_kill_while_rebuilding_the_index_at_start(tmp_path: Path) -> None:
     db = tmp_path / "crash.db"
     acknowledged = build_articles(db, range(120))
     for seed in (1, 2):
-        shutil.rmtree(db.with_name(db.stem + ".index"), ignore_errors=True)
+        shutil.rmtree(db.with_name(db.name + ".index"), ignore_errors=True)
         with child(tmp_path, "ingest", str(db), str(40 + seed), "200", str(SENTENCES)) as running:
             running.wait_for("OPENING")
             time.sleep(random.Random(seed).uniform(0.02, 0.22))  # the rebuild takes about 0.25 s
@@ -313,7 +313,7 @@ DAMAGE = {
 def test_damaged_index_is_rebuilt_at_start(tmp_path: Path, damage: str) -> None:
     db = tmp_path / "damaged.db"
     articles = build_articles(db, range(5))
-    DAMAGE[damage](db.with_name(db.stem + ".index"))
+    DAMAGE[damage](db.with_name(db.name + ".index"))
     assert_consistent(db, articles)
     articles |= build_articles(db, range(5, 7))  # the rebuilt index takes new articles
     assert_consistent(db, articles)

@@ -339,3 +339,10 @@ def test_removing_a_feed_while_it_is_polled_stores_nothing_for_it(engine: Engine
         poll.join(10)
     assert engine.stats().articles == 0
     assert engine.index.num_docs() == 0
+
+
+def test_a_migrated_group_does_not_store_its_texts_twice(engine: Engine) -> None:
+    first = engine.ingest_text("\n\n".join(SEALS), "chat:-5")
+    engine.rename_owner("chat:-5", "chat:-1005")
+    again = engine.ingest_text("\n\n".join(SEALS), "chat:-1005")
+    assert again.duplicate and again.id == first.id
