@@ -4,8 +4,8 @@ Everything the CLI prints and the bot says comes through here. Every method is
 synchronous and thread-safe; the bot calls them from worker threads.
 
 Owners name who holds an article: ``"local"`` for the command line, ``"chat:<id>"`` for
-a Telegram chat. :meth:`Engine.scope` is the one place that decides which owners'
-articles a requester may see.
+a Telegram chat, ``"feed:<id>"`` for a feed. :meth:`Engine.scope` is the one place that
+decides which owners' articles a requester may see (its own, and its feeds').
 """
 
 from __future__ import annotations
