@@ -651,8 +651,14 @@ class Conversation:
         delivery = self.state.delivery(chat)
         settings = delivery.digest.model_copy(update=changes)
         handled_day = delivery.handled_day
+        defaults = self.digest_defaults
+        if schedule.digest_zone(settings, defaults) != schedule.digest_zone(delivery.digest, defaults):
+            # The day handled was a date in the old zone; in the new one, the last digest
+            # sent falls on this date.
+            last = self.engine.last_digest(chat)
+            handled_day = schedule.local_now(settings, defaults, last).date().isoformat() if last else None
         if "time" in changes or "zone" in changes:
-            passed = schedule.already_past_day(settings, self.digest_defaults, datetime.now(UTC))
+            passed = schedule.already_past_day(settings, defaults, datetime.now(UTC))
             handled_day = max(filter(None, (handled_day, passed)), default=None)
         self.state.save_digest_settings(chat, settings, handled_day)
 

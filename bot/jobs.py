@@ -155,7 +155,8 @@ class Jobs:
             return False
         # Recorded once sent (a crash in between may resend it once; never skip one), with
         # the time it was built, so what arrived while it was being sent goes in the next one.
-        await asyncio.to_thread(self.engine.record_digest, reached, due.day, items, now=built)
+        key = schedule.digest_key(due.day, delivery.digest, self.config.digest)
+        await asyncio.to_thread(self.engine.record_digest, reached, key, items, now=built)
         await asyncio.to_thread(self.state.set_handled_day, reached, due.day)
         return True
 
@@ -165,7 +166,8 @@ class Jobs:
         """The digest to send, its number of items and when it was built; no reply when
         there is nothing to send."""
         owner = delivery.chat
-        if self.engine.digest_sent(owner, day) or not self._wants_digest(owner):
+        key = schedule.digest_key(day, delivery.digest, self.config.digest)
+        if self.engine.digest_sent(owner, key) or not self._wants_digest(owner):
             self.state.set_handled_day(owner, day)
             return None, 0, now
         digest = self.engine.digest(owner)
@@ -175,7 +177,7 @@ class Jobs:
             return DigestView(digest=digest, day=local_day), items, digest.until
         if delivery.digest.nothing_new_note:
             return Notice(text=NOTHING_NEW), 0, digest.until
-        self.engine.record_digest(owner, day, 0, now=digest.until)
+        self.engine.record_digest(owner, key, 0, now=digest.until)
         self.state.set_handled_day(owner, day)
         return None, 0, digest.until
 

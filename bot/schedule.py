@@ -66,6 +66,12 @@ def local_now(settings: DigestSettings, defaults: DigestConfig, now: datetime) -
     return now.astimezone(ZoneInfo(digest_zone(settings, defaults)))
 
 
+def digest_key(day: str, settings: DigestSettings, defaults: DigestConfig) -> str:
+    """What the engine records a digest under: the local day and its zone, since the same
+    date in another zone is another day."""
+    return f"{day} {digest_zone(settings, defaults)}"
+
+
 def due_at(settings: DigestSettings, defaults: DigestConfig, day: date) -> datetime:
     hours, minutes = map(int, digest_time(settings, defaults).split(":"))
     return datetime.combine(day, time(hours, minutes), tzinfo=ZoneInfo(digest_zone(settings, defaults)))

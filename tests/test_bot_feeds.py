@@ -507,3 +507,16 @@ async def test_terminal_chat_has_topics_digest_and_export(
     assert f"Saved as {tmp_path / 'briefbot-export.json'}" in text
     assert json.loads((tmp_path / "briefbot-export.json").read_text())["topics"][0]["query"] == "volcano"
     assert site.url("/a.xml") in (tmp_path / "briefbot-feeds.opml").read_text()
+
+
+async def test_moving_the_digest_west_skips_no_day(app, fake_api: FakeBotApi, site: LocalSite) -> None:
+    """Kiritimati (UTC+14) is a day ahead of Pago Pago (UTC-11): after the move, the next
+    day in Pago Pago still gets its digest."""
+    kiritimati, pago_pago = ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Pacific/Pago_Pago")
+    site.pages["/a.xml"] = Page(rss("Island News", [volcano_item()]), RSS)
+    await store(fake_api, 1, f"/addfeed {site.url('/a.xml')}")
+    await store(fake_api, 1, "/digest_at 08:30 Pacific/Kiritimati")
+    job = jobs(app)
+    assert await job.send_digests(app.bot, now=tomorrow_at(8, 31, kiritimati)) == 1
+    await store(fake_api, 1, "/digest_at 08:30 Pacific/Pago_Pago")
+    assert await job.send_digests(app.bot, now=tomorrow_at(8, 31, pago_pago)) == 1
