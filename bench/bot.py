@@ -34,12 +34,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.metrics import percentile, squad_articles  # noqa: E402
-from bot.app import build_application  # noqa: E402
 from bot.config import BotConfig, BotLimitsConfig, TelegramConfig  # noqa: E402
 from retrieval.config import StorageConfig  # noqa: E402
 from retrieval.engine import Engine  # noqa: E402
 from retrieval.models import Extracted  # noqa: E402
 from retrieval.sentences import split_paragraphs  # noqa: E402
+from tests.conftest import running_bot  # noqa: E402
 from tests.fakebot import FakeBotApi  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "bot.json"
@@ -123,26 +123,19 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         print(f"corpus built in {time.monotonic() - started:.0f} s", file=sys.stderr)
         rng.shuffle(questions)
 
-        application = build_application(config)
-        await application.initialize()
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0, timeout=10)
-        await application.start()
         try:
-            await ask_all(api, [(1, q) for q in questions[:20]], burst=False)  # warm up
-            sequential = await ask_all(
-                api, [(1, q) for q in questions[20 : 20 + args.questions]], burst=False
-            )
-            batch = questions[20 + args.questions : 20 + 2 * args.questions]
-            burst_start = time.monotonic()
-            burst = await ask_all(api, [(chats[i % len(chats)], q) for i, q in enumerate(batch)], burst=True)
-            burst_seconds = time.monotonic() - burst_start
+            async with running_bot(config):
+                await ask_all(api, [(1, q) for q in questions[:20]], burst=False)  # warm up
+                sequential = await ask_all(
+                    api, [(1, q) for q in questions[20 : 20 + args.questions]], burst=False
+                )
+                batch = questions[20 + args.questions : 20 + 2 * args.questions]
+                burst_start = time.monotonic()
+                burst = await ask_all(
+                    api, [(chats[i % len(chats)], q) for i, q in enumerate(batch)], burst=True
+                )
+                burst_seconds = time.monotonic() - burst_start
         finally:
-            await application.updater.stop()
-            await application.stop()
-            await application.shutdown()
-            if application.post_shutdown:
-                await application.post_shutdown(application)
             await api.stop()
     if api.violations:
         raise SystemExit(f"the fake API saw invalid messages: {api.violations[:3]}")
