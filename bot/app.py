@@ -9,12 +9,13 @@ from collections.abc import Awaitable
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
 
+from bot.commands import menu
 from bot.config import BotConfig
 from bot.conversation import Conversation
 from bot.handlers import TelegramHandlers
 from bot.jobs import JOBS_KEY, Jobs
 from bot.ratelimit import ChatRateLimiter
-from bot.replies import COMMANDS, BotLoad
+from bot.replies import BotLoad
 from bot.state import ChatState
 from bot.workers import Workers
 from retrieval.engine import Engine
@@ -98,7 +99,7 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
 
     async def start(application: Application) -> None:
         await application.bot.set_my_commands(
-            [BotCommand(command.name, command.description) for command in COMMANDS]
+            [BotCommand(command.name, command.description) for command in menu()]
         )
         await asyncio.to_thread(engine.set_config_feeds, config.feeds.urls)
         if schedule_jobs:

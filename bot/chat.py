@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TextIO
 
+from bot.commands import CommandCall, parse_command
 from bot.config import BotConfig
 from bot.conversation import Attachment, Conversation, Incoming
 from bot.logs import log_failure
@@ -80,38 +81,41 @@ async def run_chat(config: BotConfig, source: TextIO, output: TextIO) -> int:
             if not line:
                 return 0
             text = line.strip()
-            if text in {"/quit", "/exit"}:
+            call = parse_command(text)
+            if call is not None and call.name in {"quit", "exit"}:
                 return 0
             if text:
-                await _handle(conversation, text, source, outbox)
+                await _handle(conversation, text, call, source, outbox)
     finally:
         await asyncio.to_thread(workers.close)
         await asyncio.to_thread(engine.close)
         state.close()
 
 
-async def _handle(conversation: Conversation, text: str, source: TextIO, outbox: TerminalOutbox) -> None:
+async def _handle(
+    conversation: Conversation, text: str, call: CommandCall | None, source: TextIO, outbox: TerminalOutbox
+) -> None:
+    """One line: a message, a command, or one of the terminal's own (/paste, /file)."""
     try:
-        if text == "/paste":
+        if call is None:
+            await conversation.message(Incoming(chat=LOCAL_OWNER, text=text), outbox)
+        elif call.name == "paste":
             lines = []
             while (line := await asyncio.to_thread(source.readline)) and line.rstrip("\n") != ".":
                 lines.append(line)
             await conversation.message(Incoming(chat=LOCAL_OWNER, text="".join(lines)), outbox)
-        elif text.startswith("/file"):
-            await conversation.message(_file_message(text), outbox)
-        elif text.startswith("/"):
-            name, *args = text[1:].split() or [""]
-            # The terminal's user runs the bot: an admin.
-            await conversation.command(name.lower(), args, Incoming(chat=LOCAL_OWNER, admin=True), outbox)
+        elif call.name == "file":
+            await conversation.message(_file_message(call.rest), outbox)
         else:
-            await conversation.message(Incoming(chat=LOCAL_OWNER, text=text), outbox)
+            # The terminal's user runs the bot: an admin.
+            await conversation.command(call, Incoming(chat=LOCAL_OWNER, admin=True), outbox)
     except Exception as error:
         log_failure(log, "error while handling a message", error=error)
         outbox.output.write("Sorry, something went wrong on my side. Please try again.\n\n")
 
 
-def _file_message(text: str) -> Incoming:
-    path = Path(text.removeprefix("/file").strip()).expanduser()
+def _file_message(typed_path: str) -> Incoming:
+    path = Path(typed_path).expanduser()
     size = path.stat().st_size if path.is_file() else None
 
     async def read() -> bytes:

@@ -17,11 +17,12 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from pathlib import PurePath
-from typing import Literal, Protocol, get_args
+from typing import ClassVar, Literal, Protocol, get_args
 
 from pydantic import BaseModel
 
-from bot import schedule
+from bot import commands, schedule
+from bot.commands import CommandCall, UsageError
 from bot.replies import (
     MODE_MEANING,
     Action,
@@ -82,10 +83,6 @@ EXPORT_JSON = "briefbot-export.json"
 
 class SettingError(BriefbotError):
     """A /settings value out of range."""
-
-
-class UsageError(BriefbotError):
-    """A command used the wrong way; the message shows the right way."""
 
 
 class Forward(BaseModel):
@@ -154,6 +151,13 @@ def _is_question(text: str) -> bool:
     return "\n" not in stripped and (stripped.endswith("?") or first_word in QUESTION_WORDS)
 
 
+# A command's handler: (the conversation, the arguments, the message, where replies go).
+CommandHandler = Callable[["Conversation", list[str], Incoming, Outbox], Awaitable[None]]
+# A button's handler: (the conversation, the chat, the message pressed, the action, where
+# replies go); it returns a short notice, if any.
+ButtonHandler = Callable[["Conversation", str, int, Action, Outbox], Awaitable[str | None]]
+
+
 class Conversation:
     def __init__(
         self,
@@ -180,10 +184,10 @@ class Conversation:
         except BriefbotError as error:
             await outbox.send(Notice(text=str(error)))
 
-    async def command(self, name: str, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+    async def command(self, call: CommandCall, incoming: Incoming, outbox: Outbox) -> None:
         await asyncio.to_thread(self.state.note_active, incoming.chat)
         try:
-            await self._command(name, args, incoming, outbox)
+            await self._command(call, incoming, outbox)
         except BriefbotError as error:
             await outbox.send(Notice(text=str(error)))
 
@@ -316,57 +320,23 @@ class Conversation:
 
     # --- commands ----------------------------------------------------------------------
 
-    async def _command(self, name: str, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
-        chat = incoming.chat
-        match name:
-            case "start" | "help":
-                await outbox.send(HelpView(greeting=name == "start"))
-            case "ask":
-                if not args:
-                    await outbox.send(Notice(text="Ask me something after /ask, for example: "
-                                                  "/ask what did the minister promise?"))
-                else:
-                    await self._ask(chat, " ".join(args), incoming.reply_to, outbox)
-            case "summary":
-                await self._summary_command(chat, args, incoming.reply_to, outbox)
-            case "articles":
-                await outbox.send(await asyncio.to_thread(self._page, chat, 0))
-            case "forget":
-                await self._forget(chat, args, incoming.reply_to, outbox)
-            case "settings":
-                await self._settings_command(chat, args, outbox)
-            case "addfeed" | "addfeed_all":
-                await self._add_feed(incoming, args, outbox, everyone=name == "addfeed_all")
-            case "feeds":
-                await outbox.send(await asyncio.to_thread(self._feed_list, chat))
-            case "removefeed":
-                await self._remove_feed(incoming, args, outbox)
-            case "subscribe":
-                await self._subscribe(chat, args, outbox)
-            case "topics":
-                await outbox.send(await asyncio.to_thread(self._topic_list, chat))
-            case "unsubscribe":
-                topic_id = _id_argument(args, "Which one? Use /unsubscribe ID; /topics shows the ids.")
-                topic = await asyncio.to_thread(self.engine.unsubscribe, topic_id, chat)
-                await outbox.send(Notice(text=f"Stopped watching “{topic.query}” (#{topic.id})."))
-            case "digest":
-                async with outbox.working():
-                    await outbox.send(await asyncio.to_thread(self._digest_now, chat))
-            case "digest_at":
-                await self._digest_at(chat, args, outbox)
-            case "digest_off":
-                await asyncio.to_thread(self._change_digest, chat, {"enabled": False})
-                await outbox.send(await asyncio.to_thread(self._digest_settings_view, chat))
-            case "export":
-                await self._export(chat, outbox)
-            case "stats" if incoming.admin:
-                await outbox.send(await asyncio.to_thread(self._stats))
-            case _:
-                await outbox.send(Notice(text=f"I don't know /{name}. /help lists what I can do."))
+    async def _command(self, call: CommandCall, incoming: Incoming, outbox: Outbox) -> None:
+        command = commands.allowed(call.name, admin=incoming.admin)
+        await self._COMMAND_HANDLERS[command.name](self, call.args, incoming, outbox)
 
-    async def _summary_command(
-        self, chat: str, args: list[str], reply_to: int | None, outbox: Outbox
-    ) -> None:
+    async def _start(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+        await outbox.send(HelpView(greeting=True))
+
+    async def _help(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+        await outbox.send(HelpView())
+
+    async def _ask_command(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+        if not args:
+            raise UsageError("ask")
+        await self._ask(incoming.chat, " ".join(args), incoming.reply_to, outbox)
+
+    async def _summary_command(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+        chat = incoming.chat
         article_id: int | None = None
         sentences: int | None = None
         for arg in args:
@@ -375,11 +345,9 @@ class Conversation:
             elif arg.isdigit():
                 sentences = min(int(arg), MAX_SUMMARY_SENTENCES)
             else:
-                await outbox.send(Notice(text="Use /summary [N] [#ID]: for example /summary 5, "
-                                              "or /summary #12 for article 12."))
-                return
+                raise UsageError("summary")
         if article_id is None:
-            article_id = await asyncio.to_thread(self._current_article, chat, reply_to)
+            article_id = await asyncio.to_thread(self._current_article, chat, incoming.reply_to)
         if article_id is None:
             await outbox.send(Notice(text=NO_ARTICLES))
             return
@@ -387,68 +355,75 @@ class Conversation:
         ids = await outbox.send(SummaryView(summary=summary))
         await asyncio.to_thread(self._remember, chat, ids, article_id)
 
-    async def _forget(self, chat: str, args: list[str], reply_to: int | None, outbox: Outbox) -> None:
+    async def _articles(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+        await outbox.send(await asyncio.to_thread(self._page, incoming.chat, 0))
+
+    async def _forget(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+        chat = incoming.chat
         if len(args) == 1 and args[0].lstrip("#").isdigit():
             article_id: int | None = int(args[0].lstrip("#"))
-        elif not args and reply_to is not None:
-            article_id = await asyncio.to_thread(self.state.shown_article, chat, reply_to)
+        elif not args and incoming.reply_to is not None:
+            article_id = await asyncio.to_thread(self.state.shown_article, chat, incoming.reply_to)
         else:
             article_id = None
         if article_id is None:
-            await outbox.send(Notice(text="Which one? Use /forget ID; /articles shows the ids."))
-            return
+            raise UsageError("forget")
         info = await asyncio.to_thread(self.engine.forget, article_id, chat)
         if await asyncio.to_thread(self.state.last_article, chat) == article_id:
             await asyncio.to_thread(self.state.set_last_article, chat, None)
         await outbox.send(Notice(text=f"Forgot #{info.id}, “{info.title}”."))
 
-    async def _settings_command(self, chat: str, args: list[str], outbox: Outbox) -> None:
+    async def _settings_command(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
         if args:
             if len(args) != 2 or args[0] not in {"sentences", "algorithm"}:
-                await outbox.send(Notice(text="Use /settings sentences N or /settings algorithm "
-                                              f"NAME (one of {', '.join(ALGORITHMS)})."))
-                return
-            await asyncio.to_thread(self._change_setting, chat, args[0], args[1])
-        await outbox.send(await asyncio.to_thread(self._settings_view, chat))
+                raise UsageError("settings")
+            await asyncio.to_thread(self._change_setting, incoming.chat, args[0], args[1])
+        await outbox.send(await asyncio.to_thread(self._settings_view, incoming.chat))
 
-    async def _add_feed(self, incoming: Incoming, args: list[str], outbox: Outbox, *, everyone: bool) -> None:
-        command = "/addfeed_all" if everyone else "/addfeed"
+    async def _add_feed(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+        await self._follow("addfeed", args, incoming.chat, outbox)
+
+    async def _add_feed_for_everyone(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+        await self._follow("addfeed_all", args, EVERYONE, outbox)
+
+    async def _follow(self, command: str, args: list[str], owner: str, outbox: Outbox) -> None:
         urls = find_urls(" ".join(args))
         if len(urls) != 1:
-            await outbox.send(Notice(text=f"Use {command} URL: a feed (RSS or Atom) or a web page that "
-                                          "announces one, for example /addfeed https://example.com/feed.xml"))
-            return
-        if everyone and not incoming.admin:
-            await outbox.send(Notice(text="Only the bot's admins can add feeds for every chat."))
-            return
+            raise UsageError(command)
         async with outbox.working():
-            feed, result = await self.workers.fetch(
-                self.engine.add_feed, urls[0], EVERYONE if everyone else incoming.chat
-            )
+            feed, result = await self.workers.fetch(self.engine.add_feed, urls[0], owner)
             await outbox.send(FeedAdded(feed=feed, new_articles=len(result.new_articles)))
 
-    async def _remove_feed(self, incoming: Incoming, args: list[str], outbox: Outbox) -> None:
-        feed_id = _id_argument(args, "Which one? Use /removefeed ID; /feeds shows the ids.")
+    async def _feeds(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+        await outbox.send(await asyncio.to_thread(self._feed_list, incoming.chat))
+
+    async def _remove_feed(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+        feed_id = _id_argument(args, "removefeed")
         feed = await asyncio.to_thread(self._unfollow, incoming.chat, feed_id, incoming.admin)
         await outbox.send(Notice(text=f"Stopped following {feed.title or feed.url} (#{feed.id})."))
 
-    async def _subscribe(self, chat: str, args: list[str], outbox: Outbox) -> None:
+    async def _subscribe(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
         if not args:
-            await outbox.send(Notice(text=(
-                "Use /subscribe QUERY: words (all must appear), \"exact phrases\", OR between "
-                "alternatives, -excluded words, site:example.com. For example: "
-                '/subscribe volcano OR eruption "la palma" -tourism'
-            )))
-            return
-        topic = await asyncio.to_thread(self.engine.subscribe, chat, " ".join(args))
+            raise UsageError("subscribe")
+        topic = await asyncio.to_thread(self.engine.subscribe, incoming.chat, " ".join(args))
         await outbox.send(TopicList(topics=[topic], added=topic))
 
-    async def _digest_at(self, chat: str, args: list[str], outbox: Outbox) -> None:
+    async def _topics(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+        await outbox.send(await asyncio.to_thread(self._topic_list, incoming.chat))
+
+    async def _unsubscribe(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+        topic_id = _id_argument(args, "unsubscribe")
+        topic = await asyncio.to_thread(self.engine.unsubscribe, topic_id, incoming.chat)
+        await outbox.send(Notice(text=f"Stopped watching “{topic.query}” (#{topic.id})."))
+
+    async def _digest(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+        async with outbox.working():
+            await outbox.send(await asyncio.to_thread(self._digest_now, incoming.chat))
+
+    async def _digest_at(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
         """``/digest_at 07:30 Europe/Paris``; the time or the zone alone changes only that."""
         if len(args) > 2:
-            await outbox.send(Notice(text="Use /digest_at HH:MM [Area/City], for example "
-                                          "/digest_at 07:30 Europe/Paris."))
-            return
+            raise UsageError("digest_at")
         if args:
             changes: dict[str, object] = {"enabled": True}
             for arg in args:
@@ -456,8 +431,12 @@ class Conversation:
                     changes["zone"] = schedule.parse_zone(arg)
                 else:
                     changes["time"] = schedule.parse_time(arg)
-            await asyncio.to_thread(self._change_digest, chat, changes)
-        await outbox.send(await asyncio.to_thread(self._digest_settings_view, chat))
+            await asyncio.to_thread(self._change_digest, incoming.chat, changes)
+        await outbox.send(await asyncio.to_thread(self._digest_settings_view, incoming.chat))
+
+    async def _digest_off(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+        await asyncio.to_thread(self._change_digest, incoming.chat, {"enabled": False})
+        await outbox.send(await asyncio.to_thread(self._digest_settings_view, incoming.chat))
 
     async def _import_opml(self, chat: str, data: bytes, outbox: Outbox) -> None:
         progress_id = (await outbox.send(Notice(text="Importing feeds…")))[0]
@@ -487,7 +466,8 @@ class Conversation:
         failed = [(url, outcome) for url, outcome in results if isinstance(outcome, str)]
         await outbox.edit(progress_id, FeedImport(added=added, failed=failed))
 
-    async def _export(self, chat: str, outbox: Outbox) -> None:
+    async def _export(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+        chat = incoming.chat
         async with outbox.working():
             export = await asyncio.to_thread(self.engine.export, chat)
             document = json.dumps(
@@ -502,48 +482,83 @@ class Conversation:
                 f"{len(export.articles)} articles with their texts, as JSON.",
             )
 
+    async def _stats(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+        await outbox.send(await asyncio.to_thread(self._stats_view))
+
+    # Each command of bot.commands.COMMANDS, by name.
+    _COMMAND_HANDLERS: ClassVar[dict[str, CommandHandler]] = {
+        "start": _start, "help": _help, "ask": _ask_command, "summary": _summary_command,
+        "articles": _articles, "forget": _forget, "settings": _settings_command,
+        "addfeed": _add_feed, "addfeed_all": _add_feed_for_everyone, "feeds": _feeds,
+        "removefeed": _remove_feed, "subscribe": _subscribe, "topics": _topics,
+        "unsubscribe": _unsubscribe, "digest": _digest, "digest_at": _digest_at,
+        "digest_off": _digest_off, "export": _export, "stats": _stats,
+    }
+
     # --- buttons -----------------------------------------------------------------------
+    # A button whose data doesn't fit its verb (a wrong number of arguments, a word where an
+    # id belongs) raises ValueError: it "no longer works".
 
     async def _button(self, chat: str, message_id: int, action: Action, outbox: Outbox) -> str | None:
-        match action.verb, action.args:
-            case "length", (article, sentences):
-                summary = await asyncio.to_thread(
-                    self._summarize, chat, int(article), int(sentences)
-                )
-                ids = await outbox.edit(message_id, SummaryView(summary=summary))
-                await asyncio.to_thread(self._remember, chat, ids, int(article))
-                return None
-            case "ask", (article,):
-                info = await asyncio.to_thread(self.engine.article, int(article), chat)
-                ids = await outbox.send(AskPrompt(article=info))
-                await asyncio.to_thread(self.state.remember_shown, chat, ids, info.id)
-                return None
-            case "page", (offset,):
-                await outbox.edit(message_id, await asyncio.to_thread(self._page, chat, int(offset)))
-                return None
-            case ("sentences" | "algorithm") as key, (value,):
-                changed = await asyncio.to_thread(self._change_setting, chat, key, value)
-                if changed:
-                    await outbox.edit(message_id, await asyncio.to_thread(self._settings_view, chat))
-                return f"Summaries: {value} sentences." if key == "sentences" else f"Method: {value}."
-            case "mode", (topic_id, mode) if mode in get_args(TopicMode):
-                topic = await asyncio.to_thread(self.engine.set_topic_mode, int(topic_id), chat, mode)
-                await outbox.edit(message_id, await asyncio.to_thread(self._topic_list, chat))
-                return f"“{topic.query}”: {MODE_MEANING[topic.mode]}."
-            case "untopic", (topic_id,):
-                topic = await asyncio.to_thread(self.engine.unsubscribe, int(topic_id), chat)
-                await outbox.edit(message_id, await asyncio.to_thread(self._topic_list, chat))
-                return f"Stopped watching “{topic.query}”."
-            case "unfeed", (feed_id,):
-                feed = await asyncio.to_thread(self._unfollow, chat, int(feed_id), False)
-                await outbox.edit(message_id, await asyncio.to_thread(self._feed_list, chat))
-                return f"Stopped following {feed.title or feed.url}."
-            case ("dnote" | "dsend") as key, (value,) if value in {"on", "off"}:
-                field = "nothing_new_note" if key == "dnote" else "enabled"
-                await asyncio.to_thread(self._change_digest, chat, {field: value == "on"})
-                await outbox.edit(message_id, await asyncio.to_thread(self._digest_settings_view, chat))
-                return None
-        return "That button no longer works."
+        return await self._BUTTON_HANDLERS[action.verb](self, chat, message_id, action, outbox)
+
+    async def _length_button(self, chat: str, message_id: int, action: Action, outbox: Outbox) -> None:
+        article, sentences = (int(arg) for arg in action.args)
+        summary = await asyncio.to_thread(self._summarize, chat, article, sentences)
+        ids = await outbox.edit(message_id, SummaryView(summary=summary))
+        await asyncio.to_thread(self._remember, chat, ids, article)
+
+    async def _ask_button(self, chat: str, message_id: int, action: Action, outbox: Outbox) -> None:
+        [article] = action.args
+        info = await asyncio.to_thread(self.engine.article, int(article), chat)
+        ids = await outbox.send(AskPrompt(article=info))
+        await asyncio.to_thread(self.state.remember_shown, chat, ids, info.id)
+
+    async def _page_button(self, chat: str, message_id: int, action: Action, outbox: Outbox) -> None:
+        [offset] = action.args
+        await outbox.edit(message_id, await asyncio.to_thread(self._page, chat, int(offset)))
+
+    async def _setting_button(self, chat: str, message_id: int, action: Action, outbox: Outbox) -> str:
+        [value] = action.args
+        changed = await asyncio.to_thread(self._change_setting, chat, action.verb, value)
+        if changed:
+            await outbox.edit(message_id, await asyncio.to_thread(self._settings_view, chat))
+        return f"Summaries: {value} sentences." if action.verb == "sentences" else f"Method: {value}."
+
+    async def _mode_button(self, chat: str, message_id: int, action: Action, outbox: Outbox) -> str:
+        topic_id, mode = action.args
+        topic = await asyncio.to_thread(
+            self.engine.set_topic_mode, int(topic_id), chat, _one_of(mode, get_args(TopicMode))
+        )
+        await outbox.edit(message_id, await asyncio.to_thread(self._topic_list, chat))
+        return f"“{topic.query}”: {MODE_MEANING[topic.mode]}."
+
+    async def _untopic_button(self, chat: str, message_id: int, action: Action, outbox: Outbox) -> str:
+        [topic_id] = action.args
+        topic = await asyncio.to_thread(self.engine.unsubscribe, int(topic_id), chat)
+        await outbox.edit(message_id, await asyncio.to_thread(self._topic_list, chat))
+        return f"Stopped watching “{topic.query}”."
+
+    async def _unfeed_button(self, chat: str, message_id: int, action: Action, outbox: Outbox) -> str:
+        [feed_id] = action.args
+        feed = await asyncio.to_thread(self._unfollow, chat, int(feed_id), False)
+        await outbox.edit(message_id, await asyncio.to_thread(self._feed_list, chat))
+        return f"Stopped following {feed.title or feed.url}."
+
+    async def _digest_button(self, chat: str, message_id: int, action: Action, outbox: Outbox) -> None:
+        [value] = action.args
+        field = "nothing_new_note" if action.verb == "dnote" else "enabled"
+        on = _one_of(value, ("on", "off")) == "on"
+        await asyncio.to_thread(self._change_digest, chat, {field: on})
+        await outbox.edit(message_id, await asyncio.to_thread(self._digest_settings_view, chat))
+
+    # Each verb of Action, by name.
+    _BUTTON_HANDLERS: ClassVar[dict[str, ButtonHandler]] = {
+        "length": _length_button, "ask": _ask_button, "page": _page_button,
+        "sentences": _setting_button, "algorithm": _setting_button, "mode": _mode_button,
+        "untopic": _untopic_button, "unfeed": _unfeed_button, "dnote": _digest_button,
+        "dsend": _digest_button,
+    }
 
     # --- synchronous helpers, run in worker threads ------------------------------------
 
@@ -611,7 +626,7 @@ class Conversation:
         self.state.save_settings(chat, updated)
         return True
 
-    def _stats(self) -> StatsView:
+    def _stats_view(self) -> StatsView:
         return StatsView(
             engine=self.engine.stats(),
             known_chats=self.state.count_chats(),
@@ -681,10 +696,16 @@ async def move_chat(engine: Engine, state: ChatState, old: str, new: str) -> Non
     await asyncio.to_thread(state.rename_chat, old, new)
 
 
-def _id_argument(args: list[str], usage: str) -> int:
+def _id_argument(args: list[str], command: str) -> int:
     if len(args) != 1 or not args[0].lstrip("#").isdigit():
-        raise UsageError(usage)
+        raise UsageError(command)
     return int(args[0].lstrip("#"))
+
+
+def _one_of(value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{value!r} is not one of {allowed}")
+    return value
 
 
 def _megabytes(size: int) -> str:

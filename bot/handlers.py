@@ -27,6 +27,7 @@ from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMod
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from bot.commands import parse_command
 from bot.config import AccessConfig
 from bot.conversation import Attachment, Conversation, Forward, Incoming
 from bot.logs import log_failure
@@ -176,27 +177,22 @@ class TelegramHandlers:
             if outbox is None:
                 return
             incoming = self._incoming(message, context.bot, self._admin(update))
-            words = incoming.text[1:].split()
-            if incoming.text.startswith("/") and words:  # "@briefbot /summary" in a group
-                name, *args = words
-                await self.conversation.command(name.lower(), args, incoming, outbox)
+            call = parse_command(incoming.text)
+            if call is not None:  # "@briefbot /summary" in a group
+                await self.conversation.command(call, incoming, outbox)
             else:
                 await self.conversation.message(incoming, outbox)
 
     async def command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
-        if message is None or not message.text:
-            return
-        name, _, addressee = message.text.split(maxsplit=1)[0][1:].partition("@")
-        if addressee and addressee.lower() != context.bot.username.lower():
+        call = parse_command(message.text or "") if message else None
+        if message is None or call is None or not call.for_bot(context.bot.username):
             return
         async with self._serving(update, message, context.bot) as outbox:
             if outbox is None:
                 return
-            args = message.text.split()[1:]
-            await self.conversation.command(
-                name.lower(), args, self._incoming(message, context.bot, self._admin(update)), outbox
-            )
+            incoming = self._incoming(message, context.bot, self._admin(update))
+            await self.conversation.command(call, incoming, outbox)
 
     async def migrated(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A group became a supergroup: Telegram says so in both chats; the first moves it."""

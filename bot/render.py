@@ -16,8 +16,8 @@ from urllib.parse import quote, urlsplit
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.commands import menu, usage_line
 from bot.replies import (
-    COMMANDS,
     MODE_MEANING,
     Action,
     AlertView,
@@ -275,8 +275,7 @@ def _help(reply: HelpView) -> Layout:
               "and get what is new in a daily digest."),),
         (),
     ]
-    lines += [(Span(command.usage or f"/{command.name}", "bold"), Span(f" — {command.description}"))
-              for command in COMMANDS]
+    lines += [(Span(usage_line(command), "bold"), Span(f" — {command.description}")) for command in menu()]
     return Layout(lines)
 
 

@@ -30,36 +30,6 @@ MODE_MEANING: dict[TopicMode, str] = {
 }
 
 
-class Command(BaseModel):
-    name: str
-    description: str
-    usage: str = ""
-
-
-COMMANDS: tuple[Command, ...] = (
-    Command(name="ask", description="Ask your articles a question", usage="/ask QUESTION"),
-    Command(name="summary", description="Summarize the last article again", usage="/summary [N] [#ID]"),
-    Command(name="articles", description="List your articles"),
-    Command(name="forget", description="Delete an article", usage="/forget ID"),
-    Command(name="settings", description="Summary length and method"),
-    Command(name="addfeed", description="Follow an RSS or Atom feed (or a site's feed)",
-            usage="/addfeed URL"),
-    Command(name="feeds", description="List the feeds you follow"),
-    Command(name="removefeed", description="Stop following a feed", usage="/removefeed ID"),
-    Command(name="subscribe", description="Watch a topic in your feeds and articles",
-            usage="/subscribe QUERY"),
-    Command(name="topics", description="List your topics and how they alert you"),
-    Command(name="unsubscribe", description="Stop watching a topic", usage="/unsubscribe ID"),
-    Command(name="digest", description="What is new since the last digest, now"),
-    Command(name="digest_at", description="Set the daily digest time and time zone",
-            usage="/digest_at HH:MM [Area/City]"),
-    Command(name="digest_off", description="Stop the daily digest"),
-    Command(name="export", description="Download your feeds (OPML), topics and articles"),
-    Command(name="help", description="What I can do"),
-    Command(name="start", description="Say hello"),
-)
-
-
 class Notice(BaseModel):
     """A plain sentence or two: a confirmation, a hint, an error."""
 

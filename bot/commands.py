@@ -1,0 +1,189 @@
+"""Every chat command in one registry.
+
+/help, the command menu Telegram shows (``setMyCommands``), parsing what users type (in
+Telegram and in ``briefbot chat``), who may run a command and what someone who used it the
+wrong way is told: all read :data:`COMMANDS`. To add a command, add a :class:`Command`
+here and its handler to ``Conversation``'s table in :mod:`bot.conversation`; a test checks
+that the two agree.
+
+Descriptions, arguments and messages are English message ids marked with
+:func:`bot.i18n.N_`; they become the text a user reads only when shown
+(:func:`usage_line`, :func:`usage_message`, the errors below, /help and the menu).
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.i18n import N_
+from retrieval.errors import BriefbotError
+from retrieval.summarize import ALGORITHMS
+
+# "/name" or "/name@bot", then the arguments.
+_COMMAND = re.compile(r"/(?P<word>\S+)\s*(?P<rest>.*)", re.DOTALL)
+UNKNOWN = N_("I don't know {command}. /help lists what I can do.")
+FEED_URL = N_(
+    "Use {usage}: a feed (RSS or Atom) or a web page that announces one, "
+    "for example {command} https://example.com/feed.xml"
+)
+
+
+class Command(BaseModel):
+    """One command. ``misuse`` is what someone who used it the wrong way is told:
+    ``{usage}`` stands for its usage line, ``{command}`` for ``/name`` and ``{algorithms}``
+    for the summary methods."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    description: str
+    # What follows the name in the usage line: "ID", "[N] [#ID]"...
+    arguments: str = ""
+    misuse: str | None = None
+    admins_only: bool = False
+    # What someone who is not an admin is told; without it the command does not exist for them.
+    refusal: str | None = None
+    in_menu: bool = True
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        name="ask", description=N_("Ask your articles a question"), arguments=N_("QUESTION"),
+        misuse=N_("Ask me something: {usage}, for example {command} what did the minister promise?"),
+    ),
+    Command(
+        name="summary", description=N_("Summarize the last article again"), arguments=N_("[N] [#ID]"),
+        misuse=N_("Use {usage}: for example {command} 5, or {command} #12 for article 12."),
+    ),
+    Command(name="articles", description=N_("List your articles")),
+    Command(
+        name="forget", description=N_("Delete an article"), arguments=N_("ID"),
+        misuse=N_("Which one? Use {usage}; /articles shows the ids."),
+    ),
+    Command(
+        name="settings", description=N_("Summary length and method"),
+        misuse=N_("Use {command} sentences N or {command} algorithm NAME (one of {algorithms})."),
+    ),
+    Command(
+        name="addfeed", description=N_("Follow an RSS or Atom feed (or a site's feed)"),
+        arguments=N_("URL"), misuse=FEED_URL,
+    ),
+    Command(name="feeds", description=N_("List the feeds you follow")),
+    Command(
+        name="removefeed", description=N_("Stop following a feed"), arguments=N_("ID"),
+        misuse=N_("Which one? Use {usage}; /feeds shows the ids."),
+    ),
+    Command(
+        name="subscribe", description=N_("Watch a topic in your feeds and articles"),
+        arguments=N_("QUERY"),
+        misuse=N_(
+            "Use {usage}: words (all must appear), \"exact phrases\", OR between alternatives, "
+            "-excluded words, site:example.com. For example: "
+            "{command} volcano OR eruption \"la palma\" -tourism"
+        ),
+    ),
+    Command(name="topics", description=N_("List your topics and how they alert you")),
+    Command(
+        name="unsubscribe", description=N_("Stop watching a topic"), arguments=N_("ID"),
+        misuse=N_("Which one? Use {usage}; /topics shows the ids."),
+    ),
+    Command(name="digest", description=N_("What is new since the last digest, now")),
+    Command(
+        name="digest_at", description=N_("Set the daily digest time and time zone"),
+        arguments=N_("HH:MM [Area/City]"),
+        misuse=N_("Use {usage}, for example {command} 07:30 Europe/Paris."),
+    ),
+    Command(name="digest_off", description=N_("Stop the daily digest")),
+    Command(name="export", description=N_("Download your feeds (OPML), topics and articles")),
+    Command(name="help", description=N_("What I can do")),
+    Command(name="start", description=N_("Say hello")),
+    Command(
+        name="addfeed_all", description=N_("Follow a feed for every chat"), arguments=N_("URL"),
+        misuse=FEED_URL, admins_only=True, in_menu=False,
+        refusal=N_("Only the bot's admins can add feeds for every chat."),
+    ),
+    Command(
+        name="stats", description=N_("The bot's sizes and queues"), admins_only=True, in_menu=False,
+    ),
+)
+BY_NAME: dict[str, Command] = {command.name: command for command in COMMANDS}
+
+
+def menu() -> list[Command]:
+    """The commands of the menu Telegram shows, in its order; /help lists the same."""
+    return [command for command in COMMANDS if command.in_menu]
+
+
+def usage_line(command: Command) -> str:
+    """``/name ARGUMENTS``, as /help shows it."""
+    return f"/{command.name} {command.arguments}" if command.arguments else f"/{command.name}"
+
+
+def usage_message(command: Command) -> str:
+    """What someone who used ``command`` the wrong way is told."""
+    if command.misuse is None:
+        raise ValueError(f"/{command.name} takes no arguments to get wrong")
+    return command.misuse.format(
+        usage=usage_line(command), command=f"/{command.name}", algorithms=", ".join(ALGORITHMS)
+    )
+
+
+class UnknownCommand(BriefbotError):
+    """A command the registry doesn't have, or an admin's command sent by someone else."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(UNKNOWN.format(command=f"/{name}"))
+
+
+class NotAllowed(BriefbotError):
+    """An admin's command sent by someone who is not an admin."""
+
+
+class UsageError(BriefbotError):
+    """A command used the wrong way; the message is the command's usage message."""
+
+    def __init__(self, name: str) -> None:
+        self.command = BY_NAME[name]
+        super().__init__(usage_message(self.command))
+
+
+def allowed(name: str, *, admin: bool) -> Command:
+    """The command ``name`` names, if its sender may run it; raises :class:`UnknownCommand`
+    or :class:`NotAllowed` otherwise."""
+    command = BY_NAME.get(name)
+    if command is None or (command.admins_only and not admin and command.refusal is None):
+        raise UnknownCommand(name)
+    if command.admins_only and not admin:
+        raise NotAllowed(command.refusal)
+    return command
+
+
+class CommandCall(BaseModel):
+    """A command as typed: ``/summary@briefbot 5 #12``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # Lower-case, without the slash and the bot's name.
+    name: str
+    # What follows the command word, as typed (a file path may hold spaces).
+    rest: str = ""
+    # The bot it was sent to, in a group with several: "/help@briefbot".
+    addressee: str | None = None
+
+    @property
+    def args(self) -> list[str]:
+        return self.rest.split()
+
+    def for_bot(self, username: str) -> bool:
+        return self.addressee is None or self.addressee.lower() == username.lower()
+
+
+def parse_command(text: str) -> CommandCall | None:
+    """The command ``text`` holds, or None when it holds none (it doesn't start with ``/name``)."""
+    match = _COMMAND.fullmatch(text.strip())
+    if match is None:
+        return None
+    name, _, addressee = match["word"].partition("@")
+    return CommandCall(name=name.lower(), rest=match["rest"], addressee=addressee or None)
