@@ -32,6 +32,7 @@ from bot.config import AccessConfig
 from bot.conversation import Attachment, Conversation, Forward, Incoming
 from bot.logs import log_failure
 from bot.ratelimit import SLOW_DOWN, ChatRateLimiter, Verdict
+from bot.refusals import Refusal, is_refusal
 from bot.render import to_html
 from bot.replies import Notice, Reply
 from bot.state import ChatState
@@ -105,7 +106,7 @@ class TelegramOutbox:
             )
         except BadRequest as error:
             # Pressing a button that changes nothing is not an error for the user.
-            if "not modified" not in str(error).lower():
+            if not is_refusal(error, Refusal.NOT_MODIFIED):
                 raise
         ids = [message_id]
         for message in rest:
@@ -325,7 +326,7 @@ async def _answer(query: CallbackQuery, notice: str | None) -> None:
     try:
         await query.answer(notice)
     except BadRequest as error:
-        if "query is too old" not in str(error).lower():
+        if not is_refusal(error, Refusal.QUERY_TOO_OLD):
             raise
 
 

@@ -21,6 +21,7 @@ from bot import schedule
 from bot.conversation import NOTHING_NEW, move_chat
 from bot.handlers import TelegramOutbox, chat_id_of, owner_of
 from bot.logs import log_failure
+from bot.refusals import Refusal, is_refusal
 from bot.replies import AlertView, DigestView, Notice, Reply
 from bot.state import ChatState, Delivery
 from bot.workers import Workers
@@ -200,7 +201,7 @@ class Jobs:
             await asyncio.to_thread(self.state.pause, owner)
             return None
         except BadRequest as error:
-            if "chat not found" not in str(error).lower():
+            if not is_refusal(error, Refusal.CHAT_NOT_FOUND):
                 raise
             log.info("%s no longer exists: pausing it", owner)
             await asyncio.to_thread(self.state.pause, owner)

@@ -138,7 +138,7 @@ class FakeBotApi:
         self._next_update_id = 1
         self._next_message_id = 1
         self._next_file = 1
-        self._failures: dict[str, list[tuple[int, int]]] = {}
+        self._failures: dict[str, list[tuple[int, int, str | None]]] = {}
         # Chats that blocked the bot (403), and groups that became supergroups (old -> new id).
         self.blocked: set[int] = set()
         self.migrated: dict[int, int] = {}
@@ -262,8 +262,12 @@ class FakeBotApi:
         return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": name,
                 "mime_type": mime_type, "file_size": len(data)}
 
-    def fail_next(self, method: str, status: int = 429, retry_after: int = 1) -> None:
-        self._failures.setdefault(method, []).append((status, retry_after))
+    def fail_next(
+        self, method: str, status: int = 429, retry_after: int = 1, description: str | None = None
+    ) -> None:
+        """Refuse the next call of ``method``: a flood wait (429) by default, or the error
+        Telegram describes as ``description``."""
+        self._failures.setdefault(method, []).append((status, retry_after, description))
 
     def sent(self, chat_id: int | None = None, method: str = "sendMessage") -> list[Call]:
         return [c for c in self.calls if c.method == method and (chat_id is None or c.chat_id == chat_id)]
@@ -301,14 +305,13 @@ class FakeBotApi:
         params = await _params(request)
         failures = self._failures.get(method)
         if failures:
-            status, retry_after = failures.pop(0)
+            status, retry_after, description = failures.pop(0)
             await self._record(Call(method, params, result="failed"))
-            return web.json_response(
-                {"ok": False, "error_code": status,
-                 "description": f"Too Many Requests: retry after {retry_after}",
-                 "parameters": {"retry_after": retry_after}},
-                status=status,
-            )
+            refusal: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+            if description is None:
+                refusal.update(description=f"Too Many Requests: retry after {retry_after}",
+                               parameters={"retry_after": retry_after})
+            return web.json_response(refusal, status=status)
         if method == "getUpdates":
             return _ok(await self._get_updates(params))
         if method in SENDING and (refusal := self._refusal(params.get("chat_id"))):
