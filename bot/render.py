@@ -8,10 +8,10 @@ limit, :func:`to_plain` writes the same lines as plain text for ``briefbot chat`
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 from urllib.parse import quote, urlsplit
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
@@ -224,41 +224,11 @@ def _url_part(url: str, part: Literal["scheme", "hostname"]) -> str | None:
 
 
 def lay_out(reply: Reply) -> Layout:
-    match reply:
-        case Notice():
-            return Layout([(Span(reply.text),)])
-        case HelpView():
-            return _help(reply)
-        case SummaryView():
-            return _summary(reply)
-        case AnswerView():
-            return _answer(reply)
-        case ArticlePage():
-            return _articles(reply)
-        case SettingsView():
-            return _settings(reply)
-        case AskPrompt():
-            return Layout(
-                [(Span("What would you like to know about "), Span(reply.article.title, "bold"),
-                  Span("? Reply to this message with your question."))],
-                force_reply=True,
-            )
-        case FeedAdded():
-            return _feed_added(reply)
-        case FeedList():
-            return _feeds(reply)
-        case FeedImport():
-            return _feed_import(reply)
-        case TopicList():
-            return _topics(reply)
-        case AlertView():
-            return _alerts(reply)
-        case DigestView():
-            return _digest(reply)
-        case DigestSettingsView():
-            return _digest_settings(reply)
-        case StatsView():
-            return _stats(reply)
+    return _LAYOUTS[reply.kind](reply)
+
+
+def _notice(reply: Notice) -> Layout:
+    return Layout([(Span(reply.text),)])
 
 
 def _help(reply: HelpView) -> Layout:
@@ -363,6 +333,14 @@ def _settings(reply: SettingsView) -> Layout:
     ]
     rows = [sentences_row] + [algorithm_buttons[i : i + 3] for i in range(0, len(algorithm_buttons), 3)]
     return Layout(lines, rows)
+
+
+def _ask_prompt(reply: AskPrompt) -> Layout:
+    return Layout(
+        [(Span("What would you like to know about "), Span(reply.article.title, "bold"),
+          Span("? Reply to this message with your question."))],
+        force_reply=True,
+    )
 
 
 def _feed_added(reply: FeedAdded) -> Layout:
@@ -552,6 +530,15 @@ def _stats(reply: StatsView) -> Layout:
     lines: list[Line] = [(Span("Briefbot stats", "bold"),)]
     lines += [(Span(f"{label}: ", "bold"), Span(value)) for label, value in rows]
     return Layout(lines)
+
+
+# The layout of each kind of reply.
+_LAYOUTS: dict[str, Callable[[Any], Layout]] = {
+    "notice": _notice, "help": _help, "summary": _summary, "answer": _answer, "articles": _articles,
+    "settings": _settings, "ask_prompt": _ask_prompt, "feed_added": _feed_added, "feeds": _feeds,
+    "feed_import": _feed_import, "topics": _topics, "alerts": _alerts, "digest": _digest,
+    "digest_settings": _digest_settings, "stats": _stats,
+}
 
 
 def _size(count: int) -> str:

@@ -73,23 +73,7 @@ def check_html(text: str) -> list[str]:
     while position < len(text):
         char = text[position]
         if char == "<":
-            tag = _TAG.match(text, position)
-            if tag is None:
-                problems.append(f"unescaped '<' at {position}")
-                position += 1
-                continue
-            closing, name, attributes = tag.group(1), tag.group(2).lower(), tag.group(3)
-            if name not in ALLOWED_TAGS:
-                problems.append(f"tag <{name}> is not allowed")
-            if closing:
-                if not stack or stack[-1] != name:
-                    problems.append(f"</{name}> closes {stack[-1] if stack else 'nothing'}")
-                else:
-                    stack.pop()
-            else:
-                problems += _check_attributes(name, attributes)
-                stack.append(name)
-            position = tag.end()
+            position = _check_tag(text, position, stack, problems)
         elif char == "&":
             entity = _ENTITY.match(text, position)
             if entity is None:
@@ -110,6 +94,25 @@ def check_html(text: str) -> list[str]:
     if len(visible.encode("utf-16-le")) // 2 > MAX_TEXT:
         problems.append(f"text is {len(visible)} characters, over {MAX_TEXT}")
     return problems
+
+
+def _check_tag(text: str, position: int, stack: list[str], problems: list[str]) -> int:
+    """Check the tag at ``position`` against the tags open in ``stack``; returns where it ends."""
+    tag = _TAG.match(text, position)
+    if tag is None:
+        problems.append(f"unescaped '<' at {position}")
+        return position + 1
+    closing, name, attributes = tag.group(1), tag.group(2).lower(), tag.group(3)
+    if name not in ALLOWED_TAGS:
+        problems.append(f"tag <{name}> is not allowed")
+    if not closing:
+        problems += _check_attributes(name, attributes)
+        stack.append(name)
+    elif not stack or stack[-1] != name:
+        problems.append(f"</{name}> closes {stack[-1] if stack else 'nothing'}")
+    else:
+        stack.pop()
+    return tag.end()
 
 
 def _check_attributes(tag: str, attributes: str) -> list[str]:
