@@ -17,8 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from retrieval.config import EngineConfig, load_config
 from retrieval.engine import LOCAL_OWNER, Engine
-from retrieval.errors import BriefbotError
-from retrieval.index import IndexBusy
+from retrieval.errors import BriefbotError, IndexBusy
 from retrieval.models import Answer, Extracted, Summary
 from retrieval.summarize import ALGORITHMS
 

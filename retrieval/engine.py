@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from retrieval.answer import rank_answers
 from retrieval.config import EngineConfig
 from retrieval.digest import Sketch, group_stories
-from retrieval.errors import BriefbotError, FetchError, InputError, NotFound
+from retrieval.errors import BriefbotError, FetchError, IndexBusy, IndexUnavailable, InputError, NotFound
 from retrieval.extract import PDF_TYPES, extract_bytes, extract_text, scrub
 from retrieval.feeds import (
     EVERYONE,
@@ -38,7 +38,7 @@ from retrieval.feeds import (
     to_opml,
 )
 from retrieval.fetch import FEEDS, HTML_AND_TEXT, FetchedPage, Fetcher
-from retrieval.index import IndexBusy, IndexUnavailable, PassageIndex
+from retrieval.index import PassageIndex
 from retrieval.models import (
     Alert,
     Answer,

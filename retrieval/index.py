@@ -20,7 +20,7 @@ from pathlib import Path
 
 import tantivy
 
-from retrieval.errors import BriefbotError
+from retrieval.errors import IndexBusy, IndexUnavailable
 from retrieval.store import StoredSentence
 
 ANALYZER = "en_words"
@@ -30,14 +30,6 @@ PASSAGE_BOOST = 1.0
 # Written into the index directory; change it whenever what a document holds changes.
 FORMAT = f"briefbot passages v2, window {WINDOW}"
 FORMAT_FILE = "briefbot-format"
-
-
-class IndexUnavailable(Exception):
-    """The index directory is missing, unreadable or from another schema: rebuild it."""
-
-
-class IndexBusy(BriefbotError):
-    """Another process holds the index's writer lock (never a reason to rebuild)."""
 
 
 @dataclass(frozen=True)
@@ -88,14 +80,19 @@ class PassageIndex:
             self._index.register_tokenizer(ANALYZER, _analyzer())
             self._index.reload()
             self._probe()
-            if self._writable:
-                self._writer = self._index.writer(heap_size=self._heap_bytes, num_threads=1)
-        except ValueError as exc:  # tantivy reports corrupt, incompatible and locked indexes so
-            if "LockBusy" in str(exc):
-                raise IndexBusy("Another Briefbot process is already using this database.") from None
+        except (ValueError, OSError) as exc:  # tantivy's one error type, for corrupt and incompatible indexes
             raise IndexUnavailable(str(exc)) from exc
-        except OSError as exc:
-            raise IndexUnavailable(str(exc)) from exc
+        if self._writable:
+            self._writer = self._open_writer()
+
+    def _open_writer(self) -> tantivy.IndexWriter:
+        """The index opened and read fine, so a writer it refuses is one another process
+        holds: tantivy has no error type of its own to say so, and a busy index must never
+        be taken for a broken one (that would rebuild it under the other process)."""
+        try:
+            return self._index.writer(heap_size=self._heap_bytes, num_threads=1)
+        except ValueError:
+            raise IndexBusy("Another Briefbot process is already using this database.") from None
 
     def _check_format(self) -> None:
         """An index built with other passage settings is rebuilt, not mixed with new passages."""
