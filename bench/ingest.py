@@ -60,13 +60,13 @@ STAGES: dict[str, list[tuple[str, str, str | None]]] = {
     "language guess (extract_text)": [("retrieval/text.py", "guess_language", "extract_text")],
     "sentence splitting (nupunkt)": [("retrieval/sentences.py", "split_paragraphs", None)],
     "SQLite: duplicate check, insert, read back": [
-        ("retrieval/store.py", "find_duplicate", None),
-        ("retrieval/store.py", "add_article", None),
-        ("retrieval/store.py", "sentences", "ingest"),
+        ("retrieval/storage/articles.py", "find_duplicate", None),
+        ("retrieval/storage/articles.py", "add_article", None),
+        ("retrieval/storage/articles.py", "sentences", "ingest"),
     ],
     "tantivy add": [("retrieval/index.py", "add", None)],
-    "commit (tantivy commit, SQLite)": [("retrieval/engine.py", "commit", None)],
-    "topic matching (_match_topics)": [("retrieval/engine.py", "_match_topics", None)],
+    "commit (tantivy commit, SQLite)": [("retrieval/services/search_index.py", "commit", None)],
+    "topic matching (match_article)": [("retrieval/services/topics.py", "match_article", None)],
 }
 
 

@@ -51,7 +51,7 @@ if str(ROOT) not in sys.path:
 from bench.metrics import percentile, shared_dir, squad_articles  # noqa: E402
 from retrieval.index import WINDOW, PassageIndex  # noqa: E402
 from retrieval.sentences import split_paragraphs  # noqa: E402
-from retrieval.store import StoredSentence  # noqa: E402
+from retrieval.storage.articles import StoredSentence  # noqa: E402
 from retrieval.text import content_stems  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "scale.json"

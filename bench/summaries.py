@@ -122,7 +122,7 @@ def evaluate(articles: list[Article], workdir: Path) -> dict[str, SystemScores]:
                 )
                 systems[algorithm].seconds.append(time.perf_counter() - started)
                 add_score(systems[algorithm], scorer, reference, [s.text for s in summary.sentences])
-            stored = [s.text for s in engine.store.sentences(article_id)]
+            stored = [s.text for s in engine.storage.articles.sentences(article_id)]
             add_score(systems["oracle"], scorer, reference, oracle(scorer, reference, stored))
     return systems
 

@@ -107,7 +107,7 @@ def measure_matching(engine: Engine, texts: list[tuple[str, str]], topics: int, 
     matched = 0
     for title, text in texts[:articles]:
         result = engine.ingest(Extracted(title=title, text=text), "local", commit=False)
-        sentences = [s.text for s in engine.store.sentences(result.id)]
+        sentences = [s.text for s in engine.storage.articles.sentences(result.id)]
         started = time.perf_counter()
         article = ArticleText(sentences)
         found = engine.topics.match(result.id, article, None)
@@ -132,11 +132,11 @@ def measure_matching(engine: Engine, texts: list[tuple[str, str]], topics: int, 
 
 def measure_digest(engine: Engine, texts: list[tuple[str, str]], chats: int, articles: int) -> dict:
     rng = random.Random(5)
-    feed_ids = [engine.feeds.add(f"https://feeds.example/{n}.xml", f"Feed {n}") for n in range(FEEDS)]
+    feed_ids = [engine.storage.feeds.add(f"https://feeds.example/{n}.xml", f"Feed {n}") for n in range(FEEDS)]
     queries = make_queries(texts, chats * TOPICS_PER_CHAT_IN_DIGEST, rng)
     for chat in range(chats):
         for feed_id in rng.sample(feed_ids, FEEDS_PER_CHAT):
-            engine.feeds.subscribe(f"digest:{chat}", feed_id)
+            engine.storage.feeds.subscribe(f"digest:{chat}", feed_id)
         for query in queries[chat * TOPICS_PER_CHAT_IN_DIGEST : (chat + 1) * TOPICS_PER_CHAT_IN_DIGEST]:
             engine.subscribe(f"digest:{chat}", query, mode="daily")
     started = time.perf_counter()

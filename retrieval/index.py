@@ -21,7 +21,7 @@ from pathlib import Path
 import tantivy
 
 from retrieval.errors import IndexBusy, IndexUnavailable
-from retrieval.store import StoredSentence
+from retrieval.storage.articles import StoredSentence
 
 ANALYZER = "en_words"
 WINDOW = 2  # sentences on each side of the focus sentence in its passage

@@ -42,7 +42,7 @@ def engine(tmp_path: Path):
 
 
 def stored_text(engine: Engine, article_id: int) -> str:
-    with engine.store.reading() as db:
+    with engine.storage.db.reading() as db:
         return db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()[0]
 
 
@@ -131,7 +131,7 @@ def test_chats_see_only_their_own_articles(engine: Engine) -> None:
 
     engine.forget(mine.id, "chat:1")
     assert engine.articles("chat:1") == []
-    assert engine.store.article(mine.id) is None
+    assert engine.storage.articles.article(mine.id) is None
     assert engine.ask("How many seals were counted?", "chat:1").abstained
     assert not engine.ask("How many seals were counted?", "chat:2").abstained
 
@@ -162,7 +162,7 @@ def test_shared_public_article_outlives_one_chat_forgetting_it(engine: Engine) -
     assert engine.ask("Who led the count?", "chat:1").abstained
     assert not engine.ask("Who led the count?", "chat:2").abstained
     engine.forget(first.id, "chat:2")
-    assert engine.store.article(first.id) is None
+    assert engine.storage.articles.article(first.id) is None
     assert engine.index.num_docs() == 0
 
 
@@ -235,7 +235,7 @@ def test_uncommitted_articles_are_indexed_at_start(tmp_path: Path) -> None:
     with Engine(make_config(tmp_path)) as engine:
         engine.ingest(Extracted(text=SEALS), "local", commit=False)
     with Engine(make_config(tmp_path)) as engine:
-        assert engine.store.unindexed_ids() == []
+        assert engine.storage.articles.unindexed_ids() == []
         assert not engine.ask("How many seals were counted?", "local").abstained
 
 

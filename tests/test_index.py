@@ -8,7 +8,7 @@ import pytest
 
 from retrieval.errors import IndexBusy, IndexUnavailable
 from retrieval.index import PassageIndex
-from retrieval.store import StoredSentence
+from retrieval.storage.articles import StoredSentence
 
 SEALS = StoredSentence(1, 1, 1, "Harbour seals have returned to the Thames estuary.")
 

@@ -1,0 +1,163 @@
+"""Topics, the inverted index that finds candidate topics for an article, and what they
+matched (``topics``, ``topic_anchors``, ``topic_matches``)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from retrieval.errors import InputError, NotFound
+from retrieval.models import TopicInfo, TopicMode
+from retrieval.storage.database import Database, marks, now
+
+MAX_TOPICS_PER_OWNER = 100
+
+
+@dataclass(frozen=True)
+class OwnedTopic:
+    topic: TopicInfo
+    owner: str
+
+
+@dataclass(frozen=True)
+class PendingAlert:
+    topic: TopicInfo
+    owner: str
+    article_id: int
+
+
+class TopicStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def add(self, owner: str, query: str, anchors: Iterable[str], mode: TopicMode) -> TopicInfo:
+        """The owner's topic for ``query`` (filed under ``anchors``), new or as it was."""
+        with self._db.transaction() as db:
+            count = db.execute("SELECT COUNT(*) FROM topics WHERE owner = ?", (owner,)).fetchone()[0]
+            existing = db.execute(
+                "SELECT id, mode FROM topics WHERE owner = ? AND query = ?", (owner, query)
+            ).fetchone()
+            if existing:
+                return TopicInfo(id=existing[0], query=query, mode=existing[1])
+            if count >= MAX_TOPICS_PER_OWNER:
+                raise InputError(f"A chat can watch up to {MAX_TOPICS_PER_OWNER} topics; remove one first.")
+            topic_id = db.execute(
+                "INSERT INTO topics (owner, query, mode, added_at) VALUES (?, ?, ?, ?)",
+                (owner, query, mode, now()),
+            ).lastrowid
+            db.executemany(
+                "INSERT INTO topic_anchors (stem, topic_id) VALUES (?, ?)",
+                [(anchor, topic_id) for anchor in anchors],
+            )
+        assert topic_id is not None
+        return TopicInfo(id=topic_id, query=query, mode=mode)
+
+    def list(self, owner: str) -> list[TopicInfo]:
+        with self._db.reading() as db:
+            rows = db.execute(
+                "SELECT id, query, mode FROM topics WHERE owner = ? ORDER BY id", (owner,)
+            ).fetchall()
+        return [TopicInfo(id=r[0], query=r[1], mode=r[2]) for r in rows]
+
+    def get(self, topic_id: int, owner: str) -> TopicInfo:
+        if not 0 < topic_id < 2**63:
+            raise NotFound(f"There is no topic {topic_id}.")
+        with self._db.reading() as db:
+            row = db.execute(
+                "SELECT id, query, mode FROM topics WHERE id = ? AND owner = ?", (topic_id, owner)
+            ).fetchone()
+        if row is None:
+            raise NotFound(f"There is no topic {topic_id}.")
+        return TopicInfo(id=row[0], query=row[1], mode=row[2])
+
+    def remove(self, topic_id: int, owner: str) -> TopicInfo:
+        info = self.get(topic_id, owner)
+        with self._db.transaction() as db:
+            db.execute("DELETE FROM topics WHERE id = ?", (topic_id,))
+        return info
+
+    def set_mode(self, topic_id: int, owner: str, mode: TopicMode) -> TopicInfo:
+        info = self.get(topic_id, owner)
+        with self._db.transaction() as db:
+            db.execute("UPDATE topics SET mode = ? WHERE id = ?", (mode, topic_id))
+        return info.model_copy(update={"mode": mode})
+
+    def any_active(self, audience: Sequence[str] | None) -> bool:
+        """Whether anyone in the audience (``None``: everyone) watches a topic at all."""
+        if audience is not None and not audience:
+            return False
+        owner_filter = "" if audience is None else f" AND owner IN ({marks(audience)})"
+        with self._db.reading() as db:
+            row = db.execute(
+                f"SELECT 1 FROM topics WHERE mode != 'off'{owner_filter} LIMIT 1", tuple(audience or ())
+            ).fetchone()
+        return row is not None
+
+    def candidates(self, stems: Iterable[str], audience: Sequence[str] | None) -> list[OwnedTopic]:
+        """Active topics of the audience (``None``: everyone) filed under one of ``stems``."""
+        if audience is not None and not audience:
+            return []
+        owner_filter = "" if audience is None else f" AND t.owner IN ({marks(audience)})"
+        with self._db.reading() as db:
+            rows = db.execute(
+                "SELECT DISTINCT t.id, t.owner, t.query, t.mode FROM topic_anchors a"
+                " JOIN topics t ON t.id = a.topic_id"
+                f" WHERE a.stem IN (SELECT value FROM json_each(?)) AND t.mode != 'off'{owner_filter}",
+                (json.dumps(sorted(stems)), *(audience or ())),
+            ).fetchall()
+        return [OwnedTopic(TopicInfo(id=r[0], query=r[2], mode=r[3]), r[1]) for r in rows]
+
+    def record_matches(self, article_id: int, topic_ids: Sequence[int]) -> None:
+        with self._db.transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO topic_matches (topic_id, article_id, matched_at) VALUES (?, ?, ?)",
+                [(topic_id, article_id, now()) for topic_id in topic_ids],
+            )
+
+    def matched_since(self, topic_id: int, since: str, limit: int) -> list[int]:
+        """Articles the topic matched after ``since`` (a stored time), newest first."""
+        with self._db.reading() as db:
+            rows = db.execute(
+                "SELECT article_id FROM topic_matches WHERE topic_id = ? AND matched_at > ?"
+                " ORDER BY matched_at DESC LIMIT ?",
+                (topic_id, since, limit),
+            )
+            return [r[0] for r in rows]
+
+    def pending_alerts(self, owner_prefix: str) -> list[PendingAlert]:
+        """Instant-topic matches not yet alerted, oldest first."""
+        with self._db.reading() as db:
+            rows = db.execute(
+                "SELECT t.id, t.owner, t.query, t.mode, m.article_id FROM topic_matches m"
+                " JOIN topics t ON t.id = m.topic_id"
+                " WHERE m.alerted_at IS NULL AND t.mode = 'instant' AND substr(t.owner, 1, ?) = ?"
+                " ORDER BY m.matched_at",
+                (len(owner_prefix), owner_prefix),
+            ).fetchall()
+        return [PendingAlert(TopicInfo(id=r[0], query=r[2], mode=r[3]), r[1], r[4]) for r in rows]
+
+    def mark_alerted(self, matches: Iterable[tuple[int, int]]) -> None:
+        """Note that the (topic id, article id) matches were alerted."""
+        with self._db.transaction() as db:
+            db.executemany(
+                "UPDATE topic_matches SET alerted_at = ? WHERE topic_id = ? AND article_id = ?",
+                [(now(), topic_id, article_id) for topic_id, article_id in matches],
+            )
+
+    def totals(self) -> tuple[int, int]:
+        """Topics, and instant-topic matches not yet alerted."""
+        with self._db.reading() as db:
+            row = db.execute(
+                "SELECT (SELECT COUNT(*) FROM topics),"
+                " (SELECT COUNT(*) FROM topic_matches m JOIN topics t ON t.id = m.topic_id"
+                "  WHERE m.alerted_at IS NULL AND t.mode = 'instant')"
+            ).fetchone()
+        return row[0], row[1]
+
+    @staticmethod
+    def move_owner(db: sqlite3.Connection, old: str, new: str) -> None:
+        """Inside a transaction: ``old``'s topics become ``new``'s."""
+        db.execute("UPDATE OR IGNORE topics SET owner = ? WHERE owner = ?", (new, old))
+        db.execute("DELETE FROM topics WHERE owner = ?", (old,))
