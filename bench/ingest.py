@@ -41,13 +41,14 @@ if str(ROOT) not in sys.path:
 from bench.metrics import shared_dir, squad_articles  # noqa: E402
 from retrieval.config import EngineConfig, StorageConfig  # noqa: E402
 from retrieval.engine import Engine  # noqa: E402
+from retrieval.owners import LOCAL  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "ingest.json"
 WORDS = 800
 DEFAULT_FILES = 500
 QUICK_FILES = 100
 TARGET = 100  # articles/s
-OWNER = "local"
+OWNER = LOCAL
 SEED = 11
 
 # Profile stages: label -> (source file suffix, function, only when called from this

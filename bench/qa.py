@@ -36,8 +36,9 @@ from retrieval.answer import MIN_COVERAGE, RankedSentence, rank_answers  # noqa:
 from retrieval.config import EngineConfig, StorageConfig  # noqa: E402
 from retrieval.engine import Engine  # noqa: E402
 from retrieval.models import Extracted  # noqa: E402
+from retrieval.owners import LOCAL  # noqa: E402
 
-OWNER = "bench"
+OWNER = LOCAL
 ANSWERED_SHARE = 0.9  # the abstention threshold that still answers this share
 RESULTS = Path(__file__).resolve().parent / "results" / "qa.json"
 

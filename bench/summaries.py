@@ -30,10 +30,11 @@ from bench.metrics import shared_dir  # noqa: E402
 from retrieval.config import EngineConfig, StorageConfig  # noqa: E402
 from retrieval.engine import Engine  # noqa: E402
 from retrieval.models import Extracted  # noqa: E402
+from retrieval.owners import LOCAL  # noqa: E402
 from retrieval.summarize import ALGORITHMS  # noqa: E402
 
 SUMMARY_SENTENCES = 3
-OWNER = "bench"
+OWNER = LOCAL
 METRICS = ("rouge1", "rouge2", "rougeLsum")
 RESULTS = Path(__file__).resolve().parent / "results" / "summaries.json"
 # CNN's text keeps its paragraph breaks as two spaces after a sentence end.

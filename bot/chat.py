@@ -21,8 +21,9 @@ from bot.render import to_plain
 from bot.replies import HelpView, Reply
 from bot.state import ChatState
 from bot.workers import Workers
-from retrieval.engine import LOCAL_OWNER, Engine
+from retrieval.engine import Engine
 from retrieval.errors import InputError
+from retrieval.owners import LOCAL
 
 log = logging.getLogger(__name__)
 
@@ -96,15 +97,15 @@ async def _handle(conversation: Conversation, text: str, source: TextIO, outbox:
             lines = []
             while (line := await asyncio.to_thread(source.readline)) and line.rstrip("\n") != ".":
                 lines.append(line)
-            await conversation.message(Incoming(chat=LOCAL_OWNER, text="".join(lines)), outbox)
+            await conversation.message(Incoming(chat=LOCAL, text="".join(lines)), outbox)
         elif text.startswith("/file"):
             await conversation.message(_file_message(text), outbox)
         elif text.startswith("/"):
             name, *args = text[1:].split() or [""]
             # The terminal's user runs the bot: an admin.
-            await conversation.command(name.lower(), args, Incoming(chat=LOCAL_OWNER, admin=True), outbox)
+            await conversation.command(name.lower(), args, Incoming(chat=LOCAL, admin=True), outbox)
         else:
-            await conversation.message(Incoming(chat=LOCAL_OWNER, text=text), outbox)
+            await conversation.message(Incoming(chat=LOCAL, text=text), outbox)
     except Exception as error:
         log_failure(log, "error while handling a message", error=error)
         outbox.output.write("Sorry, something went wrong on my side. Please try again.\n\n")
@@ -121,6 +122,6 @@ def _file_message(text: str) -> Incoming:
             raise InputError(f"I can't read {path}: {error.strerror}.") from None
 
     return Incoming(
-        chat=LOCAL_OWNER,
+        chat=LOCAL,
         attachment=Attachment(name=path.name or str(path), size=size, download=read),
     )

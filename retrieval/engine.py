@@ -5,9 +5,10 @@ facade: it builds the services (``retrieval/services``) over one SQLite database
 (``retrieval/storage``) and hands each call to the service that owns it. Every method
 is synchronous and thread-safe; the bot calls them from worker threads.
 
-Owners name who holds an article: ``"local"`` for the command line, ``"chat:<id>"`` for
-a Telegram chat, ``"feed:<id>"`` for a feed. :meth:`Engine.scope` is the one place that
-decides which owners' articles a requester may see (its own, and its feeds').
+Every call names its requester, an :class:`~retrieval.owners.Owner` (the command line,
+a Telegram chat, a feed). :meth:`Engine.scope` (:mod:`retrieval.services.visibility`)
+is the one place that decides which owners' articles a requester may see: its own, and
+its feeds'.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from retrieval.models import (
     TopicInfo,
     TopicMode,
 )
+from retrieval.owners import Owner, OwnerKind
 from retrieval.services import reports
 from retrieval.services.digests import Digests
 from retrieval.services.feeds import Feeds
@@ -43,8 +45,6 @@ from retrieval.services.search_index import SearchIndex
 from retrieval.services.topics import Topics
 from retrieval.services.visibility import Visibility
 from retrieval.storage import Storage
-
-LOCAL_OWNER = "local"
 
 
 class Engine:
@@ -95,33 +95,33 @@ class Engine:
     def index(self) -> PassageIndex:
         return self.search.index
 
-    def scope(self, owner: str) -> list[str]:
+    def scope(self, owner: Owner) -> list[Owner]:
         """The owners whose articles ``owner`` may see: its own and its feeds'."""
         return self.visibility.scope(owner)
 
     # --- intake ---------------------------------------------------------------------
 
     def ingest(
-        self, extracted: Extracted, owner: str, *, commit: bool = True, public: bool = False
+        self, extracted: Extracted, owner: Owner, *, commit: bool = True, public: bool = False
     ) -> IngestResult:
         return self.intake.ingest(extracted, owner, commit=commit, public=public)
 
     def ingest_text(
-        self, text: str, owner: str, *, title: str | None = None, url: str | None = None,
+        self, text: str, owner: Owner, *, title: str | None = None, url: str | None = None,
         site: str | None = None,
     ) -> IngestResult:
         return self.intake.ingest_text(text, owner, title=title, url=url, site=site)
 
     def ingest_bytes(
-        self, data: bytes, owner: str, *, filename: str | None = None, content_type: str | None = None,
+        self, data: bytes, owner: Owner, *, filename: str | None = None, content_type: str | None = None,
         url: str | None = None,
     ) -> IngestResult:
         return self.intake.ingest_bytes(data, owner, filename=filename, content_type=content_type, url=url)
 
-    def ingest_file(self, path: Path, owner: str, *, commit: bool = True) -> IngestResult:
+    def ingest_file(self, path: Path, owner: Owner, *, commit: bool = True) -> IngestResult:
         return self.intake.ingest_file(path, owner, commit=commit)
 
-    def ingest_url(self, url: str, owner: str) -> IngestResult:
+    def ingest_url(self, url: str, owner: Owner) -> IngestResult:
         return self.intake.ingest_url(url, owner)
 
     def extract_bytes(
@@ -144,17 +144,17 @@ class Engine:
 
     # --- reading --------------------------------------------------------------------
 
-    def article(self, article_id: int, owner: str) -> ArticleInfo:
+    def article(self, article_id: int, owner: Owner) -> ArticleInfo:
         return self.reading.article(article_id, owner)
 
-    def articles(self, owner: str, *, limit: int = 20, offset: int = 0) -> list[ArticleInfo]:
+    def articles(self, owner: Owner, *, limit: int = 20, offset: int = 0) -> list[ArticleInfo]:
         return self.reading.articles(owner, limit=limit, offset=offset)
 
-    def count_articles(self, owner: str) -> int:
+    def count_articles(self, owner: Owner) -> int:
         return self.reading.count_articles(owner)
 
     def summarize(
-        self, article_id: int, owner: str, *, sentences: int | None = None, percent: float | None = None,
+        self, article_id: int, owner: Owner, *, sentences: int | None = None, percent: float | None = None,
         algorithm: str | None = None,
     ) -> Summary:
         return self.reading.summarize(
@@ -162,11 +162,11 @@ class Engine:
         )
 
     def ask(
-        self, question: str, owner: str, *, article_id: int | None = None, max_sentences: int = 3
+        self, question: str, owner: Owner, *, article_id: int | None = None, max_sentences: int = 3
     ) -> Answer:
         return self.reading.ask(question, owner, article_id=article_id, max_sentences=max_sentences)
 
-    def forget(self, article_id: int, owner: str) -> ArticleInfo:
+    def forget(self, article_id: int, owner: Owner) -> ArticleInfo:
         return self.reading.forget(article_id, owner)
 
     # --- maintenance ----------------------------------------------------------------
@@ -177,24 +177,24 @@ class Engine:
     def reconcile(self) -> None:
         self.search.reconcile()
 
-    def rename_owner(self, old: str, new: str) -> None:
+    def rename_owner(self, old: Owner, new: Owner) -> None:
         self.search.rename_owner(old, new)
 
     def stats(self) -> Stats:
         return reports.stats(self.storage, self.search)
 
-    def export(self, owner: str, *, max_text_chars: int = reports.EXPORT_TEXT_CHARS) -> Export:
+    def export(self, owner: Owner, *, max_text_chars: int = reports.EXPORT_TEXT_CHARS) -> Export:
         return reports.export(self.storage, owner, max_text_chars=max_text_chars)
 
     # --- feeds ----------------------------------------------------------------------
 
-    def add_feed(self, url: str, owner: str) -> tuple[FeedInfo, PollResult]:
+    def add_feed(self, url: str, owner: Owner) -> tuple[FeedInfo, PollResult]:
         return self.feeds.add_feed(url, owner)
 
-    def remove_feed(self, feed_id: int, owner: str) -> FeedInfo:
+    def remove_feed(self, feed_id: int, owner: Owner) -> FeedInfo:
         return self.feeds.remove_feed(feed_id, owner)
 
-    def feeds_of(self, owner: str) -> list[FeedInfo]:
+    def feeds_of(self, owner: Owner) -> list[FeedInfo]:
         return self.feeds.feeds_of(owner)
 
     def set_config_feeds(self, urls: list[str]) -> None:
@@ -207,43 +207,40 @@ class Engine:
         return self.feeds.poll_feed(feed_id)
 
     def import_opml(
-        self, data: bytes, owner: str, progress: Callable[[int, int], None] | None = None
+        self, data: bytes, owner: Owner, progress: Callable[[int, int], None] | None = None
     ) -> list[tuple[str, FeedInfo | str]]:
         return self.feeds.import_opml(data, owner, progress)
 
     # --- topics and alerts ------------------------------------------------------------
 
-    def subscribe(self, owner: str, query: str, mode: TopicMode = "daily") -> TopicInfo:
+    def subscribe(self, owner: Owner, query: str, mode: TopicMode = "daily") -> TopicInfo:
         return self.topics.subscribe(owner, query, mode)
 
-    def topics_of(self, owner: str) -> list[TopicInfo]:
+    def topics_of(self, owner: Owner) -> list[TopicInfo]:
         return self.topics.topics_of(owner)
 
-    def unsubscribe(self, topic_id: int, owner: str) -> TopicInfo:
+    def unsubscribe(self, topic_id: int, owner: Owner) -> TopicInfo:
         return self.topics.unsubscribe(topic_id, owner)
 
-    def set_topic_mode(self, topic_id: int, owner: str, mode: TopicMode) -> TopicInfo:
+    def set_topic_mode(self, topic_id: int, owner: Owner, mode: TopicMode) -> TopicInfo:
         return self.topics.set_mode(topic_id, owner, mode)
 
-    def pending_alerts(self, owner_prefix: str = "") -> list[Alert]:
-        return self.topics.pending_alerts(owner_prefix)
+    def pending_alerts(self, kind: OwnerKind | None = None) -> list[Alert]:
+        return self.topics.pending_alerts(kind)
 
     def mark_alerted(self, alerts: list[Alert]) -> None:
         self.topics.mark_alerted(alerts)
 
     # --- digests ----------------------------------------------------------------------
 
-    def digest(self, owner: str, *, since: datetime | None = None, now: datetime | None = None) -> Digest:
+    def digest(self, owner: Owner, *, since: datetime | None = None, now: datetime | None = None) -> Digest:
         return self.digests.digest(owner, since=since, now=now)
 
-    def record_digest(self, owner: str, day: str, items: int, *, now: datetime | None = None) -> bool:
+    def record_digest(self, owner: Owner, day: str, items: int, *, now: datetime | None = None) -> bool:
         return self.digests.record_digest(owner, day, items, now=now)
 
-    def digest_sent(self, owner: str, day: str) -> bool:
+    def digest_sent(self, owner: Owner, day: str) -> bool:
         return self.digests.digest_sent(owner, day)
 
-    def last_digest(self, owner: str) -> datetime | None:
+    def last_digest(self, owner: Owner) -> datetime | None:
         return self.digests.last_digest(owner)
-
-
-__all__ = ["LOCAL_OWNER", "Engine"]

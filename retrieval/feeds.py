@@ -1,7 +1,6 @@
 """Feeds as documents: parsing (feedparser), discovery from web pages, OPML.
 
-Articles from a feed are owned by ``"feed:<id>"``; a chat sees them through its
-subscription. The owner ``"*"`` subscribes every chat (feeds an admin adds for all).
+Articles from a feed are owned by the feed; a chat sees them through its subscription.
 Following and polling feeds is :mod:`retrieval.services.feeds`; their records are
 :mod:`retrieval.storage.feeds`.
 """
@@ -24,7 +23,6 @@ from lxml.etree import ParserError
 from retrieval.errors import InputError
 from retrieval.models import FeedInfo
 
-EVERYONE = "*"
 MAX_OPML_FEEDS = 500
 
 FEED_TYPES = (
@@ -38,10 +36,6 @@ FEED_TYPES = (
 # What feedparser flags but reads fine: a charset or content type other than declared.
 _HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _BLOCKS = ("p", "li", "blockquote", "h1", "h2", "h3", "h4", "pre", "div", "td")
-
-
-def feed_owner(feed_id: int) -> str:
-    return f"feed:{feed_id}"
 
 
 @dataclass(frozen=True)

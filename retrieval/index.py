@@ -3,8 +3,8 @@
 One index document per sentence: the sentence itself (``sentence`` field) and the
 passage around it, a window of consecutive sentences (``passage`` field). A query
 scores both, so the best hit is at once the best passage and the sentence in it that
-answers. Each document carries its article's owners, so a search is filtered to what
-the caller may see inside the index, not after it.
+answers. Each document carries its article's owners (their text form), so a search is
+filtered to what the caller may see inside the index, not after it.
 
 The index is derived data: SQLite is the truth and :meth:`PassageIndex.delete_all`
 plus re-adding every article rebuilds it.
@@ -21,6 +21,7 @@ from pathlib import Path
 import tantivy
 
 from retrieval.errors import IndexBusy, IndexUnavailable
+from retrieval.owners import Owner
 from retrieval.storage.articles import StoredSentence
 
 ANALYZER = "en_words"
@@ -132,7 +133,7 @@ class PassageIndex:
 
     # --- writing ----------------------------------------------------------------
 
-    def add(self, sentences: Sequence[StoredSentence], owners: Sequence[str]) -> None:
+    def add(self, sentences: Sequence[StoredSentence], owners: Sequence[Owner]) -> None:
         """Index one article's sentences (not visible to searches before :meth:`commit`)."""
         texts = [s.text for s in sentences]
         with self._lock:
@@ -141,7 +142,7 @@ class PassageIndex:
                 document = tantivy.Document(
                     article_id=sentence.article_id,
                     position=sentence.position,
-                    owner=list(owners),
+                    owner=[str(owner) for owner in owners],
                     sentence=sentence.text,
                     passage=passage,
                 )
@@ -171,7 +172,7 @@ class PassageIndex:
     def search(
         self,
         stems: Sequence[str],
-        owners: Sequence[str],
+        owners: Sequence[Owner],
         *,
         article_id: int | None = None,
         limit: int = 30,
@@ -208,7 +209,7 @@ class PassageIndex:
     def _term(self, field: str, stem: str, boost: float) -> tantivy.Query:
         return tantivy.Query.boost_query(tantivy.Query.term_query(self.schema, field, stem), boost)
 
-    def _owner_filter(self, owners: Sequence[str]) -> tantivy.Query:
+    def _owner_filter(self, owners: Sequence[Owner]) -> tantivy.Query:
         """Documents any of ``owners`` holds.
 
         Term queries rather than a term-set query: a term set first collects every
@@ -216,7 +217,7 @@ class PassageIndex:
         holding hundreds of thousands of passages.
         """
         terms = [
-            tantivy.Query.term_query(self.schema, "owner", owner) for owner in dict.fromkeys(owners)
+            tantivy.Query.term_query(self.schema, "owner", str(owner)) for owner in dict.fromkeys(owners)
         ]
         if len(terms) == 1:
             return terms[0]

@@ -22,10 +22,11 @@ from retrieval.engine import Engine
 from retrieval.errors import BriefbotError, InputError
 from retrieval.extract import decode_text, extract_markdown, extract_text
 from retrieval.models import IngestResult
+from retrieval.owners import Owner
 from retrieval.sentences import MAX_SENTENCE_CHARS, split_paragraphs, split_sentences
 from tests.support import LocalSite, Page, atom, make_pdf, one_page_pdf, serve
 
-OWNER = "chat:7"
+OWNER = Owner.chat(7)
 SEALS = (
     "Harbour seals have returned to the Thames estuary in numbers not seen for decades.\n\n"
     "The survey counted 1,200 seals on the sandbanks near Southend, up from 300 in 2005."

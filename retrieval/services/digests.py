@@ -22,6 +22,7 @@ from retrieval.models import (
     DigestSection,
     TopicInfo,
 )
+from retrieval.owners import Owner, OwnerKind
 from retrieval.services.topics import Topics
 from retrieval.services.visibility import Visibility
 from retrieval.storage import Storage
@@ -48,7 +49,7 @@ class Digests:
             self._summary_sentences
         )
 
-    def digest(self, owner: str, *, since: datetime | None = None, now: datetime | None = None) -> Digest:
+    def digest(self, owner: Owner, *, since: datetime | None = None, now: datetime | None = None) -> Digest:
         """What arrived for ``owner`` since its last digest: daily topics first, then feeds."""
         until = now or datetime.now(UTC)
         since = since or self.last_digest(owner) or until - DIGEST_WINDOW
@@ -68,7 +69,7 @@ class Digests:
                 shown.update(i.article_id for i in items)
                 shown.update(o.article_id for i in items for o in i.also_reported_by)
                 budget -= len(items)
-        feed_owners = [o for o in scope if o.startswith("feed:")]
+        feed_owners = [o for o in scope if o.kind is OwnerKind.FEED]
         if feed_owners and budget > 0:
             arrived = self._articles.arrived_since(feed_owners, since_text, DIGEST_CANDIDATES)
             items = self._items([a for a in arrived if a not in shown], budget, None)
@@ -76,14 +77,14 @@ class Digests:
                 sections.append(DigestSection(heading="From your feeds", items=items))
         return Digest(owner=owner, since=since, until=until, sections=sections)
 
-    def record_digest(self, owner: str, day: str, items: int, *, now: datetime | None = None) -> bool:
+    def record_digest(self, owner: Owner, day: str, items: int, *, now: datetime | None = None) -> bool:
         """Note that ``owner``'s digest for ``day`` went out; False if it already had."""
         return self._log.record(owner, day, items, now or datetime.now(UTC))
 
-    def digest_sent(self, owner: str, day: str) -> bool:
+    def digest_sent(self, owner: Owner, day: str) -> bool:
         return self._log.sent(owner, day)
 
-    def last_digest(self, owner: str) -> datetime | None:
+    def last_digest(self, owner: Owner) -> datetime | None:
         return self._log.last_sent(owner)
 
     def _items(self, candidates: list[int], budget: int, topic: TopicInfo | None) -> list[DigestItem]:

@@ -1,7 +1,7 @@
 """Following feeds: adding and removing them, polling them, turning new entries into
 articles, OPML import, and the feeds the config gives every chat.
 
-A feed's articles are owned by the feed (``"feed:<id>"``) and seen by its subscribers;
+A feed's articles are owned by the feed (``Owner.feed(id)``) and seen by its subscribers;
 a feed nobody follows is deleted with what only it held. Parsing feeds, OPML and pages
 is :mod:`retrieval.feeds`; the records are :mod:`retrieval.storage.feeds`.
 """
@@ -16,18 +16,10 @@ from urllib.parse import urlsplit
 from retrieval.config import EngineConfig
 from retrieval.errors import BriefbotError, FetchError, InputError, NotFound
 from retrieval.extract import scrub
-from retrieval.feeds import (
-    EVERYONE,
-    FeedEntry,
-    ParsedFeed,
-    discover_feeds,
-    feed_owner,
-    http_date,
-    opml_feeds,
-    parse_feed,
-)
+from retrieval.feeds import FeedEntry, ParsedFeed, discover_feeds, http_date, opml_feeds, parse_feed
 from retrieval.fetch import FEEDS, HTML_AND_TEXT, FetchedPage, Fetcher
 from retrieval.models import Extracted, FeedInfo, PollResult
+from retrieval.owners import EVERYONE, Owner
 from retrieval.services.intake import Intake
 from retrieval.services.search_index import SearchIndex
 from retrieval.storage import Storage
@@ -50,10 +42,10 @@ class Feeds:
         self._intake = intake
         self._fetcher = fetcher
 
-    def add_feed(self, url: str, owner: str) -> tuple[FeedInfo, PollResult]:
+    def add_feed(self, url: str, owner: Owner) -> tuple[FeedInfo, PollResult]:
         """Follow a feed (or the feed a web page announces); its newest entries come in now.
 
-        ``owner`` ``"*"`` adds the feed for every chat.
+        ``owner`` :data:`EVERYONE` adds the feed for every chat.
         """
         self._store.check_room(owner)
         page = self._fetcher.fetch(url, accept=FEEDS | HTML_AND_TEXT)
@@ -73,12 +65,12 @@ class Feeds:
             result = self._take_feed(feed_id, parsed, page)
         return self._feed_info(feed_id, owner), result
 
-    def remove_feed(self, feed_id: int, owner: str) -> FeedInfo:
+    def remove_feed(self, feed_id: int, owner: Owner) -> FeedInfo:
         info = self._feed_info(feed_id, owner)
         self._unsubscribe(owner, feed_id)
         return info
 
-    def feeds_of(self, owner: str) -> list[FeedInfo]:
+    def feeds_of(self, owner: Owner) -> list[FeedInfo]:
         return self._store.list(owner)
 
     def set_config_feeds(self, urls: list[str]) -> None:
@@ -118,7 +110,7 @@ class Feeds:
         return self._take_feed(feed_id, parsed, page)
 
     def import_opml(
-        self, data: bytes, owner: str, progress: Callable[[int, int], None] | None = None
+        self, data: bytes, owner: Owner, progress: Callable[[int, int], None] | None = None
     ) -> list[tuple[str, FeedInfo | str]]:
         """Follow every feed an OPML file lists: (url, feed or the reason it failed)."""
         listed = opml_feeds(data)
@@ -132,11 +124,11 @@ class Feeds:
                 progress(number, len(listed))
         return results
 
-    def _unsubscribe(self, owner: str, feed_id: int) -> None:
+    def _unsubscribe(self, owner: Owner, feed_id: int) -> None:
         """A feed nobody follows is deleted, and with it what only the feed held."""
         with self._search.writing():
             if self._store.unsubscribe(owner, feed_id):
-                self._search.drop_owner(feed_owner(feed_id))
+                self._search.drop_owner(Owner.feed(feed_id))
 
     def _take_feed(self, feed_id: int, parsed: ParsedFeed, page: FetchedPage) -> PollResult:
         new_articles = self._take_entries(feed_id, parsed.entries)
@@ -183,7 +175,7 @@ class Feeds:
                     self._store.mark_seen(feed_id, keys, None)
                     continue
                 try:
-                    result = self._intake.ingest(extracted, feed_owner(feed_id), public=public)
+                    result = self._intake.ingest(extracted, Owner.feed(feed_id), public=public)
                 except InputError:
                     self._store.mark_seen(feed_id, keys, None)
                     continue
@@ -194,7 +186,7 @@ class Feeds:
 
     def _prune(self, feed_id: int) -> None:
         """A feed keeps its newest ``feeds.max_articles_per_feed`` articles."""
-        owner = feed_owner(feed_id)
+        owner = Owner.feed(feed_id)
         with self._search.writing():
             old = self._articles.owned_beyond(owner, self._config.max_articles_per_feed)
             for article_id in old:
@@ -230,7 +222,7 @@ class Feeds:
         )
         return article, False
 
-    def _feed_info(self, feed_id: int, owner: str) -> FeedInfo:
+    def _feed_info(self, feed_id: int, owner: Owner) -> FeedInfo:
         for info in self._store.list(owner):
             if info.id == feed_id:
                 return info

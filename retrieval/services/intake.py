@@ -14,6 +14,7 @@ from retrieval.errors import InputError
 from retrieval.extract import PDF_TYPES, extract_bytes, extract_text
 from retrieval.fetch import HTML_AND_TEXT, Fetcher
 from retrieval.models import Extracted, IngestResult
+from retrieval.owners import Owner, OwnerKind
 from retrieval.sentences import split_paragraphs
 from retrieval.services.search_index import SearchIndex
 from retrieval.services.topics import Topics
@@ -34,7 +35,7 @@ class Intake:
         self._fetcher = fetcher
 
     def ingest(
-        self, extracted: Extracted, owner: str, *, commit: bool = True, public: bool = False
+        self, extracted: Extracted, owner: Owner, *, commit: bool = True, public: bool = False
     ) -> IngestResult:
         """Store an extracted article for ``owner``; an article already stored is reused.
 
@@ -80,7 +81,7 @@ class Intake:
     def ingest_text(
         self,
         text: str,
-        owner: str,
+        owner: Owner,
         *,
         title: str | None = None,
         url: str | None = None,
@@ -98,7 +99,7 @@ class Intake:
     def ingest_bytes(
         self,
         data: bytes,
-        owner: str,
+        owner: Owner,
         *,
         filename: str | None = None,
         content_type: str | None = None,
@@ -108,10 +109,10 @@ class Intake:
         extracted = self.extract_bytes(data, filename=filename, content_type=content_type, url=url)
         return self.ingest(extracted, owner)
 
-    def ingest_file(self, path: Path, owner: str, *, commit: bool = True) -> IngestResult:
+    def ingest_file(self, path: Path, owner: Owner, *, commit: bool = True) -> IngestResult:
         return self.ingest(self.extract_file(path), owner, commit=commit)
 
-    def ingest_url(self, url: str, owner: str) -> IngestResult:
+    def ingest_url(self, url: str, owner: Owner) -> IngestResult:
         """A link: a page fetched before (by anyone) is not fetched again."""
         with self._search.writing():
             known = self._articles.find_by_url(url, owner)
@@ -157,7 +158,7 @@ class Intake:
             page.content, content_type=page.content_type, url=page.url, encoding=page.encoding
         )
 
-    def _share(self, article_id: int, owner: str, *, commit: bool) -> IngestResult:
+    def _share(self, article_id: int, owner: Owner, *, commit: bool) -> IngestResult:
         self._search.check_writable()
         if self._articles.add_owner(article_id, owner):
             self._search.add(article_id)
@@ -168,9 +169,9 @@ class Intake:
         assert info is not None
         return IngestResult(id=info.id, title=info.title, sentences=info.sentences, duplicate=True)
 
-    def _check_room(self, owner: str) -> None:
+    def _check_room(self, owner: Owner) -> None:
         limit = self._limits.max_articles_per_owner
-        if not owner.startswith("feed:") and self._articles.count_articles([owner]) >= limit:
+        if owner.kind is not OwnerKind.FEED and self._articles.count_articles([owner]) >= limit:
             raise InputError(f"This chat already keeps {limit:,} articles; forget some to add more.")
 
     def _check_size(self, text: str) -> None:

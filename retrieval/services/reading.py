@@ -7,6 +7,7 @@ from retrieval.answer import rank_answers
 from retrieval.config import EngineConfig
 from retrieval.errors import NotFound
 from retrieval.models import Answer, ArticleInfo, CitedSentence, Summary
+from retrieval.owners import Owner
 from retrieval.services.search_index import SearchIndex
 from retrieval.services.visibility import Visibility
 from retrieval.storage import Storage
@@ -22,20 +23,20 @@ class Reading:
         self._search = search
         self._visibility = visibility
 
-    def article(self, article_id: int, owner: str) -> ArticleInfo:
+    def article(self, article_id: int, owner: Owner) -> ArticleInfo:
         """An article ``owner`` may see; :class:`NotFound` otherwise (also for others' ids)."""
         return self._visibility.article(article_id, owner)
 
-    def articles(self, owner: str, *, limit: int = 20, offset: int = 0) -> list[ArticleInfo]:
+    def articles(self, owner: Owner, *, limit: int = 20, offset: int = 0) -> list[ArticleInfo]:
         return self._articles.articles(self._visibility.scope(owner), limit, offset)
 
-    def count_articles(self, owner: str) -> int:
+    def count_articles(self, owner: Owner) -> int:
         return self._articles.count_articles(self._visibility.scope(owner))
 
     def summarize(
         self,
         article_id: int,
-        owner: str,
+        owner: Owner,
         *,
         sentences: int | None = None,
         percent: float | None = None,
@@ -64,7 +65,7 @@ class Reading:
         )
 
     def ask(
-        self, question: str, owner: str, *, article_id: int | None = None, max_sentences: int = 3
+        self, question: str, owner: Owner, *, article_id: int | None = None, max_sentences: int = 3
     ) -> Answer:
         """1–3 stored sentences that answer ``question``, or ``abstained=True``."""
         if article_id is not None:
@@ -84,7 +85,7 @@ class Reading:
         ]
         return Answer(question=question, abstained=not cited, sentences=cited)
 
-    def forget(self, article_id: int, owner: str) -> ArticleInfo:
+    def forget(self, article_id: int, owner: Owner) -> ArticleInfo:
         """Take the article away from ``owner`` (and delete it if nobody else holds it)."""
         self._search.check_writable()
         info = self.article(article_id, owner)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from retrieval.feeds import to_opml
 from retrieval.models import Export, Stats
+from retrieval.owners import Owner
 from retrieval.services.search_index import SearchIndex
 from retrieval.storage import Storage
 
@@ -11,7 +12,7 @@ from retrieval.storage import Storage
 EXPORT_TEXT_CHARS = 20_000_000
 
 
-def export(storage: Storage, owner: str, *, max_text_chars: int = EXPORT_TEXT_CHARS) -> Export:
+def export(storage: Storage, owner: Owner, *, max_text_chars: int = EXPORT_TEXT_CHARS) -> Export:
     """Everything ``owner`` keeps: its feeds as OPML, its topics and own articles as JSON.
 
     Article texts fill up to ``max_text_chars``; past that, articles are listed without

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from retrieval.errors import IndexBusy, IndexUnavailable
 from retrieval.index import PassageIndex
+from retrieval.owners import Owner
 from retrieval.storage import Storage
 from retrieval.storage.database import disk_usage
 
@@ -82,21 +83,21 @@ class SearchIndex:
             self.index.commit()
             self._articles.mark_indexed(pending)
 
-    def release(self, article_id: int, owner: str) -> None:
+    def release(self, article_id: int, owner: Owner) -> None:
         """``owner`` no longer holds the article: delete it, or re-index it for those who do."""
         with self._write_lock:
             self.index.delete(article_id)
             if not self._articles.remove_owner(article_id, owner):
                 self.index.add(self._articles.sentences(article_id), self._articles.owners_of(article_id))
 
-    def drop_owner(self, owner: str) -> None:
+    def drop_owner(self, owner: Owner) -> None:
         """Release everything ``owner`` holds (a feed nobody follows any more)."""
         with self._write_lock:
             for article_id in self._articles.owned_by(owner):
                 self.release(article_id, owner)
             self.commit()
 
-    def rename_owner(self, old: str, new: str) -> None:
+    def rename_owner(self, old: Owner, new: Owner) -> None:
         """Move everything ``old`` holds to ``new`` (a group that became a supergroup)."""
         with self._write_lock:
             self._storage.rename_owner(old, new)

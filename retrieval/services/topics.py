@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from retrieval.models import Alert, ArticleInfo, HighlightedSentence, TopicInfo, TopicMode
+from retrieval.owners import Owner, OwnerKind
 from retrieval.services.visibility import Visibility
 from retrieval.storage import Storage
 from retrieval.topics import ArticleText, TopicQuery, matched_sentences, matches, parse_query
@@ -23,27 +24,27 @@ class Topics:
         self._visibility = visibility
         self._parsed: dict[int, TopicQuery] = {}
 
-    def subscribe(self, owner: str, query: str, mode: TopicMode = "daily") -> TopicInfo:
+    def subscribe(self, owner: Owner, query: str, mode: TopicMode = "daily") -> TopicInfo:
         parsed = parse_query(query)
         topic = self._store.add(owner, parsed.text, parsed.anchor_stems(), mode)
         self._parsed[topic.id] = parsed
         return topic
 
-    def topics_of(self, owner: str) -> list[TopicInfo]:
+    def topics_of(self, owner: Owner) -> list[TopicInfo]:
         return self._store.list(owner)
 
-    def unsubscribe(self, topic_id: int, owner: str) -> TopicInfo:
+    def unsubscribe(self, topic_id: int, owner: Owner) -> TopicInfo:
         topic = self._store.remove(topic_id, owner)
         self._parsed.pop(topic_id, None)
         return topic
 
-    def set_mode(self, topic_id: int, owner: str, mode: TopicMode) -> TopicInfo:
+    def set_mode(self, topic_id: int, owner: Owner, mode: TopicMode) -> TopicInfo:
         return self._store.set_mode(topic_id, owner, mode)
 
     def match_article(
         self,
         article_id: int,
-        owner: str,
+        owner: Owner,
         sentences: list[str] | None = None,
         *,
         site: str | None = None,
@@ -54,10 +55,7 @@ class Topics:
         ``owner`` has just received the article; without ``sentences`` (and its ``site`` or
         ``url``) they are read back.
         """
-        if owner.startswith("feed:"):
-            audience = self._feeds.audience(int(owner.removeprefix("feed:")))
-        else:
-            audience = [owner]
+        audience = self._feeds.audience(owner.id) if owner.kind is OwnerKind.FEED else [owner]
         if not self._store.any_active(audience):
             return
         if sentences is None:
@@ -68,7 +66,7 @@ class Topics:
             site, url = info.site, info.url
         self.match(article_id, ArticleText(sentences, site or _host(url)), audience)
 
-    def match(self, article_id: int, article: ArticleText, audience: list[str] | None) -> list[int]:
+    def match(self, article_id: int, article: ArticleText, audience: list[Owner] | None) -> list[int]:
         """Record and return the topics the article matches among those of ``audience``
         (the owners who can see it; ``None``: every chat, for a feed every chat receives)."""
         matched = [
@@ -80,13 +78,11 @@ class Topics:
             self._store.record_matches(article_id, matched)
         return matched
 
-    def pending_alerts(self, owner_prefix: str = "") -> list[Alert]:
-        """Instant-topic matches not yet delivered, oldest first, still visible to their chat.
-
-        ``owner_prefix`` limits them to owners of one kind (the bot asks for ``"chat:"``).
-        """
+    def pending_alerts(self, kind: OwnerKind | None = None) -> list[Alert]:
+        """Instant-topic matches not yet delivered, oldest first, still visible to their chat;
+        with ``kind``, only those of owners of that kind (the bot asks for chats')."""
         alerts = []
-        for pending in self._store.pending_alerts(owner_prefix):
+        for pending in self._store.pending_alerts(kind):
             info = self._articles.article(pending.article_id)
             if info is None or not self._visibility.can_see(pending.owner, pending.article_id):
                 continue

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from retrieval.owners import Owner
 from retrieval.storage.articles import ArticleStore
 from retrieval.storage.database import Database
 from retrieval.storage.digests import DigestLog
@@ -29,7 +30,7 @@ class Storage:
     def close(self) -> None:
         self.db.close()
 
-    def rename_owner(self, old: str, new: str) -> list[int]:
+    def rename_owner(self, old: Owner, new: Owner) -> list[int]:
         """Move everything ``old`` holds to ``new`` in one transaction; returns the ids of
         the articles that moved (the search index must learn their owners again)."""
         with self.db.transaction() as db:

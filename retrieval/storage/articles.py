@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import courlan
 
 from retrieval.models import ArticleInfo, Extracted
+from retrieval.owners import Owner
 from retrieval.storage.database import Database, marks, now
 
 
@@ -43,7 +44,7 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(normalised.encode("utf-8", "replace")).hexdigest()
 
 
-def dedupe_key(text: str, owner: str, *, public: bool) -> str:
+def dedupe_key(text: str, owner: Owner, *, public: bool) -> str:
     """What makes two articles the same: the text alone if public, else owner and text."""
     return text_hash(text) if public else f"{owner}:{text_hash(text)}"
 
@@ -61,7 +62,7 @@ class ArticleStore:
 
     # --- articles -------------------------------------------------------------------
 
-    def find_duplicate(self, extracted: Extracted, owner: str, *, public: bool) -> int | None:
+    def find_duplicate(self, extracted: Extracted, owner: Owner, *, public: bool) -> int | None:
         """An article that already holds this one: the same public text or page, or the
         same text or URL among ``owner``'s own articles. A chat's private article is never
         found for another chat, whatever it sends."""
@@ -72,7 +73,7 @@ class ArticleStore:
             return row[0]
         return self.find_by_url(extracted.url, owner, public=public) if extracted.url else None
 
-    def find_by_url(self, url: str, owner: str, *, public: bool = True) -> int | None:
+    def find_by_url(self, url: str, owner: Owner, *, public: bool = True) -> int | None:
         """A stored article for ``url``: one ``owner`` itself stored under that URL or, when
         ``public``, one our fetcher read there."""
         own = "id IN (SELECT article_id FROM ownership WHERE owner = ?)"
@@ -81,7 +82,7 @@ class ArticleStore:
             try:
                 row = db.execute(
                     f"SELECT id FROM articles WHERE canonical_url = ? AND {condition} LIMIT 1",
-                    (canonical_url(url), owner),
+                    (canonical_url(url), str(owner)),
                 ).fetchone()
             except UnicodeEncodeError:  # a lone surrogate cannot match any stored URL
                 return None
@@ -92,7 +93,7 @@ class ArticleStore:
         extracted: Extracted,
         title: str,
         sentences: Sequence[tuple[int, str]],
-        owner: str,
+        owner: Owner,
         *,
         public: bool,
     ) -> int:
@@ -123,29 +124,29 @@ class ArticleStore:
             )
             db.execute(
                 "INSERT INTO ownership (owner, article_id, added_at) VALUES (?, ?, ?)",
-                (owner, article_id, now()),
+                (str(owner), article_id, now()),
             )
         return article_id
 
-    def add_owner(self, article_id: int, owner: str) -> bool:
+    def add_owner(self, article_id: int, owner: Owner) -> bool:
         """Give ``owner`` access; True if it is new (the index must then learn it)."""
         with self._db.transaction() as db:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO ownership (owner, article_id, added_at) VALUES (?, ?, ?)",
-                (owner, article_id, now()),
+                (str(owner), article_id, now()),
             )
             if cursor.rowcount:
                 db.execute("UPDATE articles SET indexed = 0 WHERE id = ?", (article_id,))
         return bool(cursor.rowcount)
 
-    def remove_owner(self, article_id: int, owner: str) -> bool:
+    def remove_owner(self, article_id: int, owner: Owner) -> bool:
         """Take access away; the article itself goes when nobody holds it any more.
 
         Returns True when the article was deleted.
         """
         with self._db.transaction() as db:
             db.execute(
-                "DELETE FROM ownership WHERE owner = ? AND article_id = ?", (owner, article_id)
+                "DELETE FROM ownership WHERE owner = ? AND article_id = ?", (str(owner), article_id)
             )
             remaining = db.execute(
                 "SELECT COUNT(*) FROM ownership WHERE article_id = ?", (article_id,)
@@ -174,34 +175,35 @@ class ArticleStore:
                 "SELECT COALESCE(SUM(sentence_count), 0) FROM articles WHERE indexed = 1"
             ).fetchone()[0]
 
-    def owned_by(self, owner: str) -> list[int]:
+    def owned_by(self, owner: Owner) -> list[int]:
         with self._db.reading() as db:
-            return [r[0] for r in db.execute("SELECT article_id FROM ownership WHERE owner = ?", (owner,))]
+            rows = db.execute("SELECT article_id FROM ownership WHERE owner = ?", (str(owner),))
+            return [r[0] for r in rows]
 
-    def owned_beyond(self, owner: str, keep: int) -> list[int]:
+    def owned_beyond(self, owner: Owner, keep: int) -> list[int]:
         """The owner's articles after its newest ``keep``."""
         with self._db.reading() as db:
             rows = db.execute(
                 "SELECT article_id FROM ownership WHERE owner = ?"
                 " ORDER BY added_at DESC, article_id DESC LIMIT -1 OFFSET ?",
-                (owner, keep),
+                (str(owner), keep),
             )
             return [r[0] for r in rows]
 
-    def owners_of(self, article_id: int) -> list[str]:
+    def owners_of(self, article_id: int) -> list[Owner]:
         with self._db.reading() as db:
             return [
-                row[0]
+                Owner.parse(row[0])
                 for row in db.execute(
                     "SELECT owner FROM ownership WHERE article_id = ? ORDER BY owner", (article_id,)
                 )
             ]
 
-    def visible(self, article_id: int, owners: Sequence[str]) -> bool:
+    def visible(self, article_id: int, owners: Sequence[Owner]) -> bool:
         with self._db.reading() as db:
             row = db.execute(
                 f"SELECT 1 FROM ownership WHERE article_id = ? AND owner IN ({marks(owners)})",
-                (article_id, *owners),
+                (article_id, *map(str, owners)),
             ).fetchone()
         return row is not None
 
@@ -210,32 +212,32 @@ class ArticleStore:
             row = db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
         return _article_info(row, row["added_at"]) if row else None
 
-    def articles(self, owners: Sequence[str], limit: int, offset: int = 0) -> list[ArticleInfo]:
+    def articles(self, owners: Sequence[Owner], limit: int, offset: int = 0) -> list[ArticleInfo]:
         """Articles the owners hold, newest first (by when they got them)."""
         with self._db.reading() as db:
             rows = db.execute(
                 "SELECT a.*, MAX(o.added_at) AS owned_at FROM articles a"
                 f" JOIN ownership o ON o.article_id = a.id AND o.owner IN ({marks(owners)})"
                 " GROUP BY a.id ORDER BY owned_at DESC, a.id DESC LIMIT ? OFFSET ?",
-                (*owners, limit, offset),
+                (*map(str, owners), limit, offset),
             ).fetchall()
         return [_article_info(row, row["owned_at"]) for row in rows]
 
-    def count_articles(self, owners: Sequence[str]) -> int:
+    def count_articles(self, owners: Sequence[Owner]) -> int:
         with self._db.reading() as db:
             return db.execute(
                 f"SELECT COUNT(DISTINCT article_id) FROM ownership WHERE owner IN ({marks(owners)})",
-                tuple(owners),
+                tuple(map(str, owners)),
             ).fetchone()[0]
 
-    def arrived_since(self, owners: Sequence[str], since: str, limit: int) -> list[int]:
+    def arrived_since(self, owners: Sequence[Owner], since: str, limit: int) -> list[int]:
         """Articles the owners received after ``since`` (ISO time), newest first."""
         with self._db.reading() as db:
             rows = db.execute(
                 "SELECT article_id, MAX(added_at) AS arrived FROM ownership"
                 f" WHERE owner IN ({marks(owners)}) AND added_at > ?"
                 " GROUP BY article_id ORDER BY arrived DESC, article_id DESC LIMIT ?",
-                (*owners, since, limit),
+                (*map(str, owners), since, limit),
             ).fetchall()
         return [row[0] for row in rows]
 
@@ -248,27 +250,27 @@ class ArticleStore:
             ).fetchone()
         return ArticleTotals(articles=row[0], sentences=row[1], owners=row[2])
 
-    def owned_texts(self, owner: str) -> list[dict]:
+    def owned_texts(self, owner: Owner) -> list[dict]:
         """Every article ``owner`` itself holds, with its text, oldest first."""
         with self._db.reading() as db:
             rows = db.execute(
                 "SELECT a.id, a.title, a.url, a.site, a.author, a.published, a.text, o.added_at"
                 " FROM articles a JOIN ownership o ON o.article_id = a.id AND o.owner = ? ORDER BY a.id",
-                (owner,),
+                (str(owner),),
             ).fetchall()
         return [dict(row) for row in rows]
 
     @staticmethod
-    def move_owner(db: sqlite3.Connection, old: str, new: str) -> list[int]:
+    def move_owner(db: sqlite3.Connection, old: Owner, new: Owner) -> list[int]:
         """Inside a transaction: give ``old``'s articles to ``new``; returns their ids, which
         the index must learn again."""
-        moved = [r[0] for r in db.execute("SELECT article_id FROM ownership WHERE owner = ?", (old,))]
-        db.execute("UPDATE OR IGNORE ownership SET owner = ? WHERE owner = ?", (new, old))
-        db.execute("DELETE FROM ownership WHERE owner = ?", (old,))
+        moved = [r[0] for r in db.execute("SELECT article_id FROM ownership WHERE owner = ?", (str(old),))]
+        db.execute("UPDATE OR IGNORE ownership SET owner = ? WHERE owner = ?", (str(new), str(old)))
+        db.execute("DELETE FROM ownership WHERE owner = ?", (str(old),))
         db.execute(  # private articles are de-duplicated under their owner's name
             "UPDATE OR IGNORE articles SET dedupe_key = ? || substr(dedupe_key, ?)"
             " WHERE substr(dedupe_key, 1, ?) = ?",
-            (f"{new}:", len(old) + 2, len(old) + 1, f"{old}:"),
+            (f"{new}:", len(str(old)) + 2, len(str(old)) + 1, f"{old}:"),
         )
         db.executemany("UPDATE articles SET indexed = 0 WHERE id = ?", [(a,) for a in moved])
         return moved

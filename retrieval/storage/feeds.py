@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from retrieval.errors import InputError, NotFound
-from retrieval.feeds import EVERYONE
 from retrieval.models import FeedInfo
+from retrieval.owners import EVERYONE, Owner
 from retrieval.storage.database import Database, now, timestamp
 
 MAX_BACKOFF = timedelta(hours=24)
@@ -50,29 +50,31 @@ class FeedStore:
             row = db.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()
         return row[0] if row else None
 
-    def check_room(self, owner: str) -> None:
+    def check_room(self, owner: Owner) -> None:
         if owner == EVERYONE:
             return
         with self._db.reading() as db:
-            count = db.execute("SELECT COUNT(*) FROM subscriptions WHERE owner = ?", (owner,)).fetchone()[0]
+            count = db.execute(
+                "SELECT COUNT(*) FROM subscriptions WHERE owner = ?", (str(owner),)
+            ).fetchone()[0]
         if count >= MAX_FEEDS_PER_OWNER:
             raise InputError(f"A chat can follow up to {MAX_FEEDS_PER_OWNER} feeds; remove one first.")
 
-    def subscribe(self, owner: str, feed_id: int, *, from_config: bool = False) -> bool:
+    def subscribe(self, owner: Owner, feed_id: int, *, from_config: bool = False) -> bool:
         self.check_room(owner)
         with self._db.transaction() as db:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO subscriptions (owner, feed_id, added_at, from_config)"
                 " VALUES (?, ?, ?, ?)",
-                (owner, feed_id, now(), int(from_config)),
+                (str(owner), feed_id, now(), int(from_config)),
             )
         return bool(cursor.rowcount)
 
-    def unsubscribe(self, owner: str, feed_id: int) -> bool:
+    def unsubscribe(self, owner: Owner, feed_id: int) -> bool:
         """Drop the subscription; a feed nobody follows any more is deleted (returns True)."""
         with self._db.transaction() as db:
             cursor = db.execute(
-                "DELETE FROM subscriptions WHERE owner = ? AND feed_id = ?", (owner, feed_id)
+                "DELETE FROM subscriptions WHERE owner = ? AND feed_id = ?", (str(owner), feed_id)
             )
             if not cursor.rowcount:
                 raise NotFound(f"You don't follow a feed {feed_id}.")
@@ -83,23 +85,24 @@ class FeedStore:
                 db.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
         return not left
 
-    def owners_feeds(self, owner: str) -> list[int]:
+    def owners_feeds(self, owner: Owner) -> list[int]:
         """Feeds whose articles ``owner`` sees: its own subscriptions and everyone's."""
         with self._db.reading() as db:
             return [
                 row[0]
                 for row in db.execute(
-                    "SELECT DISTINCT feed_id FROM subscriptions WHERE owner IN (?, ?)", (owner, EVERYONE)
+                    "SELECT DISTINCT feed_id FROM subscriptions WHERE owner IN (?, ?)",
+                    (str(owner), str(EVERYONE)),
                 )
             ]
 
-    def list(self, owner: str) -> list[FeedInfo]:
+    def list(self, owner: Owner) -> list[FeedInfo]:
         with self._db.reading() as db:
             rows = db.execute(
                 "SELECT f.*, MAX(s.owner = ?) AS everyone, MAX(s.owner = ? AND s.from_config) AS config"
                 " FROM feeds f JOIN subscriptions s ON s.feed_id = f.id AND s.owner IN (?, ?)"
                 " GROUP BY f.id ORDER BY f.id",
-                (EVERYONE, EVERYONE, owner, EVERYONE),
+                (str(EVERYONE), str(EVERYONE), str(owner), str(EVERYONE)),
             ).fetchall()
         return [
             FeedInfo(
@@ -111,11 +114,11 @@ class FeedStore:
             for r in rows
         ]
 
-    def audience(self, feed_id: int) -> list[str] | None:
+    def audience(self, feed_id: int) -> list[Owner] | None:
         """Owners who see the feed's articles; ``None`` when every chat does."""
         with self._db.reading() as db:
             rows = db.execute("SELECT owner FROM subscriptions WHERE feed_id = ?", (feed_id,))
-            owners = [r[0] for r in rows]
+            owners = [Owner.parse(r[0]) for r in rows]
         return None if EVERYONE in owners else owners
 
     def config_feeds(self) -> dict[str, int]:
@@ -124,7 +127,7 @@ class FeedStore:
             rows = db.execute(
                 "SELECT f.url, f.id FROM feeds f JOIN subscriptions s ON s.feed_id = f.id"
                 " AND s.owner = ? AND s.from_config",
-                (EVERYONE,),
+                (str(EVERYONE),),
             ).fetchall()
         return {r[0]: r[1] for r in rows}
 
@@ -208,7 +211,7 @@ class FeedStore:
         return row[0], row[1]
 
     @staticmethod
-    def move_owner(db: sqlite3.Connection, old: str, new: str) -> None:
+    def move_owner(db: sqlite3.Connection, old: Owner, new: Owner) -> None:
         """Inside a transaction: ``old``'s subscriptions become ``new``'s."""
-        db.execute("UPDATE OR IGNORE subscriptions SET owner = ? WHERE owner = ?", (new, old))
-        db.execute("DELETE FROM subscriptions WHERE owner = ?", (old,))
+        db.execute("UPDATE OR IGNORE subscriptions SET owner = ? WHERE owner = ?", (str(new), str(old)))
+        db.execute("DELETE FROM subscriptions WHERE owner = ?", (str(old),))

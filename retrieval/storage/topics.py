@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from retrieval.errors import InputError, NotFound
 from retrieval.models import TopicInfo, TopicMode
+from retrieval.owners import Owner, OwnerKind
 from retrieval.storage.database import Database, marks, now
 
 MAX_TOPICS_PER_OWNER = 100
@@ -18,13 +19,13 @@ MAX_TOPICS_PER_OWNER = 100
 @dataclass(frozen=True)
 class OwnedTopic:
     topic: TopicInfo
-    owner: str
+    owner: Owner
 
 
 @dataclass(frozen=True)
 class PendingAlert:
     topic: TopicInfo
-    owner: str
+    owner: Owner
     article_id: int
 
 
@@ -32,12 +33,12 @@ class TopicStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def add(self, owner: str, query: str, anchors: Iterable[str], mode: TopicMode) -> TopicInfo:
+    def add(self, owner: Owner, query: str, anchors: Iterable[str], mode: TopicMode) -> TopicInfo:
         """The owner's topic for ``query`` (filed under ``anchors``), new or as it was."""
         with self._db.transaction() as db:
-            count = db.execute("SELECT COUNT(*) FROM topics WHERE owner = ?", (owner,)).fetchone()[0]
+            count = db.execute("SELECT COUNT(*) FROM topics WHERE owner = ?", (str(owner),)).fetchone()[0]
             existing = db.execute(
-                "SELECT id, mode FROM topics WHERE owner = ? AND query = ?", (owner, query)
+                "SELECT id, mode FROM topics WHERE owner = ? AND query = ?", (str(owner), query)
             ).fetchone()
             if existing:
                 return TopicInfo(id=existing[0], query=query, mode=existing[1])
@@ -45,7 +46,7 @@ class TopicStore:
                 raise InputError(f"A chat can watch up to {MAX_TOPICS_PER_OWNER} topics; remove one first.")
             topic_id = db.execute(
                 "INSERT INTO topics (owner, query, mode, added_at) VALUES (?, ?, ?, ?)",
-                (owner, query, mode, now()),
+                (str(owner), query, mode, now()),
             ).lastrowid
             db.executemany(
                 "INSERT INTO topic_anchors (stem, topic_id) VALUES (?, ?)",
@@ -54,48 +55,49 @@ class TopicStore:
         assert topic_id is not None
         return TopicInfo(id=topic_id, query=query, mode=mode)
 
-    def list(self, owner: str) -> list[TopicInfo]:
+    def list(self, owner: Owner) -> list[TopicInfo]:
         with self._db.reading() as db:
             rows = db.execute(
-                "SELECT id, query, mode FROM topics WHERE owner = ? ORDER BY id", (owner,)
+                "SELECT id, query, mode FROM topics WHERE owner = ? ORDER BY id", (str(owner),)
             ).fetchall()
         return [TopicInfo(id=r[0], query=r[1], mode=r[2]) for r in rows]
 
-    def get(self, topic_id: int, owner: str) -> TopicInfo:
+    def get(self, topic_id: int, owner: Owner) -> TopicInfo:
         if not 0 < topic_id < 2**63:
             raise NotFound(f"There is no topic {topic_id}.")
         with self._db.reading() as db:
             row = db.execute(
-                "SELECT id, query, mode FROM topics WHERE id = ? AND owner = ?", (topic_id, owner)
+                "SELECT id, query, mode FROM topics WHERE id = ? AND owner = ?", (topic_id, str(owner))
             ).fetchone()
         if row is None:
             raise NotFound(f"There is no topic {topic_id}.")
         return TopicInfo(id=row[0], query=row[1], mode=row[2])
 
-    def remove(self, topic_id: int, owner: str) -> TopicInfo:
-        info = self.get(topic_id, owner)
+    def remove(self, topic_id: int, owner: Owner) -> TopicInfo:
+        info = self.get(topic_id, str(owner))
         with self._db.transaction() as db:
             db.execute("DELETE FROM topics WHERE id = ?", (topic_id,))
         return info
 
-    def set_mode(self, topic_id: int, owner: str, mode: TopicMode) -> TopicInfo:
-        info = self.get(topic_id, owner)
+    def set_mode(self, topic_id: int, owner: Owner, mode: TopicMode) -> TopicInfo:
+        info = self.get(topic_id, str(owner))
         with self._db.transaction() as db:
             db.execute("UPDATE topics SET mode = ? WHERE id = ?", (mode, topic_id))
         return info.model_copy(update={"mode": mode})
 
-    def any_active(self, audience: Sequence[str] | None) -> bool:
+    def any_active(self, audience: Sequence[Owner] | None) -> bool:
         """Whether anyone in the audience (``None``: everyone) watches a topic at all."""
         if audience is not None and not audience:
             return False
         owner_filter = "" if audience is None else f" AND owner IN ({marks(audience)})"
         with self._db.reading() as db:
             row = db.execute(
-                f"SELECT 1 FROM topics WHERE mode != 'off'{owner_filter} LIMIT 1", tuple(audience or ())
+                f"SELECT 1 FROM topics WHERE mode != 'off'{owner_filter} LIMIT 1",
+                tuple(map(str, audience or ())),
             ).fetchone()
         return row is not None
 
-    def candidates(self, stems: Iterable[str], audience: Sequence[str] | None) -> list[OwnedTopic]:
+    def candidates(self, stems: Iterable[str], audience: Sequence[Owner] | None) -> list[OwnedTopic]:
         """Active topics of the audience (``None``: everyone) filed under one of ``stems``."""
         if audience is not None and not audience:
             return []
@@ -105,9 +107,9 @@ class TopicStore:
                 "SELECT DISTINCT t.id, t.owner, t.query, t.mode FROM topic_anchors a"
                 " JOIN topics t ON t.id = a.topic_id"
                 f" WHERE a.stem IN (SELECT value FROM json_each(?)) AND t.mode != 'off'{owner_filter}",
-                (json.dumps(sorted(stems)), *(audience or ())),
+                (json.dumps(sorted(stems)), *map(str, audience or ())),
             ).fetchall()
-        return [OwnedTopic(TopicInfo(id=r[0], query=r[2], mode=r[3]), r[1]) for r in rows]
+        return [OwnedTopic(TopicInfo(id=r[0], query=r[2], mode=r[3]), Owner.parse(r[1])) for r in rows]
 
     def record_matches(self, article_id: int, topic_ids: Sequence[int]) -> None:
         with self._db.transaction() as db:
@@ -126,17 +128,18 @@ class TopicStore:
             )
             return [r[0] for r in rows]
 
-    def pending_alerts(self, owner_prefix: str) -> list[PendingAlert]:
-        """Instant-topic matches not yet alerted, oldest first."""
+    def pending_alerts(self, kind: OwnerKind | None) -> list[PendingAlert]:
+        """Instant-topic matches not yet alerted, oldest first (of owners of ``kind``)."""
         with self._db.reading() as db:
             rows = db.execute(
                 "SELECT t.id, t.owner, t.query, t.mode, m.article_id FROM topic_matches m"
                 " JOIN topics t ON t.id = m.topic_id"
-                " WHERE m.alerted_at IS NULL AND t.mode = 'instant' AND substr(t.owner, 1, ?) = ?"
-                " ORDER BY m.matched_at",
-                (len(owner_prefix), owner_prefix),
+                " WHERE m.alerted_at IS NULL AND t.mode = 'instant' ORDER BY m.matched_at"
             ).fetchall()
-        return [PendingAlert(TopicInfo(id=r[0], query=r[2], mode=r[3]), r[1], r[4]) for r in rows]
+        pending = [
+            PendingAlert(TopicInfo(id=r[0], query=r[2], mode=r[3]), Owner.parse(r[1]), r[4]) for r in rows
+        ]
+        return [p for p in pending if kind is None or p.owner.kind is kind]
 
     def mark_alerted(self, matches: Iterable[tuple[int, int]]) -> None:
         """Note that the (topic id, article id) matches were alerted."""
@@ -157,7 +160,7 @@ class TopicStore:
         return row[0], row[1]
 
     @staticmethod
-    def move_owner(db: sqlite3.Connection, old: str, new: str) -> None:
+    def move_owner(db: sqlite3.Connection, old: Owner, new: Owner) -> None:
         """Inside a transaction: ``old``'s topics become ``new``'s."""
-        db.execute("UPDATE OR IGNORE topics SET owner = ? WHERE owner = ?", (new, old))
-        db.execute("DELETE FROM topics WHERE owner = ?", (old,))
+        db.execute("UPDATE OR IGNORE topics SET owner = ? WHERE owner = ?", (str(new), str(old)))
+        db.execute("DELETE FROM topics WHERE owner = ?", (str(old),))
