@@ -16,8 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 import courlan
 
 from retrieval.models import ArticleInfo, Extracted
-from retrieval.owners import Owner
-from retrieval.storage.database import Database, marks, now
+from retrieval.owners import EVERYONE, Owner, OwnerKind
+from retrieval.storage.database import Database, now, owner_columns, owners_in, stored_owner
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,10 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(normalised.encode("utf-8", "replace")).hexdigest()
 
 
-def dedupe_key(text: str, owner: Owner, *, public: bool) -> str:
-    """What makes two articles the same: the text alone if public, else owner and text."""
-    return text_hash(text) if public else f"{owner}:{text_hash(text)}"
+def copy_of(owner: Owner, *, public: bool) -> Owner:
+    """Whose copy an article is, for de-duplication: everyone's if public (any chat that
+    sends the same page or text shares it), else the owner's that sent it."""
+    return EVERYONE if public else owner
 
 
 @dataclass(frozen=True)
@@ -60,15 +61,16 @@ class ArticleStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    # --- articles -------------------------------------------------------------------
-
     def find_duplicate(self, extracted: Extracted, owner: Owner, *, public: bool) -> int | None:
         """An article that already holds this one: the same public text or page, or the
         same text or URL among ``owner``'s own articles. A chat's private article is never
         found for another chat, whatever it sends."""
-        keys = [dedupe_key(extracted.text, owner, public=p) for p in (False, True)]
+        copies, params = owners_in([owner, EVERYONE], ("copy_of_kind", "copy_of_id"))
         with self._db.reading() as db:
-            row = db.execute("SELECT id FROM articles WHERE dedupe_key IN (?, ?) LIMIT 1", keys).fetchone()
+            row = db.execute(
+                f"SELECT id FROM articles WHERE text_hash = ? AND {copies} LIMIT 1",
+                (text_hash(extracted.text), *params),
+            ).fetchone()
         if row is not None:
             return row[0]
         return self.find_by_url(extracted.url, owner, public=public) if extracted.url else None
@@ -76,13 +78,13 @@ class ArticleStore:
     def find_by_url(self, url: str, owner: Owner, *, public: bool = True) -> int | None:
         """A stored article for ``url``: one ``owner`` itself stored under that URL or, when
         ``public``, one our fetcher read there."""
-        own = "id IN (SELECT article_id FROM ownership WHERE owner = ?)"
+        own = "id IN (SELECT article_id FROM ownership WHERE owner_kind = ? AND owner_id = ?)"
         condition = f"(public = 1 OR {own})" if public else own
         with self._db.reading() as db:
             try:
                 row = db.execute(
                     f"SELECT id FROM articles WHERE canonical_url = ? AND {condition} LIMIT 1",
-                    (canonical_url(url), str(owner)),
+                    (canonical_url(url), *owner_columns(owner)),
                 ).fetchone()
             except UnicodeEncodeError:  # a lone surrogate cannot match any stored URL
                 return None
@@ -105,12 +107,13 @@ class ArticleStore:
         with self._db.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO articles (title, url, canonical_url, public, site, author, published,"
-                " language, text, dedupe_key, sentence_count, added_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " language, text, text_hash, copy_of_kind, copy_of_id, sentence_count, added_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     title, extracted.url, canonical_url(extracted.url), int(public), extracted.site,
                     extracted.author, extracted.published, extracted.language, extracted.text,
-                    dedupe_key(extracted.text, owner, public=public), len(sentences), now(),
+                    text_hash(extracted.text), *owner_columns(copy_of(owner, public=public)),
+                    len(sentences), now(),
                 ),
             )
             article_id = cursor.lastrowid
@@ -123,8 +126,8 @@ class ArticleStore:
                 ],
             )
             db.execute(
-                "INSERT INTO ownership (owner, article_id, added_at) VALUES (?, ?, ?)",
-                (str(owner), article_id, now()),
+                "INSERT INTO ownership (owner_kind, owner_id, article_id, added_at) VALUES (?, ?, ?, ?)",
+                (*owner_columns(owner), article_id, now()),
             )
         return article_id
 
@@ -132,8 +135,9 @@ class ArticleStore:
         """Give ``owner`` access; True if it is new (the index must then learn it)."""
         with self._db.transaction() as db:
             cursor = db.execute(
-                "INSERT OR IGNORE INTO ownership (owner, article_id, added_at) VALUES (?, ?, ?)",
-                (str(owner), article_id, now()),
+                "INSERT OR IGNORE INTO ownership (owner_kind, owner_id, article_id, added_at)"
+                " VALUES (?, ?, ?, ?)",
+                (*owner_columns(owner), article_id, now()),
             )
             if cursor.rowcount:
                 db.execute("UPDATE articles SET indexed = 0 WHERE id = ?", (article_id,))
@@ -146,7 +150,8 @@ class ArticleStore:
         """
         with self._db.transaction() as db:
             db.execute(
-                "DELETE FROM ownership WHERE owner = ? AND article_id = ?", (str(owner), article_id)
+                "DELETE FROM ownership WHERE owner_kind = ? AND owner_id = ? AND article_id = ?",
+                (*owner_columns(owner), article_id),
             )
             remaining = db.execute(
                 "SELECT COUNT(*) FROM ownership WHERE article_id = ?", (article_id,)
@@ -177,33 +182,35 @@ class ArticleStore:
 
     def owned_by(self, owner: Owner) -> list[int]:
         with self._db.reading() as db:
-            rows = db.execute("SELECT article_id FROM ownership WHERE owner = ?", (str(owner),))
+            rows = db.execute(
+                "SELECT article_id FROM ownership WHERE owner_kind = ? AND owner_id = ?", owner_columns(owner)
+            )
             return [r[0] for r in rows]
 
     def owned_beyond(self, owner: Owner, keep: int) -> list[int]:
         """The owner's articles after its newest ``keep``."""
         with self._db.reading() as db:
             rows = db.execute(
-                "SELECT article_id FROM ownership WHERE owner = ?"
+                "SELECT article_id FROM ownership WHERE owner_kind = ? AND owner_id = ?"
                 " ORDER BY added_at DESC, article_id DESC LIMIT -1 OFFSET ?",
-                (str(owner), keep),
+                (*owner_columns(owner), keep),
             )
             return [r[0] for r in rows]
 
     def owners_of(self, article_id: int) -> list[Owner]:
         with self._db.reading() as db:
-            return [
-                Owner.parse(row[0])
-                for row in db.execute(
-                    "SELECT owner FROM ownership WHERE article_id = ? ORDER BY owner", (article_id,)
-                )
-            ]
+            rows = db.execute(
+                "SELECT owner_kind, owner_id FROM ownership WHERE article_id = ?"
+                " ORDER BY owner_kind, owner_id",
+                (article_id,),
+            )
+            return [stored_owner(kind, owner_id) for kind, owner_id in rows]
 
     def visible(self, article_id: int, owners: Sequence[Owner]) -> bool:
+        holders, params = owners_in(owners)
         with self._db.reading() as db:
             row = db.execute(
-                f"SELECT 1 FROM ownership WHERE article_id = ? AND owner IN ({marks(owners)})",
-                (article_id, *map(str, owners)),
+                f"SELECT 1 FROM ownership WHERE article_id = ? AND {holders}", (article_id, *params)
             ).fetchone()
         return row is not None
 
@@ -214,30 +221,32 @@ class ArticleStore:
 
     def articles(self, owners: Sequence[Owner], limit: int, offset: int = 0) -> list[ArticleInfo]:
         """Articles the owners hold, newest first (by when they got them)."""
+        holders, params = owners_in(owners, ("o.owner_kind", "o.owner_id"))
         with self._db.reading() as db:
             rows = db.execute(
                 "SELECT a.*, MAX(o.added_at) AS owned_at FROM articles a"
-                f" JOIN ownership o ON o.article_id = a.id AND o.owner IN ({marks(owners)})"
+                f" JOIN ownership o ON o.article_id = a.id AND {holders}"
                 " GROUP BY a.id ORDER BY owned_at DESC, a.id DESC LIMIT ? OFFSET ?",
-                (*map(str, owners), limit, offset),
+                (*params, limit, offset),
             ).fetchall()
         return [_article_info(row, row["owned_at"]) for row in rows]
 
     def count_articles(self, owners: Sequence[Owner]) -> int:
+        holders, params = owners_in(owners)
         with self._db.reading() as db:
             return db.execute(
-                f"SELECT COUNT(DISTINCT article_id) FROM ownership WHERE owner IN ({marks(owners)})",
-                tuple(map(str, owners)),
+                f"SELECT COUNT(DISTINCT article_id) FROM ownership WHERE {holders}", params
             ).fetchone()[0]
 
     def arrived_since(self, owners: Sequence[Owner], since: str, limit: int) -> list[int]:
-        """Articles the owners received after ``since`` (ISO time), newest first."""
+        """Articles the owners received after ``since`` (a stored time), newest first."""
+        holders, params = owners_in(owners)
         with self._db.reading() as db:
             rows = db.execute(
                 "SELECT article_id, MAX(added_at) AS arrived FROM ownership"
-                f" WHERE owner IN ({marks(owners)}) AND added_at > ?"
+                f" WHERE {holders} AND added_at > ?"
                 " GROUP BY article_id ORDER BY arrived DESC, article_id DESC LIMIT ?",
-                (*map(str, owners), since, limit),
+                (*params, since, limit),
             ).fetchall()
         return [row[0] for row in rows]
 
@@ -246,7 +255,9 @@ class ArticleStore:
             row = db.execute(
                 "SELECT (SELECT COUNT(*) FROM articles),"
                 " (SELECT COALESCE(SUM(sentence_count), 0) FROM articles),"
-                " (SELECT COUNT(DISTINCT owner) FROM ownership WHERE owner NOT LIKE 'feed:%')"
+                " (SELECT COUNT(*) FROM (SELECT DISTINCT owner_kind, owner_id FROM ownership"
+                "  WHERE owner_kind != ?))",
+                (OwnerKind.FEED.value,),
             ).fetchone()
         return ArticleTotals(articles=row[0], sentences=row[1], owners=row[2])
 
@@ -255,22 +266,33 @@ class ArticleStore:
         with self._db.reading() as db:
             rows = db.execute(
                 "SELECT a.id, a.title, a.url, a.site, a.author, a.published, a.text, o.added_at"
-                " FROM articles a JOIN ownership o ON o.article_id = a.id AND o.owner = ? ORDER BY a.id",
-                (str(owner),),
+                " FROM articles a JOIN ownership o ON o.article_id = a.id"
+                " AND o.owner_kind = ? AND o.owner_id = ? ORDER BY a.id",
+                owner_columns(owner),
             ).fetchall()
         return [dict(row) for row in rows]
 
     @staticmethod
     def move_owner(db: sqlite3.Connection, old: Owner, new: Owner) -> list[int]:
         """Inside a transaction: give ``old``'s articles to ``new``; returns their ids, which
-        the index must learn again."""
-        moved = [r[0] for r in db.execute("SELECT article_id FROM ownership WHERE owner = ?", (str(old),))]
-        db.execute("UPDATE OR IGNORE ownership SET owner = ? WHERE owner = ?", (str(new), str(old)))
-        db.execute("DELETE FROM ownership WHERE owner = ?", (str(old),))
-        db.execute(  # private articles are de-duplicated under their owner's name
-            "UPDATE OR IGNORE articles SET dedupe_key = ? || substr(dedupe_key, ?)"
-            " WHERE substr(dedupe_key, 1, ?) = ?",
-            (f"{new}:", len(str(old)) + 2, len(str(old)) + 1, f"{old}:"),
+        the index must learn again. ``old``'s private copies become ``new``'s, so what it
+        sent before is still found when it sends it again."""
+        moved = [
+            r[0]
+            for r in db.execute(
+                "SELECT article_id FROM ownership WHERE owner_kind = ? AND owner_id = ?", owner_columns(old)
+            )
+        ]
+        db.execute(
+            "UPDATE OR IGNORE ownership SET owner_kind = ?, owner_id = ?"
+            " WHERE owner_kind = ? AND owner_id = ?",
+            (*owner_columns(new), *owner_columns(old)),
+        )
+        db.execute("DELETE FROM ownership WHERE owner_kind = ? AND owner_id = ?", owner_columns(old))
+        db.execute(
+            "UPDATE OR IGNORE articles SET copy_of_kind = ?, copy_of_id = ?"
+            " WHERE copy_of_kind = ? AND copy_of_id = ?",
+            (*owner_columns(new), *owner_columns(old)),
         )
         db.executemany("UPDATE articles SET indexed = 0 WHERE id = ?", [(a,) for a in moved])
         return moved

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from retrieval.errors import InputError
+from retrieval.owners import Owner, OwnerKind
 from retrieval.storage.migrations import MIGRATIONS
 
 
@@ -30,6 +31,29 @@ def now() -> str:
 def marks(values: Sequence[object]) -> str:
     """Placeholders for ``IN (...)``; ``NULL`` (which matches nothing) for no values."""
     return ",".join("?" * len(values)) or "NULL"
+
+
+def owner_columns(owner: Owner) -> tuple[str, int]:
+    """How an owner is stored: its kind and its id, in columns of their own."""
+    return owner.kind.value, owner.id
+
+
+def stored_owner(kind: str, owner_id: int) -> Owner:
+    return Owner(OwnerKind(kind), owner_id)
+
+
+def owners_in(
+    owners: Sequence[Owner], columns: tuple[str, str] = ("owner_kind", "owner_id")
+) -> tuple[str, list[object]]:
+    """A condition that the owner stored in ``columns`` (kind, id) is one of ``owners``,
+    and its parameters; no owners match nothing."""
+    if not owners:
+        return "0", []
+    pairs = ", ".join("(?, ?)" for _ in owners)
+    return (
+        f"({columns[0]}, {columns[1]}) IN (VALUES {pairs})",
+        [column for owner in owners for column in owner_columns(owner)],
+    )
 
 
 def disk_usage(paths: Iterable[Path]) -> int:
@@ -69,13 +93,21 @@ class Database:
         return disk_usage(self.path.parent.glob(self.path.name + "*"))
 
     def _migrate(self) -> None:
-        with self.transaction() as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in script.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(f"PRAGMA user_version = {number}")
+        self._db.create_function("owner_kind", 1, _owner_kind, deterministic=True)
+        self._db.create_function("owner_id", 1, _owner_id, deterministic=True)
+        self._db.execute("PRAGMA foreign_keys = OFF")  # a step may rebuild a table others refer to
+        try:
+            with self.transaction() as db:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            db.execute(statement)
+                    db.execute(f"PRAGMA user_version = {number}")
+                if db.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                    raise sqlite3.IntegrityError("an upgrade left rows that refer to nothing")
+        finally:
+            self._db.execute("PRAGMA foreign_keys = ON")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -92,6 +124,14 @@ class Database:
     def reading(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             yield self._db
+
+
+def _owner_kind(text: str) -> str:
+    return Owner.parse(text).kind.value
+
+
+def _owner_id(text: str) -> int:
+    return Owner.parse(text).id
 
 
 def _reason(error: BaseException) -> str:

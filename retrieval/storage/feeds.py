@@ -11,7 +11,14 @@ from datetime import UTC, datetime, timedelta
 from retrieval.errors import InputError, NotFound
 from retrieval.models import FeedInfo
 from retrieval.owners import EVERYONE, Owner
-from retrieval.storage.database import Database, now, timestamp
+from retrieval.storage.database import (
+    Database,
+    now,
+    owner_columns,
+    owners_in,
+    stored_owner,
+    timestamp,
+)
 
 MAX_BACKOFF = timedelta(hours=24)
 MAX_FEEDS_PER_OWNER = 200
@@ -55,7 +62,8 @@ class FeedStore:
             return
         with self._db.reading() as db:
             count = db.execute(
-                "SELECT COUNT(*) FROM subscriptions WHERE owner = ?", (str(owner),)
+                "SELECT COUNT(*) FROM subscriptions WHERE owner_kind = ? AND owner_id = ?",
+                owner_columns(owner),
             ).fetchone()[0]
         if count >= MAX_FEEDS_PER_OWNER:
             raise InputError(f"A chat can follow up to {MAX_FEEDS_PER_OWNER} feeds; remove one first.")
@@ -64,9 +72,9 @@ class FeedStore:
         self.check_room(owner)
         with self._db.transaction() as db:
             cursor = db.execute(
-                "INSERT OR IGNORE INTO subscriptions (owner, feed_id, added_at, from_config)"
-                " VALUES (?, ?, ?, ?)",
-                (str(owner), feed_id, now(), int(from_config)),
+                "INSERT OR IGNORE INTO subscriptions (owner_kind, owner_id, feed_id, added_at, from_config)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (*owner_columns(owner), feed_id, now(), int(from_config)),
             )
         return bool(cursor.rowcount)
 
@@ -74,7 +82,8 @@ class FeedStore:
         """Drop the subscription; a feed nobody follows any more is deleted (returns True)."""
         with self._db.transaction() as db:
             cursor = db.execute(
-                "DELETE FROM subscriptions WHERE owner = ? AND feed_id = ?", (str(owner), feed_id)
+                "DELETE FROM subscriptions WHERE owner_kind = ? AND owner_id = ? AND feed_id = ?",
+                (*owner_columns(owner), feed_id),
             )
             if not cursor.rowcount:
                 raise NotFound(f"You don't follow a feed {feed_id}.")
@@ -87,22 +96,20 @@ class FeedStore:
 
     def owners_feeds(self, owner: Owner) -> list[int]:
         """Feeds whose articles ``owner`` sees: its own subscriptions and everyone's."""
+        followers, params = owners_in([owner, EVERYONE])
         with self._db.reading() as db:
-            return [
-                row[0]
-                for row in db.execute(
-                    "SELECT DISTINCT feed_id FROM subscriptions WHERE owner IN (?, ?)",
-                    (str(owner), str(EVERYONE)),
-                )
-            ]
+            rows = db.execute(f"SELECT DISTINCT feed_id FROM subscriptions WHERE {followers}", params)
+            return [row[0] for row in rows]
 
     def list(self, owner: Owner) -> list[FeedInfo]:
+        followers, params = owners_in([owner, EVERYONE], ("s.owner_kind", "s.owner_id"))
+        everyone = "s.owner_kind = ?"
         with self._db.reading() as db:
             rows = db.execute(
-                "SELECT f.*, MAX(s.owner = ?) AS everyone, MAX(s.owner = ? AND s.from_config) AS config"
-                " FROM feeds f JOIN subscriptions s ON s.feed_id = f.id AND s.owner IN (?, ?)"
+                f"SELECT f.*, MAX({everyone}) AS everyone, MAX({everyone} AND s.from_config) AS config"
+                f" FROM feeds f JOIN subscriptions s ON s.feed_id = f.id AND {followers}"
                 " GROUP BY f.id ORDER BY f.id",
-                (str(EVERYONE), str(EVERYONE), str(owner), str(EVERYONE)),
+                (EVERYONE.kind.value, EVERYONE.kind.value, *params),
             ).fetchall()
         return [
             FeedInfo(
@@ -117,8 +124,8 @@ class FeedStore:
     def audience(self, feed_id: int) -> list[Owner] | None:
         """Owners who see the feed's articles; ``None`` when every chat does."""
         with self._db.reading() as db:
-            rows = db.execute("SELECT owner FROM subscriptions WHERE feed_id = ?", (feed_id,))
-            owners = [Owner.parse(r[0]) for r in rows]
+            rows = db.execute("SELECT owner_kind, owner_id FROM subscriptions WHERE feed_id = ?", (feed_id,))
+            owners = [stored_owner(kind, owner_id) for kind, owner_id in rows]
         return None if EVERYONE in owners else owners
 
     def config_feeds(self) -> dict[str, int]:
@@ -126,8 +133,8 @@ class FeedStore:
         with self._db.reading() as db:
             rows = db.execute(
                 "SELECT f.url, f.id FROM feeds f JOIN subscriptions s ON s.feed_id = f.id"
-                " AND s.owner = ? AND s.from_config",
-                (str(EVERYONE),),
+                " AND s.owner_kind = ? AND s.owner_id = ? AND s.from_config",
+                owner_columns(EVERYONE),
             ).fetchall()
         return {r[0]: r[1] for r in rows}
 
@@ -213,5 +220,9 @@ class FeedStore:
     @staticmethod
     def move_owner(db: sqlite3.Connection, old: Owner, new: Owner) -> None:
         """Inside a transaction: ``old``'s subscriptions become ``new``'s."""
-        db.execute("UPDATE OR IGNORE subscriptions SET owner = ? WHERE owner = ?", (str(new), str(old)))
-        db.execute("DELETE FROM subscriptions WHERE owner = ?", (str(old),))
+        db.execute(
+            "UPDATE OR IGNORE subscriptions SET owner_kind = ?, owner_id = ?"
+            " WHERE owner_kind = ? AND owner_id = ?",
+            (*owner_columns(new), *owner_columns(old)),
+        )
+        db.execute("DELETE FROM subscriptions WHERE owner_kind = ? AND owner_id = ?", owner_columns(old))

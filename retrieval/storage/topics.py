@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from retrieval.errors import InputError, NotFound
 from retrieval.models import TopicInfo, TopicMode
 from retrieval.owners import Owner, OwnerKind
-from retrieval.storage.database import Database, marks, now
+from retrieval.storage.database import Database, now, owner_columns, owners_in, stored_owner
 
 MAX_TOPICS_PER_OWNER = 100
 
@@ -36,17 +36,20 @@ class TopicStore:
     def add(self, owner: Owner, query: str, anchors: Iterable[str], mode: TopicMode) -> TopicInfo:
         """The owner's topic for ``query`` (filed under ``anchors``), new or as it was."""
         with self._db.transaction() as db:
-            count = db.execute("SELECT COUNT(*) FROM topics WHERE owner = ?", (str(owner),)).fetchone()[0]
+            count = db.execute(
+                "SELECT COUNT(*) FROM topics WHERE owner_kind = ? AND owner_id = ?", owner_columns(owner)
+            ).fetchone()[0]
             existing = db.execute(
-                "SELECT id, mode FROM topics WHERE owner = ? AND query = ?", (str(owner), query)
+                "SELECT id, mode FROM topics WHERE owner_kind = ? AND owner_id = ? AND query = ?",
+                (*owner_columns(owner), query),
             ).fetchone()
             if existing:
                 return TopicInfo(id=existing[0], query=query, mode=existing[1])
             if count >= MAX_TOPICS_PER_OWNER:
                 raise InputError(f"A chat can watch up to {MAX_TOPICS_PER_OWNER} topics; remove one first.")
             topic_id = db.execute(
-                "INSERT INTO topics (owner, query, mode, added_at) VALUES (?, ?, ?, ?)",
-                (str(owner), query, mode, now()),
+                "INSERT INTO topics (owner_kind, owner_id, query, mode, added_at) VALUES (?, ?, ?, ?, ?)",
+                (*owner_columns(owner), query, mode, now()),
             ).lastrowid
             db.executemany(
                 "INSERT INTO topic_anchors (stem, topic_id) VALUES (?, ?)",
@@ -58,7 +61,8 @@ class TopicStore:
     def list(self, owner: Owner) -> list[TopicInfo]:
         with self._db.reading() as db:
             rows = db.execute(
-                "SELECT id, query, mode FROM topics WHERE owner = ? ORDER BY id", (str(owner),)
+                "SELECT id, query, mode FROM topics WHERE owner_kind = ? AND owner_id = ? ORDER BY id",
+                owner_columns(owner),
             ).fetchall()
         return [TopicInfo(id=r[0], query=r[1], mode=r[2]) for r in rows]
 
@@ -67,20 +71,21 @@ class TopicStore:
             raise NotFound(f"There is no topic {topic_id}.")
         with self._db.reading() as db:
             row = db.execute(
-                "SELECT id, query, mode FROM topics WHERE id = ? AND owner = ?", (topic_id, str(owner))
+                "SELECT id, query, mode FROM topics WHERE id = ? AND owner_kind = ? AND owner_id = ?",
+                (topic_id, *owner_columns(owner)),
             ).fetchone()
         if row is None:
             raise NotFound(f"There is no topic {topic_id}.")
         return TopicInfo(id=row[0], query=row[1], mode=row[2])
 
     def remove(self, topic_id: int, owner: Owner) -> TopicInfo:
-        info = self.get(topic_id, str(owner))
+        info = self.get(topic_id, owner)
         with self._db.transaction() as db:
             db.execute("DELETE FROM topics WHERE id = ?", (topic_id,))
         return info
 
     def set_mode(self, topic_id: int, owner: Owner, mode: TopicMode) -> TopicInfo:
-        info = self.get(topic_id, str(owner))
+        info = self.get(topic_id, owner)
         with self._db.transaction() as db:
             db.execute("UPDATE topics SET mode = ? WHERE id = ?", (mode, topic_id))
         return info.model_copy(update={"mode": mode})
@@ -89,11 +94,10 @@ class TopicStore:
         """Whether anyone in the audience (``None``: everyone) watches a topic at all."""
         if audience is not None and not audience:
             return False
-        owner_filter = "" if audience is None else f" AND owner IN ({marks(audience)})"
+        owners, params = _audience_in(audience, ("owner_kind", "owner_id"))
         with self._db.reading() as db:
             row = db.execute(
-                f"SELECT 1 FROM topics WHERE mode != 'off'{owner_filter} LIMIT 1",
-                tuple(map(str, audience or ())),
+                f"SELECT 1 FROM topics WHERE mode != 'off' AND {owners} LIMIT 1", params
             ).fetchone()
         return row is not None
 
@@ -101,15 +105,17 @@ class TopicStore:
         """Active topics of the audience (``None``: everyone) filed under one of ``stems``."""
         if audience is not None and not audience:
             return []
-        owner_filter = "" if audience is None else f" AND t.owner IN ({marks(audience)})"
+        owners, params = _audience_in(audience, ("t.owner_kind", "t.owner_id"))
         with self._db.reading() as db:
             rows = db.execute(
-                "SELECT DISTINCT t.id, t.owner, t.query, t.mode FROM topic_anchors a"
+                "SELECT DISTINCT t.id, t.owner_kind, t.owner_id, t.query, t.mode FROM topic_anchors a"
                 " JOIN topics t ON t.id = a.topic_id"
-                f" WHERE a.stem IN (SELECT value FROM json_each(?)) AND t.mode != 'off'{owner_filter}",
-                (json.dumps(sorted(stems)), *map(str, audience or ())),
+                f" WHERE a.stem IN (SELECT value FROM json_each(?)) AND t.mode != 'off' AND {owners}",
+                (json.dumps(sorted(stems)), *params),
             ).fetchall()
-        return [OwnedTopic(TopicInfo(id=r[0], query=r[2], mode=r[3]), Owner.parse(r[1])) for r in rows]
+        return [
+            OwnedTopic(TopicInfo(id=r[0], query=r[3], mode=r[4]), stored_owner(r[1], r[2])) for r in rows
+        ]
 
     def record_matches(self, article_id: int, topic_ids: Sequence[int]) -> None:
         with self._db.transaction() as db:
@@ -130,16 +136,18 @@ class TopicStore:
 
     def pending_alerts(self, kind: OwnerKind | None) -> list[PendingAlert]:
         """Instant-topic matches not yet alerted, oldest first (of owners of ``kind``)."""
+        of_kind, params = (" AND t.owner_kind = ?", [kind.value]) if kind else ("", [])
         with self._db.reading() as db:
             rows = db.execute(
-                "SELECT t.id, t.owner, t.query, t.mode, m.article_id FROM topic_matches m"
-                " JOIN topics t ON t.id = m.topic_id"
-                " WHERE m.alerted_at IS NULL AND t.mode = 'instant' ORDER BY m.matched_at"
+                "SELECT t.id, t.owner_kind, t.owner_id, t.query, t.mode, m.article_id"
+                " FROM topic_matches m JOIN topics t ON t.id = m.topic_id"
+                f" WHERE m.alerted_at IS NULL AND t.mode = 'instant'{of_kind} ORDER BY m.matched_at",
+                params,
             ).fetchall()
-        pending = [
-            PendingAlert(TopicInfo(id=r[0], query=r[2], mode=r[3]), Owner.parse(r[1]), r[4]) for r in rows
+        return [
+            PendingAlert(TopicInfo(id=r[0], query=r[3], mode=r[4]), stored_owner(r[1], r[2]), r[5])
+            for r in rows
         ]
-        return [p for p in pending if kind is None or p.owner.kind is kind]
 
     def mark_alerted(self, matches: Iterable[tuple[int, int]]) -> None:
         """Note that the (topic id, article id) matches were alerted."""
@@ -162,5 +170,13 @@ class TopicStore:
     @staticmethod
     def move_owner(db: sqlite3.Connection, old: Owner, new: Owner) -> None:
         """Inside a transaction: ``old``'s topics become ``new``'s."""
-        db.execute("UPDATE OR IGNORE topics SET owner = ? WHERE owner = ?", (str(new), str(old)))
-        db.execute("DELETE FROM topics WHERE owner = ?", (str(old),))
+        db.execute(
+            "UPDATE OR IGNORE topics SET owner_kind = ?, owner_id = ? WHERE owner_kind = ? AND owner_id = ?",
+            (*owner_columns(new), *owner_columns(old)),
+        )
+        db.execute("DELETE FROM topics WHERE owner_kind = ? AND owner_id = ?", owner_columns(old))
+
+
+def _audience_in(audience: Sequence[Owner] | None, columns: tuple[str, str]) -> tuple[str, list[object]]:
+    """A condition that the owner in ``columns`` is in the audience (``None``: anyone)."""
+    return ("1", []) if audience is None else owners_in(audience, columns)
