@@ -38,6 +38,7 @@ from bot.config import BotConfig, BotLimitsConfig, TelegramConfig  # noqa: E402
 from retrieval.config import StorageConfig  # noqa: E402
 from retrieval.engine import Engine  # noqa: E402
 from retrieval.models import Extracted  # noqa: E402
+from retrieval.owners import Owner  # noqa: E402
 from retrieval.sentences import split_paragraphs  # noqa: E402
 from tests.conftest import running_bot  # noqa: E402
 from tests.fakebot import FakeBotApi  # noqa: E402
@@ -47,7 +48,7 @@ ARTICLE_SENTENCES = 50
 COMMIT_EVERY = 200
 
 
-def build_corpus(engine: Engine, owners: list[str], passages: int, rng: random.Random) -> list[str]:
+def build_corpus(engine: Engine, owners: list[Owner], passages: int, rng: random.Random) -> list[str]:
     """Store about ``passages`` sentences, every article held by every owner; returns questions."""
 
     def store(extracted: Extracted) -> int:
@@ -119,7 +120,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         chats = list(range(1, args.chats + 1))
         started = time.monotonic()
         with Engine(config) as engine:
-            questions = build_corpus(engine, [f"chat:{chat}" for chat in chats], args.passages, rng)
+            questions = build_corpus(engine, [Owner.chat(chat) for chat in chats], args.passages, rng)
         print(f"corpus built in {time.monotonic() - started:.0f} s", file=sys.stderr)
         rng.shuffle(questions)
 

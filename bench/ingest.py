@@ -41,13 +41,14 @@ if str(ROOT) not in sys.path:
 from bench.metrics import shared_dir, squad_articles  # noqa: E402
 from retrieval.config import EngineConfig, StorageConfig  # noqa: E402
 from retrieval.engine import Engine  # noqa: E402
+from retrieval.owners import LOCAL  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "ingest.json"
 WORDS = 800
 DEFAULT_FILES = 500
 QUICK_FILES = 100
 TARGET = 100  # articles/s
-OWNER = "local"
+OWNER = LOCAL
 SEED = 11
 
 # Profile stages: label -> (source file suffix, function, only when called from this
@@ -60,13 +61,13 @@ STAGES: dict[str, list[tuple[str, str, str | None]]] = {
     "language guess (extract_text)": [("retrieval/text.py", "guess_language", "extract_text")],
     "sentence splitting (nupunkt)": [("retrieval/sentences.py", "split_paragraphs", None)],
     "SQLite: duplicate check, insert, read back": [
-        ("retrieval/store.py", "find_duplicate", None),
-        ("retrieval/store.py", "add_article", None),
-        ("retrieval/store.py", "sentences", "ingest"),
+        ("retrieval/storage/articles.py", "find_duplicate", None),
+        ("retrieval/storage/articles.py", "add_article", None),
+        ("retrieval/storage/articles.py", "sentences", "ingest"),
     ],
     "tantivy add": [("retrieval/index.py", "add", None)],
-    "commit (tantivy commit, SQLite)": [("retrieval/engine.py", "commit", None)],
-    "topic matching (_match_topics)": [("retrieval/engine.py", "_match_topics", None)],
+    "commit (tantivy commit, SQLite)": [("retrieval/services/search_index.py", "commit", None)],
+    "topic matching (match_article)": [("retrieval/services/topics.py", "match_article", None)],
 }
 
 

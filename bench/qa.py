@@ -36,8 +36,9 @@ from retrieval.answer import MIN_COVERAGE, RankedSentence, rank_answers  # noqa:
 from retrieval.config import EngineConfig, StorageConfig  # noqa: E402
 from retrieval.engine import Engine  # noqa: E402
 from retrieval.models import Extracted  # noqa: E402
+from retrieval.owners import LOCAL  # noqa: E402
 
-OWNER = "bench"
+OWNER = LOCAL
 ANSWERED_SHARE = 0.9  # the abstention threshold that still answers this share
 RESULTS = Path(__file__).resolve().parent / "results" / "qa.json"
 
@@ -102,7 +103,7 @@ def engine_answer(engine: Engine, question: str, article_id: int | None) -> list
 def ranked(engine: Engine, question: str, article_id: int | None) -> list[RankedSentence]:
     """The engine's ranking with abstention switched off."""
     return rank_answers(
-        question, engine.index, engine.store.sentences_at, [OWNER],
+        question, engine.index, engine.storage.articles.sentences_at, [OWNER],
         article_id=article_id, min_coverage=0.0,
     )
 
@@ -298,7 +299,7 @@ def main() -> None:
         workdir = Path(tmp)
         with open_engine(workdir, "all") as engine:
             ids = store(engine, articles)
-            sentences = engine.store.indexed_sentence_count()
+            sentences = engine.storage.articles.indexed_sentence_count()
             ranking = ranking_quality(engine, ids, questions)
         results = {
             "questions": len(questions),

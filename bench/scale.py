@@ -50,15 +50,16 @@ if str(ROOT) not in sys.path:
 
 from bench.metrics import percentile, shared_dir, squad_articles  # noqa: E402
 from retrieval.index import WINDOW, PassageIndex  # noqa: E402
+from retrieval.owners import LOCAL, Owner  # noqa: E402
 from retrieval.sentences import split_paragraphs  # noqa: E402
-from retrieval.store import StoredSentence  # noqa: E402
+from retrieval.storage.articles import StoredSentence  # noqa: E402
 from retrieval.text import content_stems  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "scale.json"
 DEFAULT_SIZES = (10_000, 100_000, 300_000)
 QUICK_SIZES = (10_000, 30_000)
 ARTICLE_SENTENCES = 20
-ALL = "all"
+ALL = LOCAL
 LIMIT = 30  # the answer path's CANDIDATES
 WARMUP = 5
 COMMITS = 10
@@ -68,7 +69,7 @@ SEED = 7
 @dataclass(frozen=True)
 class Article:
     article_id: int
-    owners: tuple[str, str]  # ALL and one chat
+    owners: tuple[Owner, Owner]  # ALL and one chat
     sentences: list[StoredSentence]
 
 
@@ -95,7 +96,7 @@ def make_articles(
             StoredSentence(article_id, position, 0, text)
             for position, text in enumerate(rng.choices(pool, k=count), start=1)
         ]
-        articles.append(Article(article_id, (ALL, f"chat:{number % chats}"), sentences))
+        articles.append(Article(article_id, (ALL, Owner.chat(number % chats + 1)), sentences))
     return articles
 
 
@@ -176,7 +177,7 @@ def measure_ours(
 ) -> dict[str, object]:
     build = build_index(path, articles)
     index = PassageIndex(path)
-    chat_of = [f"chat:{rng.randrange(min(chats, len(articles)))}" for _ in queries]
+    chat_of = [Owner.chat(rng.randrange(min(chats, len(articles))) + 1) for _ in queries]
     article_of = [rng.choice(articles).article_id for _ in queries]
     n = len(queries)
     result = {

@@ -30,10 +30,11 @@ from bench.metrics import shared_dir  # noqa: E402
 from retrieval.config import EngineConfig, StorageConfig  # noqa: E402
 from retrieval.engine import Engine  # noqa: E402
 from retrieval.models import Extracted  # noqa: E402
+from retrieval.owners import LOCAL  # noqa: E402
 from retrieval.summarize import ALGORITHMS  # noqa: E402
 
 SUMMARY_SENTENCES = 3
-OWNER = "bench"
+OWNER = LOCAL
 METRICS = ("rouge1", "rouge2", "rougeLsum")
 RESULTS = Path(__file__).resolve().parent / "results" / "summaries.json"
 # CNN's text keeps its paragraph breaks as two spaces after a sentence end.
@@ -122,7 +123,7 @@ def evaluate(articles: list[Article], workdir: Path) -> dict[str, SystemScores]:
                 )
                 systems[algorithm].seconds.append(time.perf_counter() - started)
                 add_score(systems[algorithm], scorer, reference, [s.text for s in summary.sentences])
-            stored = [s.text for s in engine.store.sentences(article_id)]
+            stored = [s.text for s in engine.storage.articles.sentences(article_id)]
             add_score(systems["oracle"], scorer, reference, oracle(scorer, reference, stored))
     return systems
 

@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.metrics import shared_dir  # noqa: E402
 from retrieval.config import DigestConfig, EngineConfig, StorageConfig  # noqa: E402
 from retrieval.engine import Engine  # noqa: E402
-from retrieval.feeds import feed_owner  # noqa: E402
 from retrieval.models import Extracted  # noqa: E402
+from retrieval.owners import LOCAL, Owner  # noqa: E402
 from retrieval.text import STOP_WORDS, words  # noqa: E402
 from retrieval.topics import ArticleText, matches, parse_query  # noqa: E402
 
@@ -98,7 +98,7 @@ def measure_matching(engine: Engine, texts: list[tuple[str, str]], topics: int, 
     rng = random.Random(11)
     queries = make_queries(texts, topics, rng)
     # A chat that asks for the same topic twice has it once, so the baseline counts it once.
-    watched = {(f"chat:{number % 1000}", query) for number, query in enumerate(queries)}
+    watched = {(Owner.chat(number % 1000 + 1), query) for number, query in enumerate(queries)}
     for owner, query in watched:
         engine.subscribe(owner, query, mode="instant")
     parsed = [parse_query(query) for _, query in watched]
@@ -106,8 +106,8 @@ def measure_matching(engine: Engine, texts: list[tuple[str, str]], topics: int, 
     scan_ms: list[float] = []
     matched = 0
     for title, text in texts[:articles]:
-        result = engine.ingest(Extracted(title=title, text=text), "local", commit=False)
-        sentences = [s.text for s in engine.store.sentences(result.id)]
+        result = engine.ingest(Extracted(title=title, text=text), LOCAL, commit=False)
+        sentences = [s.text for s in engine.storage.articles.sentences(result.id)]
         started = time.perf_counter()
         article = ArticleText(sentences)
         found = engine.topics.match(result.id, article, None)
@@ -130,19 +130,24 @@ def measure_matching(engine: Engine, texts: list[tuple[str, str]], topics: int, 
     }
 
 
+def digest_chat(number: int) -> Owner:
+    """The chats of the digest measurement, apart from those of the matching one."""
+    return Owner.chat(1_000_000 + number)
+
+
 def measure_digest(engine: Engine, texts: list[tuple[str, str]], chats: int, articles: int) -> dict:
     rng = random.Random(5)
-    feed_ids = [engine.feeds.add(f"https://feeds.example/{n}.xml", f"Feed {n}") for n in range(FEEDS)]
+    feed_ids = [engine.storage.feeds.add(f"https://feeds.example/{n}.xml", f"Feed {n}") for n in range(FEEDS)]
     queries = make_queries(texts, chats * TOPICS_PER_CHAT_IN_DIGEST, rng)
     for chat in range(chats):
         for feed_id in rng.sample(feed_ids, FEEDS_PER_CHAT):
-            engine.feeds.subscribe(f"digest:{chat}", feed_id)
+            engine.storage.feeds.subscribe(digest_chat(chat), feed_id)
         for query in queries[chat * TOPICS_PER_CHAT_IN_DIGEST : (chat + 1) * TOPICS_PER_CHAT_IN_DIGEST]:
-            engine.subscribe(f"digest:{chat}", query, mode="daily")
+            engine.subscribe(digest_chat(chat), query, mode="daily")
     started = time.perf_counter()
     for number, (title, text) in enumerate(texts[:articles]):
         extracted = Extracted(title=title, text=text, url=f"https://news.example/{number}")
-        engine.ingest(extracted, feed_owner(feed_ids[number % FEEDS]), commit=False)
+        engine.ingest(extracted, Owner.feed(feed_ids[number % FEEDS]), commit=False)
     engine.commit()
     ingest_s = time.perf_counter() - started
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -151,7 +156,7 @@ def measure_digest(engine: Engine, texts: list[tuple[str, str]], chats: int, art
     started = time.perf_counter()
     for chat in range(chats):
         chat_started = time.perf_counter()
-        digest = engine.digest(f"digest:{chat}")
+        digest = engine.digest(digest_chat(chat))
         per_chat_ms.append((time.perf_counter() - chat_started) * 1000)
         items += sum(len(section.items) for section in digest.sections)
     total_s = time.perf_counter() - started

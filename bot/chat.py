@@ -22,8 +22,9 @@ from bot.render import to_plain
 from bot.replies import HelpView, Reply
 from bot.state import ChatState
 from bot.workers import Workers
-from retrieval.engine import LOCAL_OWNER, Engine
+from retrieval.engine import Engine
 from retrieval.errors import InputError
+from retrieval.owners import LOCAL
 
 log = logging.getLogger(__name__)
 
@@ -98,17 +99,17 @@ async def _handle(
     """One line: a message, a command, or one of the terminal's own (/paste, /file)."""
     try:
         if call is None:
-            await conversation.message(Incoming(chat=LOCAL_OWNER, text=text), outbox)
+            await conversation.message(Incoming(chat=LOCAL, text=text), outbox)
         elif call.name == "paste":
             lines = []
             while (line := await asyncio.to_thread(source.readline)) and line.rstrip("\n") != ".":
                 lines.append(line)
-            await conversation.message(Incoming(chat=LOCAL_OWNER, text="".join(lines)), outbox)
+            await conversation.message(Incoming(chat=LOCAL, text="".join(lines)), outbox)
         elif call.name == "file":
             await conversation.message(_file_message(call.rest), outbox)
         else:
             # The terminal's user runs the bot: an admin.
-            await conversation.command(call, Incoming(chat=LOCAL_OWNER, admin=True), outbox)
+            await conversation.command(call, Incoming(chat=LOCAL, admin=True), outbox)
     except Exception as error:
         log_failure(log, "error while handling a message", error=error)
         outbox.output.write("Sorry, something went wrong on my side. Please try again.\n\n")
@@ -125,6 +126,6 @@ def _file_message(typed_path: str) -> Incoming:
             raise InputError(f"I can't read {path}: {error.strerror}.") from None
 
     return Incoming(
-        chat=LOCAL_OWNER,
+        chat=LOCAL,
         attachment=Attachment(name=path.name or str(path), size=size, download=read),
     )

@@ -49,8 +49,8 @@ from retrieval.config import EngineConfig
 from retrieval.engine import Engine
 from retrieval.errors import BriefbotError, NotFound
 from retrieval.extract import READABLE, can_read
-from retrieval.feeds import EVERYONE
 from retrieval.models import FeedInfo, IngestResult, Summary, TopicMode
+from retrieval.owners import EVERYONE, Owner
 from retrieval.summarize import ALGORITHMS
 
 log = logging.getLogger(__name__)
@@ -100,10 +100,11 @@ class Attachment(BaseModel):
 
 
 class Incoming(BaseModel):
-    """A message addressed to the bot. ``chat`` is the engine owner ("chat:42", "local");
-    ``admin`` says whether its sender may change what every chat receives."""
+    """A message addressed to the bot. ``chat`` is the engine owner (a Telegram chat, or
+    the terminal's local owner); ``admin`` says whether its sender may change what every
+    chat receives."""
 
-    chat: str
+    chat: Owner
     admin: bool = False
     text: str = ""
     reply_to: int | None = None
@@ -191,7 +192,7 @@ class Conversation:
         except BriefbotError as error:
             await outbox.send(Notice(text=str(error)))
 
-    async def button(self, chat: str, message_id: int, data: str, outbox: Outbox) -> str | None:
+    async def button(self, chat: Owner, message_id: int, data: str, outbox: Outbox) -> str | None:
         """Handle a button press on message ``message_id``; returns a short notice, if any."""
         action = Action.decode(data)
         if action is None:
@@ -204,7 +205,7 @@ class Conversation:
         except ValueError:
             return "That button no longer works."
 
-    async def chat_moved(self, old: str, new: str) -> None:
+    async def chat_moved(self, old: Owner, new: Owner) -> None:
         await move_chat(self.engine, self.state, old, new)
 
     # --- messages ----------------------------------------------------------------------
@@ -229,7 +230,7 @@ class Conversation:
             case "article":
                 await self._text(incoming.chat, text, incoming.forward, outbox)
 
-    async def _links(self, chat: str, urls: list[str], outbox: Outbox) -> None:
+    async def _links(self, chat: Owner, urls: list[str], outbox: Outbox) -> None:
         if len(urls) > MAX_LINKS:
             await outbox.send(Notice(text=f"That's {len(urls)} links; I'll read the first {MAX_LINKS}."))
         for url in urls[:MAX_LINKS]:
@@ -241,7 +242,7 @@ class Conversation:
                 prefix = f"{url}: " if len(urls) > 1 else ""
                 await outbox.send(Notice(text=f"{prefix}{error}"))
 
-    async def _text(self, chat: str, text: str, forward: Forward | None, outbox: Outbox) -> None:
+    async def _text(self, chat: Owner, text: str, forward: Forward | None, outbox: Outbox) -> None:
         async with outbox.working():
             result = await asyncio.to_thread(
                 self.engine.ingest_text, text, chat,
@@ -249,7 +250,7 @@ class Conversation:
             )
             await self._show_saved(chat, result, outbox, source=forward.source if forward else None)
 
-    async def _file(self, chat: str, attachment: Attachment, outbox: Outbox) -> None:
+    async def _file(self, chat: Owner, attachment: Attachment, outbox: Outbox) -> None:
         size = attachment.size or 0
         if size > MAX_DOWNLOAD_BYTES:
             await outbox.send(Notice(text=(
@@ -292,7 +293,7 @@ class Conversation:
 
     async def _show_saved(
         self,
-        chat: str,
+        chat: Owner,
         result: IngestResult,
         outbox: Outbox,
         *,
@@ -306,7 +307,7 @@ class Conversation:
         ids = await (outbox.edit(replace, view) if replace is not None else outbox.send(view))
         await asyncio.to_thread(self._remember, chat, ids, result.id)
 
-    async def _ask(self, chat: str, question: str, reply_to: int | None, outbox: Outbox) -> None:
+    async def _ask(self, chat: Owner, question: str, reply_to: int | None, outbox: Outbox) -> None:
         article_id = None
         if reply_to is not None:
             article_id = await asyncio.to_thread(self.state.shown_article, chat, reply_to)
@@ -386,7 +387,7 @@ class Conversation:
     async def _add_feed_for_everyone(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
         await self._follow("addfeed_all", args, EVERYONE, outbox)
 
-    async def _follow(self, command: str, args: list[str], owner: str, outbox: Outbox) -> None:
+    async def _follow(self, command: str, args: list[str], owner: Owner, outbox: Outbox) -> None:
         urls = find_urls(" ".join(args))
         if len(urls) != 1:
             raise UsageError(command)
@@ -438,7 +439,7 @@ class Conversation:
         await asyncio.to_thread(self._change_digest, incoming.chat, {"enabled": False})
         await outbox.send(await asyncio.to_thread(self._digest_settings_view, incoming.chat))
 
-    async def _import_opml(self, chat: str, data: bytes, outbox: Outbox) -> None:
+    async def _import_opml(self, chat: Owner, data: bytes, outbox: Outbox) -> None:
         progress_id = (await outbox.send(Notice(text="Importing feeds…")))[0]
         loop = asyncio.get_running_loop()
         last_edit = 0.0
@@ -499,33 +500,33 @@ class Conversation:
     # A button whose data doesn't fit its verb (a wrong number of arguments, a word where an
     # id belongs) raises ValueError: it "no longer works".
 
-    async def _button(self, chat: str, message_id: int, action: Action, outbox: Outbox) -> str | None:
+    async def _button(self, chat: Owner, message_id: int, action: Action, outbox: Outbox) -> str | None:
         return await self._BUTTON_HANDLERS[action.verb](self, chat, message_id, action, outbox)
 
-    async def _length_button(self, chat: str, message_id: int, action: Action, outbox: Outbox) -> None:
+    async def _length_button(self, chat: Owner, message_id: int, action: Action, outbox: Outbox) -> None:
         article, sentences = (int(arg) for arg in action.args)
         summary = await asyncio.to_thread(self._summarize, chat, article, sentences)
         ids = await outbox.edit(message_id, SummaryView(summary=summary))
         await asyncio.to_thread(self._remember, chat, ids, article)
 
-    async def _ask_button(self, chat: str, message_id: int, action: Action, outbox: Outbox) -> None:
+    async def _ask_button(self, chat: Owner, message_id: int, action: Action, outbox: Outbox) -> None:
         [article] = action.args
         info = await asyncio.to_thread(self.engine.article, int(article), chat)
         ids = await outbox.send(AskPrompt(article=info))
         await asyncio.to_thread(self.state.remember_shown, chat, ids, info.id)
 
-    async def _page_button(self, chat: str, message_id: int, action: Action, outbox: Outbox) -> None:
+    async def _page_button(self, chat: Owner, message_id: int, action: Action, outbox: Outbox) -> None:
         [offset] = action.args
         await outbox.edit(message_id, await asyncio.to_thread(self._page, chat, int(offset)))
 
-    async def _setting_button(self, chat: str, message_id: int, action: Action, outbox: Outbox) -> str:
+    async def _setting_button(self, chat: Owner, message_id: int, action: Action, outbox: Outbox) -> str:
         [value] = action.args
         changed = await asyncio.to_thread(self._change_setting, chat, action.verb, value)
         if changed:
             await outbox.edit(message_id, await asyncio.to_thread(self._settings_view, chat))
         return f"Summaries: {value} sentences." if action.verb == "sentences" else f"Method: {value}."
 
-    async def _mode_button(self, chat: str, message_id: int, action: Action, outbox: Outbox) -> str:
+    async def _mode_button(self, chat: Owner, message_id: int, action: Action, outbox: Outbox) -> str:
         topic_id, mode = action.args
         topic = await asyncio.to_thread(
             self.engine.set_topic_mode, int(topic_id), chat, _one_of(mode, get_args(TopicMode))
@@ -533,19 +534,19 @@ class Conversation:
         await outbox.edit(message_id, await asyncio.to_thread(self._topic_list, chat))
         return f"“{topic.query}”: {MODE_MEANING[topic.mode]}."
 
-    async def _untopic_button(self, chat: str, message_id: int, action: Action, outbox: Outbox) -> str:
+    async def _untopic_button(self, chat: Owner, message_id: int, action: Action, outbox: Outbox) -> str:
         [topic_id] = action.args
         topic = await asyncio.to_thread(self.engine.unsubscribe, int(topic_id), chat)
         await outbox.edit(message_id, await asyncio.to_thread(self._topic_list, chat))
         return f"Stopped watching “{topic.query}”."
 
-    async def _unfeed_button(self, chat: str, message_id: int, action: Action, outbox: Outbox) -> str:
+    async def _unfeed_button(self, chat: Owner, message_id: int, action: Action, outbox: Outbox) -> str:
         [feed_id] = action.args
         feed = await asyncio.to_thread(self._unfollow, chat, int(feed_id), False)
         await outbox.edit(message_id, await asyncio.to_thread(self._feed_list, chat))
         return f"Stopped following {feed.title or feed.url}."
 
-    async def _digest_button(self, chat: str, message_id: int, action: Action, outbox: Outbox) -> None:
+    async def _digest_button(self, chat: Owner, message_id: int, action: Action, outbox: Outbox) -> None:
         [value] = action.args
         field = "nothing_new_note" if action.verb == "dnote" else "enabled"
         on = _one_of(value, ("on", "off")) == "on"
@@ -562,7 +563,7 @@ class Conversation:
 
     # --- synchronous helpers, run in worker threads ------------------------------------
 
-    def _summarize(self, chat: str, article_id: int, sentences: int | None) -> Summary:
+    def _summarize(self, chat: Owner, article_id: int, sentences: int | None) -> Summary:
         settings = self.state.settings(chat)
         return self.engine.summarize(
             article_id, chat,
@@ -570,7 +571,7 @@ class Conversation:
             algorithm=settings.algorithm or self.defaults.algorithm,
         )
 
-    def _answer(self, chat: str, question: str, article_id: int | None) -> Reply:
+    def _answer(self, chat: Owner, question: str, article_id: int | None) -> Reply:
         answer = self.engine.ask(question, chat, article_id=article_id)
         if not answer.abstained:
             return AnswerView(answer=answer)
@@ -580,11 +581,11 @@ class Conversation:
             return Notice(text=NO_ARTICLES)
         return AnswerView(answer=answer)
 
-    def _remember(self, chat: str, message_ids: list[int], article_id: int) -> None:
+    def _remember(self, chat: Owner, message_ids: list[int], article_id: int) -> None:
         self.state.remember_shown(chat, message_ids, article_id)
         self.state.set_last_article(chat, article_id)
 
-    def _current_article(self, chat: str, reply_to: int | None) -> int | None:
+    def _current_article(self, chat: Owner, reply_to: int | None) -> int | None:
         if reply_to is not None and (shown := self.state.shown_article(chat, reply_to)) is not None:
             return shown
         last = self.state.last_article(chat)
@@ -593,7 +594,7 @@ class Conversation:
         newest = self.engine.articles(chat, limit=1)
         return newest[0].id if newest else None
 
-    def _page(self, chat: str, offset: int) -> ArticlePage:
+    def _page(self, chat: Owner, offset: int) -> ArticlePage:
         offset = max(0, offset)
         return ArticlePage(
             articles=self.engine.articles(chat, limit=PAGE_SIZE, offset=offset),
@@ -602,7 +603,7 @@ class Conversation:
             page_size=PAGE_SIZE,
         )
 
-    def _settings_view(self, chat: str) -> SettingsView:
+    def _settings_view(self, chat: Owner) -> SettingsView:
         settings = self.state.settings(chat)
         return SettingsView(
             sentences=settings.sentences or self.defaults.sentences,
@@ -610,7 +611,7 @@ class Conversation:
             algorithms=ALGORITHMS,
         )
 
-    def _change_setting(self, chat: str, key: str, value: str) -> bool:
+    def _change_setting(self, chat: Owner, key: str, value: str) -> bool:
         """Store one setting; returns whether it changed."""
         settings = self.state.settings(chat)
         if key == "sentences":
@@ -633,13 +634,13 @@ class Conversation:
             load=self.load() if self.load else None,
         )
 
-    def _feed_list(self, chat: str) -> FeedList:
+    def _feed_list(self, chat: Owner) -> FeedList:
         return FeedList(feeds=self.engine.feeds_of(chat), now=datetime.now(UTC))
 
-    def _topic_list(self, chat: str) -> TopicList:
+    def _topic_list(self, chat: Owner) -> TopicList:
         return TopicList(topics=self.engine.topics_of(chat))
 
-    def _unfollow(self, chat: str, feed_id: int, admin: bool) -> FeedInfo:
+    def _unfollow(self, chat: Owner, feed_id: int, admin: bool) -> FeedInfo:
         """Stop following a feed; a feed for every chat only an admin can remove, for all."""
         feed = next((f for f in self.engine.feeds_of(chat) if f.id == feed_id), None)
         if feed is None:
@@ -653,7 +654,7 @@ class Conversation:
         self.engine.remove_feed(feed_id, EVERYONE)
         return feed
 
-    def _digest_now(self, chat: str) -> Reply:
+    def _digest_now(self, chat: Owner) -> Reply:
         digest = self.engine.digest(chat)
         if digest.empty:
             return Notice(text=NOTHING_NEW)
@@ -661,7 +662,7 @@ class Conversation:
         day = schedule.local_now(settings, self.digest_defaults, datetime.now(UTC))
         return DigestView(digest=digest, day=day)
 
-    def _change_digest(self, chat: str, changes: dict[str, object]) -> None:
+    def _change_digest(self, chat: Owner, changes: dict[str, object]) -> None:
         """Store new digest settings; a time that already passed today starts tomorrow."""
         delivery = self.state.delivery(chat)
         settings = delivery.digest.model_copy(update=changes)
@@ -677,7 +678,7 @@ class Conversation:
             handled_day = max(filter(None, (handled_day, passed)), default=None)
         self.state.save_digest_settings(chat, settings, handled_day)
 
-    def _digest_settings_view(self, chat: str) -> DigestSettingsView:
+    def _digest_settings_view(self, chat: Owner) -> DigestSettingsView:
         delivery = self.state.delivery(chat)
         settings: DigestSettings = delivery.digest
         defaults = self.digest_defaults
@@ -690,7 +691,7 @@ class Conversation:
         )
 
 
-async def move_chat(engine: Engine, state: ChatState, old: str, new: str) -> None:
+async def move_chat(engine: Engine, state: ChatState, old: Owner, new: Owner) -> None:
     """A group became a supergroup: everything it had moves to its new id."""
     await asyncio.to_thread(engine.rename_owner, old, new)
     await asyncio.to_thread(state.rename_chat, old, new)

@@ -36,6 +36,7 @@ from bot.refusals import Refusal, is_refusal
 from bot.render import to_html
 from bot.replies import Notice, Reply
 from bot.state import ChatState
+from retrieval.owners import Owner
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +49,6 @@ UNSUPPORTED = {
     "video_note": "video messages", "audio": "audio", "animation": "GIFs", "location": "locations",
     "contact": "contacts", "poll": "polls", "venue": "places", "dice": "dice", "game": "games",
 }
-
-
-def owner_of(chat_id: int) -> str:
-    return f"chat:{chat_id}"
-
-
-def chat_id_of(owner: str) -> int:
-    return int(owner.removeprefix("chat:"))
 
 
 class TelegramOutbox:
@@ -206,7 +199,7 @@ class TelegramHandlers:
             old, new = message.migrate_from_chat_id, message.chat_id
         else:
             return
-        await self.conversation.chat_moved(owner_of(old), owner_of(new))
+        await self.conversation.chat_moved(Owner.chat(old), Owner.chat(new))
 
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -226,7 +219,7 @@ class TelegramHandlers:
                 thread_id = message.message_thread_id if in_topic else None
                 outbox = TelegramOutbox(context.bot, message.chat.id, thread_id=thread_id)
                 notice = await self.conversation.button(
-                    owner_of(message.chat.id), message.message_id, query.data, outbox
+                    Owner.chat(message.chat.id), message.message_id, query.data, outbox
                 )
         finally:
             await _answer(query, notice)
@@ -249,7 +242,7 @@ class TelegramHandlers:
         a crash mid-way Telegram delivers it again and it is retried. Only a crash between
         the reply and this record can answer twice, and storing is idempotent (the same
         link or text is "already saved"), so it never stores twice."""
-        chat = owner_of(message.chat_id)
+        chat = Owner.chat(message.chat_id)
         if await asyncio.to_thread(self.state.was_handled, chat, message.message_id):
             log.debug("skipping message %d of %s: already handled", message.message_id, chat)
             yield None
@@ -274,8 +267,7 @@ class TelegramHandlers:
             return False
         user_id = user.id if user else None
         return self.access.allows(chat.id, user_id) or any(
-            self.access.allows(chat_id_of(former), user_id)
-            for former in self.state.former_names(owner_of(chat.id))
+            self.access.allows(former.id, user_id) for former in self.state.former_names(Owner.chat(chat.id))
         )
 
     def _admin(self, update: Update) -> bool:
@@ -308,7 +300,7 @@ class TelegramHandlers:
             else None
         )
         return Incoming(
-            chat=owner_of(message.chat_id),
+            chat=Owner.chat(message.chat_id),
             admin=admin,
             text=text,
             reply_to=reply_to,

@@ -19,7 +19,7 @@ from telegram.ext import Application, ContextTypes, JobQueue
 
 from bot import schedule
 from bot.conversation import NOTHING_NEW, move_chat
-from bot.handlers import TelegramOutbox, chat_id_of, owner_of
+from bot.handlers import TelegramOutbox
 from bot.logs import log_failure
 from bot.refusals import Refusal, is_refusal
 from bot.replies import AlertView, DigestView, Notice, Reply
@@ -28,6 +28,7 @@ from bot.workers import Workers
 from retrieval.config import EngineConfig
 from retrieval.engine import Engine
 from retrieval.models import Alert, PollResult
+from retrieval.owners import Owner, OwnerKind
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,6 @@ ALERTS_EVERY_S = 30
 DIGESTS_EVERY_S = 60
 # Articles shown in one alert message; the rest are counted ("…and 7 more").
 MAX_ALERTS_PER_MESSAGE = 10
-CHAT_OWNERS = "chat:"
 JOBS_KEY = "jobs"
 
 
@@ -94,7 +94,7 @@ class Jobs:
         Returns the number of messages sent."""
         now = now or datetime.now(UTC)
         async with self._alerts_running:
-            pending = await asyncio.to_thread(self.engine.pending_alerts, "chat:")
+            pending = await asyncio.to_thread(self.engine.pending_alerts, OwnerKind.CHAT)
             sent = 0
             for owner, alerts in _by_chat(pending).items():
                 try:
@@ -103,7 +103,7 @@ class Jobs:
                     log_failure(log, "alerts for %s failed", owner, error=error)
             return sent
 
-    async def _alert(self, bot: Bot, owner: str, alerts: list[Alert], now: datetime) -> bool:
+    async def _alert(self, bot: Bot, owner: Owner, alerts: list[Alert], now: datetime) -> bool:
         delivery = await asyncio.to_thread(self.state.delivery, owner)
         interval = timedelta(seconds=self.config.alerts.min_interval_seconds)
         if not delivery.paused and delivery.last_alert_at and now - delivery.last_alert_at < interval:
@@ -132,7 +132,7 @@ class Jobs:
         now = now or datetime.now(UTC)
         async with self._digests_running:
             sent = 0
-            for delivery in await asyncio.to_thread(self.state.deliveries, CHAT_OWNERS):
+            for delivery in await asyncio.to_thread(self.state.deliveries, OwnerKind.CHAT):
                 due = schedule.due_digest(delivery.digest, self.config.digest, delivery.handled_day, now)
                 if due is None:
                     continue
@@ -182,7 +182,7 @@ class Jobs:
         self.state.set_handled_day(owner, day)
         return None, 0, digest.until
 
-    def _wants_digest(self, owner: str) -> bool:
+    def _wants_digest(self, owner: Owner) -> bool:
         """Chats that follow a feed (their own, or one for everyone) or a daily topic."""
         return bool(self.engine.feeds_of(owner)) or any(
             topic.mode == "daily" for topic in self.engine.topics_of(owner)
@@ -190,11 +190,11 @@ class Jobs:
 
     # --- delivery ----------------------------------------------------------------------
 
-    async def _deliver(self, bot: Bot, owner: str, reply: Reply) -> str | None:
+    async def _deliver(self, bot: Bot, owner: Owner, reply: Reply) -> Owner | None:
         """Send to a chat; returns the owner it reached (a migrated group's new name), or
         None when the chat blocked the bot (it is paused until it writes again)."""
         try:
-            await TelegramOutbox(bot, chat_id_of(owner)).send(reply)
+            await TelegramOutbox(bot, owner.id).send(reply)
             return owner
         except Forbidden:
             log.info("%s blocked the bot: pausing it", owner)
@@ -207,7 +207,7 @@ class Jobs:
             await asyncio.to_thread(self.state.pause, owner)
             return None
         except ChatMigrated as moved:
-            new_owner = owner_of(moved.new_chat_id)
+            new_owner = Owner.chat(moved.new_chat_id)
             log.info("%s became %s", owner, new_owner)
             await move_chat(self.engine, self.state, owner, new_owner)
             return await self._deliver(bot, new_owner, reply)
@@ -217,10 +217,9 @@ def jobs_of(application: Application) -> Jobs:
     return application.bot_data[JOBS_KEY]
 
 
-def _by_chat(alerts: Iterable[Alert]) -> dict[str, list[Alert]]:
-    """Alerts grouped per Telegram chat (the terminal's "local" owner gets none)."""
-    grouped: dict[str, list[Alert]] = {}
+def _by_chat(alerts: Iterable[Alert]) -> dict[Owner, list[Alert]]:
+    """Alerts grouped per Telegram chat."""
+    grouped: dict[Owner, list[Alert]] = {}
     for alert in alerts:
-        if alert.owner.startswith(CHAT_OWNERS):
-            grouped.setdefault(alert.owner, []).append(alert)
+        grouped.setdefault(alert.owner, []).append(alert)
     return grouped

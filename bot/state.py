@@ -16,6 +16,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from retrieval.owners import Owner, OwnerKind
+
 # How many "this message shows article N" rows to keep per chat; replies to older
 # messages simply stop being scoped.
 SHOWN_PER_CHAT = 1000
@@ -78,7 +80,7 @@ class DigestSettings(BaseModel):
 class Delivery(BaseModel):
     """A chat as the scheduled jobs see it."""
 
-    chat: str
+    chat: Owner
     digest: DigestSettings = DigestSettings()
     # The last local day whose digest was sent or skipped.
     handled_day: str | None = None
@@ -107,80 +109,80 @@ class ChatState:
         with self._lock:
             self._db.close()
 
-    def settings(self, chat: str) -> ChatSettings:
+    def settings(self, chat: Owner) -> ChatSettings:
         with self._lock:
             row = self._db.execute(
-                "SELECT sentences, algorithm FROM chats WHERE chat = ?", (chat,)
+                "SELECT sentences, algorithm FROM chats WHERE chat = ?", (str(chat),)
             ).fetchone()
         return ChatSettings(sentences=row[0], algorithm=row[1]) if row else ChatSettings()
 
-    def save_settings(self, chat: str, settings: ChatSettings) -> None:
+    def save_settings(self, chat: Owner, settings: ChatSettings) -> None:
         with self._lock:
             self._db.execute(
                 "INSERT INTO chats (chat, sentences, algorithm) VALUES (?, ?, ?) "
                 "ON CONFLICT (chat) DO UPDATE SET "
                 "sentences = excluded.sentences, algorithm = excluded.algorithm",
-                (chat, settings.sentences, settings.algorithm),
+                (str(chat), settings.sentences, settings.algorithm),
             )
 
-    def last_article(self, chat: str) -> int | None:
+    def last_article(self, chat: Owner) -> int | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT last_article FROM chats WHERE chat = ?", (chat,)
+                "SELECT last_article FROM chats WHERE chat = ?", (str(chat),)
             ).fetchone()
         return row[0] if row else None
 
-    def set_last_article(self, chat: str, article_id: int | None) -> None:
+    def set_last_article(self, chat: Owner, article_id: int | None) -> None:
         with self._lock:
             self._db.execute(
                 "INSERT INTO chats (chat, last_article) VALUES (?, ?) "
                 "ON CONFLICT (chat) DO UPDATE SET last_article = excluded.last_article",
-                (chat, article_id),
+                (str(chat), article_id),
             )
 
-    def remember_shown(self, chat: str, message_ids: list[int], article_id: int) -> None:
+    def remember_shown(self, chat: Owner, message_ids: list[int], article_id: int) -> None:
         """Note that the bot's messages ``message_ids`` show article ``article_id``."""
         with self._lock, self._db:
             self._db.execute("BEGIN")
             self._db.executemany(
                 "INSERT OR REPLACE INTO shown (chat, message_id, article_id) VALUES (?, ?, ?)",
-                [(chat, message_id, article_id) for message_id in message_ids],
+                [(str(chat), message_id, article_id) for message_id in message_ids],
             )
             self._db.execute(
                 "DELETE FROM shown WHERE chat = ? AND message_id NOT IN "
                 "(SELECT message_id FROM shown WHERE chat = ? ORDER BY message_id DESC LIMIT ?)",
-                (chat, chat, SHOWN_PER_CHAT),
+                (str(chat), str(chat), SHOWN_PER_CHAT),
             )
 
-    def shown_article(self, chat: str, message_id: int) -> int | None:
+    def shown_article(self, chat: Owner, message_id: int) -> int | None:
         with self._lock:
             row = self._db.execute(
                 "SELECT article_id FROM shown WHERE chat = ? AND message_id = ?",
-                (chat, message_id),
+                (str(chat), message_id),
             ).fetchone()
         return row[0] if row else None
 
     # --- re-delivered messages ---------------------------------------------------------
 
-    def was_handled(self, chat: str, message_id: int) -> bool:
+    def was_handled(self, chat: Owner, message_id: int) -> bool:
         with self._lock:
             row = self._db.execute(
-                "SELECT 1 FROM handled WHERE chat = ? AND message_id = ?", (chat, message_id)
+                "SELECT 1 FROM handled WHERE chat = ? AND message_id = ?", (str(chat), message_id)
             ).fetchone()
         return row is not None
 
-    def mark_handled(self, chat: str, message_id: int) -> None:
+    def mark_handled(self, chat: Owner, message_id: int) -> None:
         """Note that the chat's message ``message_id`` was answered; keeps the newest ones."""
         with self._lock, self._db:
             self._db.execute("BEGIN")
             self._db.execute(
-                "INSERT OR IGNORE INTO handled (chat, message_id) VALUES (?, ?)", (chat, message_id)
+                "INSERT OR IGNORE INTO handled (chat, message_id) VALUES (?, ?)", (str(chat), message_id)
             )
             self._db.execute(
                 "DELETE FROM handled WHERE chat = ? AND message_id < "
                 "(SELECT MIN(message_id) FROM (SELECT message_id FROM handled WHERE chat = ?"
                 " ORDER BY message_id DESC LIMIT ?))",
-                (chat, chat, HANDLED_PER_CHAT),
+                (str(chat), str(chat), HANDLED_PER_CHAT),
             )
 
     def count_chats(self) -> int:
@@ -190,33 +192,31 @@ class ChatState:
 
     # --- digests and alerts ------------------------------------------------------------
 
-    def note_active(self, chat: str) -> None:
+    def note_active(self, chat: Owner) -> None:
         """The chat wrote to the bot: it is known from now on, and no longer paused."""
         with self._lock:
             self._db.execute(
                 "INSERT INTO delivery (chat) VALUES (?) ON CONFLICT (chat) DO UPDATE SET paused = 0"
                 " WHERE paused",
-                (chat,),
+                (str(chat),),
             )
 
-    def delivery(self, chat: str) -> Delivery:
+    def delivery(self, chat: Owner) -> Delivery:
         with self._lock:
             row = self._db.execute(
-                f"SELECT {_DELIVERY_COLUMNS} FROM delivery WHERE chat = ?", (chat,)
+                f"SELECT {_DELIVERY_COLUMNS} FROM delivery WHERE chat = ?", (str(chat),)
             ).fetchone()
         return _delivery(row) if row else Delivery(chat=chat)
 
-    def deliveries(self, prefix: str) -> list[Delivery]:
-        """Every known chat whose name starts with ``prefix`` and that is not paused."""
+    def deliveries(self, kind: OwnerKind) -> list[Delivery]:
+        """Every known chat of ``kind`` that is not paused."""
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {_DELIVERY_COLUMNS} FROM delivery WHERE NOT paused AND chat LIKE ? || '%'"
-                " ORDER BY chat",
-                (prefix,),
+                f"SELECT {_DELIVERY_COLUMNS} FROM delivery WHERE NOT paused ORDER BY chat"
             ).fetchall()
-        return [_delivery(row) for row in rows]
+        return [d for d in map(_delivery, rows) if d.chat.kind is kind]
 
-    def save_digest_settings(self, chat: str, settings: DigestSettings, handled_day: str | None) -> None:
+    def save_digest_settings(self, chat: Owner, settings: DigestSettings, handled_day: str | None) -> None:
         with self._lock:
             self._db.execute(
                 "INSERT INTO delivery (chat, digest_time, time_zone, digest_enabled, nothing_new_note,"
@@ -224,28 +224,28 @@ class ChatState:
                 " digest_time = excluded.digest_time, time_zone = excluded.time_zone,"
                 " digest_enabled = excluded.digest_enabled, nothing_new_note = excluded.nothing_new_note,"
                 " handled_day = excluded.handled_day",
-                (chat, settings.time, settings.zone, settings.enabled, settings.nothing_new_note,
+                (str(chat), settings.time, settings.zone, settings.enabled, settings.nothing_new_note,
                  handled_day),
             )
 
-    def set_handled_day(self, chat: str, day: str) -> None:
+    def set_handled_day(self, chat: Owner, day: str) -> None:
         self._upsert(chat, "handled_day", day)
 
-    def set_last_alert(self, chat: str, at: datetime) -> None:
+    def set_last_alert(self, chat: Owner, at: datetime) -> None:
         self._upsert(chat, "last_alert_at", at.isoformat())
 
-    def pause(self, chat: str) -> None:
+    def pause(self, chat: Owner) -> None:
         self._upsert(chat, "paused", 1)
 
-    def _upsert(self, chat: str, column: str, value: object) -> None:
+    def _upsert(self, chat: Owner, column: str, value: object) -> None:
         with self._lock:
             self._db.execute(
                 f"INSERT INTO delivery (chat, {column}) VALUES (?, ?)"
                 f" ON CONFLICT (chat) DO UPDATE SET {column} = excluded.{column}",
-                (chat, value),
+                (str(chat), value),
             )
 
-    def rename_chat(self, old: str, new: str) -> None:
+    def rename_chat(self, old: Owner, new: Owner) -> None:
         """Move a chat's state to its new name (a group that became a supergroup).
 
         Message ids start again in the supergroup, so what was remembered by message id
@@ -254,21 +254,24 @@ class ChatState:
         with self._lock, self._db:
             self._db.execute("BEGIN")
             for table in ("chats", "delivery"):
-                self._db.execute(f"UPDATE OR REPLACE {table} SET chat = ? WHERE chat = ?", (new, old))
+                self._db.execute(
+                    f"UPDATE OR REPLACE {table} SET chat = ? WHERE chat = ?", (str(new), str(old))
+                )
             for table in ("shown", "handled"):
-                self._db.execute(f"DELETE FROM {table} WHERE chat = ?", (old,))
-            self._db.execute("INSERT OR IGNORE INTO renamed (old, new) VALUES (?, ?)", (old, new))
+                self._db.execute(f"DELETE FROM {table} WHERE chat = ?", (str(old),))
+            self._db.execute("INSERT OR IGNORE INTO renamed (old, new) VALUES (?, ?)", (str(old), str(new)))
 
-    def former_names(self, chat: str) -> list[str]:
+    def former_names(self, chat: Owner) -> list[Owner]:
         """What a supergroup was called before it was one (so access given to it carries over)."""
         with self._lock:
-            return [r[0] for r in self._db.execute("SELECT old FROM renamed WHERE new = ?", (chat,))]
+            rows = self._db.execute("SELECT old FROM renamed WHERE new = ?", (str(chat),))
+            return [Owner.parse(r[0]) for r in rows]
 
 
 def _delivery(row: tuple) -> Delivery:
     chat, time, zone, enabled, note, handled_day, paused, last_alert_at = row
     return Delivery(
-        chat=chat,
+        chat=Owner.parse(chat),
         digest=DigestSettings(time=time, zone=zone, enabled=bool(enabled), nothing_new_note=bool(note)),
         handled_day=handled_day,
         paused=bool(paused),

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from retrieval.index import Hit, PassageIndex
+from retrieval.owners import Owner
 from retrieval.text import content_stems
 
 CANDIDATES = 30
@@ -76,7 +77,7 @@ def rank_answers(
     question: str,
     index: PassageIndex,
     texts_of: TextLookup,
-    owners: Sequence[str],
+    owners: Sequence[Owner],
     *,
     article_id: int | None = None,
     max_sentences: int = 3,

@@ -16,10 +16,10 @@ from pydantic import BaseModel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from retrieval.config import EngineConfig, load_config
-from retrieval.engine import LOCAL_OWNER, Engine
-from retrieval.errors import BriefbotError
-from retrieval.index import IndexBusy
+from retrieval.engine import Engine
+from retrieval.errors import BriefbotError, IndexBusy
 from retrieval.models import Answer, Extracted, Summary
+from retrieval.owners import LOCAL
 from retrieval.summarize import ALGORITHMS
 
 # Bulk ingests make their articles searchable in batches of this many.
@@ -133,7 +133,7 @@ def _ingest(engine: Engine, args: argparse.Namespace) -> int:
     with _Progress(len(args.sources), "Ingesting") as advance:
         for number, source in enumerate(args.sources, start=1):
             try:
-                result = engine.ingest(_extract(engine, source), LOCAL_OWNER, commit=False)
+                result = engine.ingest(_extract(engine, source), LOCAL, commit=False)
             except BriefbotError as error:
                 status = _fail(error, source if len(args.sources) > 1 else None)
             else:
@@ -166,7 +166,7 @@ def _summarize(engine: Engine, args: argparse.Namespace) -> int:
         try:
             article_id = _article_id(engine, source)
             summary = engine.summarize(
-                article_id, LOCAL_OWNER, sentences=args.sentences, percent=args.percent,
+                article_id, LOCAL, sentences=args.sentences, percent=args.percent,
                 algorithm=args.algorithm,
             )
         except BriefbotError as error:
@@ -184,7 +184,7 @@ def _ask(engine: Engine, args: argparse.Namespace) -> int:
             continue
         try:
             answer = engine.ask(
-                question, LOCAL_OWNER, article_id=args.article, max_sentences=args.sentences
+                question, LOCAL, article_id=args.article, max_sentences=args.sentences
             )
         except BriefbotError as error:
             status = _fail(error)
@@ -194,7 +194,7 @@ def _ask(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _articles(engine: Engine, args: argparse.Namespace) -> int:
-    for info in engine.articles(LOCAL_OWNER, limit=args.limit, offset=args.offset):
+    for info in engine.articles(LOCAL, limit=args.limit, offset=args.offset):
         if args.json:
             _emit(info)
         else:
@@ -206,7 +206,7 @@ def _forget(engine: Engine, args: argparse.Namespace) -> int:
     status = EXIT_OK
     for article_id in args.ids:
         try:
-            info = engine.forget(article_id, LOCAL_OWNER)
+            info = engine.forget(article_id, LOCAL)
         except BriefbotError as error:
             status = _fail(error)
             continue
@@ -260,7 +260,7 @@ def _article_id(engine: Engine, source: str) -> int:
     """``summarize`` accepts stored ids as well as new sources (stored first)."""
     if source.isdigit() and not Path(source).exists():
         return int(source)
-    result = engine.ingest(_extract(engine, source), LOCAL_OWNER)
+    result = engine.ingest(_extract(engine, source), LOCAL)
     return result.id
 
 

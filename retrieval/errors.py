@@ -25,6 +25,16 @@ class ConfigError(BriefbotError):
     """A configuration file or environment variable is invalid."""
 
 
+class IndexBusy(BriefbotError):
+    """Another process writes the search index (never a reason to rebuild it)."""
+
+
+class IndexUnavailable(Exception):
+    """The search index directory is missing, unreadable or from another schema: rebuild it.
+
+    Not a :class:`BriefbotError`: the engine rebuilds the index, the user never sees it."""
+
+
 class FetchFailure(StrEnum):
     INVALID_URL = "invalid_url"
     REFUSED_ADDRESS = "refused_address"

@@ -1,8 +1,8 @@
-"""Feeds: parsing (feedparser), discovery from web pages, OPML, and their SQLite records.
+"""Feeds as documents: parsing (feedparser), discovery from web pages, OPML.
 
-Articles from a feed are owned by ``"feed:<id>"``; a chat sees them through its
-subscription (see :meth:`retrieval.engine.Engine.scope`). The owner ``"*"`` subscribes
-every chat (feeds an admin adds for all).
+Articles from a feed are owned by the feed; a chat sees them through its subscription.
+Following and polling feeds is :mod:`retrieval.services.feeds`; their records are
+:mod:`retrieval.storage.feeds`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import html
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import urljoin
 from xml.etree import ElementTree
@@ -20,13 +20,9 @@ import feedparser
 import lxml.html
 from lxml.etree import ParserError
 
-from retrieval.errors import InputError, NotFound
+from retrieval.errors import InputError
 from retrieval.models import FeedInfo
-from retrieval.store import Store, now, timestamp
 
-EVERYONE = "*"
-MAX_BACKOFF = timedelta(hours=24)
-MAX_FEEDS_PER_OWNER = 200
 MAX_OPML_FEEDS = 500
 
 FEED_TYPES = (
@@ -40,10 +36,6 @@ FEED_TYPES = (
 # What feedparser flags but reads fine: a charset or content type other than declared.
 _HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _BLOCKS = ("p", "li", "blockquote", "h1", "h2", "h3", "h4", "pre", "div", "td")
-
-
-def feed_owner(feed_id: int) -> str:
-    return f"feed:{feed_id}"
 
 
 @dataclass(frozen=True)
@@ -174,191 +166,6 @@ def to_opml(feeds: Sequence[FeedInfo], title: str) -> str:
 
 def _one_line(text: str | None) -> str | None:
     return " ".join(text.split()) or None if text else None
-
-
-@dataclass(frozen=True)
-class FeedState:
-    id: int
-    url: str
-    etag: str | None
-    last_modified: str | None
-    error_count: int
-    first_poll: bool
-
-
-class FeedBook:
-    """Feeds, subscriptions and seen entries in SQLite."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    def add(self, url: str, title: str | None = None, site_url: str | None = None) -> int:
-        with self._store.transaction() as db:
-            db.execute(
-                "INSERT INTO feeds (url, title, site_url, next_poll_at, added_at) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (url) DO UPDATE SET title = COALESCE(excluded.title, title),"
-                " site_url = COALESCE(excluded.site_url, site_url)",
-                (url, title, site_url, now(), now()),
-            )
-            return db.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()[0]
-
-    def exists(self, feed_id: int) -> bool:
-        with self._store.reading() as db:
-            return db.execute("SELECT 1 FROM feeds WHERE id = ?", (feed_id,)).fetchone() is not None
-
-    def find(self, url: str) -> int | None:
-        with self._store.reading() as db:
-            row = db.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()
-        return row[0] if row else None
-
-    def check_room(self, owner: str) -> None:
-        if owner == EVERYONE:
-            return
-        with self._store.reading() as db:
-            count = db.execute("SELECT COUNT(*) FROM subscriptions WHERE owner = ?", (owner,)).fetchone()[0]
-        if count >= MAX_FEEDS_PER_OWNER:
-            raise InputError(f"A chat can follow up to {MAX_FEEDS_PER_OWNER} feeds; remove one first.")
-
-    def subscribe(self, owner: str, feed_id: int, *, from_config: bool = False) -> bool:
-        self.check_room(owner)
-        with self._store.transaction() as db:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO subscriptions (owner, feed_id, added_at, from_config)"
-                " VALUES (?, ?, ?, ?)",
-                (owner, feed_id, now(), int(from_config)),
-            )
-        return bool(cursor.rowcount)
-
-    def unsubscribe(self, owner: str, feed_id: int) -> bool:
-        """Drop the subscription; a feed nobody follows any more is deleted (returns True)."""
-        with self._store.transaction() as db:
-            cursor = db.execute(
-                "DELETE FROM subscriptions WHERE owner = ? AND feed_id = ?", (owner, feed_id)
-            )
-            if not cursor.rowcount:
-                raise NotFound(f"You don't follow a feed {feed_id}.")
-            left = db.execute(
-                "SELECT COUNT(*) FROM subscriptions WHERE feed_id = ?", (feed_id,)
-            ).fetchone()[0]
-            if not left:
-                db.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
-        return not left
-
-    def owners_feeds(self, owner: str) -> list[int]:
-        """Feeds whose articles ``owner`` sees: its own subscriptions and everyone's."""
-        with self._store.reading() as db:
-            return [
-                row[0]
-                for row in db.execute(
-                    "SELECT DISTINCT feed_id FROM subscriptions WHERE owner IN (?, ?)", (owner, EVERYONE)
-                )
-            ]
-
-    def list(self, owner: str) -> list[FeedInfo]:
-        with self._store.reading() as db:
-            rows = db.execute(
-                "SELECT f.*, MAX(s.owner = ?) AS everyone, MAX(s.owner = ? AND s.from_config) AS config"
-                " FROM feeds f JOIN subscriptions s ON s.feed_id = f.id AND s.owner IN (?, ?)"
-                " GROUP BY f.id ORDER BY f.id",
-                (EVERYONE, EVERYONE, owner, EVERYONE),
-            ).fetchall()
-        return [
-            FeedInfo(
-                id=r["id"], url=r["url"], title=r["title"], site_url=r["site_url"],
-                last_fetched_at=r["last_fetched_at"], last_error=r["last_error"],
-                error_count=r["error_count"], for_everyone=bool(r["everyone"]),
-                from_config=bool(r["config"]),
-            )
-            for r in rows
-        ]
-
-    def audience(self, feed_id: int) -> list[str] | None:
-        """Owners who see the feed's articles; ``None`` when every chat does."""
-        with self._store.reading() as db:
-            rows = db.execute("SELECT owner FROM subscriptions WHERE feed_id = ?", (feed_id,))
-            owners = [r[0] for r in rows]
-        return None if EVERYONE in owners else owners
-
-    def config_feeds(self) -> dict[str, int]:
-        """Feeds for every chat that the config file lists (url -> id)."""
-        with self._store.reading() as db:
-            rows = db.execute(
-                "SELECT f.url, f.id FROM feeds f JOIN subscriptions s ON s.feed_id = f.id"
-                " AND s.owner = ? AND s.from_config",
-                (EVERYONE,),
-            ).fetchall()
-        return {r[0]: r[1] for r in rows}
-
-    def due(self, at: datetime) -> list[int]:
-        with self._store.reading() as db:
-            return [
-                r[0]
-                for r in db.execute(
-                    "SELECT id FROM feeds WHERE next_poll_at <= ?"
-                    " AND id IN (SELECT feed_id FROM subscriptions) ORDER BY next_poll_at",
-                    (timestamp(at),),
-                )
-            ]
-
-    def state(self, feed_id: int) -> FeedState:
-        with self._store.reading() as db:
-            row = db.execute(
-                "SELECT id, url, etag, last_modified, error_count, last_fetched_at FROM feeds WHERE id = ?",
-                (feed_id,),
-            ).fetchone()
-        if row is None:
-            raise NotFound(f"There is no feed {feed_id}.")
-        return FeedState(row[0], row[1], row[2], row[3], row[4], first_poll=row[5] is None)
-
-    def record_success(
-        self, feed_id: int, interval: timedelta, *, etag: str | None, last_modified: str | None,
-        title: str | None = None, site_url: str | None = None,
-    ) -> None:
-        fetched = datetime.now(UTC)
-        with self._store.transaction() as db:
-            db.execute(
-                "UPDATE feeds SET etag = ?, last_modified = ?, last_fetched_at = ?, last_error = NULL,"
-                " error_count = 0, next_poll_at = ?, title = COALESCE(?, title),"
-                " site_url = COALESCE(?, site_url) WHERE id = ?",
-                (
-                    etag, last_modified, timestamp(fetched),
-                    timestamp(fetched + interval), title, site_url, feed_id,
-                ),
-            )
-
-    def record_failure(self, feed_id: int, interval: timedelta, error: str) -> None:
-        """Back off exponentially: the interval doubles with each failure in a row."""
-        with self._store.transaction() as db:
-            errors = db.execute("SELECT error_count FROM feeds WHERE id = ?", (feed_id,)).fetchone()[0] + 1
-            delay = min(interval * 2 ** min(errors, 16), MAX_BACKOFF)
-            fetched = datetime.now(UTC)
-            db.execute(
-                "UPDATE feeds SET last_fetched_at = ?, last_error = ?, error_count = ?, next_poll_at = ?"
-                " WHERE id = ?",
-                (
-                    timestamp(fetched), error, errors,
-                    timestamp(fetched + delay), feed_id,
-                ),
-            )
-
-    def seen(self, feed_id: int, keys: Sequence[str]) -> bool:
-        if not keys:
-            return False
-        with self._store.reading() as db:
-            marks = ",".join("?" * len(keys))
-            row = db.execute(
-                f"SELECT 1 FROM feed_entries WHERE feed_id = ? AND entry_key IN ({marks})",
-                (feed_id, *keys),
-            ).fetchone()
-        return row is not None
-
-    def mark_seen(self, feed_id: int, keys: Sequence[str], article_id: int | None) -> None:
-        with self._store.transaction() as db:
-            db.executemany(
-                "INSERT OR IGNORE INTO feed_entries (feed_id, entry_key, article_id, seen_at)"
-                " VALUES (?, ?, ?, ?)",
-                [(feed_id, key, article_id, now()) for key in keys],
-            )
 
 
 def http_date(value: str | None) -> str | None:

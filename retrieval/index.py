@@ -3,8 +3,8 @@
 One index document per sentence: the sentence itself (``sentence`` field) and the
 passage around it, a window of consecutive sentences (``passage`` field). A query
 scores both, so the best hit is at once the best passage and the sentence in it that
-answers. Each document carries its article's owners, so a search is filtered to what
-the caller may see inside the index, not after it.
+answers. Each document carries its article's owners (their text form), so a search is
+filtered to what the caller may see inside the index, not after it.
 
 The index is derived data: SQLite is the truth and :meth:`PassageIndex.delete_all`
 plus re-adding every article rebuilds it.
@@ -20,8 +20,9 @@ from pathlib import Path
 
 import tantivy
 
-from retrieval.errors import BriefbotError
-from retrieval.store import StoredSentence
+from retrieval.errors import IndexBusy, IndexUnavailable
+from retrieval.owners import Owner
+from retrieval.storage.articles import StoredSentence
 
 ANALYZER = "en_words"
 WINDOW = 2  # sentences on each side of the focus sentence in its passage
@@ -30,14 +31,6 @@ PASSAGE_BOOST = 1.0
 # Written into the index directory; change it whenever what a document holds changes.
 FORMAT = f"briefbot passages v2, window {WINDOW}"
 FORMAT_FILE = "briefbot-format"
-
-
-class IndexUnavailable(Exception):
-    """The index directory is missing, unreadable or from another schema: rebuild it."""
-
-
-class IndexBusy(BriefbotError):
-    """Another process holds the index's writer lock (never a reason to rebuild)."""
 
 
 @dataclass(frozen=True)
@@ -88,14 +81,19 @@ class PassageIndex:
             self._index.register_tokenizer(ANALYZER, _analyzer())
             self._index.reload()
             self._probe()
-            if self._writable:
-                self._writer = self._index.writer(heap_size=self._heap_bytes, num_threads=1)
-        except ValueError as exc:  # tantivy reports corrupt, incompatible and locked indexes so
-            if "LockBusy" in str(exc):
-                raise IndexBusy("Another Briefbot process is already using this database.") from None
+        except (ValueError, OSError) as exc:  # tantivy's one error type, for corrupt and incompatible indexes
             raise IndexUnavailable(str(exc)) from exc
-        except OSError as exc:
-            raise IndexUnavailable(str(exc)) from exc
+        if self._writable:
+            self._writer = self._open_writer()
+
+    def _open_writer(self) -> tantivy.IndexWriter:
+        """The index opened and read fine, so a writer it refuses is one another process
+        holds: tantivy has no error type of its own to say so, and a busy index must never
+        be taken for a broken one (that would rebuild it under the other process)."""
+        try:
+            return self._index.writer(heap_size=self._heap_bytes, num_threads=1)
+        except ValueError:
+            raise IndexBusy("Another Briefbot process is already using this database.") from None
 
     def _check_format(self) -> None:
         """An index built with other passage settings is rebuilt, not mixed with new passages."""
@@ -135,7 +133,7 @@ class PassageIndex:
 
     # --- writing ----------------------------------------------------------------
 
-    def add(self, sentences: Sequence[StoredSentence], owners: Sequence[str]) -> None:
+    def add(self, sentences: Sequence[StoredSentence], owners: Sequence[Owner]) -> None:
         """Index one article's sentences (not visible to searches before :meth:`commit`)."""
         texts = [s.text for s in sentences]
         with self._lock:
@@ -144,7 +142,7 @@ class PassageIndex:
                 document = tantivy.Document(
                     article_id=sentence.article_id,
                     position=sentence.position,
-                    owner=list(owners),
+                    owner=[str(owner) for owner in owners],
                     sentence=sentence.text,
                     passage=passage,
                 )
@@ -174,7 +172,7 @@ class PassageIndex:
     def search(
         self,
         stems: Sequence[str],
-        owners: Sequence[str],
+        owners: Sequence[Owner],
         *,
         article_id: int | None = None,
         limit: int = 30,
@@ -211,7 +209,7 @@ class PassageIndex:
     def _term(self, field: str, stem: str, boost: float) -> tantivy.Query:
         return tantivy.Query.boost_query(tantivy.Query.term_query(self.schema, field, stem), boost)
 
-    def _owner_filter(self, owners: Sequence[str]) -> tantivy.Query:
+    def _owner_filter(self, owners: Sequence[Owner]) -> tantivy.Query:
         """Documents any of ``owners`` holds.
 
         Term queries rather than a term-set query: a term set first collects every
@@ -219,7 +217,7 @@ class PassageIndex:
         holding hundreds of thousands of passages.
         """
         terms = [
-            tantivy.Query.term_query(self.schema, "owner", owner) for owner in dict.fromkeys(owners)
+            tantivy.Query.term_query(self.schema, "owner", str(owner)) for owner in dict.fromkeys(owners)
         ]
         if len(terms) == 1:
             return terms[0]

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from retrieval.owners import Owner
+
 
 class Extracted(BaseModel):
     """An article as it comes out of intake, before it is stored."""
@@ -111,7 +113,7 @@ class HighlightedSentence(BaseModel):
 class Alert(BaseModel):
     """A new article that matched one of a chat's instant topics."""
 
-    owner: str
+    owner: Owner
     topic: TopicInfo
     article_id: int
     title: str
@@ -142,7 +144,7 @@ class DigestSection(BaseModel):
 
 
 class Digest(BaseModel):
-    owner: str
+    owner: Owner
     since: datetime | None
     until: datetime = Field(
         default_factory=lambda: datetime.now(UTC), description="When it was built; the next one starts here."

@@ -12,14 +12,11 @@ topics that share a word with the article are evaluated at all.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from retrieval.errors import InputError, NotFound
-from retrieval.models import TopicInfo, TopicMode
-from retrieval.store import Store, now
+from retrieval.errors import InputError
 from retrieval.text import STOP_WORDS, stem, words
 
 MAX_QUERY_CHARS = 300
@@ -230,121 +227,3 @@ def _contains_run(haystack: Sequence[str], needle: Sequence[str]) -> bool:
         haystack[i] == first and tuple(haystack[i : i + n]) == tuple(needle)
         for i in range(len(haystack) - n + 1)
     )
-
-
-MAX_TOPICS_PER_OWNER = 100
-
-
-class TopicBook:
-    """Topics in SQLite, with the inverted index that finds candidate topics for an article."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._parsed: dict[int, TopicQuery] = {}
-
-    def add(self, owner: str, text: str, mode: TopicMode = "daily") -> TopicInfo:
-        query = parse_query(text)
-        with self._store.transaction() as db:
-            count = db.execute("SELECT COUNT(*) FROM topics WHERE owner = ?", (owner,)).fetchone()[0]
-            existing = db.execute(
-                "SELECT id, mode FROM topics WHERE owner = ? AND query = ?", (owner, query.text)
-            ).fetchone()
-            if existing:
-                return TopicInfo(id=existing[0], query=query.text, mode=existing[1])
-            if count >= MAX_TOPICS_PER_OWNER:
-                raise InputError(f"A chat can watch up to {MAX_TOPICS_PER_OWNER} topics; remove one first.")
-            topic_id = db.execute(
-                "INSERT INTO topics (owner, query, mode, added_at) VALUES (?, ?, ?, ?)",
-                (owner, query.text, mode, now()),
-            ).lastrowid
-            db.executemany(
-                "INSERT INTO topic_anchors (stem, topic_id) VALUES (?, ?)",
-                [(anchor, topic_id) for anchor in query.anchor_stems()],
-            )
-        assert topic_id is not None
-        self._parsed[topic_id] = query
-        return TopicInfo(id=topic_id, query=query.text, mode=mode)
-
-    def list(self, owner: str) -> list[TopicInfo]:
-        with self._store.reading() as db:
-            rows = db.execute(
-                "SELECT id, query, mode FROM topics WHERE owner = ? ORDER BY id", (owner,)
-            ).fetchall()
-        return [TopicInfo(id=r[0], query=r[1], mode=r[2]) for r in rows]
-
-    def get(self, topic_id: int, owner: str) -> TopicInfo:
-        if not 0 < topic_id < 2**63:
-            raise NotFound(f"There is no topic {topic_id}.")
-        with self._store.reading() as db:
-            row = db.execute(
-                "SELECT id, query, mode FROM topics WHERE id = ? AND owner = ?", (topic_id, owner)
-            ).fetchone()
-        if row is None:
-            raise NotFound(f"There is no topic {topic_id}.")
-        return TopicInfo(id=row[0], query=row[1], mode=row[2])
-
-    def remove(self, topic_id: int, owner: str) -> TopicInfo:
-        info = self.get(topic_id, owner)
-        with self._store.transaction() as db:
-            db.execute("DELETE FROM topics WHERE id = ?", (topic_id,))
-        self._parsed.pop(topic_id, None)
-        return info
-
-    def set_mode(self, topic_id: int, owner: str, mode: TopicMode) -> TopicInfo:
-        info = self.get(topic_id, owner)
-        with self._store.transaction() as db:
-            db.execute("UPDATE topics SET mode = ? WHERE id = ?", (mode, topic_id))
-        return info.model_copy(update={"mode": mode})
-
-    def any_active(self, audience: Sequence[str] | None) -> bool:
-        """Whether anyone in the audience (``None``: everyone) watches a topic at all."""
-        if audience is not None and not audience:
-            return False
-        owner_filter = "" if audience is None else f" AND owner IN ({','.join('?' * len(audience))})"
-        with self._store.reading() as db:
-            row = db.execute(
-                f"SELECT 1 FROM topics WHERE mode != 'off'{owner_filter} LIMIT 1", tuple(audience or ())
-            ).fetchone()
-        return row is not None
-
-    def match(
-        self, article_id: int, article: ArticleText, audience: Sequence[str] | None
-    ) -> list[tuple[TopicInfo, str]]:
-        """Record and return the (topic, owner) pairs the article matches.
-
-        ``audience`` lists the owners who can see the article; ``None`` means everyone
-        (an article from a feed every chat receives).
-        """
-        if audience is not None and not audience:
-            return []
-        stems = json.dumps(sorted(article.stems))
-        owner_filter = "" if audience is None else f" AND t.owner IN ({','.join('?' * len(audience))})"
-        with self._store.reading() as db:
-            rows = db.execute(
-                "SELECT DISTINCT t.id, t.owner, t.query, t.mode FROM topic_anchors a"
-                " JOIN topics t ON t.id = a.topic_id"
-                f" WHERE a.stem IN (SELECT value FROM json_each(?)) AND t.mode != 'off'{owner_filter}",
-                (stems, *(audience or ())),
-            ).fetchall()
-        matched = [
-            (TopicInfo(id=r[0], query=r[2], mode=r[3]), r[1])
-            for r in rows
-            if matches(self._query(r[0], r[2]), article)
-        ]
-        if matched:
-            with self._store.transaction() as db:
-                db.executemany(
-                    "INSERT OR IGNORE INTO topic_matches (topic_id, article_id, matched_at)"
-                    " VALUES (?, ?, ?)",
-                    [(topic.id, article_id, now()) for topic, _ in matched],
-                )
-        return matched
-
-    def query(self, topic: TopicInfo) -> TopicQuery:
-        return self._query(topic.id, topic.query)
-
-    def _query(self, topic_id: int, text: str) -> TopicQuery:
-        parsed = self._parsed.get(topic_id)
-        if parsed is None:
-            parsed = self._parsed[topic_id] = parse_query(text)
-        return parsed

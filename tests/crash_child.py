@@ -18,8 +18,9 @@ from pathlib import Path
 from retrieval.config import EngineConfig, FeedsConfig, FetchConfig, StorageConfig
 from retrieval.engine import Engine
 from retrieval.models import Extracted
+from retrieval.owners import Owner
 
-OWNER = "chat:1"
+OWNER = Owner.chat(1)
 TOPICS = ["harbour", "bridge", "library", "orchard", "railway", "market", "museum", "canal"]
 
 

@@ -29,6 +29,7 @@ from retrieval.models import (
     HighlightedSentence,
     TopicInfo,
 )
+from retrieval.owners import Owner
 from tests.conftest import running_bot
 from tests.fakebot import Call, FakeBotApi, check_html, plain_text
 from tests.support import LocalSite, Page, atom, rss, serve
@@ -451,7 +452,7 @@ def test_alert_highlights_are_bold_and_escaped() -> None:
     text = "Lava & <ash> fell on La Palma's volcano slopes."
     lava, volcano = (0, 4), (text.index("volcano"), text.index("volcano") + 7)
     alert = Alert(
-        owner="chat:1", topic=TopicInfo(id=3, query="lava <ash>", mode="instant"), article_id=7,
+        owner=Owner.chat(1), topic=TopicInfo(id=3, query="lava <ash>", mode="instant"), article_id=7,
         title="A <b> title & more", url="https://news.example/a?x=1&y=2",
         sentences=[HighlightedSentence(article_id=7, index=2, text=text,
                                        highlights=[volcano, lava, (1, 3), (text.index("<ash>"), 999)])],
@@ -473,7 +474,7 @@ def test_long_digests_split_between_items() -> None:
         for n in range(40)
     ]
     section = DigestSection(heading="volcano", topic_id=1, items=items)
-    digest = Digest(owner="chat:1", since=None, sections=[section])
+    digest = Digest(owner=Owner.chat(1), since=None, sections=[section])
     messages = to_html(DigestView(digest=digest, day=datetime(2026, 11, 29, tzinfo=UTC)))
     assert len(messages) > 2
     for message in messages:

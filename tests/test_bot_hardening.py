@@ -27,6 +27,7 @@ from bot.jobs import jobs_of
 from bot.ratelimit import SLOW_DOWN
 from retrieval.config import AlertsConfig, FetchConfig
 from retrieval.engine import Engine
+from retrieval.owners import Owner
 from tests.conftest import running_bot
 from tests.fakebot import BOT_USER, FakeBotApi, plain_text
 from tests.support import rss
@@ -422,4 +423,4 @@ async def test_sigterm_finishes_the_update_in_progress_and_closes_the_database(
             assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     config = BotConfig.model_validate({"storage": {"path": str(db)}})
     with Engine(config) as engine:
-        assert [info.title for info in engine.articles("chat:1")] == ["How bees dance"]
+        assert [info.title for info in engine.articles(Owner.chat(1))] == ["How bees dance"]

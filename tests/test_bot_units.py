@@ -56,6 +56,7 @@ from retrieval.models import (
     Summary,
     TopicInfo,
 )
+from retrieval.owners import Owner
 from retrieval.summarize import ALGORITHMS
 from tests.fakebot import check_html, plain_text
 
@@ -122,7 +123,7 @@ highlighted = st.builds(
     highlights=st.lists(st.tuples(st.integers(-10, 7000), st.integers(-10, 7000)), max_size=8),
 )
 alerts = st.builds(
-    Alert, owner=st.just("chat:1"), topic=topics, article_id=st.integers(1, 5), title=titles, url=urls,
+    Alert, owner=st.just(Owner.chat(1)), topic=topics, article_id=st.integers(1, 5), title=titles, url=urls,
     sentences=st.lists(highlighted, max_size=4),
 )
 digest_items = st.builds(
@@ -134,7 +135,7 @@ digest_items = st.builds(
     ),
 )
 digests = st.builds(
-    Digest, owner=st.just("chat:1"), since=st.none(),
+    Digest, owner=st.just(Owner.chat(1)), since=st.none(),
     sections=st.lists(
         st.builds(DigestSection, heading=titles, topic_id=st.one_of(st.none(), ids),
                   items=st.lists(digest_items, min_size=1, max_size=5)),

@@ -164,10 +164,11 @@ def test_command_line_process_has_no_traceback(tmp_path: Path) -> None:
 def test_reading_commands_work_beside_a_running_bot(cli: Cli, tmp_path: Path) -> None:
     from retrieval.config import EngineConfig, StorageConfig
     from retrieval.engine import Engine
+    from retrieval.owners import LOCAL
 
     cli("ingest", str(shared_file("seed/seed-article.txt")))
     with Engine(EngineConfig(storage=StorageConfig(path=str(cli.db)))) as running:
-        running.ingest_text("Harbour seals have returned to the Thames estuary in great numbers.", "local")
+        running.ingest_text("Harbour seals have returned to the Thames estuary in great numbers.", LOCAL)
         (answer,) = cli.json_lines("ask", "Where have the harbour seals returned?")
         assert "Thames" in answer["sentences"][0]["text"]
         assert len(cli.json_lines("articles")) == 2

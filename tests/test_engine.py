@@ -12,6 +12,7 @@ from retrieval.config import EngineConfig, FetchConfig, LimitsConfig, StorageCon
 from retrieval.engine import Engine
 from retrieval.errors import FetchError, InputError, NotFound
 from retrieval.models import Extracted
+from retrieval.owners import LOCAL, Owner
 from retrieval.summarize import ALGORITHMS
 from tests.support import ARTICLE_HTML, Page, make_pdf, serve, shared_file
 
@@ -42,22 +43,22 @@ def engine(tmp_path: Path):
 
 
 def stored_text(engine: Engine, article_id: int) -> str:
-    with engine.store.reading() as db:
+    with engine.storage.db.reading() as db:
         return db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()[0]
 
 
 def test_seed_page_becomes_its_title_and_seven_paragraphs(engine: Engine) -> None:
     expected = json.loads(shared_file("seed/expected.json").read_text())
-    result = engine.ingest_text(shared_file("seed/seed-article.txt").read_text(), "local")
+    result = engine.ingest_text(shared_file("seed/seed-article.txt").read_text(), LOCAL)
     assert result.title == expected["title"]
     assert stored_text(engine, result.id) == "\n\n".join(expected["paragraphs"])
 
 
 def test_seed_questions_are_answered_or_declined(engine: Engine) -> None:
-    engine.ingest_text(shared_file("seed/seed-article.txt").read_text(), "local")
-    engine.ingest_text(SEALS, "local")
+    engine.ingest_text(shared_file("seed/seed-article.txt").read_text(), LOCAL)
+    engine.ingest_text(SEALS, LOCAL)
     for case in json.loads(shared_file("seed/questions.json").read_text()):
-        answer = engine.ask(case["question"], "local")
+        answer = engine.ask(case["question"], LOCAL)
         if case["expect"] is None:
             assert answer.abstained, case["question"]
             assert answer.sentences == []
@@ -67,8 +68,8 @@ def test_seed_questions_are_answered_or_declined(engine: Engine) -> None:
 
 
 def test_answer_sentences_are_verbatim_and_cited(engine: Engine) -> None:
-    result = engine.ingest_text(SEALS, "local", title="Seals")
-    answer = engine.ask("How many seals did the survey count?", "local")
+    result = engine.ingest_text(SEALS, LOCAL, title="Seals")
+    answer = engine.ask("How many seals did the survey count?", LOCAL)
     assert not answer.abstained
     first = answer.sentences[0]
     assert first.article_id == result.id
@@ -80,60 +81,60 @@ def test_answer_sentences_are_verbatim_and_cited(engine: Engine) -> None:
 
 
 def test_question_scoped_to_one_article(engine: Engine) -> None:
-    seals = engine.ingest_text(SEALS, "local")
-    volcano = engine.ingest_text(VOLCANO, "local")
-    assert engine.ask("Which villages were evacuated?", "local").sentences[0].article_id == volcano.id
-    scoped = engine.ask("Which villages were evacuated?", "local", article_id=seals.id)
+    seals = engine.ingest_text(SEALS, LOCAL)
+    volcano = engine.ingest_text(VOLCANO, LOCAL)
+    assert engine.ask("Which villages were evacuated?", LOCAL).sentences[0].article_id == volcano.id
+    scoped = engine.ask("Which villages were evacuated?", LOCAL, article_id=seals.id)
     assert scoped.abstained
 
 
 def test_summary_keeps_order_and_length(engine: Engine) -> None:
-    result = engine.ingest_text(shared_file("seed/seed-article.txt").read_text(), "local")
+    result = engine.ingest_text(shared_file("seed/seed-article.txt").read_text(), LOCAL)
     for algorithm in ALGORITHMS:
-        summary = engine.summarize(result.id, "local", sentences=3, algorithm=algorithm)
+        summary = engine.summarize(result.id, LOCAL, sentences=3, algorithm=algorithm)
         indexes = [s.index for s in summary.sentences]
         assert len(indexes) == 3, algorithm
         assert indexes == sorted(indexes), algorithm
         assert summary.algorithm == algorithm
         for sentence in summary.sentences:
             assert sentence.text in " ".join(stored_text(engine, result.id).split())
-    half = engine.summarize(result.id, "local", percent=50)
+    half = engine.summarize(result.id, LOCAL, percent=50)
     assert len(half.sentences) == (half.total_sentences + 1) // 2
 
 
 def test_same_text_or_url_is_stored_once(engine: Engine) -> None:
-    first = engine.ingest(Extracted(text=SEALS, url="https://news.example/seals?utm_source=tg"), "local")
-    again = engine.ingest_text(SEALS, "local")
-    by_url = engine.ingest(Extracted(text=SEALS + " Updated.", url="https://news.example/seals"), "local")
+    first = engine.ingest(Extracted(text=SEALS, url="https://news.example/seals?utm_source=tg"), LOCAL)
+    again = engine.ingest_text(SEALS, LOCAL)
+    by_url = engine.ingest(Extracted(text=SEALS + " Updated.", url="https://news.example/seals"), LOCAL)
     assert again.duplicate and again.id == first.id
     assert by_url.duplicate and by_url.id == first.id
-    assert engine.count_articles("local") == 1
+    assert engine.count_articles(LOCAL) == 1
 
 
 def test_chats_see_only_their_own_articles(engine: Engine) -> None:
-    mine = engine.ingest_text(SEALS, "chat:1")
+    mine = engine.ingest_text(SEALS, Owner.chat(1))
     with pytest.raises(NotFound):
-        engine.article(mine.id, "chat:2")
+        engine.article(mine.id, Owner.chat(2))
     with pytest.raises(NotFound):
-        engine.summarize(mine.id, "chat:2")
+        engine.summarize(mine.id, Owner.chat(2))
     with pytest.raises(NotFound):
-        engine.forget(mine.id, "chat:2")
+        engine.forget(mine.id, Owner.chat(2))
     with pytest.raises(NotFound):
-        engine.ask("How many seals?", "chat:2", article_id=mine.id)
-    assert engine.ask("How many seals were counted?", "chat:2").abstained
-    assert engine.articles("chat:2") == []
+        engine.ask("How many seals?", Owner.chat(2), article_id=mine.id)
+    assert engine.ask("How many seals were counted?", Owner.chat(2)).abstained
+    assert engine.articles(Owner.chat(2)) == []
 
     # The same text from another chat is that chat's own copy: nothing of chat 1's is shared.
-    theirs = engine.ingest_text(SEALS, "chat:2", title="Their seals")
+    theirs = engine.ingest_text(SEALS, Owner.chat(2), title="Their seals")
     assert not theirs.duplicate and theirs.id != mine.id
-    assert engine.ingest_text(SEALS, "chat:2").duplicate
-    assert engine.ask("How many seals were counted?", "chat:2").sentences[0].title == "Their seals"
+    assert engine.ingest_text(SEALS, Owner.chat(2)).duplicate
+    assert engine.ask("How many seals were counted?", Owner.chat(2)).sentences[0].title == "Their seals"
 
-    engine.forget(mine.id, "chat:1")
-    assert engine.articles("chat:1") == []
-    assert engine.store.article(mine.id) is None
-    assert engine.ask("How many seals were counted?", "chat:1").abstained
-    assert not engine.ask("How many seals were counted?", "chat:2").abstained
+    engine.forget(mine.id, Owner.chat(1))
+    assert engine.articles(Owner.chat(1)) == []
+    assert engine.storage.articles.article(mine.id) is None
+    assert engine.ask("How many seals were counted?", Owner.chat(1)).abstained
+    assert not engine.ask("How many seals were counted?", Owner.chat(2)).abstained
 
 
 def test_a_private_article_is_never_found_by_its_url(engine: Engine) -> None:
@@ -143,34 +144,34 @@ def test_a_private_article_is_never_found_by_its_url(engine: Engine) -> None:
         public_page = "<html><body><p>" + "Public version of the page. " * 5 + "</p></body></html>"
         site.pages["/seals.html"] = Page(public_page.encode())
         upload = upload.replace("SITE", site.base_url)
-        private = engine.ingest_bytes(upload.encode(), "chat:1", filename="s.html")
-        fetched = engine.ingest_url(site.url("/seals.html"), "chat:2")
+        private = engine.ingest_bytes(upload.encode(), Owner.chat(1), filename="s.html")
+        fetched = engine.ingest_url(site.url("/seals.html"), Owner.chat(2))
         assert site.requests == ["/seals.html"]
     assert fetched.id != private.id and not fetched.duplicate
-    assert engine.ask("Who led the count?", "chat:2").abstained
+    assert engine.ask("Who led the count?", Owner.chat(2)).abstained
     # A page fetched for one chat is public: another chat sending the link shares it.
-    again = engine.ingest_url(site.url("/seals.html"), "chat:3")
+    again = engine.ingest_url(site.url("/seals.html"), Owner.chat(3))
     assert again.duplicate and again.id == fetched.id
 
 
 def test_shared_public_article_outlives_one_chat_forgetting_it(engine: Engine) -> None:
     with serve({"/seals.html": Page(ARTICLE_HTML.encode())}) as site:
-        first = engine.ingest_url(site.url("/seals.html"), "chat:1")
-        second = engine.ingest_url(site.url("/seals.html"), "chat:2")
+        first = engine.ingest_url(site.url("/seals.html"), Owner.chat(1))
+        second = engine.ingest_url(site.url("/seals.html"), Owner.chat(2))
     assert second.duplicate and second.id == first.id
-    engine.forget(first.id, "chat:1")
-    assert engine.ask("Who led the count?", "chat:1").abstained
-    assert not engine.ask("Who led the count?", "chat:2").abstained
-    engine.forget(first.id, "chat:2")
-    assert engine.store.article(first.id) is None
+    engine.forget(first.id, Owner.chat(1))
+    assert engine.ask("Who led the count?", Owner.chat(1)).abstained
+    assert not engine.ask("Who led the count?", Owner.chat(2)).abstained
+    engine.forget(first.id, Owner.chat(2))
+    assert engine.storage.articles.article(first.id) is None
     assert engine.index.num_docs() == 0
 
 
 def test_articles_are_listed_newest_first(engine: Engine) -> None:
-    first = engine.ingest_text(SEALS, "local")
-    second = engine.ingest_text(VOLCANO, "local")
-    assert [a.id for a in engine.articles("local")] == [second.id, first.id]
-    assert [a.id for a in engine.articles("local", limit=1, offset=1)] == [first.id]
+    first = engine.ingest_text(SEALS, LOCAL)
+    second = engine.ingest_text(VOLCANO, LOCAL)
+    assert [a.id for a in engine.articles(LOCAL)] == [second.id, first.id]
+    assert [a.id for a in engine.articles(LOCAL, limit=1, offset=1)] == [first.id]
 
 
 @pytest.mark.parametrize(
@@ -178,124 +179,124 @@ def test_articles_are_listed_newest_first(engine: Engine) -> None:
     ["", "   \n\t  ", "\x00\x01\x02 binary", "Advertisement\nAdvertisement\nSubscribe"],
 )
 def test_text_without_an_article_is_refused(engine: Engine, text: str) -> None:
-    engine.ingest_text(SEALS, "local")
+    engine.ingest_text(SEALS, LOCAL)
     with pytest.raises(InputError) as raised:
-        engine.ingest_text(text, "local")
+        engine.ingest_text(text, LOCAL)
     assert str(raised.value).endswith(".")
-    assert engine.count_articles("local") == 1
+    assert engine.count_articles(LOCAL) == 1
 
 
 def test_binary_file_is_refused(engine: Engine) -> None:
     with pytest.raises(InputError, match="binary"):
-        engine.ingest_bytes(bytes(range(256)) * 40, "local", filename="photo.txt")
+        engine.ingest_bytes(bytes(range(256)) * 40, LOCAL, filename="photo.txt")
 
 
 def test_limits_refuse_oversized_input(tmp_path: Path) -> None:
     with Engine(make_config(tmp_path, max_text_chars=2_000, max_sentences=3)) as engine:
         with pytest.raises(InputError, match="too long"):
-            engine.ingest_text("A sentence that repeats. " * 200, "local")
+            engine.ingest_text("A sentence that repeats. " * 200, LOCAL)
         with pytest.raises(InputError, match="sentences"):
-            engine.ingest_text(SEALS, "local")
-        assert engine.count_articles("local") == 0
+            engine.ingest_text(SEALS, LOCAL)
+        assert engine.count_articles(LOCAL) == 0
 
 
 def test_unknown_ids_are_not_found(engine: Engine) -> None:
     for call in (engine.summarize, engine.forget, engine.article):
         with pytest.raises(NotFound, match="no article 404"):
-            call(404, "local")
+            call(404, LOCAL)
 
 
 def test_articles_survive_a_restart(tmp_path: Path) -> None:
     with Engine(make_config(tmp_path)) as engine:
-        engine.ingest_text(SEALS, "local")
+        engine.ingest_text(SEALS, LOCAL)
     with Engine(make_config(tmp_path)) as engine:
-        assert not engine.ask("How many seals were counted?", "local").abstained
+        assert not engine.ask("How many seals were counted?", LOCAL).abstained
 
 
 def test_lost_index_is_rebuilt_from_sqlite(tmp_path: Path) -> None:
     with Engine(make_config(tmp_path)) as engine:
-        engine.ingest_text(SEALS, "local")
+        engine.ingest_text(SEALS, LOCAL)
         index_path = engine.index.path
     shutil.rmtree(index_path)
     with Engine(make_config(tmp_path)) as engine:
         assert engine.index.num_docs() == 4
-        assert not engine.ask("How many seals were counted?", "local").abstained
+        assert not engine.ask("How many seals were counted?", LOCAL).abstained
 
 
 def test_corrupt_index_is_rebuilt_from_sqlite(tmp_path: Path) -> None:
     with Engine(make_config(tmp_path)) as engine:
-        engine.ingest_text(SEALS, "local")
+        engine.ingest_text(SEALS, LOCAL)
         index_path = engine.index.path
     (index_path / "meta.json").write_text("{not json")
     with Engine(make_config(tmp_path)) as engine:
-        assert not engine.ask("How many seals were counted?", "local").abstained
+        assert not engine.ask("How many seals were counted?", LOCAL).abstained
 
 
 def test_uncommitted_articles_are_indexed_at_start(tmp_path: Path) -> None:
     with Engine(make_config(tmp_path)) as engine:
-        engine.ingest(Extracted(text=SEALS), "local", commit=False)
+        engine.ingest(Extracted(text=SEALS), LOCAL, commit=False)
     with Engine(make_config(tmp_path)) as engine:
-        assert engine.store.unindexed_ids() == []
-        assert not engine.ask("How many seals were counted?", "local").abstained
+        assert engine.storage.articles.unindexed_ids() == []
+        assert not engine.ask("How many seals were counted?", LOCAL).abstained
 
 
 def test_reindex_rebuilds_everything(engine: Engine) -> None:
-    engine.ingest_text(SEALS, "local")
-    engine.ingest_text(VOLCANO, "chat:5")
+    engine.ingest_text(SEALS, LOCAL)
+    engine.ingest_text(VOLCANO, Owner.chat(5))
     assert engine.reindex() == 2
     assert engine.index.num_docs() == 6
-    assert engine.ask("Which villages were evacuated?", "local").abstained
-    assert not engine.ask("Which villages were evacuated?", "chat:5").abstained
+    assert engine.ask("Which villages were evacuated?", LOCAL).abstained
+    assert not engine.ask("Which villages were evacuated?", Owner.chat(5)).abstained
 
 
 def test_link_is_fetched_extracted_and_stored(engine: Engine) -> None:
     with serve({"/seals.html": Page(ARTICLE_HTML.encode())}) as site:
-        result = engine.ingest_url(site.url("/seals.html"), "chat:1")
-        again = engine.ingest_url(site.url("/seals.html"), "chat:2")
+        result = engine.ingest_url(site.url("/seals.html"), Owner.chat(1))
+        again = engine.ingest_url(site.url("/seals.html"), Owner.chat(2))
         assert site.requests == ["/seals.html"]
     assert result.title == "Harbour seals return to the estuary"
     assert again.duplicate and again.id == result.id
-    info = engine.article(result.id, "chat:1")
+    info = engine.article(result.id, Owner.chat(1))
     assert info.url == site.url("/seals.html")
     assert info.author == "Ada Lovelace"
     assert "Home" not in stored_text(engine, result.id)
-    answer = engine.ask("Who led the count?", "chat:2")
+    answer = engine.ask("Who led the count?", Owner.chat(2))
     assert "Anna Jones" in answer.sentences[0].text
 
 
 def test_a_link_to_a_pdf(engine: Engine) -> None:
     pdf = make_pdf(SEALS.split("\n\n"), title="Seals return")
     with serve({"/seals.pdf": Page(pdf, "application/pdf")}) as site:
-        result = engine.ingest_url(site.url("/seals.pdf"), "local")
+        result = engine.ingest_url(site.url("/seals.pdf"), LOCAL)
     assert result.title == "Seals return"
-    assert not engine.ask("How many seals were counted?", "local").abstained
+    assert not engine.ask("How many seals were counted?", LOCAL).abstained
 
 
 def test_unreachable_link_is_a_fetch_error(engine: Engine) -> None:
     with serve({}) as site:
         missing = site.url("/gone.html")
         with pytest.raises(FetchError) as raised:
-            engine.ingest_url(missing, "local")
+            engine.ingest_url(missing, LOCAL)
     assert "404" in str(raised.value)
-    assert engine.count_articles("local") == 0
+    assert engine.count_articles(LOCAL) == 0
 
 
 def test_a_chat_keeps_a_limited_number_of_articles(tmp_path: Path) -> None:
     with Engine(make_config(tmp_path, max_articles_per_owner=1)) as engine:
-        engine.ingest_text(SEALS, "chat:1")
+        engine.ingest_text(SEALS, Owner.chat(1))
         with pytest.raises(InputError, match="already keeps 1 article"):
-            engine.ingest_text(VOLCANO, "chat:1")
-        assert engine.ingest_text(SEALS, "chat:1").duplicate  # what it has is no new article
-        engine.ingest_text(VOLCANO, "chat:2")
+            engine.ingest_text(VOLCANO, Owner.chat(1))
+        assert engine.ingest_text(SEALS, Owner.chat(1)).duplicate  # what it has is no new article
+        engine.ingest_text(VOLCANO, Owner.chat(2))
         with pytest.raises(InputError):
-            engine.ingest_text(VOLCANO, "chat:1")  # another chat's copy still counts as new here
-        assert engine.count_articles("chat:1") == 1
+            engine.ingest_text(VOLCANO, Owner.chat(1))  # another chat's copy still counts as new here
+        assert engine.count_articles(Owner.chat(1)) == 1
 
 
 def test_stats(engine: Engine) -> None:
-    engine.ingest_text(SEALS, "chat:1")
-    engine.ingest_text(VOLCANO, "chat:2")
-    engine.subscribe("chat:1", "seals", mode="instant")
+    engine.ingest_text(SEALS, Owner.chat(1))
+    engine.ingest_text(VOLCANO, Owner.chat(2))
+    engine.subscribe(Owner.chat(1), "seals", mode="instant")
     stats = engine.stats()
     assert (stats.articles, stats.sentences, stats.owners, stats.topics) == (2, 6, 2, 1)
     assert stats.index_passages == 6
@@ -304,13 +305,13 @@ def test_stats(engine: Engine) -> None:
 
 def test_index_built_with_other_settings_is_rebuilt(tmp_path: Path) -> None:
     with Engine(make_config(tmp_path)) as engine:
-        engine.ingest_text(SEALS, "local")
+        engine.ingest_text(SEALS, LOCAL)
         marker = engine.index.path / "briefbot-format"
     marker.write_text("briefbot passages v1, window 1")
     with Engine(make_config(tmp_path)) as engine:
         assert marker.read_text() != "briefbot passages v1, window 1"
         assert engine.index.num_docs() == 4
-        assert not engine.ask("How many seals were counted?", "local").abstained
+        assert not engine.ask("How many seals were counted?", LOCAL).abstained
 
 
 def test_links_that_differ_in_their_query_are_different_pages(engine: Engine) -> None:
@@ -327,11 +328,11 @@ def test_links_that_differ_in_their_query_are_different_pages(engine: Engine) ->
         site.pages["/doc?key=BOB"] = Page(other.encode())
         site.pages["/story.html"] = Page(ARTICLE_HTML.encode())
         site.pages["/story.html?utm_source=tg&fbclid=ALICE"] = Page(ARTICLE_HTML.encode())
-        alice = engine.ingest_url(site.url("/doc?key=ALICE"), "chat:1")
-        bob = engine.ingest_url(site.url("/doc?key=BOB"), "chat:2")
-        tracked = engine.ingest_url(site.url("/story.html?utm_source=tg&fbclid=ALICE"), "chat:1")
-        plain = engine.ingest_url(site.url("/story.html"), "chat:2")
+        alice = engine.ingest_url(site.url("/doc?key=ALICE"), Owner.chat(1))
+        bob = engine.ingest_url(site.url("/doc?key=BOB"), Owner.chat(2))
+        tracked = engine.ingest_url(site.url("/story.html?utm_source=tg&fbclid=ALICE"), Owner.chat(1))
+        plain = engine.ingest_url(site.url("/story.html"), Owner.chat(2))
     assert bob.id != alice.id and not bob.duplicate
-    assert engine.ask("What does the salary review say?", "chat:2").sentences[0].text.startswith("Bob")
+    assert engine.ask("What does the salary review say?", Owner.chat(2)).sentences[0].text.startswith("Bob")
     assert plain.duplicate and plain.id == tracked.id
-    assert engine.article(plain.id, "chat:2").url == site.url("/story.html")
+    assert engine.article(plain.id, Owner.chat(2)).url == site.url("/story.html")

@@ -106,7 +106,7 @@ def acks(lines: list[str]) -> dict[int, str]:
 
 def assert_consistent(db: Path, acknowledged: dict[int, str], sentences: int = SENTENCES) -> None:
     """Reopen the engine (as a restart would) and check database and index against each other."""
-    with Engine(config(db)) as engine, engine.store.reading() as sql:
+    with Engine(config(db)) as engine, engine.storage.db.reading() as sql:
         assert sql.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         partial = sql.execute(
             "SELECT a.id, a.sentence_count, COUNT(s.position) FROM articles a"
@@ -119,10 +119,10 @@ def assert_consistent(db: Path, acknowledged: dict[int, str], sentences: int = S
         ).fetchall()
         assert unowned == []
         total = sql.execute("SELECT COALESCE(SUM(sentence_count), 0) FROM articles").fetchone()[0]
-        assert engine.store.unindexed_ids() == []
+        assert engine.storage.articles.unindexed_ids() == []
         assert engine.index.num_docs() == total
         for article_id, word in acknowledged.items():
-            info = engine.store.article(article_id)
+            info = engine.storage.articles.article(article_id)
             assert info is not None, f"acknowledged article {article_id} ({word}) is lost"
             assert info.title == f"Report {word}"
             assert info.sentences == sentences
@@ -132,7 +132,7 @@ def assert_consistent(db: Path, acknowledged: dict[int, str], sentences: int = S
 
 
 def stored_markers(db: Path) -> dict[str, int]:
-    with Engine(config(db)) as engine, engine.store.reading() as sql:
+    with Engine(config(db)) as engine, engine.storage.db.reading() as sql:
         titles = [row[0] for row in sql.execute("SELECT title FROM articles")]
     counts: dict[str, int] = {}
     for title in titles:
@@ -250,7 +250,7 @@ def test_killed_feed_polls_ingest_every_entry_exactly_once(tmp_path: Path) -> No
     expected = {marker(FEED_SEED, number) for number in range(FEED_ENTRIES)}
     assert set(counts) == expected
     assert all(count == 1 for count in counts.values()), {w: c for w, c in counts.items() if c != 1}
-    with Engine(config(db)) as engine, engine.store.reading() as sql:
+    with Engine(config(db)) as engine, engine.storage.db.reading() as sql:
         ids = {row[0]: row[1] for row in sql.execute("SELECT title, id FROM articles")}
         guids = sql.execute("SELECT article_id FROM feed_entries WHERE entry_key LIKE 'guid:%'").fetchall()
     assert sorted(row[0] for row in guids) == sorted(ids.values())

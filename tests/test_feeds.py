@@ -12,6 +12,7 @@ import pytest
 from retrieval.config import EngineConfig, FeedsConfig, FetchConfig, StorageConfig
 from retrieval.engine import Engine
 from retrieval.errors import InputError, NotFound
+from retrieval.owners import EVERYONE, Owner
 from tests.support import ARTICLE_HTML, Page, atom, rss, serve
 
 VOLCANO = [
@@ -67,7 +68,7 @@ def engine(tmp_path: Path):
 def test_feed_entries_are_ingested_once_and_polled_conditionally(engine: Engine) -> None:
     feed = Page(rss("Island News", [volcano_item(), seals_item()]), "application/rss+xml", etag='"v1"')
     with serve({"/feed.xml": feed}) as site:
-        info, first = engine.add_feed(site.url("/feed.xml"), "chat:1")
+        info, first = engine.add_feed(site.url("/feed.xml"), Owner.chat(1))
         assert info.title == "Island News"
         assert len(first.new_articles) == 2
         again = engine.poll_feed(info.id)
@@ -75,9 +76,9 @@ def test_feed_entries_are_ingested_once_and_polled_conditionally(engine: Engine)
         feed.etag = '"v2"'
         third = engine.poll_feed(info.id)
         assert not third.not_modified and third.new_articles == []
-    titles = {a.title for a in engine.articles("chat:1")}
+    titles = {a.title for a in engine.articles(Owner.chat(1))}
     assert titles == {"La Palma volcano erupts again", "Seals return to the Thames"}
-    assert engine.count_articles("chat:1") == 2
+    assert engine.count_articles(Owner.chat(1)) == 2
 
 
 def test_teaser_entries_fetch_the_article_page(engine: Engine) -> None:
@@ -88,9 +89,9 @@ def test_teaser_entries_fetch_the_article_page(engine: Engine) -> None:
         teaser = {"title": "La Palma volcano erupts again", "link": site.url("/story"), "guid": "t1",
                   "description": "Lava flows towards the coast."}
         site.pages["/feed.xml"] = Page(rss("Teasers", [teaser]), "application/rss+xml")
-        _, result = engine.add_feed(site.url("/feed.xml"), "chat:1")
+        _, result = engine.add_feed(site.url("/feed.xml"), Owner.chat(1))
         assert "/story" in site.requests
-    answer = engine.ask("How many villages were evacuated?", "chat:1")
+    answer = engine.ask("How many villages were evacuated?", Owner.chat(1))
     assert "three villages" in answer.sentences[0].text
     assert answer.sentences[0].url == site.url("/story")
 
@@ -102,7 +103,7 @@ def test_a_web_page_leads_to_its_atom_feed(engine: Engine) -> None:
             b'<html><head><link rel="alternate" type="application/atom+xml" href="/atom.xml">'
             b"</head><body><p>Home</p></body></html>"
         )
-        info, result = engine.add_feed(site.url("/"), "chat:1")
+        info, result = engine.add_feed(site.url("/"), Owner.chat(1))
     assert info.url == site.url("/atom.xml")
     assert len(result.new_articles) == 1
 
@@ -116,26 +117,26 @@ def test_a_web_page_leads_to_its_atom_feed(engine: Engine) -> None:
 )
 def test_what_is_not_a_feed_is_refused(engine: Engine, body: bytes, content_type: str, message: str) -> None:
     with serve({"/x": Page(body, content_type)}) as site, pytest.raises(InputError, match=message):
-        engine.add_feed(site.url("/x"), "chat:1")
-    assert engine.feeds_of("chat:1") == []
+        engine.add_feed(site.url("/x"), Owner.chat(1))
+    assert engine.feeds_of(Owner.chat(1)) == []
 
 
 def test_feed_articles_are_visible_to_subscribers_only(engine: Engine) -> None:
     with serve({"/feed.xml": Page(rss("News", [volcano_item()]), "application/rss+xml")}) as site:
-        info, result = engine.add_feed(site.url("/feed.xml"), "chat:1")
+        info, result = engine.add_feed(site.url("/feed.xml"), Owner.chat(1))
         (article_id,) = result.new_articles
         with pytest.raises(NotFound):
-            engine.summarize(article_id, "chat:2")
-        assert engine.ask("Which airport was closed?", "chat:2").abstained
+            engine.summarize(article_id, Owner.chat(2))
+        assert engine.ask("Which airport was closed?", Owner.chat(2)).abstained
         with pytest.raises(NotFound):
-            engine.forget(article_id, "chat:1")  # a feed's article is not the chat's to delete
-        engine.add_feed(site.url("/feed.xml"), "chat:2")
-        assert not engine.ask("Which airport was closed?", "chat:2").abstained
-        engine.remove_feed(info.id, "chat:1")
-    assert engine.ask("Which airport was closed?", "chat:1").abstained
-    assert [f.id for f in engine.feeds_of("chat:2")] == [info.id]
+            engine.forget(article_id, Owner.chat(1))  # a feed's article is not the chat's to delete
+        engine.add_feed(site.url("/feed.xml"), Owner.chat(2))
+        assert not engine.ask("Which airport was closed?", Owner.chat(2)).abstained
+        engine.remove_feed(info.id, Owner.chat(1))
+    assert engine.ask("Which airport was closed?", Owner.chat(1)).abstained
+    assert [f.id for f in engine.feeds_of(Owner.chat(2))] == [info.id]
     with pytest.raises(NotFound):
-        engine.remove_feed(info.id, "chat:1")
+        engine.remove_feed(info.id, Owner.chat(1))
 
 
 def test_feeds_for_everyone_come_from_the_config_or_an_admin(engine: Engine) -> None:
@@ -145,24 +146,24 @@ def test_feeds_for_everyone_come_from_the_config_or_an_admin(engine: Engine) -> 
         engine.set_config_feeds([site.url("/feed.xml")])
         (feed_id,) = engine.due_feeds()
         assert len(engine.poll_feed(feed_id).new_articles) == 1
-        engine.add_feed(site.url("/admin.xml"), "*")
-    for chat in ("chat:1", "chat:99"):
+        engine.add_feed(site.url("/admin.xml"), EVERYONE)
+    for chat in (Owner.chat(1), Owner.chat(99)):
         assert not engine.ask("Which airport was closed?", chat).abstained
         assert not engine.ask("How many seals were counted?", chat).abstained
         feeds = engine.feeds_of(chat)
         assert [(f.for_everyone, f.from_config) for f in feeds] == [(True, True), (True, False)]
     engine.set_config_feeds([])
-    assert engine.ask("Which airport was closed?", "chat:1").abstained
-    assert not engine.ask("How many seals were counted?", "chat:1").abstained
+    assert engine.ask("Which airport was closed?", Owner.chat(1)).abstained
+    assert not engine.ask("How many seals were counted?", Owner.chat(1)).abstained
 
 
 def test_failures_back_off_and_are_reported(engine: Engine) -> None:
     with serve({"/feed.xml": Page(rss("News", [volcano_item()]), "application/rss+xml")}) as site:
-        info, _ = engine.add_feed(site.url("/feed.xml"), "chat:1")
+        info, _ = engine.add_feed(site.url("/feed.xml"), Owner.chat(1))
         site.pages["/feed.xml"] = Page(b"oops", "text/plain", 503)
         result = engine.poll_feed(info.id)
     assert result.error and "503" in result.error
-    (listed,) = engine.feeds_of("chat:1")
+    (listed,) = engine.feeds_of(Owner.chat(1))
     assert listed.error_count == 1 and "503" in (listed.last_error or "")
     assert engine.due_feeds(datetime.now(UTC) + timedelta(seconds=90)) == []
     assert engine.due_feeds(datetime.now(UTC) + timedelta(seconds=150)) == [info.id]
@@ -176,21 +177,21 @@ def test_a_huge_feed_is_capped_per_poll(engine: Engine) -> None:
     ]
     with serve({"/big.xml": Page(rss("Big", items), "application/rss+xml")}) as site:
         started = time.monotonic()
-        _, result = engine.add_feed(site.url("/big.xml"), "chat:1")
+        _, result = engine.add_feed(site.url("/big.xml"), Owner.chat(1))
         assert time.monotonic() - started < 60
     # Teasers whose pages cannot be fetched (news.example is not served) are kept as they are.
     assert len(result.new_articles) == 5
 
 
 def test_instant_topic_alerts_with_the_matching_sentences(engine: Engine) -> None:
-    engine.subscribe("chat:1", "volcano evacuated OR evacuation", mode="instant")
-    engine.subscribe("chat:1", "seals -thames", mode="instant")
-    engine.subscribe("chat:2", "volcano", mode="instant")  # chat 2 does not follow the feed
+    engine.subscribe(Owner.chat(1), "volcano evacuated OR evacuation", mode="instant")
+    engine.subscribe(Owner.chat(1), "seals -thames", mode="instant")
+    engine.subscribe(Owner.chat(2), "volcano", mode="instant")  # chat 2 does not follow the feed
     feed = Page(rss("News", [volcano_item(), seals_item()]), "application/rss+xml")
     with serve({"/feed.xml": feed}) as site:
-        engine.add_feed(site.url("/feed.xml"), "chat:1")
+        engine.add_feed(site.url("/feed.xml"), Owner.chat(1))
     (alert,) = engine.pending_alerts()
-    assert alert.owner == "chat:1"
+    assert alert.owner == Owner.chat(1)
     assert alert.topic.query == "volcano evacuated OR evacuation"
     assert alert.title == "La Palma volcano erupts again"
     first = alert.sentences[0]
@@ -202,21 +203,21 @@ def test_instant_topic_alerts_with_the_matching_sentences(engine: Engine) -> Non
 
 
 def test_a_chats_own_articles_trigger_its_topics(engine: Engine) -> None:
-    engine.subscribe("chat:1", '"harbour seals"', mode="instant")
-    engine.ingest_text("\n\n".join(SEALS), "chat:1")
-    assert [a.owner for a in engine.pending_alerts()] == ["chat:1"]
+    engine.subscribe(Owner.chat(1), '"harbour seals"', mode="instant")
+    engine.ingest_text("\n\n".join(SEALS), Owner.chat(1))
+    assert [a.owner for a in engine.pending_alerts()] == [Owner.chat(1)]
 
 
 def test_digest_groups_the_same_story_and_is_recorded_once(engine: Engine) -> None:
-    engine.subscribe("chat:1", "volcano", mode="daily")
+    engine.subscribe(Owner.chat(1), "volcano", mode="daily")
     copy = volcano_item(guid="other", link="https://other.example/volcano")
     copy["description"] = long_text([s.replace("Sunday", "Sunday morning") for s in VOLCANO])
     with serve({}) as site:
         site.pages["/a.xml"] = Page(rss("Island News", [volcano_item(), seals_item()]), "application/rss+xml")
         site.pages["/b.xml"] = Page(rss("Other News", [copy]), "application/rss+xml")
-        engine.add_feed(site.url("/a.xml"), "chat:1")
-        engine.add_feed(site.url("/b.xml"), "chat:1")
-    digest = engine.digest("chat:1")
+        engine.add_feed(site.url("/a.xml"), Owner.chat(1))
+        engine.add_feed(site.url("/b.xml"), Owner.chat(1))
+    digest = engine.digest(Owner.chat(1))
     headings = [s.heading for s in digest.sections]
     assert headings == ["volcano", "From your feeds"]
     (volcano,) = digest.sections[0].items
@@ -227,10 +228,10 @@ def test_digest_groups_the_same_story_and_is_recorded_once(engine: Engine) -> No
     assert 1 <= len(seals.sentences) <= 2
 
     day = datetime.now(UTC).date().isoformat()
-    assert engine.record_digest("chat:1", day, 2)
-    assert not engine.record_digest("chat:1", day, 2)
-    assert engine.digest_sent("chat:1", day)
-    assert engine.digest("chat:1").empty
+    assert engine.record_digest(Owner.chat(1), day, 2)
+    assert not engine.record_digest(Owner.chat(1), day, 2)
+    assert engine.digest_sent(Owner.chat(1), day)
+    assert engine.digest(Owner.chat(1)).empty
 
 
 def test_opml_import_and_export(engine: Engine) -> None:
@@ -242,43 +243,43 @@ def test_opml_import_and_export(engine: Engine) -> None:
             f'<outline text="Gone" xmlUrl="{site.url("/gone.xml")}"/></body></opml>'
         ).encode()
         progress: list[tuple[int, int]] = []
-        results = engine.import_opml(opml, "chat:1", lambda done, total: progress.append((done, total)))
+        results = engine.import_opml(opml, Owner.chat(1), lambda done, total: progress.append((done, total)))
     assert progress == [(1, 2), (2, 2)]
     assert [isinstance(outcome, str) for _, outcome in results] == [False, True]
-    engine.subscribe("chat:1", "volcano")
-    engine.ingest_text("\n\n".join(SEALS), "chat:1")
-    export = engine.export("chat:1")
+    engine.subscribe(Owner.chat(1), "volcano")
+    engine.ingest_text("\n\n".join(SEALS), Owner.chat(1))
+    export = engine.export(Owner.chat(1))
     assert site.url("/a.xml") in export.opml
     assert [t.query for t in export.topics] == ["volcano"]
     assert [a["title"] for a in export.articles] == [SEALS[0]]
     with pytest.raises(InputError, match="OPML"):
-        engine.import_opml(b"<not opml", "chat:1")
+        engine.import_opml(b"<not opml", Owner.chat(1))
 
 
 def test_a_migrated_group_keeps_everything(engine: Engine) -> None:
-    own = engine.ingest_text("\n\n".join(SEALS), "chat:-100")
-    engine.subscribe("chat:-100", "volcano")
+    own = engine.ingest_text("\n\n".join(SEALS), Owner.chat(-100))
+    engine.subscribe(Owner.chat(-100), "volcano")
     with serve({"/feed.xml": Page(rss("News", [volcano_item()]), "application/rss+xml")}) as site:
-        engine.add_feed(site.url("/feed.xml"), "chat:-100")
-    engine.rename_owner("chat:-100", "chat:-100200")
-    assert engine.articles("chat:-100") == []
-    assert engine.article(own.id, "chat:-100200").id == own.id
-    assert not engine.ask("How many seals were counted?", "chat:-100200").abstained
-    assert not engine.ask("Which airport was closed?", "chat:-100200").abstained
-    assert [t.query for t in engine.topics_of("chat:-100200")] == ["volcano"]
-    assert engine.ask("How many seals were counted?", "chat:-100").abstained
+        engine.add_feed(site.url("/feed.xml"), Owner.chat(-100))
+    engine.rename_owner(Owner.chat(-100), Owner.chat(-100200))
+    assert engine.articles(Owner.chat(-100)) == []
+    assert engine.article(own.id, Owner.chat(-100200)).id == own.id
+    assert not engine.ask("How many seals were counted?", Owner.chat(-100200)).abstained
+    assert not engine.ask("Which airport was closed?", Owner.chat(-100200)).abstained
+    assert [t.query for t in engine.topics_of(Owner.chat(-100200))] == ["volcano"]
+    assert engine.ask("How many seals were counted?", Owner.chat(-100)).abstained
 
 
 def test_a_feed_nobody_follows_is_deleted_with_its_articles(engine: Engine) -> None:
     with serve({}) as site:
         site.pages["/secret.xml"] = Page(rss("Members only", [volcano_item()]), "application/rss+xml")
         site.pages["/public.xml"] = Page(rss("Public", [seals_item()]), "application/rss+xml")
-        secret, _ = engine.add_feed(site.url("/secret.xml"), "chat:1")
-        engine.remove_feed(secret.id, "chat:1")
-        public, _ = engine.add_feed(site.url("/public.xml"), "chat:2")
+        secret, _ = engine.add_feed(site.url("/secret.xml"), Owner.chat(1))
+        engine.remove_feed(secret.id, Owner.chat(1))
+        public, _ = engine.add_feed(site.url("/public.xml"), Owner.chat(2))
     assert public.id != secret.id
-    assert [a.title for a in engine.articles("chat:2")] == ["Seals return to the Thames"]
-    assert engine.ask("Which airport was closed?", "chat:2").abstained
+    assert [a.title for a in engine.articles(Owner.chat(2))] == ["Seals return to the Thames"]
+    assert engine.ask("Which airport was closed?", Owner.chat(2)).abstained
     assert engine.stats().articles == 1
     assert engine.index.num_docs() == engine.stats().sentences
 
@@ -289,18 +290,18 @@ def test_an_empty_feed_is_fine_and_a_file_name_is_not_a_feed(engine: Engine, tmp
     with serve({}) as site:
         site.pages["/empty.xml"] = Page(rss("Quiet News", []), "application/rss+xml")
         site.pages["/path.xml"] = Page(str(secret).encode(), "application/rss+xml")
-        info, result = engine.add_feed(site.url("/empty.xml"), "chat:1")
+        info, result = engine.add_feed(site.url("/empty.xml"), Owner.chat(1))
         assert info.title == "Quiet News" and result.new_articles == []
         assert engine.poll_feed(info.id).error is None
         with pytest.raises(InputError):
-            engine.add_feed(site.url("/path.xml"), "chat:1")
-    assert engine.articles("chat:1") == []
+            engine.add_feed(site.url("/path.xml"), Owner.chat(1))
+    assert engine.articles(Owner.chat(1)) == []
 
 
 def test_a_big_export_lists_every_article_but_not_every_text(engine: Engine) -> None:
     for number in range(3):
-        engine.ingest_text(f"Report number {number} says the tide was high. " * 20, "chat:1")
-    export = engine.export("chat:1", max_text_chars=1_000)  # each text is about 800
+        engine.ingest_text(f"Report number {number} says the tide was high. " * 20, Owner.chat(1))
+    export = engine.export(Owner.chat(1), max_text_chars=1_000)  # each text is about 800
     assert len(export.articles) == 3
     assert [a["text"] is None for a in export.articles] == [False, True, True]
 
@@ -318,8 +319,8 @@ def test_a_feed_keeps_its_newest_articles(tmp_path: Path) -> None:
     ]
     feed = Page(rss("News", items), "application/rss+xml")
     with Engine(config) as engine, serve({"/feed.xml": feed}) as site:
-        engine.add_feed(site.url("/feed.xml"), "chat:1")
-        assert [a.title for a in engine.articles("chat:1")] == ["Story 0", "Story 1"]
+        engine.add_feed(site.url("/feed.xml"), Owner.chat(1))
+        assert [a.title for a in engine.articles(Owner.chat(1))] == ["Story 0", "Story 1"]
         assert engine.stats().articles == 2
         assert engine.index.num_docs() == engine.stats().sentences
 
@@ -329,20 +330,20 @@ def test_removing_a_feed_while_it_is_polled_stores_nothing_for_it(engine: Engine
         teaser = {"title": "Slow story", "link": site.url("/slow"), "guid": "slow", "description": ""}
         site.pages["/feed.xml"] = Page(rss("News", [teaser]), "application/rss+xml")
         site.pages["/slow"] = Page(b"busy", "text/plain", status=404)  # not there yet
-        info, first = engine.add_feed(site.url("/feed.xml"), "chat:1")
+        info, first = engine.add_feed(site.url("/feed.xml"), Owner.chat(1))
         assert first.new_articles == []
         site.pages["/slow"] = Page(ARTICLE_HTML.encode(), delay=1.0)
         poll = threading.Thread(target=engine.poll_feed, args=(info.id,))
         poll.start()
         time.sleep(0.4)  # the poll is now waiting for the entry's page
-        engine.remove_feed(info.id, "chat:1")
+        engine.remove_feed(info.id, Owner.chat(1))
         poll.join(10)
     assert engine.stats().articles == 0
     assert engine.index.num_docs() == 0
 
 
 def test_a_migrated_group_does_not_store_its_texts_twice(engine: Engine) -> None:
-    first = engine.ingest_text("\n\n".join(SEALS), "chat:-5")
-    engine.rename_owner("chat:-5", "chat:-1005")
-    again = engine.ingest_text("\n\n".join(SEALS), "chat:-1005")
+    first = engine.ingest_text("\n\n".join(SEALS), Owner.chat(-5))
+    engine.rename_owner(Owner.chat(-5), Owner.chat(-1005))
+    again = engine.ingest_text("\n\n".join(SEALS), Owner.chat(-1005))
     assert again.duplicate and again.id == first.id

@@ -22,10 +22,11 @@ from retrieval.engine import Engine
 from retrieval.errors import BriefbotError, InputError
 from retrieval.extract import decode_text, extract_markdown, extract_text
 from retrieval.models import IngestResult
+from retrieval.owners import Owner
 from retrieval.sentences import MAX_SENTENCE_CHARS, split_paragraphs, split_sentences
 from tests.support import LocalSite, Page, atom, make_pdf, one_page_pdf, serve
 
-OWNER = "chat:7"
+OWNER = Owner.chat(7)
 SEALS = (
     "Harbour seals have returned to the Thames estuary in numbers not seen for decades.\n\n"
     "The survey counted 1,200 seals on the sandbanks near Southend, up from 300 in 2005."
@@ -154,7 +155,7 @@ def assert_clean(
         assert ONE_SENTENCE.fullmatch(str(outcome)), repr(str(outcome))
     else:
         expected = normalised(source, html=html)
-        sentences = engine.store.sentences(outcome.id)
+        sentences = engine.storage.articles.sentences(outcome.id)
         assert len(sentences) == outcome.sentences > 0
         for sentence in sentences:
             assert normalised(sentence.text, html=html) == " ".join(sentence.text.split()) or html
@@ -168,7 +169,7 @@ def assert_intact(engine: Engine) -> None:
     answer = engine.ask("How many seals did the survey count?", OWNER)
     assert not answer.abstained
     assert "1,200 seals" in answer.sentences[0].text
-    with engine.store.reading() as sql:
+    with engine.storage.db.reading() as sql:
         assert sql.execute("PRAGMA quick_check").fetchone()[0] == "ok"
 
 
@@ -378,7 +379,7 @@ def test_malformed_feed(engine: Engine, site: LocalSite, secret: Path, name: str
     else:
         assert info.title is None or ("TOPSECRET" not in info.title and "lollol" not in info.title)
         for article_id in result.new_articles:
-            texts = [s.text for s in engine.store.sentences(article_id)]
+            texts = [s.text for s in engine.storage.articles.sentences(article_id)]
             title = engine.article(article_id, OWNER).title
             assert not any("TOPSECRET" in t or "lollol" in t for t in [*texts, title])
             assert sum(map(len, texts)) < 10_000
@@ -404,7 +405,7 @@ def test_atom_feed_with_ten_thousand_entries(engine: Engine, site: LocalSite) ->
     info, result = engine.add_feed(site.url("/atom-10k"), OWNER)
     assert time.monotonic() - started < 30
     assert len(result.new_articles) == 5  # the per-poll cap
-    with engine.store.reading() as sql:
+    with engine.storage.db.reading() as sql:
         seen = sql.execute("SELECT COUNT(*) FROM feed_entries WHERE feed_id = ?", (info.id,)).fetchone()[0]
     assert seen >= 10_000  # the rest are marked seen, not fetched one by one later
     assert_intact(engine)

@@ -1,0 +1,166 @@
+"""The search index kept in step with SQLite, and the lock every write to both takes.
+
+One process writes a database (it holds ``<db file>.lock``); others may only read
+beside it (``read_only``). Writes that touch SQLite and the index together run under
+:meth:`SearchIndex.writing`, so the two never disagree for long, and :meth:`reconcile`
+repairs what a crash left between them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from retrieval.errors import IndexBusy, IndexUnavailable
+from retrieval.index import PassageIndex
+from retrieval.owners import Owner
+from retrieval.storage import Storage
+from retrieval.storage.database import disk_usage
+
+log = logging.getLogger(__name__)
+
+
+class SearchIndex:
+    """``read_only=True`` searches beside another process that writes (the running bot):
+    anything that would change the index raises :class:`IndexBusy` before it changes anything."""
+
+    def __init__(self, storage: Storage, *, read_only: bool = False) -> None:
+        self._storage = storage
+        self._articles = storage.articles
+        self.read_only = read_only
+        self._db_path = storage.path
+        self._path = self._db_path.with_name(self._db_path.name + ".index")
+        self._write_lock = threading.RLock()
+        self._lock_fd: int | None = None
+        self.index: PassageIndex | None = None  # type: ignore[assignment]
+
+    def open(self) -> None:
+        """Take the database (unless reading only) and open its index, repaired if need be."""
+        if self.read_only:
+            self.index = self._open_for_reading()
+        else:
+            self._lock_fd = _lock_database(self._db_path)
+            self.index = self._open()
+            self.reconcile()
+
+    def close(self) -> None:
+        """Close the index; safe to call twice, and after a failed :meth:`open`."""
+        with self._write_lock:
+            if self.index is not None:
+                self.index.close()
+                self.index = None  # type: ignore[assignment]
+
+    def unlock(self) -> None:
+        """Let another process take the database (after everything else is closed)."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the write lock: what happens inside is one step for SQLite and the index."""
+        with self._write_lock:
+            yield
+
+    def check_writable(self) -> None:
+        if self.read_only:
+            raise IndexBusy("Another Briefbot process is using this database; I can only read now.")
+
+    def add(self, article_id: int) -> None:
+        """(Re-)index an article for the owners that now hold it (searchable after :meth:`commit`)."""
+        self.index.delete(article_id)
+        self.index.add(self._articles.sentences(article_id), self._articles.owners_of(article_id))
+
+    def commit(self) -> None:
+        """Make everything stored so far searchable."""
+        with self._write_lock:
+            pending = self._articles.unindexed_ids()
+            self.index.commit()
+            self._articles.mark_indexed(pending)
+
+    def release(self, article_id: int, owner: Owner) -> None:
+        """``owner`` no longer holds the article: delete it, or re-index it for those who do."""
+        with self._write_lock:
+            self.index.delete(article_id)
+            if not self._articles.remove_owner(article_id, owner):
+                self.index.add(self._articles.sentences(article_id), self._articles.owners_of(article_id))
+
+    def drop_owner(self, owner: Owner) -> None:
+        """Release everything ``owner`` holds (a feed nobody follows any more)."""
+        with self._write_lock:
+            for article_id in self._articles.owned_by(owner):
+                self.release(article_id, owner)
+            self.commit()
+
+    def rename_owner(self, old: Owner, new: Owner) -> None:
+        """Move everything ``old`` holds to ``new`` (a group that became a supergroup)."""
+        with self._write_lock:
+            self._storage.rename_owner(old, new)
+            self.index_unindexed()
+
+    def reindex(self) -> int:
+        """Rebuild the search index from SQLite; returns the number of articles indexed."""
+        self.check_writable()
+        with self._write_lock:
+            self.index.delete_all()
+            self._articles.mark_all_unindexed()
+            return self.index_unindexed()
+
+    def reconcile(self) -> None:
+        """Bring the index in line with SQLite after a crash or a lost index directory."""
+        with self._write_lock:
+            caught_up = self.index_unindexed()
+            expected = self._articles.indexed_sentence_count()
+            if self.index.num_docs() != expected:
+                log.warning(
+                    "search index holds %d passages, database %d: rebuilding",
+                    self.index.num_docs(), expected,
+                )
+                self.reindex()
+            elif caught_up:
+                log.info("indexed %d articles missing from the search index", caught_up)
+
+    def index_unindexed(self) -> int:
+        pending = self._articles.unindexed_ids()
+        for article_id in pending:
+            self.add(article_id)
+        if pending:
+            self.index.commit()
+            self._articles.mark_indexed(pending)
+        return len(pending)
+
+    def size_bytes(self) -> int:
+        return disk_usage(self.index.path.iterdir())
+
+    def _open_for_reading(self) -> PassageIndex:
+        try:
+            return PassageIndex(self._path, writable=False)
+        except IndexUnavailable:
+            raise IndexBusy(
+                "The running Briefbot is rebuilding its search index; try again in a moment."
+            ) from None
+
+    def _open(self) -> PassageIndex:
+        try:
+            return PassageIndex(self._path)
+        except IndexUnavailable as exc:
+            log.warning("search index unusable (%s): rebuilding from the database", exc)
+            self._articles.mark_all_unindexed()
+            return PassageIndex.recreate(self._path)
+
+
+def _lock_database(db_path: Path) -> int:
+    """Hold ``<db file>.lock`` for the engine's lifetime: one writing process per database, so
+    no process ever rebuilds an index another one is using."""
+    fd = os.open(db_path.with_name(db_path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise IndexBusy("Another Briefbot process is already using this database.") from None
+    return fd

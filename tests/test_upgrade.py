@@ -1,0 +1,166 @@
+"""A database written by an older Briefbot upgrades in place: everything it held is still
+there, and still visible to exactly whom it was visible before."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from retrieval.config import EngineConfig, StorageConfig
+from retrieval.engine import Engine
+from retrieval.errors import InputError, NotFound
+from retrieval.models import Extracted
+from retrieval.owners import EVERYONE, LOCAL, Owner, OwnerKind
+from retrieval.sentences import split_paragraphs
+from retrieval.storage.articles import text_hash
+from retrieval.storage.migrations import MIGRATIONS
+
+SEALS = (
+    "Harbour seals have returned to the Thames estuary in numbers not seen for decades.\n\n"
+    "The survey counted 1,200 seals on the sandbanks near Southend, up from 300 in 2005."
+)
+PAGE = (
+    "The tide in the estuary rises twice a day because of the moon.\n\n"
+    "Boat owners check the tables before they leave the harbour."
+)
+VOLCANO = (
+    "The volcano on La Palma erupted again on Sunday, sending lava towards the coast.\n\n"
+    "Officials evacuated three villages overnight and closed the airport to all flights."
+)
+NOTES = "My own notes say the ferry leaves at nine in the morning.\n\nThe return ferry leaves at six."
+BRIDGE = (
+    "The old bridge over the river will close for repairs in March.\n\n"
+    "Engineers found cracks in two of its stone arches during the winter inspection."
+)
+ADDED = "2026-01-02T07:00:00.000000+00:00"
+SENT = "2026-01-02T08:00:05.123456+00:00"
+
+
+def version_1_database(path: Path) -> None:
+    """What Briefbot wrote before owners had columns of their own: owners as text, and a
+    private article's de-duplication key prefixed with its owner's text form."""
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0])
+    articles = [
+        # id, text, owner of the private copy (None: public), url, holders
+        (1, SEALS, "chat:-100", None, ["chat:-100"]),
+        (2, PAGE, None, "https://news.example/tides", ["chat:1", "chat:2"]),
+        (3, VOLCANO, "feed:1", "https://news.example/volcano", ["feed:1"]),
+        (4, NOTES, "local", None, ["local"]),
+        (5, BRIDGE, None, "https://city.example/bridge", ["feed:2"]),
+    ]
+    for article_id, text, private_to, url, holders in articles:
+        key = f"{private_to}:{text_hash(text)}" if private_to else text_hash(text)
+        sentences = split_paragraphs(text.split("\n\n"))
+        db.execute(
+            "INSERT INTO articles (id, title, url, canonical_url, public, text, dedupe_key, sentence_count,"
+            " added_at, indexed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            (article_id, sentences[0].text[:40], url, url, int(private_to is None), text, key, len(sentences),
+             ADDED),
+        )
+        db.executemany(
+            "INSERT INTO sentences (article_id, position, paragraph, text) VALUES (?, ?, ?, ?)",
+            [(article_id, n, s.paragraph, s.text) for n, s in enumerate(sentences, start=1)],
+        )
+        db.executemany(
+            "INSERT INTO ownership (owner, article_id, added_at) VALUES (?, ?, ?)",
+            [(holder, article_id, ADDED) for holder in holders],
+        )
+    db.execute("UPDATE sqlite_sequence SET seq = 6 WHERE name = 'articles'")  # article 6 was forgotten
+    db.executemany(
+        "INSERT INTO feeds (id, url, title, next_poll_at, added_at) VALUES (?, ?, ?, ?, ?)",
+        [(1, "https://news.example/feed.xml", "Island News", ADDED, ADDED),
+         (2, "https://city.example/feed.xml", "City News", ADDED, ADDED)],
+    )
+    db.executemany(
+        "INSERT INTO subscriptions (owner, feed_id, added_at, from_config) VALUES (?, ?, ?, ?)",
+        [("chat:1", 1, ADDED, 0), ("*", 2, ADDED, 1)],  # feed 2 comes to every chat
+    )
+    db.execute(
+        "INSERT INTO feed_entries (feed_id, entry_key, article_id, seen_at) VALUES (1, 'guid:v1', 3, ?)",
+        (ADDED,),
+    )
+    db.execute(
+        "INSERT INTO topics (id, owner, query, mode, added_at) VALUES (1, 'chat:1', 'volcano', 'instant', ?)",
+        (ADDED,),
+    )
+    db.execute("INSERT INTO topic_anchors (stem, topic_id) VALUES ('volcano', 1)")
+    db.execute("INSERT INTO topic_matches (topic_id, article_id, matched_at) VALUES (1, 3, ?)", (ADDED,))
+    db.execute(
+        "INSERT INTO digests (owner, day, sent_at, items) VALUES ('chat:1', '2026-01-02 Europe/Paris', ?, 2)",
+        (SENT,),
+    )
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+
+
+def config(path: Path) -> EngineConfig:
+    return EngineConfig(storage=StorageConfig(path=str(path)))
+
+
+def test_a_version_1_database_upgrades_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    version_1_database(path)
+    group, first, second, stranger = Owner.chat(-100), Owner.chat(1), Owner.chat(2), Owner.chat(9)
+    with Engine(config(path)) as engine:
+        # Who sees what is as before: a chat its own, a page both chats sent, feeds through subscriptions.
+        assert {a.id for a in engine.articles(group)} == {1, 5}
+        assert {a.id for a in engine.articles(LOCAL)} == {4, 5}
+        assert {a.id for a in engine.articles(first)} == {2, 3, 5}
+        assert {a.id for a in engine.articles(second)} == {2, 5}
+        assert [a.id for a in engine.articles(stranger)] == [5]
+        with pytest.raises(NotFound):
+            engine.article(1, second)
+        assert not engine.ask("How many seals did the survey count?", group).abstained
+        assert engine.ask("How many seals did the survey count?", second).abstained
+        assert "three villages" in engine.ask("Which villages were evacuated?", first).sentences[0].text
+        assert engine.ask("Which villages were evacuated?", stranger).abstained
+        assert not engine.ask("When will the bridge close?", stranger).abstained
+
+        # De-duplication still knows whose copy each article is.
+        assert engine.ingest_text(SEALS, group).duplicate
+        theirs = engine.ingest_text(SEALS, Owner.chat(5))
+        assert not theirs.duplicate and theirs.id == 7  # ids carry on after the forgotten article 6
+        page = Extracted(text=PAGE, url="https://news.example/tides")
+        shared = engine.ingest(page, Owner.chat(3), public=True)
+        assert shared.duplicate and shared.id == 2
+        assert engine.ingest_text(NOTES, LOCAL).duplicate
+
+        # Feeds, topics, alerts and digests.
+        feeds = [(f.id, f.title, f.for_everyone, f.from_config) for f in engine.feeds_of(first)]
+        assert feeds == [(1, "Island News", False, False), (2, "City News", True, True)]
+        assert [f.id for f in engine.feeds_of(stranger)] == [2]
+        assert [(t.query, t.mode) for t in engine.topics_of(first)] == [("volcano", "instant")]
+        [alert] = engine.pending_alerts(OwnerKind.CHAT)
+        assert (alert.owner, alert.article_id) == (first, 3)
+        assert engine.last_digest(first) is not None and engine.last_digest(first).isoformat() == SENT
+        assert engine.digest_sent(first, "2026-01-02 Europe/Paris")
+        assert engine.last_digest(second) is None
+        assert engine.stats().owners == 6  # chats -100, 1, 2, 3 and 5, and the command line
+
+        # A group that became a supergroup keeps de-duplicating what it sent before.
+        engine.rename_owner(group, Owner.chat(-100200))
+        assert engine.ingest_text(SEALS, Owner.chat(-100200)).id == 1
+        engine.remove_feed(2, EVERYONE)
+        assert engine.articles(stranger) == []
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert db.execute("SELECT COUNT(*) FROM sentences").fetchone()[0] == 10  # 5 gone with its feed, 7 new
+
+
+def test_an_upgrade_that_fails_leaves_the_database_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "odd.db"
+    version_1_database(path)
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO ownership (owner, article_id, added_at) VALUES ('somebody', 2, ?)", (ADDED,))
+    with pytest.raises(InputError, match="can't use"):
+        Engine(config(path))
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("SELECT COUNT(*) FROM ownership").fetchone()[0] == 7
+        key = db.execute("SELECT dedupe_key FROM articles WHERE id = 1").fetchone()[0]
+        assert key.startswith("chat:-100:")
