@@ -76,3 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return dispatch(args, config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
