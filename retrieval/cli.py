@@ -56,38 +56,69 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
         prog="briefbot",
         description="Keep articles; get extractive summaries and answers quoted from them.",
     )
-    parser.add_argument("--config", metavar="PATH", help="TOML config file")
-    parser.add_argument("--db", metavar="PATH", help="SQLite database (overrides the config)")
-    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_shared_options(parser, after_command=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    ingest = commands.add_parser("ingest", help="store articles from files, URLs or stdin (-)")
+    ingest = add_command(commands, "ingest", "store articles from files, URLs or stdin (-)")
     ingest.add_argument("sources", nargs="+", metavar="SOURCE")
 
-    extract = commands.add_parser("extract", help="print the article found in a file, URL or stdin")
+    extract = add_command(commands, "extract", "print the article found in a file, URL or stdin")
     extract.add_argument("source", metavar="SOURCE")
 
-    summarize = commands.add_parser("summarize", help="summarize stored or new articles")
+    summarize = add_command(commands, "summarize", "summarize stored or new articles")
     summarize.add_argument("sources", nargs="+", metavar="SOURCE", help="article id, file, URL or -")
     length = summarize.add_mutually_exclusive_group()
     length.add_argument("-n", "--sentences", type=int, metavar="N", help="number of sentences")
     length.add_argument("-p", "--percent", type=float, metavar="P", help="share of the article")
     summarize.add_argument("-a", "--algorithm", choices=ALGORITHMS)
 
-    ask = commands.add_parser("ask", help="answer a question with sentences from stored articles")
+    ask = add_command(commands, "ask", "answer a question with sentences from stored articles")
     ask.add_argument("question", help="the question, or - to read one per line from stdin")
     ask.add_argument("--article", type=int, metavar="ID", help="only look in this article")
     ask.add_argument("-n", "--sentences", type=int, default=3, choices=(1, 2, 3))
 
-    articles = commands.add_parser("articles", help="list stored articles, newest first")
+    articles = add_command(commands, "articles", "list stored articles, newest first")
     articles.add_argument("--limit", type=int, default=20)
     articles.add_argument("--offset", type=int, default=0)
 
-    forget = commands.add_parser("forget", help="delete stored articles")
+    forget = add_command(commands, "forget", "delete stored articles")
     forget.add_argument("ids", nargs="+", type=int, metavar="ID")
 
-    commands.add_parser("reindex", help="rebuild the search index from the database")
+    add_command(commands, "reindex", "rebuild the search index from the database")
     return parser, commands
+
+
+def add_command(
+    commands: argparse._SubParsersAction, name: str, summary: str, *, json_output: bool = True
+) -> argparse.ArgumentParser:
+    """A subcommand that accepts the shared options after its name too."""
+    command = commands.add_parser(name, help=summary, description=summary)
+    add_shared_options(command, after_command=True, json_output=json_output)
+    return command
+
+
+def add_shared_options(
+    parser: argparse.ArgumentParser, *, after_command: bool, json_output: bool = True
+) -> None:
+    """``--config``, ``--db`` and ``--json``, defined once for both sides of the subcommand
+    (``briefbot --db X ask …`` and ``briefbot ask --db X …``).
+
+    After the subcommand their default is SUPPRESS: argparse copies every attribute the
+    subcommand's parser sets over the main parser's, so a real default there would undo a
+    value given before the subcommand.
+    """
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if after_command else value
+
+    parser.add_argument("--config", metavar="PATH", default=default(None), help="TOML config file")
+    parser.add_argument(
+        "--db", metavar="PATH", default=default(None), help="SQLite database (overrides the config)"
+    )
+    if json_output:
+        parser.add_argument(
+            "--json", action="store_true", default=default(False), help="one JSON object per line"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -117,6 +117,45 @@ def test_articles_forget_and_reindex(cli: Cli, tmp_path: Path) -> None:
     assert len(cli.json_lines("articles")) == 1
 
 
+def test_shared_options_work_after_the_command_too(cli: Cli, tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(ARTICLE_HTML)
+    other = tmp_path / "other.db"
+    code, out, err = cli("extract", str(page), "--json")  # the README's example
+    assert code == 0, err
+    assert json.loads(out)["title"] == "Harbour seals return to the estuary"
+
+    # the fixture gives --db before the command; the one after it wins
+    code, _, err = cli("ingest", "--db", str(other), str(page))
+    assert code == 0, err
+    assert cli("articles", "--json")[:2] == (0, "")
+    (listed,) = cli.json_lines("articles", "--db", str(other))
+    assert listed["title"] == "Harbour seals return to the estuary"
+
+    # a value given before the command is not undone by the subcommand's parser
+    assert main(["--db", str(other), "--json", "ask", "Where have the seals returned?"]) == 0
+    assert "estuary" in json.loads(cli.capsys.readouterr().out)["sentences"][0]["text"]
+
+
+def test_config_is_read_on_either_side_of_the_command(tmp_path: Path, capsys) -> None:
+    from bot.cli import main as briefbot
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\npath = "{tmp_path / "configured.db"}"\n')
+    page = tmp_path / "notes.md"
+    page.write_text(NOTES)
+    assert briefbot(["ingest", "--config", str(config), str(page)]) == 0
+    assert briefbot(["--config", str(config), "articles", "--json"]) == 0
+    assert briefbot(["articles", "--config", str(config), "--json"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(line)["title"] for line in lines[1:]] == ["Notes on the harbour seals"] * 2
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[telegram]\nspeed = 3\n")
+    assert briefbot(["run", "--config", str(bad)]) == 2
+    assert "telegram.speed" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("make_args", "message"),
     [
