@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from collections.abc import Iterable
@@ -68,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
             run(config)
             return 0
         if args.command == "chat":
+            import asyncio
+
             from bot.chat import run_chat
 
             configure_logging(logging.WARNING)

@@ -11,9 +11,9 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from retrieval.config import EngineConfig, load_config
 from retrieval.engine import LOCAL_OWNER, Engine
@@ -21,6 +21,9 @@ from retrieval.errors import BriefbotError
 from retrieval.index import IndexBusy
 from retrieval.models import Answer, Extracted, Summary
 from retrieval.summarize import ALGORITHMS
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 # Bulk ingests make their articles searchable in batches of this many.
 COMMIT_EVERY = 500
@@ -349,6 +352,14 @@ class _Progress:
     def __init__(self, total: int, label: str) -> None:
         self._bar: Progress | None = None
         if total >= PROGRESS_FROM and sys.stderr.isatty():
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
             self._bar = Progress(
                 TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                 transient=True,

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from importlib import resources
 
 import Stemmer
-from sumy.utils import get_stop_words
 
 WORD = re.compile(r"\w+", re.UNICODE)
 
-STOP_WORDS: frozenset[str] = frozenset(get_stop_words("english"))
+# sumy's list, read as a file: sumy.utils.get_stop_words would import requests (~0.1 s).
+STOP_WORDS: frozenset[str] = frozenset(
+    (resources.files("sumy") / "data" / "stopwords" / "english.txt").read_text("utf-8").split()
+)
 _stemmer = Stemmer.Stemmer("english")
 _stemmer.maxCacheSize = 50_000
 
