@@ -21,6 +21,7 @@ from retrieval.errors import BriefbotError
 from retrieval.index import IndexBusy
 from retrieval.models import Answer, Extracted, Summary
 from retrieval.summarize import ALGORITHMS
+from retrieval.text import opens_with_quote
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -175,7 +176,7 @@ def _ingest(engine: Engine, args: argparse.Namespace) -> int:
                     _emit(result.model_dump(include={"id", "title", "sentences"}))
                 else:
                     verb = "Already had" if result.duplicate else "Stored"
-                    print(f"{verb} #{result.id} “{result.title}” ({result.sentences} sentences)")
+                    print(f"{verb} #{result.id} {_quoted(result.title)} ({result.sentences} sentences)")
             if number % COMMIT_EVERY == 0:
                 engine.commit()
             advance()
@@ -247,7 +248,7 @@ def _forget(engine: Engine, args: argparse.Namespace) -> int:
         if args.json:
             _emit({"id": info.id, "title": info.title, "forgotten": True})
         else:
-            print(f"Forgot #{info.id} “{info.title}”")
+            print(f"Forgot #{info.id} {_quoted(info.title)}")
     return status
 
 
@@ -333,7 +334,13 @@ def _print_answer(answer: Answer, *, as_json: bool) -> None:
         print("I found nothing about that in the stored articles.")
         return
     for sentence in answer.sentences:
-        print(f"“{sentence.text}” [#{sentence.article_id} {sentence.title}, sentence {sentence.index}]")
+        cited = f"#{sentence.article_id} {sentence.title}, sentence {sentence.index}"
+        print(f"{_quoted(sentence.text)} [{cited}]")
+
+
+def _quoted(text: str) -> str:
+    """``text`` in quotation marks, unless it already opens with one of its own."""
+    return text if opens_with_quote(text) else f"“{text}”"
 
 
 def _site(site: str | None) -> str:

@@ -49,3 +49,12 @@ def guess_language(text: str) -> str | None:
     markers = _english_markers()
     share = sum(1 for w in sample if w in markers) / len(sample)
     return "en" if share >= 0.08 else None
+
+
+# Unicode's Quotation_Mark characters (PropList.txt): the quotation marks of every script.
+QUOTATION_MARKS = frozenset("\"'«»‘’‚‛“”„‟‹›⹂「」『』〝〞〟﹁﹂﹃﹄＂＇｢｣")
+
+
+def opens_with_quote(text: str) -> bool:
+    """Whether ``text`` begins with a quotation mark, in any script (“ « „ 「 ...)."""
+    return text.lstrip()[:1] in QUOTATION_MARKS

@@ -156,6 +156,41 @@ def test_config_is_read_on_either_side_of_the_command(tmp_path: Path, capsys) ->
     assert "telegram.speed" in capsys.readouterr().err
 
 
+QUOTED_ARTICLE = """Sheinbaum answers Trump
+
+“No, President Trump, our territory is inalienable and our sovereignty is not for sale,” the president said.
+
+«Мы не примем иностранные войска на нашей территории», — заявила Шейнбаум журналистам во вторник.
+
+„Die Zusammenarbeit mit den Vereinigten Staaten bleibt trotzdem eng“, sagte die Präsidentin der Presse.
+
+「国境の安全保障は両国の共通の課題である」と大統領は記者会見で述べた。
+
+The harbour officials counted fourteen cargo ships waiting outside the port on Monday morning.
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "shown"),
+    [
+        ("Is the territory of Mexico inalienable?", "“No, President Trump, our territory"),
+        ("иностранные войска на территории", "«Мы не примем"),
+        ("Zusammenarbeit mit den Vereinigten Staaten", "„Die Zusammenarbeit"),
+        ("国境の安全保障は両国の共通の課題である?", "「国境の安全保障"),
+        ("How many cargo ships waited outside the port?", "“The harbour officials counted"),
+    ],
+)
+def test_answers_are_quoted_once(cli: Cli, tmp_path: Path, question: str, shown: str) -> None:
+    article = tmp_path / "quotes.txt"
+    article.write_text(QUOTED_ARTICLE)
+    cli("ingest", str(article))
+    code, out, err = cli("ask", "-n", "1", question)
+    assert code == 0, err
+    assert out.startswith(shown), out
+    quoted = out.rsplit(" [#1", 1)[0]
+    assert quoted.count(shown[0]) == 1  # its own opening mark, and no second one around it
+
+
 @pytest.mark.parametrize(
     ("make_args", "message"),
     [
