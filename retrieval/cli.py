@@ -82,8 +82,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     ask.add_argument("-n", "--sentences", type=int, default=3, choices=(1, 2, 3))
 
     articles = add_command(commands, "articles", "list stored articles, newest first")
-    articles.add_argument("--limit", type=int, default=20)
-    articles.add_argument("--offset", type=int, default=0)
+    articles.add_argument(
+        "--limit", type=_at_least(1), default=20, metavar="N", help="show N articles (default 20)"
+    )
+    articles.add_argument(
+        "--offset", type=_at_least(0), default=0, metavar="N", help="skip the N newest"
+    )
 
     forget = add_command(commands, "forget", "delete stored articles")
     forget.add_argument("ids", nargs="+", type=int, metavar="ID")
@@ -229,12 +233,35 @@ def _ask(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _articles(engine: Engine, args: argparse.Namespace) -> int:
-    for info in engine.articles(LOCAL_OWNER, limit=args.limit, offset=args.offset):
+    """The list, then how many there are and how to see the rest: after the list for people;
+    with ``--json`` on stderr, and only when some are left out (stdout stays one article a line)."""
+    total = engine.count_articles(LOCAL_OWNER)
+    listed = engine.articles(LOCAL_OWNER, limit=args.limit, offset=args.offset)
+    for info in listed:
         if args.json:
             _emit(info)
         else:
             print(f"#{info.id:<5} {info.title}  ({info.sentences} sentences{_site(info.site)})")
+    note = _listing_note(total, args.offset, len(listed))
+    if not args.json:
+        print(note)
+    elif len(listed) < total:
+        print(f"briefbot: {note}", file=sys.stderr)
     return EXIT_OK
+
+
+def _listing_note(total: int, offset: int, shown: int) -> str:
+    if total == 0:
+        return "No articles stored yet (briefbot ingest FILE|URL stores one)."
+    noun = "article" if total == 1 else "articles"
+    if shown == 0:
+        return f"No articles from --offset {offset} on ({total:,} {noun} in all)."
+    if shown == total:
+        return f"{total:,} {noun}."
+    note = f"{offset + 1:,}–{offset + shown:,} of {total:,} {noun}, newest first."
+    if offset + shown < total:
+        note += f" Next: --offset {offset + shown}; all of them: --limit {total}."
+    return note
 
 
 def _forget(engine: Engine, args: argparse.Namespace) -> int:
@@ -276,6 +303,16 @@ COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {
 
 
 # --- sources ------------------------------------------------------------------------
+
+
+def _at_least(low: int) -> Callable[[str], int]:
+    def number(text: str) -> int:
+        value = int(text)
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be {low} or more")
+        return value
+
+    return number
 
 
 def _is_url(source: str) -> bool:

@@ -191,6 +191,37 @@ def test_answers_are_quoted_once(cli: Cli, tmp_path: Path, question: str, shown:
     assert quoted.count(shown[0]) == 1  # its own opening mark, and no second one around it
 
 
+def test_articles_says_how_many_there_are_and_how_to_see_the_rest(cli: Cli, tmp_path: Path) -> None:
+    code, out, _ = cli("articles")
+    assert code == 0 and out == "No articles stored yet (briefbot ingest FILE|URL stores one).\n"
+    sources = []
+    for number in range(1, 26):
+        source = tmp_path / f"note-{number}.txt"
+        source.write_text(f"Note {number}\n\nThe harbour survey counted {number} seals on the sandbank.")
+        sources.append(str(source))
+    cli("ingest", *sources)
+
+    code, out, err = cli("articles")
+    lines = out.splitlines()
+    assert code == 0 and err == ""
+    assert len(lines) == 21 and lines[0].startswith("#25 ")
+    assert lines[-1] == "1–20 of 25 articles, newest first. Next: --offset 20; all of them: --limit 25."
+
+    code, out, _ = cli("articles", "--offset", "20")
+    assert out.splitlines()[-1] == "21–25 of 25 articles, newest first."
+    assert out.splitlines()[-2].startswith("#1 ")
+    code, out, _ = cli("articles", "--limit", "25")
+    assert out.splitlines()[-1] == "25 articles."
+    code, out, _ = cli("articles", "--offset", "30")
+    assert out == "No articles from --offset 30 on (25 articles in all).\n"
+
+    code, out, err = cli("--json", "articles", "--limit", "5")  # stdout: one article a line
+    titles = [json.loads(line)["title"] for line in out.splitlines()]
+    assert titles == [f"Note {n}" for n in range(25, 20, -1)]
+    assert err == "briefbot: 1–5 of 25 articles, newest first. Next: --offset 5; all of them: --limit 25.\n"
+    assert cli("--json", "articles", "--limit", "25")[2] == ""
+
+
 @pytest.mark.parametrize(
     ("make_args", "message"),
     [
