@@ -222,6 +222,39 @@ def test_articles_says_how_many_there_are_and_how_to_see_the_rest(cli: Cli, tmp_
     assert cli("--json", "articles", "--limit", "25")[2] == ""
 
 
+# Libraries a reading command has no use for: each costs 0.02-0.5 s of start-up
+# (bench/startup.py measures the start-up itself).
+NOT_FOR_READING = frozenset({
+    "nltk", "scipy", "numpy", "trafilatura", "pypdf", "httpx", "ssl", "feedparser", "lxml", "courlan",
+    "nupunkt", "charset_normalizer", "requests", "rich", "telegram", "asyncio", "sumy.summarizers",
+})
+# Runs ``briefbot`` with the arguments given, then lists every module it loaded on stderr.
+LIST_MODULES = """
+import sys
+from bot.cli import main
+status = main(sys.argv[1:])
+print(*sys.modules, file=sys.stderr)
+sys.exit(status)
+"""
+
+
+@pytest.mark.parametrize("command", [["articles"], ["ask", "Who is the president?"], ["summarize", "1"]])
+def test_reading_commands_load_only_what_they_use(cli: Cli, command: list[str]) -> None:
+    cli("ingest", str(shared_file("seed/seed-article.txt")))
+    done = subprocess.run(
+        [sys.executable, "-c", LIST_MODULES, "--db", str(cli.db), *command],
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 0 and done.stdout.strip(), done.stderr
+    loaded = set(done.stderr.split())
+    assert "retrieval.engine" in loaded
+    unneeded = {
+        module for module in loaded
+        if any(module == name or module.startswith(name + ".") for name in NOT_FOR_READING)
+    }
+    assert not unneeded
+
+
 @pytest.mark.parametrize(
     ("make_args", "message"),
     [
