@@ -59,6 +59,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     parser = argparse.ArgumentParser(
         prog="briefbot",
         description="Keep articles; get extractive summaries and answers quoted from them.",
+        epilog="--config, --db and --json go before or after COMMAND. "
+        "briefbot COMMAND --help describes one command.",
     )
     add_shared_options(parser, after_command=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
