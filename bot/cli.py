@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from collections.abc import Iterable
 
 from bot.config import BotConfig
-from retrieval.cli import build_parser, dispatch
+from retrieval.cli import add_command, build_parser, dispatch
 from retrieval.config import load_config
 from retrieval.errors import BriefbotError
 
@@ -48,8 +47,10 @@ def guard_logs(handlers: Iterable[logging.Handler], *secrets: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser, commands = build_parser()
-    commands.add_parser("run", help="run the Telegram bot (needs telegram.token)")
-    commands.add_parser("chat", help="talk to the bot in this terminal, no Telegram needed")
+    add_command(commands, "run", "run the Telegram bot (needs telegram.token)", json_output=False)
+    add_command(
+        commands, "chat", "talk to the bot in this terminal, no Telegram needed", json_output=False
+    )
     args = parser.parse_args(argv)
     try:
         config = load_config(BotConfig, args.config)
@@ -66,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
             run(config)
             return 0
         if args.command == "chat":
+            import asyncio
+
             from bot.chat import run_chat
 
             configure_logging(logging.WARNING)
@@ -76,3 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return dispatch(args, config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

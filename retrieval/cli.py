@@ -11,9 +11,9 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from retrieval.config import EngineConfig, load_config
 from retrieval.engine import Engine
@@ -21,6 +21,10 @@ from retrieval.errors import BriefbotError, IndexBusy
 from retrieval.models import Answer, Extracted, Summary
 from retrieval.owners import LOCAL
 from retrieval.summarize import ALGORITHMS
+from retrieval.text import opens_with_quote
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 # Bulk ingests make their articles searchable in batches of this many.
 COMMIT_EVERY = 500
@@ -55,39 +59,76 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     parser = argparse.ArgumentParser(
         prog="briefbot",
         description="Keep articles; get extractive summaries and answers quoted from them.",
+        epilog="--config, --db and --json go before or after COMMAND. "
+        "briefbot COMMAND --help describes one command.",
     )
-    parser.add_argument("--config", metavar="PATH", help="TOML config file")
-    parser.add_argument("--db", metavar="PATH", help="SQLite database (overrides the config)")
-    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_shared_options(parser, after_command=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    ingest = commands.add_parser("ingest", help="store articles from files, URLs or stdin (-)")
+    ingest = add_command(commands, "ingest", "store articles from files, URLs or stdin (-)")
     ingest.add_argument("sources", nargs="+", metavar="SOURCE")
 
-    extract = commands.add_parser("extract", help="print the article found in a file, URL or stdin")
+    extract = add_command(commands, "extract", "print the article found in a file, URL or stdin")
     extract.add_argument("source", metavar="SOURCE")
 
-    summarize = commands.add_parser("summarize", help="summarize stored or new articles")
+    summarize = add_command(commands, "summarize", "summarize stored or new articles")
     summarize.add_argument("sources", nargs="+", metavar="SOURCE", help="article id, file, URL or -")
     length = summarize.add_mutually_exclusive_group()
     length.add_argument("-n", "--sentences", type=int, metavar="N", help="number of sentences")
     length.add_argument("-p", "--percent", type=float, metavar="P", help="share of the article")
     summarize.add_argument("-a", "--algorithm", choices=ALGORITHMS)
 
-    ask = commands.add_parser("ask", help="answer a question with sentences from stored articles")
+    ask = add_command(commands, "ask", "answer a question with sentences from stored articles")
     ask.add_argument("question", help="the question, or - to read one per line from stdin")
     ask.add_argument("--article", type=int, metavar="ID", help="only look in this article")
     ask.add_argument("-n", "--sentences", type=int, default=3, choices=(1, 2, 3))
 
-    articles = commands.add_parser("articles", help="list stored articles, newest first")
-    articles.add_argument("--limit", type=int, default=20)
-    articles.add_argument("--offset", type=int, default=0)
+    articles = add_command(commands, "articles", "list stored articles, newest first")
+    articles.add_argument(
+        "--limit", type=_at_least(1), default=20, metavar="N", help="show N articles (default 20)"
+    )
+    articles.add_argument(
+        "--offset", type=_at_least(0), default=0, metavar="N", help="skip the N newest"
+    )
 
-    forget = commands.add_parser("forget", help="delete stored articles")
+    forget = add_command(commands, "forget", "delete stored articles")
     forget.add_argument("ids", nargs="+", type=int, metavar="ID")
 
-    commands.add_parser("reindex", help="rebuild the search index from the database")
+    add_command(commands, "reindex", "rebuild the search index from the database")
     return parser, commands
+
+
+def add_command(
+    commands: argparse._SubParsersAction, name: str, summary: str, *, json_output: bool = True
+) -> argparse.ArgumentParser:
+    """A subcommand that accepts the shared options after its name too."""
+    command = commands.add_parser(name, help=summary, description=summary)
+    add_shared_options(command, after_command=True, json_output=json_output)
+    return command
+
+
+def add_shared_options(
+    parser: argparse.ArgumentParser, *, after_command: bool, json_output: bool = True
+) -> None:
+    """``--config``, ``--db`` and ``--json``, defined once for both sides of the subcommand
+    (``briefbot --db X ask …`` and ``briefbot ask --db X …``).
+
+    After the subcommand their default is SUPPRESS: argparse copies every attribute the
+    subcommand's parser sets over the main parser's, so a real default there would undo a
+    value given before the subcommand.
+    """
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if after_command else value
+
+    parser.add_argument("--config", metavar="PATH", default=default(None), help="TOML config file")
+    parser.add_argument(
+        "--db", metavar="PATH", default=default(None), help="SQLite database (overrides the config)"
+    )
+    if json_output:
+        parser.add_argument(
+            "--json", action="store_true", default=default(False), help="one JSON object per line"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,7 +182,7 @@ def _ingest(engine: Engine, args: argparse.Namespace) -> int:
                     _emit(result.model_dump(include={"id", "title", "sentences"}))
                 else:
                     verb = "Already had" if result.duplicate else "Stored"
-                    print(f"{verb} #{result.id} “{result.title}” ({result.sentences} sentences)")
+                    print(f"{verb} #{result.id} {_quoted(result.title)} ({result.sentences} sentences)")
             if number % COMMIT_EVERY == 0:
                 engine.commit()
             advance()
@@ -194,12 +235,35 @@ def _ask(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _articles(engine: Engine, args: argparse.Namespace) -> int:
-    for info in engine.articles(LOCAL, limit=args.limit, offset=args.offset):
+    """The list, then how many there are and how to see the rest: after the list for people;
+    with ``--json`` on stderr, and only when some are left out (stdout stays one article a line)."""
+    total = engine.count_articles(LOCAL)
+    listed = engine.articles(LOCAL, limit=args.limit, offset=args.offset)
+    for info in listed:
         if args.json:
             _emit(info)
         else:
             print(f"#{info.id:<5} {info.title}  ({info.sentences} sentences{_site(info.site)})")
+    note = _listing_note(total, args.offset, len(listed))
+    if not args.json:
+        print(note)
+    elif len(listed) < total:
+        print(f"briefbot: {note}", file=sys.stderr)
     return EXIT_OK
+
+
+def _listing_note(total: int, offset: int, shown: int) -> str:
+    if total == 0:
+        return "No articles stored yet (briefbot ingest FILE|URL stores one)."
+    noun = "article" if total == 1 else "articles"
+    if shown == 0:
+        return f"No articles from --offset {offset} on ({total:,} {noun} in all)."
+    if shown == total:
+        return f"{total:,} {noun}."
+    note = f"{offset + 1:,}–{offset + shown:,} of {total:,} {noun}, newest first."
+    if offset + shown < total:
+        note += f" Next: --offset {offset + shown}; all of them: --limit {total}."
+    return note
 
 
 def _forget(engine: Engine, args: argparse.Namespace) -> int:
@@ -213,7 +277,7 @@ def _forget(engine: Engine, args: argparse.Namespace) -> int:
         if args.json:
             _emit({"id": info.id, "title": info.title, "forgotten": True})
         else:
-            print(f"Forgot #{info.id} “{info.title}”")
+            print(f"Forgot #{info.id} {_quoted(info.title)}")
     return status
 
 
@@ -241,6 +305,16 @@ COMMANDS: dict[str, Callable[[Engine, argparse.Namespace], int]] = {
 
 
 # --- sources ------------------------------------------------------------------------
+
+
+def _at_least(low: int) -> Callable[[str], int]:
+    def number(text: str) -> int:
+        value = int(text)
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be {low} or more")
+        return value
+
+    return number
 
 
 def _is_url(source: str) -> bool:
@@ -299,7 +373,13 @@ def _print_answer(answer: Answer, *, as_json: bool) -> None:
         print("I found nothing about that in the stored articles.")
         return
     for sentence in answer.sentences:
-        print(f"“{sentence.text}” [#{sentence.article_id} {sentence.title}, sentence {sentence.index}]")
+        cited = f"#{sentence.article_id} {sentence.title}, sentence {sentence.index}"
+        print(f"{_quoted(sentence.text)} [{cited}]")
+
+
+def _quoted(text: str) -> str:
+    """``text`` in quotation marks, unless it already opens with one of its own."""
+    return text if opens_with_quote(text) else f"“{text}”"
 
 
 def _site(site: str | None) -> str:
@@ -318,6 +398,14 @@ class _Progress:
     def __init__(self, total: int, label: str) -> None:
         self._bar: Progress | None = None
         if total >= PROGRESS_FROM and sys.stderr.isatty():
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
             self._bar = Progress(
                 TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                 transient=True,

@@ -12,10 +12,6 @@ import re
 from pathlib import PurePath
 from urllib.parse import urlsplit
 
-import trafilatura
-from pypdf import PdfReader, apply_configuration
-
-from retrieval.clean import clean_page_text
 from retrieval.errors import InputError
 from retrieval.models import Extracted
 from retrieval.text import guess_language
@@ -56,6 +52,10 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     """Main text and metadata of an HTML page."""
     if html.count("<") > MAX_HTML_TAGS:
         raise InputError("That page is too big and complex for me to read.")
+    import trafilatura  # about 0.3 s to import: only when a page is read
+
+    from retrieval.clean import clean_page_text
+
     html = scrub(html)
     document = trafilatura.bare_extraction(
         html, url=url, include_comments=False, with_metadata=True, favor_precision=False
@@ -89,6 +89,8 @@ def extract_text(
     text: str, *, title: str | None = None, url: str | None = None, site: str | None = None
 ) -> Extracted:
     """Pasted or forwarded text: page furniture removed, title detected if none is given."""
+    from retrieval.clean import clean_page_text  # compiles many patterns: only when used
+
     text = scrub(text)
     title = scrub(title) if title else title
     url = scrub(url) if url else url
@@ -106,6 +108,8 @@ def extract_text(
 
 def extract_pdf(data: bytes, *, url: str | None = None) -> Extracted:
     """A PDF's text layer (pypdf), cleaned like pasted text; scanned PDFs have none."""
+    from pypdf import PdfReader, apply_configuration  # imported only when a PDF comes
+
     try:
         with apply_configuration(**PDF_LIMITS):
             reader = PdfReader(io.BytesIO(data))

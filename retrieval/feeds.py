@@ -13,15 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 from xml.etree import ElementTree
 
-import feedparser
-import lxml.html
-from lxml.etree import ParserError
-
 from retrieval.errors import InputError
 from retrieval.models import FeedInfo
+
+if TYPE_CHECKING:  # feedparser and lxml are imported where a feed or page is parsed
+    import feedparser
 
 MAX_OPML_FEEDS = 500
 
@@ -33,8 +33,6 @@ FEED_TYPES = (
     "application/xml",
     "text/xml",
 )
-# What feedparser flags but reads fine: a charset or content type other than declared.
-_HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _BLOCKS = ("p", "li", "blockquote", "h1", "h2", "h3", "h4", "pre", "div", "td")
 
 
@@ -60,6 +58,8 @@ class ParsedFeed:
 
 def parse_feed(content: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
     """RSS 0.9x/1.0/2.0 or Atom; raises :class:`InputError` when it is not a feed."""
+    import feedparser
+
     headers = {"content-location": url, "content-type": content_type or "application/xml"}
     # A stream, never bytes or str: feedparser treats those as a file name or URL to open.
     parsed = feedparser.parse(io.BytesIO(content), response_headers=headers)
@@ -67,7 +67,9 @@ def parse_feed(content: bytes, url: str, content_type: str | None = None) -> Par
         raise InputError("That address does not serve an RSS or Atom feed I can read.")
     entries = [e for e in map(_entry, parsed.entries) if e.link or e.paragraphs]
     problem = parsed.get("bozo_exception")
-    if problem is not None and not isinstance(problem, _HARMLESS) and not entries:
+    # What feedparser flags but reads fine: a charset or content type other than declared.
+    harmless = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+    if problem is not None and not isinstance(problem, harmless) and not entries:
         raise InputError("That feed is malformed: I could not read any entry in it.")
     info = parsed.feed
     return ParsedFeed(title=_one_line(info.get("title")), site_url=info.get("link"), entries=entries)
@@ -96,6 +98,9 @@ def fragment_paragraphs(fragment: str) -> list[str]:
         return []
     if "<" not in fragment:
         return [" ".join(p.split()) for p in html.unescape(fragment).split("\n\n") if p.strip()]
+    import lxml.html
+    from lxml.etree import ParserError
+
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except (ParserError, ValueError):
@@ -117,6 +122,9 @@ def fragment_paragraphs(fragment: str) -> list[str]:
 
 def discover_feeds(page_html: str, base_url: str) -> list[str]:
     """Feed URLs a web page announces with ``<link rel="alternate" type="...">``."""
+    import lxml.html
+    from lxml.etree import ParserError
+
     try:
         root = lxml.html.document_fromstring(page_html)
     except (ParserError, ValueError):

@@ -19,22 +19,25 @@ import logging
 import random
 import re
 import socket
-import ssl
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
-from typing import Self
-
-import charset_normalizer
-import httpx
+from typing import TYPE_CHECKING, Self
 
 from retrieval.config import FetchConfig
 from retrieval.errors import FetchError, FetchFailure
+
+# httpx, ssl and the client's TLS set-up cost about 0.2 s: they are loaded at the first
+# fetch, so commands that fetch nothing start without them.
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +98,8 @@ class FetchedPage:
         try:
             return self.content.decode("utf-8")
         except UnicodeDecodeError:
+            import charset_normalizer
+
             best = charset_normalizer.from_bytes(self.content).best()
             return str(best) if best is not None else self.content.decode("utf-8", "replace")
 
@@ -136,8 +141,25 @@ class Fetcher:
         self._config = config
         self._resolve = resolver or resolve
         self._accept = accept
-        self._client = httpx.Client(
-            verify=ssl_context or True,
+        self._ssl_context = ssl_context
+        self._client_lock = threading.Lock()
+        self._opened: httpx.Client | None = None
+
+    @property
+    def _client(self) -> httpx.Client:
+        with self._client_lock:
+            if self._opened is None:
+                self._opened = self._open_client()
+            return self._opened
+
+    def _open_client(self) -> httpx.Client:
+        from http.cookiejar import CookieJar, DefaultCookiePolicy
+
+        import httpx
+
+        config = self._config
+        return httpx.Client(
+            verify=self._ssl_context or True,
             timeout=config.timeout_s,
             follow_redirects=False,
             # Proxy and certificate settings come from the config, not the environment.
@@ -163,6 +185,8 @@ class Fetcher:
         include ``If-None-Match`` or ``If-Modified-Since``, a 304 answer is returned as
         a page with status 304 and no content. A URL without a scheme gets https.
         """
+        import httpx
+
         accept = self._accept if accept is None else accept
         deadline = time.monotonic() + self._config.timeout_s
         sent = httpx.Headers(headers or {})
@@ -186,7 +210,9 @@ class Fetcher:
         )
 
     def close(self) -> None:
-        self._client.close()
+        with self._client_lock:
+            if self._opened is not None:
+                self._opened.close()
 
     def __enter__(self) -> Self:
         return self
@@ -267,6 +293,8 @@ class Fetcher:
         deadline: float,
     ) -> httpx.Response:
         """Send the request to the first vetted address that accepts a connection."""
+        import httpx
+
         with self._transport_errors(target):
             for address in addresses[:-1]:
                 try:
@@ -278,6 +306,8 @@ class Fetcher:
     def _send(
         self, target: _Target, address: IPAddress, headers: httpx.Headers, deadline: float
     ) -> httpx.Response:
+        import httpx
+
         hop_headers = httpx.Headers(headers)
         hop_headers["Host"] = target.url.netloc.decode("ascii")
         request = self._client.build_request(
@@ -298,6 +328,8 @@ class Fetcher:
         deadline: float,
         conditional: bool,
     ) -> FetchedPage:
+        import httpx
+
         status = response.status_code
         media_type = response.headers.get("content-type", "").partition(";")[0].strip().lower()
         if status == 304 and conditional:
@@ -348,6 +380,10 @@ class Fetcher:
 
     @contextmanager
     def _transport_errors(self, target: _Target) -> Iterator[None]:
+        import ssl
+
+        import httpx
+
         try:
             yield
         except httpx.TimeoutException as exc:
@@ -435,6 +471,8 @@ class _Target:
 
 
 def _parse(raw: str) -> _Target:
+    import httpx
+
     text = raw.strip()
     if "://" not in text and _BARE_HOST.match(text):
         text = "https://" + text
@@ -446,6 +484,8 @@ def _parse(raw: str) -> _Target:
 
 
 def _redirect(current: _Target, location: str) -> _Target:
+    import httpx
+
     try:
         url = current.url.join(location)
     except (httpx.InvalidURL, UnicodeError) as exc:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import nupunkt
-
 # A "sentence" longer than this (a list with no full stops, a run of one word) is cut
 # at word boundaries so every piece still quotes the source verbatim.
 MAX_SENTENCE_CHARS = 1_000
@@ -19,6 +17,8 @@ class SplitSentence:
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of one paragraph, whitespace-normalised, in order."""
+    import nupunkt  # loads its model: only when text comes in, not for every command
+
     result: list[str] = []
     for sentence in nupunkt.sent_tokenize(text):
         sentence = " ".join(sentence.split())

@@ -18,17 +18,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-
-from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
-from sumy.summarizers._summarizer import AbstractSummarizer
-from sumy.summarizers.edmundson import EdmundsonSummarizer
-from sumy.summarizers.lex_rank import LexRankSummarizer
-from sumy.summarizers.lsa import LsaSummarizer
-from sumy.summarizers.luhn import LuhnSummarizer
-from sumy.summarizers.sum_basic import SumBasicSummarizer
-from sumy.summarizers.text_rank import TextRankSummarizer
+from importlib import import_module
+from typing import TYPE_CHECKING
 
 from retrieval.text import STOP_WORDS, content_stems, stem, words
+
+if TYPE_CHECKING:
+    from sumy.summarizers._summarizer import AbstractSummarizer
 
 # Graph and matrix methods grow quadratically or worse; beyond this many sentences we
 # rank only the first ones (news puts what matters first, so little is lost).
@@ -59,9 +55,14 @@ _STEMMER = stem
 Stem = Callable[[str], str]
 
 
-def _plain(factory: Callable[[Stem], AbstractSummarizer]) -> Callable[[str | None], AbstractSummarizer]:
+def _sumy_class(module: str, name: str) -> Callable[[Stem], AbstractSummarizer]:
+    # sumy's summarizers import NLTK, numpy and SciPy (about 0.5 s): loaded only when used.
+    return getattr(import_module(f"sumy.summarizers.{module}"), name)
+
+
+def _plain(module: str, name: str) -> Callable[[str | None], AbstractSummarizer]:
     def build(title: str | None) -> AbstractSummarizer:
-        summarizer = factory(_STEMMER)
+        summarizer = _sumy_class(module, name)(_STEMMER)
         summarizer.stop_words = STOP_WORDS
         return summarizer
 
@@ -69,7 +70,7 @@ def _plain(factory: Callable[[Stem], AbstractSummarizer]) -> Callable[[str | Non
 
 
 def _edmundson(title: str | None) -> AbstractSummarizer:
-    summarizer = EdmundsonSummarizer(_STEMMER)
+    summarizer = _sumy_class("edmundson", "EdmundsonSummarizer")(_STEMMER)
     title_words = [w for w in words(title or "") if w not in STOP_WORDS]
     summarizer.bonus_words = title_words or ["said"]
     summarizer.stigma_words = STIGMA_WORDS
@@ -78,11 +79,11 @@ def _edmundson(title: str | None) -> AbstractSummarizer:
 
 
 SUMMARIZERS: dict[str, Callable[[str | None], AbstractSummarizer]] = {
-    "lexrank": _plain(LexRankSummarizer),
-    "textrank": _plain(TextRankSummarizer),
-    "lsa": _plain(LsaSummarizer),
-    "luhn": _plain(LuhnSummarizer),
-    "sumbasic": _plain(SumBasicSummarizer),
+    "lexrank": _plain("lex_rank", "LexRankSummarizer"),
+    "textrank": _plain("text_rank", "TextRankSummarizer"),
+    "lsa": _plain("lsa", "LsaSummarizer"),
+    "luhn": _plain("luhn", "LuhnSummarizer"),
+    "sumbasic": _plain("sum_basic", "SumBasicSummarizer"),
     "edmundson": _edmundson,
 }
 ALGORITHMS: tuple[str, ...] = ("hybrid", "lead", *SUMMARIZERS)
@@ -109,6 +110,8 @@ def select_sentences(
         return list(range(count))
     if algorithm == "hybrid":
         return hybrid(sentences[:MAX_RANKED_SENTENCES], count)
+    from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+
     ranked = sentences[:MAX_RANKED_SENTENCES]
     objects = [Sentence(text, _TOKENIZER) for text in ranked]
     position = {id(sentence): i for i, sentence in enumerate(objects)}

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from importlib import resources
 
 import Stemmer
-from sumy.utils import get_stop_words
 
 WORD = re.compile(r"\w+", re.UNICODE)
 
-STOP_WORDS: frozenset[str] = frozenset(get_stop_words("english"))
+# sumy's list, read as a file: sumy.utils.get_stop_words would import requests (~0.1 s).
+STOP_WORDS: frozenset[str] = frozenset(
+    (resources.files("sumy") / "data" / "stopwords" / "english.txt").read_text("utf-8").split()
+)
 _stemmer = Stemmer.Stemmer("english")
 _stemmer.maxCacheSize = 50_000
 
@@ -46,3 +49,12 @@ def guess_language(text: str) -> str | None:
     markers = _english_markers()
     share = sum(1 for w in sample if w in markers) / len(sample)
     return "en" if share >= 0.08 else None
+
+
+# Unicode's Quotation_Mark characters (PropList.txt): the quotation marks of every script.
+QUOTATION_MARKS = frozenset("\"'«»‘’‚‛“”„‟‹›⹂「」『』〝〞〟﹁﹂﹃﹄＂＇｢｣")
+
+
+def opens_with_quote(text: str) -> bool:
+    """Whether ``text`` begins with a quotation mark, in any script (“ « „ 「 ...)."""
+    return text.lstrip()[:1] in QUOTATION_MARKS

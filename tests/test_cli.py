@@ -117,6 +117,144 @@ def test_articles_forget_and_reindex(cli: Cli, tmp_path: Path) -> None:
     assert len(cli.json_lines("articles")) == 1
 
 
+def test_shared_options_work_after_the_command_too(cli: Cli, tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(ARTICLE_HTML)
+    other = tmp_path / "other.db"
+    code, out, err = cli("extract", str(page), "--json")  # the README's example
+    assert code == 0, err
+    assert json.loads(out)["title"] == "Harbour seals return to the estuary"
+
+    # the fixture gives --db before the command; the one after it wins
+    code, _, err = cli("ingest", "--db", str(other), str(page))
+    assert code == 0, err
+    assert cli("articles", "--json")[:2] == (0, "")
+    (listed,) = cli.json_lines("articles", "--db", str(other))
+    assert listed["title"] == "Harbour seals return to the estuary"
+
+    # a value given before the command is not undone by the subcommand's parser
+    assert main(["--db", str(other), "--json", "ask", "Where have the seals returned?"]) == 0
+    assert "estuary" in json.loads(cli.capsys.readouterr().out)["sentences"][0]["text"]
+
+
+def test_config_is_read_on_either_side_of_the_command(tmp_path: Path, capsys) -> None:
+    from bot.cli import main as briefbot
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\npath = "{tmp_path / "configured.db"}"\n')
+    page = tmp_path / "notes.md"
+    page.write_text(NOTES)
+    assert briefbot(["ingest", "--config", str(config), str(page)]) == 0
+    assert briefbot(["--config", str(config), "articles", "--json"]) == 0
+    assert briefbot(["articles", "--config", str(config), "--json"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(line)["title"] for line in lines[1:]] == ["Notes on the harbour seals"] * 2
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[telegram]\nspeed = 3\n")
+    assert briefbot(["run", "--config", str(bad)]) == 2
+    assert "telegram.speed" in capsys.readouterr().err
+
+
+QUOTED_ARTICLE = """Sheinbaum answers Trump
+
+“No, President Trump, our territory is inalienable and our sovereignty is not for sale,” the president said.
+
+«Мы не примем иностранные войска на нашей территории», — заявила Шейнбаум журналистам во вторник.
+
+„Die Zusammenarbeit mit den Vereinigten Staaten bleibt trotzdem eng“, sagte die Präsidentin der Presse.
+
+「国境の安全保障は両国の共通の課題である」と大統領は記者会見で述べた。
+
+The harbour officials counted fourteen cargo ships waiting outside the port on Monday morning.
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "shown"),
+    [
+        ("Is the territory of Mexico inalienable?", "“No, President Trump, our territory"),
+        ("иностранные войска на территории", "«Мы не примем"),
+        ("Zusammenarbeit mit den Vereinigten Staaten", "„Die Zusammenarbeit"),
+        ("国境の安全保障は両国の共通の課題である?", "「国境の安全保障"),
+        ("How many cargo ships waited outside the port?", "“The harbour officials counted"),
+    ],
+)
+def test_answers_are_quoted_once(cli: Cli, tmp_path: Path, question: str, shown: str) -> None:
+    article = tmp_path / "quotes.txt"
+    article.write_text(QUOTED_ARTICLE)
+    cli("ingest", str(article))
+    code, out, err = cli("ask", "-n", "1", question)
+    assert code == 0, err
+    assert out.startswith(shown), out
+    quoted = out.rsplit(" [#1", 1)[0]
+    assert quoted.count(shown[0]) == 1  # its own opening mark, and no second one around it
+
+
+def test_articles_says_how_many_there_are_and_how_to_see_the_rest(cli: Cli, tmp_path: Path) -> None:
+    code, out, _ = cli("articles")
+    assert code == 0 and out == "No articles stored yet (briefbot ingest FILE|URL stores one).\n"
+    sources = []
+    for number in range(1, 26):
+        source = tmp_path / f"note-{number}.txt"
+        source.write_text(f"Note {number}\n\nThe harbour survey counted {number} seals on the sandbank.")
+        sources.append(str(source))
+    cli("ingest", *sources)
+
+    code, out, err = cli("articles")
+    lines = out.splitlines()
+    assert code == 0 and err == ""
+    assert len(lines) == 21 and lines[0].startswith("#25 ")
+    assert lines[-1] == "1–20 of 25 articles, newest first. Next: --offset 20; all of them: --limit 25."
+
+    code, out, _ = cli("articles", "--offset", "20")
+    assert out.splitlines()[-1] == "21–25 of 25 articles, newest first."
+    assert out.splitlines()[-2].startswith("#1 ")
+    code, out, _ = cli("articles", "--limit", "25")
+    assert out.splitlines()[-1] == "25 articles."
+    code, out, _ = cli("articles", "--offset", "30")
+    assert out == "No articles from --offset 30 on (25 articles in all).\n"
+
+    code, out, err = cli("--json", "articles", "--limit", "5")  # stdout: one article a line
+    titles = [json.loads(line)["title"] for line in out.splitlines()]
+    assert titles == [f"Note {n}" for n in range(25, 20, -1)]
+    assert err == "briefbot: 1–5 of 25 articles, newest first. Next: --offset 5; all of them: --limit 25.\n"
+    assert cli("--json", "articles", "--limit", "25")[2] == ""
+
+
+# Libraries a reading command has no use for: each costs 0.02-0.5 s of start-up
+# (bench/startup.py measures the start-up itself).
+NOT_FOR_READING = frozenset({
+    "nltk", "scipy", "numpy", "trafilatura", "pypdf", "httpx", "ssl", "feedparser", "lxml", "courlan",
+    "nupunkt", "charset_normalizer", "requests", "rich", "telegram", "asyncio", "sumy.summarizers",
+})
+# Runs ``briefbot`` with the arguments given, then lists every module it loaded on stderr.
+LIST_MODULES = """
+import sys
+from bot.cli import main
+status = main(sys.argv[1:])
+print(*sys.modules, file=sys.stderr)
+sys.exit(status)
+"""
+
+
+@pytest.mark.parametrize("command", [["articles"], ["ask", "Who is the president?"], ["summarize", "1"]])
+def test_reading_commands_load_only_what_they_use(cli: Cli, command: list[str]) -> None:
+    cli("ingest", str(shared_file("seed/seed-article.txt")))
+    done = subprocess.run(
+        [sys.executable, "-c", LIST_MODULES, "--db", str(cli.db), *command],
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 0 and done.stdout.strip(), done.stderr
+    loaded = set(done.stderr.split())
+    assert "retrieval.engine" in loaded
+    unneeded = {
+        module for module in loaded
+        if any(module == name or module.startswith(name + ".") for name in NOT_FOR_READING)
+    }
+    assert not unneeded
+
+
 @pytest.mark.parametrize(
     ("make_args", "message"),
     [
