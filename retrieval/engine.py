@@ -157,7 +157,7 @@ class Engine:
         if public:  # shown to every chat that sends the link: without the first one's trackers
             extracted = extracted.model_copy(update={"url": canonical_url(extracted.url)})
         paragraphs = extracted.paragraphs
-        sentences = split_paragraphs(paragraphs)
+        sentences = split_paragraphs(paragraphs, extracted.language)
         if not sentences:
             raise InputError("I couldn't find any sentences in that.")
         limit = self.config.limits.max_sentences
