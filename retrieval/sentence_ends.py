@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["split_at_sentence_ends"]
+__all__ = ["CLOSERS", "SENTENCE_END_MARKS", "split_at_sentence_ends"]
 
 _TERMINATORS = ".!?…‼⁇⁈⁉‽\u037e؟۔।॥։።፧။។៕᙮"  # U+037E: the Greek question mark
 _FULL_WIDTH_TERMINATORS = "。！？｡"
 _FULL_WIDTH_STOP = "．"  # also a decimal point between full-width digits
-_CLOSERS = "\"'”’»›)]}」』】〕〉》）］｝〗〙〛"
+# Every mark that ends a sentence in some script, whatever the language.
+SENTENCE_END_MARKS = _TERMINATORS + _FULL_WIDTH_TERMINATORS + _FULL_WIDTH_STOP
+CLOSERS = "\"'”’»›)]}」』】〕〉》）］｝〗〙〛"
 _DASHES = "-–—"
 # Extra terminators of some languages: the Greek question mark is typed as ";", and
 # Armenian text often ends sentences with ":" in place of "։".
@@ -66,9 +68,9 @@ def _candidates(language: str | None) -> re.Pattern[str]:
     return _CANDIDATE_PATTERNS.setdefault(
         terminators,
         re.compile(
-            rf"(?:[{re.escape(terminators)}]+[{re.escape(_CLOSERS)}]*)+(?=\s|$)"
+            rf"(?:[{re.escape(terminators)}]+[{re.escape(CLOSERS)}]*)+(?=\s|$)"
             rf"|(?:[{_FULL_WIDTH_TERMINATORS}]|{_FULL_WIDTH_STOP}(?![0-9０-９]))"
-            rf"(?:[{re.escape(_FULL_WIDTH_TERMINATORS + _FULL_WIDTH_STOP + _CLOSERS)}])*"
+            rf"(?:[{re.escape(_FULL_WIDTH_TERMINATORS + _FULL_WIDTH_STOP + CLOSERS)}])*"
         ),
     )
 
@@ -97,10 +99,10 @@ def _is_sentence_end(text: str, at: int, run: str, language: str | None) -> bool
         return True
     following = _NEXT_TOKEN.match(text, at + len(run))
     next_word = following.group(1) if following else ""
-    if next_word.lstrip(_CLOSERS + _DASHES)[:1] in (",", ";", ":"):
+    if next_word.lstrip(CLOSERS + _DASHES)[:1] in (",", ";", ":"):
         return False  # "¿Por qué? -, se pregunta": the sentence goes on
     first = _first_alphanumeric(next_word)
-    marks = run.rstrip(_CLOSERS)
+    marks = run.rstrip(CLOSERS)
     word = _previous_word(text, at)
     if marks.endswith(("..", "…")):
         if any(ch.isalnum() for ch in word):  # "word... Next" or "word... next", not "word… ۱۲"
