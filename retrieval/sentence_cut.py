@@ -8,8 +8,8 @@ latest place of the best kind there is, in this order:
    or right after Chinese and Japanese punctuation (，、；：);
 2. at a space;
 3. at a word boundary of a script written without spaces: a Thai dictionary word end
-   (PyThaiNLP), a change between Han or katakana and hiragana, or between such scripts and
-   Latin letters or digits;
+   (PyThaiNLP); in Japanese, from hiragana (particles, endings) to Han or katakana, or from
+   katakana to hiragana; between such scripts and Latin letters or digits;
 4. between two Han characters (often, not always, a word boundary in Chinese);
 5. anywhere else that is not inside a grapheme cluster (a letter and its marks, an emoji).
 """

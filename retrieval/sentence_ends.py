@@ -4,9 +4,12 @@ A sentence may end at a terminator of any script (. ! ? … ؟ ۔ । ։ ። ။
 followed by closing quotes or brackets and then whitespace; the full-width terminators of
 Chinese and Japanese (。！？) end a sentence with no space after them. A full stop is not
 an end after an initial ("J. Smith"), a dotted abbreviation ("т.е."), a title from the
-language's short list ("Dr."), or a short word or number when the next word starts in
-lower case ("ca. 10", "т. е."); an ellipsis ends a sentence only before a capital letter,
-and "!" only when the next word does not start in lower case ("Yahoo! and AOL").
+language's short list ("Dr."), an ordinal where ordinals take a full stop ("3. Oktober"),
+or a short word or a number before a lower-case word or a number ("ca. 10", "т. е.").
+No end comes before a comma ("¿Por qué? -, se pregunta"), nor before a lower-case word
+after "!" ("Yahoo! and AOL") or after a closing quote ("“…” dedi"). An ellipsis after a
+word ends a sentence before a word with capitals, in either case; one standing alone
+("word ... next") not before a lower-case word.
 
 Measured with ``bench/sentences.py`` against the Universal Dependencies treebanks.
 """
@@ -14,6 +17,7 @@ Measured with ``bench/sentences.py`` against the Universal Dependencies treebank
 from __future__ import annotations
 
 import re
+from functools import cache
 
 __all__ = ["CLOSERS", "SENTENCE_END_MARKS", "split_at_sentence_ends"]
 
@@ -63,19 +67,14 @@ _NEXT_TOKEN = re.compile(r"\s*(\S+)")
 _OPENERS = "\"'“‘«‹([{„¿¡"
 
 
-def _candidates(language: str | None) -> re.Pattern[str]:
-    terminators = _TERMINATORS + _LANGUAGE_TERMINATORS.get(language or "", "")
-    return _CANDIDATE_PATTERNS.setdefault(
-        terminators,
-        re.compile(
-            rf"(?:[{re.escape(terminators)}]+[{re.escape(CLOSERS)}]*)+(?=\s|$)"
-            rf"|(?:[{_FULL_WIDTH_TERMINATORS}]|{_FULL_WIDTH_STOP}(?![0-9０-９]))"
-            rf"(?:[{re.escape(_FULL_WIDTH_TERMINATORS + _FULL_WIDTH_STOP + CLOSERS)}])*"
-        ),
+@cache
+def _candidates(terminators: str) -> re.Pattern[str]:
+    """Runs of end marks and closers that may end a sentence."""
+    return re.compile(
+        rf"(?:[{re.escape(terminators)}]+[{re.escape(CLOSERS)}]*)+(?=\s|$)"
+        rf"|(?:[{_FULL_WIDTH_TERMINATORS}]|{_FULL_WIDTH_STOP}(?![0-9０-９]))"
+        rf"(?:[{re.escape(_FULL_WIDTH_TERMINATORS + _FULL_WIDTH_STOP + CLOSERS)}])*"
     )
-
-
-_CANDIDATE_PATTERNS: dict[str, re.Pattern[str]] = {}
 
 
 def split_at_sentence_ends(text: str, language: str | None) -> list[str]:
@@ -83,7 +82,8 @@ def split_at_sentence_ends(text: str, language: str | None) -> list[str]:
     pieces: list[str] = []
     start = 0
     end_of_text = len(text.rstrip())
-    for match in _candidates(language).finditer(text):
+    terminators = _TERMINATORS + _LANGUAGE_TERMINATORS.get(language or "", "")
+    for match in _candidates(terminators).finditer(text):
         end = match.end()
         if end >= end_of_text:
             break
@@ -105,8 +105,8 @@ def _is_sentence_end(text: str, at: int, run: str, language: str | None) -> bool
     marks = run.rstrip(CLOSERS)
     word = _previous_word(text, at)
     if marks.endswith(("..", "…")):
-        if any(ch.isalnum() for ch in word):  # "word... Next" or "word... next", not "word… ۱۲"
-            return first.isupper() or first.islower()
+        if any(ch.isalnum() for ch in word):  # "word... Next", "word... next"; not "word… ۱۲"
+            return first.isupper() or first.islower()  # a letter of a script with capitals
         return not first.islower()  # "word ... next" goes on
     if first.islower() and ("!" in marks or marks != run):
         return False  # "Yahoo! and AOL"; "“… inecek.” dedi": the sentence goes on
