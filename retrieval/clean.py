@@ -6,16 +6,31 @@ This module classifies lines (or hard-wrapped blocks) in the spirit of jusText �
 stop-word density, sentence punctuation, known boilerplate phrases, repetition — smooths the
 classes with their context, keeps the strongest contiguous run of prose and picks the
 headline that stands right before it.
+
+Every feature holds in any language: lengths count a Chinese or Japanese character as
+the several Latin letters it stands for; sentence ends are those of every script, and a
+long line of Thai or Lao (scripts without sentence punctuation) reads as prose; stop words
+come from the page's language (stopwords-iso), and their thresholds are scaled to the
+page's own prose, since a Turkish or Arabic sentence has fewer separate stop words than
+an English one. Known boilerplate phrases are English.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
+import statistics
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cache
-from importlib import resources
+
+import regex
+import stopwordsiso
+from sumy.utils import get_stop_words
+
+from retrieval.sentence_ends import CLOSERS, SENTENCE_END_MARKS
 
 __all__ = ["CleanedPage", "clean_page_text"]
 
@@ -40,11 +55,27 @@ STOP_LOW = 0.30
 STOP_HIGH = 0.32
 # A line that ends like a sentence needs fewer stop words: news prose is full of names.
 STOP_SENTENCE = 0.10
-# English is tried first; a page with fewer English stop words than this is matched
-# against sumy's other lists, and one with fewer than MIN_PAGE_STOP_DENSITY in any list
-# is judged by length and punctuation alone.
+# With the language unknown, English is tried first; a page with fewer English stop words
+# than this is matched against the other languages' lists, and one with fewer than
+# MIN_PAGE_STOP_DENSITY in any list is judged by length and punctuation alone.
 ENGLISH_PAGE_STOP_DENSITY = 0.25
 MIN_PAGE_STOP_DENSITY = 0.08
+# The stop thresholds above were tuned on English pages, whose prose is this dense in
+# English stop words. Other languages' lists cover their prose less or more (Turkish and
+# Arabic attach many function words to the word), so on a page in another language the
+# thresholds are scaled by the median density of its long sentence-ending lines against
+# this one, between MIN_STOP_SCALE and 1; PROSE_SAMPLE_TOKENS words of them are needed.
+PROSE_STOP_DENSITY = 0.45
+MIN_STOP_SCALE = 0.3
+PROSE_SAMPLE_TOKENS = 100
+# Lines of prose hold a sentence end inside at least this often, even when the line
+# itself ends in a colon or a citation mark.
+INNER_SENTENCE_ENDS = 2
+# Latin letters a character of these scripts stands for, in length thresholds.
+HAN_WEIGHT = 3
+KANA_HANGUL_WEIGHT = 2
+# Letters per word, to count the words of text written without spaces.
+LETTERS_PER_WORD = 6
 MAX_HEADING_DISTANCE = 200
 TITLE_WINDOW = 12
 # Longer lines are never boilerplate by a phrase alone.
@@ -58,9 +89,26 @@ TITLE_CASE_HEAD_CHARS = 90
 DATELINE_WORDS = 10
 TINY_POST_LINES = 2
 
-_WORD = re.compile(r"\w+")
-_CLOSERS = "'\"”’»)]"
-_SENTENCE_STOPS = ".!?;。！？"
+_WORD = regex.compile(r"[\w\p{M}]+")  # with the vowel signs of Hindi, Thai and the like
+_SIMPLE_WORD = re.compile(r"\w+")
+# Text in these blocks (Latin, Greek, Cyrillic, punctuation and symbols, no combining
+# marks) needs none of the script-aware measures below.
+_LATIN_GREEK_CYRILLIC = re.compile(r"[\x00-\u02ff\u0370-\u052f\u1e00-\u1fff\u2000-\u2bff\ufb00-\ufb06]*")
+_HAN = regex.compile(r"\p{Han}")
+_HAN_KANA = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
+_HAN_KANA_OR_OTHER = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]|[^\p{Han}\p{Hiragana}\p{Katakana}]+")
+_WIDE = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]")
+_KANA_HANGUL = regex.compile(r"[\p{Hiragana}\p{Katakana}\p{Hangul}]")
+_UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
+_UNPUNCTUATED = regex.compile(r"[\p{Thai}\p{Lao}]")  # scripts with no sentence punctuation
+_LETTER = regex.compile(r"\p{L}")
+_SENTENCE_STOPS = SENTENCE_END_MARKS + ";"
+# A sentence end inside a line: a word of two letters or more (not an initial), its end
+# mark, and a word that starts with a capital or in a script without capitals.
+_INNER_SENTENCE_END = regex.compile(
+    rf"\p{{L}}{{2}}[{regex.escape(SENTENCE_END_MARKS)}][{regex.escape(CLOSERS)}]*\s*[\p{{Lu}}\p{{Lo}}]"
+)
+_NOT_HEADLINE_ENDS = (".", ",", ";", ":", "。", "，", "、", "；", "：", "।", "،", "؛")
 
 # All patterns run on the lower-cased, whitespace-normalised line.
 _BOILERPLATE_LINE = re.compile(
@@ -139,31 +187,92 @@ _INNER_WORD = re.compile(r"(?<=[^\W\d_,;–—-]) +(\w+)")
 
 
 @cache
-def _stop_lists() -> tuple[frozenset[str], ...]:
-    """sumy's stop-word lists, English first."""
-    folder = resources.files("sumy") / "data" / "stopwords"
-    names = sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".txt"))
-    ordered = ["english.txt", *(name for name in names if name != "english.txt")]
-    return tuple(
-        frozenset(word.lower() for word in (folder / name).read_text("utf-8").split())
-        for name in ordered
+def _stop_words(language: str) -> frozenset[str]:
+    """Stop words of ``language``: for English sumy's list, which the thresholds were tuned
+    with (stopwords-iso's English list holds many content words); for the others
+    stopwords-iso's (empty when it has none)."""
+    if language == "en":
+        return frozenset(get_stop_words("english"))
+    if not stopwordsiso.has_lang(language):
+        return frozenset()
+    return frozenset(word.lower() for word in stopwordsiso.stopwords(language))
+
+
+@cache
+def _stop_languages() -> tuple[str, ...]:
+    """The languages that have stop-word lists, English first."""
+    return ("en", *sorted(language for language in stopwordsiso.langs() if language != "en"))
+
+
+@dataclass(frozen=True)
+class _StopRule:
+    """The stop words of the page's language and the densities that make a line prose."""
+
+    words: frozenset[str]
+    used: bool
+    # Capitalised stop words mark a headline only where headlines are Title Cased.
+    title_case: bool = False
+    low: float = STOP_LOW
+    high: float = STOP_HIGH
+    sentence: float = STOP_SENTENCE
+
+
+def _text_length(text: str) -> int:
+    """Length in Latin letters: a Chinese character says about as much as three."""
+    length = len(text)
+    if _WIDE.search(text):
+        length += (HAN_WEIGHT - 1) * len(_HAN.findall(text))
+        length += (KANA_HANGUL_WEIGHT - 1) * len(_KANA_HANGUL.findall(text))
+    return length
+
+
+def _stop_tokens(tokens: list[str]) -> list[str]:
+    """The tokens whose share of stop words is measured: words, and each character of
+    Chinese and Japanese, whose function words (的, 了, の, に) are single characters."""
+    result: list[str] = []
+    for token in tokens:
+        result.extend(_HAN_KANA_OR_OTHER.findall(token) if _HAN_KANA.search(token) else [token])
+    return result
+
+
+def _word_count(tokens: list[str]) -> float:
+    """Words, counting a run of a script written without spaces by its length."""
+    return sum(
+        max(1.0, _text_length(token) / LETTERS_PER_WORD) if _UNSPACED.search(token) else 1.0
+        for token in tokens
     )
+
+
+def _mostly_unpunctuated(text: str) -> bool:
+    """Most letters are Thai or Lao, scripts with no mark for the end of a sentence."""
+    if not _UNPUNCTUATED.search(text):
+        return False
+    return 2 * len(_UNPUNCTUATED.findall(text)) > len(_LETTER.findall(text))
 
 
 class _Unit:
     """One candidate paragraph and the cues used to classify it."""
 
     __slots__ = (
-        "text", "key", "chars", "tokens", "stops", "sentence", "section_break", "junk", "kind", "cf",
+        "text", "key", "chars", "tokens", "stop_tokens", "words", "stops", "sentence", "section_break",
+        "junk", "kind", "cf",
     )
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.key = " ".join(text.lower().split())
-        self.chars = len(text)
-        self.tokens = _WORD.findall(self.key)
+        if _LATIN_GREEK_CYRILLIC.fullmatch(text):  # the common case, quickly
+            self.tokens = _SIMPLE_WORD.findall(self.key)
+            self.chars = len(text)
+            self.stop_tokens = self.tokens
+            self.words = float(len(self.tokens))
+        else:
+            self.tokens = _WORD.findall(self.key)
+            self.chars = _text_length(text)
+            self.stop_tokens = _stop_tokens(self.tokens)
+            self.words = _word_count(self.tokens)
         self.stops = 0
-        self.sentence = _ends_sentence(text)
+        self.sentence = _ends_sentence(text) or _reads_as_sentences(text, self.chars)
         self.section_break = _is_section_break(self.key, self.tokens)
         self.junk = (
             self.section_break
@@ -175,12 +284,24 @@ class _Unit:
 
     @property
     def stop_density(self) -> float:
-        return self.stops / len(self.tokens) if self.tokens else 0.0
+        return self.stops / len(self.stop_tokens) if self.stop_tokens else 0.0
+
+
+def _reads_as_sentences(text: str, length: int) -> bool:
+    """A line that does not end like a sentence but is prose: a long one that holds a
+    sentence end, or one of Thai or Lao, which mark no sentence end."""
+    if length >= LENGTH_HIGH and _count_at_least(_INNER_SENTENCE_END.finditer(text), INNER_SENTENCE_ENDS):
+        return True
+    return length >= LENGTH_LOW and _mostly_unpunctuated(text)
+
+
+def _count_at_least(matches: Iterator[object], count: int) -> bool:
+    return sum(1 for _ in itertools.islice(matches, count)) >= count
 
 
 def _ends_sentence(text: str) -> bool:
-    core = text.rstrip(_CLOSERS)
-    return bool(core) and core[-1] in _SENTENCE_STOPS and not core.endswith("..")
+    core = text.rstrip(CLOSERS)
+    return bool(core) and core[-1] in _SENTENCE_STOPS and not core.endswith(("..", "…"))
 
 
 def _is_section_break(key: str, tokens: list[str]) -> bool:
@@ -227,15 +348,19 @@ def _is_title_case(text: str, stop_words: frozenset[str]) -> bool:
     return capitalised >= 2
 
 
-def clean_page_text(text: str) -> CleanedPage:
-    """Title and body paragraphs of a pasted page, boilerplate removed, in original order."""
+def clean_page_text(text: str, language: str | None = None) -> CleanedPage:
+    """Title and body paragraphs of a pasted page, boilerplate removed, in original order.
+
+    ``language`` (ISO 639-1) chooses the stop words; when None, the list that fits the
+    page best is taken.
+    """
     if not isinstance(text, str) or not text.strip():
         return CleanedPage(title=None, paragraphs=[])
     units = [_Unit(block) for block in _split_units(text)]
-    stop_words, use_stops = _count_stop_words(units)
+    rule = _stop_rule(units, language)
     _mark_repeats(units)
     for unit in units:
-        unit.cf = unit.kind = _classify(unit, stop_words, use_stops)
+        unit.cf = unit.kind = _classify(unit, rule)
     if _looks_clean(units):
         return _clean_result(units)
     _promote_prose_runs(units)
@@ -277,38 +402,61 @@ def _block_units(lines: list[str]) -> list[str]:
 def _is_hard_wrapped(lines: list[str]) -> bool:
     """Lines of similar width that mostly break mid-sentence: prose wrapped at a column."""
     body = lines[:-1]
-    widths = [len(line) for line in body]
+    widths = [_text_length(line) for line in body]
     widest = max(widths)
     if widest < 40 or widest > 120 or min(widths) < 0.6 * widest:
         return False
     mid_sentence = sum(1 for line in body if not _ends_sentence(line))
-    return mid_sentence * 2 >= len(body) and len(lines[-1]) <= widest + 5
+    return mid_sentence * 2 >= len(body) and _text_length(lines[-1]) <= widest + 5
 
 
-def _count_stop_words(units: list[_Unit]) -> tuple[frozenset[str], bool]:
-    """Fill in each unit's stop-word count from the list that fits the page best.
+def _stop_rule(units: list[_Unit], language: str | None) -> _StopRule:
+    """Count each unit's stop words in the list of the page's language and scale the
+    thresholds to the page's prose."""
+    total = sum(len(unit.stop_tokens) for unit in units) or 1
+    if language is None:
+        language, covered = _best_stop_language(units, total)
+    else:
+        covered = _count_stops(units, _stop_words(language))
+    stop_words = _stop_words(language)
+    title_case = language == "en"
+    if not stop_words or covered < MIN_PAGE_STOP_DENSITY * total:
+        return _StopRule(words=stop_words, used=False, title_case=title_case)
+    prose = [unit for unit in units if unit.sentence and unit.chars >= LENGTH_HIGH and not unit.junk]
+    if language == "en" or sum(len(unit.stop_tokens) for unit in prose) < PROSE_SAMPLE_TOKENS:
+        return _StopRule(words=stop_words, used=True, title_case=title_case)
+    density = statistics.median(unit.stop_density for unit in prose)
+    scale = min(1.0, max(MIN_STOP_SCALE, density / PROSE_STOP_DENSITY))
+    return _StopRule(
+        words=stop_words, used=True, title_case=title_case, low=STOP_LOW * scale,
+        high=STOP_HIGH * scale, sentence=STOP_SENTENCE * scale,
+    )
 
-    Returns that list and whether stop words are frequent enough on the page to go by.
-    """
-    lists = _stop_lists()
-    total = sum(len(unit.tokens) for unit in units) or 1
-    stop_words = lists[0]
+
+def _count_stops(units: list[_Unit], stop_words: frozenset[str]) -> int:
     for unit in units:
-        unit.stops = sum(1 for token in unit.tokens if token in stop_words)
-    covered = sum(unit.stops for unit in units)
+        unit.stops = sum(1 for token in unit.stop_tokens if token in stop_words)
+    return sum(unit.stops for unit in units)
+
+
+def _best_stop_language(units: list[_Unit], total: int) -> tuple[str, int]:
+    """English if the page has enough English stop words, else the language whose list
+    covers most of its words; each unit's stop words are counted in that list."""
+    languages = _stop_languages()
+    best = languages[0]
+    covered = _count_stops(units, _stop_words(best))
     if covered >= ENGLISH_PAGE_STOP_DENSITY * total:
-        return stop_words, True
+        return best, covered
     counts: Counter[str] = Counter()
     for unit in units:
-        counts.update(unit.tokens)
-    for candidate in lists[1:]:
-        candidate_covered = sum(counts[word] for word in candidate & counts.keys())
+        counts.update(unit.stop_tokens)
+    for language in languages[1:]:
+        candidate_covered = sum(counts[word] for word in _stop_words(language) & counts.keys())
         if candidate_covered > covered:
-            stop_words, covered = candidate, candidate_covered
-    if stop_words is not lists[0]:
-        for unit in units:
-            unit.stops = sum(1 for token in unit.tokens if token in stop_words)
-    return stop_words, covered >= MIN_PAGE_STOP_DENSITY * total
+            best, covered = language, candidate_covered
+    if best != languages[0]:
+        _count_stops(units, _stop_words(best))
+    return best, covered
 
 
 def _mark_repeats(units: list[_Unit]) -> None:
@@ -323,22 +471,22 @@ def _mark_repeats(units: list[_Unit]) -> None:
         seen.add(unit.key)
 
 
-def _classify(unit: _Unit, stop_words: frozenset[str], use_stops: bool) -> Kind:
+def _classify(unit: _Unit, rule: _StopRule) -> Kind:
     """The context-free class: jusText's length and stop-word rules plus our own cues."""
     if unit.junk or not unit.tokens:
         return Kind.BAD
     if unit.chars < LENGTH_LOW or (not unit.sentence and unit.chars < LENGTH_HIGH):
         return Kind.SHORT
-    if _is_title_case(unit.text, stop_words):
+    if rule.title_case and _is_title_case(unit.text, rule.words):
         return Kind.BAD
-    if not use_stops:
+    if not rule.used:
         if unit.sentence:
             return Kind.GOOD if unit.chars > LENGTH_HIGH else Kind.NEAR_GOOD
         return Kind.SHORT
     density = unit.stop_density
-    if density >= STOP_HIGH:
+    if density >= rule.high:
         return Kind.GOOD if unit.chars > LENGTH_HIGH else Kind.NEAR_GOOD
-    if density >= STOP_LOW or (unit.sentence and density >= STOP_SENTENCE):
+    if density >= rule.low or (unit.sentence and density >= rule.sentence):
         return Kind.NEAR_GOOD
     return Kind.BAD
 
@@ -350,9 +498,9 @@ def _is_prose(unit: _Unit) -> bool:
 def _is_headline(unit: _Unit) -> bool:
     return (
         not unit.junk
-        and 2 <= len(unit.tokens) <= 30
+        and 2 <= unit.words <= 30
         and unit.chars <= 250
-        and not unit.text.endswith((".", ",", ";", ":"))
+        and not unit.text.endswith(_NOT_HEADLINE_ENDS)
     )
 
 
@@ -372,7 +520,7 @@ def _fallback(units: list[_Unit]) -> CleanedPage:
     """No paragraph stands out: a post of a line or two keeps its lines of two words or more
     that are not boilerplate; anything longer keeps the lines that read like sentences."""
     if len(units) <= TINY_POST_LINES:
-        kept = [unit.text for unit in units if not unit.junk and len(unit.tokens) > 1]
+        kept = [unit.text for unit in units if not unit.junk and unit.words > 1]
     else:
         kept = [unit.text for unit in units if _is_prose(unit)]
     return CleanedPage(title=None, paragraphs=kept)
@@ -469,7 +617,7 @@ def _main_span(units: list[_Unit]) -> tuple[int, int] | None:
 
 def _span_weight(unit: _Unit) -> float:
     if unit.kind == Kind.GOOD:
-        return float(len(unit.tokens))
+        return unit.words
     return -BREAK_COST if unit.section_break else -JUNK_COST
 
 
@@ -482,9 +630,9 @@ def _find_title(units: list[_Unit], body_start: int) -> int | None:
         if _is_headline(units[index]) and not _DATELINE.search(units[index].key)
     ]
     for index in candidates:
-        if index > 0 and len(units[index].tokens) >= 3 and units[index].key in first_line:
+        if index > 0 and units[index].words >= 3 and units[index].key in first_line:
             return index
     for index in candidates:
-        if len(units[index].tokens) >= 4:
+        if units[index].words >= 4:
             return index
     return None

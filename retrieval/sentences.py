@@ -1,12 +1,31 @@
-"""Sentence splitting with nupunkt: offline, pure Python, no NLTK data to download."""
+"""Sentences of a text in its language: the one sentence splitter every part of the engine shares.
+
+``language`` is an ISO 639-1 code (a tag such as "en-US" is read as "en") or None when
+it is not known. English goes to nupunkt (offline Punkt, no NLTK data), which measures
+best on English; every other language, and text of unknown language, goes to the
+punctuation rules of :mod:`retrieval.sentence_ends`, which know the sentence ends of
+every script; Thai, which has no sentence punctuation, is then cut by PyThaiNLP
+(:mod:`retrieval.thai`), whether it was named "th" or is found to be mostly Thai letters.
+A "sentence" longer than MAX_SENTENCE_CHARS is cut where it does not split a word
+(:mod:`retrieval.sentence_cut`). Measured with ``bench/sentences.py``.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from retrieval.sentence_cut import cut_long
+from retrieval.sentence_ends import split_at_sentence_ends
+from retrieval.thai import is_thai, thai_sentences
+
+__all__ = ["MAX_SENTENCE_CHARS", "SplitSentence", "language_code", "split_paragraphs", "split_sentences"]
+
 # A "sentence" longer than this (a list with no full stops, a run of one word) is cut
-# at word boundaries so every piece still quotes the source verbatim.
+# where it does not split a word, so every piece still quotes the source verbatim.
 MAX_SENTENCE_CHARS = 1_000
+
+_LANGUAGE_TAG = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]+)*")
 
 
 @dataclass(frozen=True)
@@ -15,36 +34,42 @@ class SplitSentence:
     text: str
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences of one paragraph, whitespace-normalised, in order."""
-    import nupunkt  # loads its model: only when text comes in, not for every command
+def language_code(language: str | None) -> str | None:
+    """The primary language of a tag ("pt-BR" → "pt"), or None for None or no tag."""
+    if not language:
+        return None
+    match = _LANGUAGE_TAG.fullmatch(language.strip().lower())
+    return match.group(1) if match else None
 
+
+def split_sentences(text: str, language: str | None = None) -> list[str]:
+    """Sentences of one paragraph in ``language``, whitespace-normalised, in order."""
+    language = language_code(language)
     result: list[str] = []
-    for sentence in nupunkt.sent_tokenize(text):
+    for sentence in _sentences(text, language):
         sentence = " ".join(sentence.split())
         if sentence:
-            result.extend(_cut_long(sentence))
+            result.extend(cut_long(sentence, MAX_SENTENCE_CHARS))
     return result
 
 
-def split_paragraphs(paragraphs: list[str]) -> list[SplitSentence]:
+def split_paragraphs(paragraphs: list[str], language: str | None = None) -> list[SplitSentence]:
+    """Sentences of an article's paragraphs, numbered by paragraph."""
     return [
         SplitSentence(paragraph=number, text=sentence)
         for number, paragraph in enumerate(paragraphs)
-        for sentence in split_sentences(paragraph)
+        for sentence in split_sentences(paragraph, language)
     ]
 
 
-def _cut_long(sentence: str) -> list[str]:
-    if len(sentence) <= MAX_SENTENCE_CHARS:
-        return [sentence]
-    pieces: list[str] = []
-    while len(sentence) > MAX_SENTENCE_CHARS:
-        cut = sentence.rfind(" ", 0, MAX_SENTENCE_CHARS)
-        if cut <= 0:
-            cut = MAX_SENTENCE_CHARS
-        pieces.append(sentence[:cut].strip())
-        sentence = sentence[cut:].strip()
-    if sentence:
-        pieces.append(sentence)
-    return pieces
+def _sentences(text: str, language: str | None) -> list[str]:
+    if language == "en":
+        import nupunkt  # loads its model: only when text comes in, not for every command
+
+        return nupunkt.sent_tokenize(text)
+    pieces = split_at_sentence_ends(text, language)
+    if language not in ("th", None):
+        return pieces
+    return [
+        sentence for piece in pieces for sentence in (thai_sentences(piece) if is_thai(piece) else [piece])
+    ]

@@ -23,9 +23,10 @@ TRICKY_NEWS = [
 ]
 
 
+@pytest.mark.parametrize("language", ["en", None])
 @pytest.mark.parametrize(("text", "count"), TRICKY_NEWS)
-def test_news_sentences(text: str, count: int) -> None:
-    sentences = split_sentences(text)
+def test_news_sentences(text: str, count: int, language: str | None) -> None:
+    sentences = split_sentences(text, language)
     assert len(sentences) == count, sentences
     assert " ".join(sentences) == text
 

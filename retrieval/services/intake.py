@@ -48,7 +48,7 @@ class Intake:
         self._check_size(extracted.text)
         if public:  # shown to every chat that sends the link: without the first one's trackers
             extracted = extracted.model_copy(update={"url": canonical_url(extracted.url)})
-        sentences = split_paragraphs(extracted.paragraphs)
+        sentences = split_paragraphs(extracted.paragraphs, extracted.language)
         if not sentences:
             raise InputError("I couldn't find any sentences in that.")
         limit = self._limits.max_sentences
