@@ -39,6 +39,7 @@ from retrieval.feeds import (
 )
 from retrieval.fetch import FEEDS, HTML_AND_TEXT, FetchedPage, Fetcher
 from retrieval.index import IndexBusy, IndexUnavailable, PassageIndex
+from retrieval.language.detect import detect_language
 from retrieval.models import (
     Alert,
     Answer,
@@ -156,6 +157,8 @@ class Engine:
         self._check_size(extracted.text)
         if public:  # shown to every chat that sends the link: without the first one's trackers
             extracted = extracted.model_copy(update={"url": canonical_url(extracted.url)})
+        if extracted.language is None:  # built by a caller, not by intake
+            extracted = extracted.model_copy(update={"language": detect_language(extracted.text)})
         paragraphs = extracted.paragraphs
         sentences = split_paragraphs(paragraphs)
         if not sentences:
@@ -179,11 +182,11 @@ class Engine:
                 StoredSentence(article_id, position, s.paragraph, s.text)
                 for position, s in enumerate(sentences, start=1)
             ]
-            self.index.add(stored, [owner])
+            self.index.add(stored, [owner], extracted.language)
             if commit:
                 self.commit()
         site = extracted.site or _host(extracted.url)
-        self._match_topics(article_id, owner, [s.text for s in stored], site)
+        self._match_topics(article_id, owner, [s.text for s in stored], site, extracted.language)
         return IngestResult(id=article_id, title=title, sentences=len(sentences))
 
     def ingest_text(
@@ -276,7 +279,7 @@ class Engine:
         self._check_writable()
         if self.store.add_owner(article_id, owner):
             self.index.delete(article_id)
-            self.index.add(self.store.sentences(article_id), self.store.owners_of(article_id))
+            self._index_article(article_id)
             if commit:
                 self.commit()
             self._match_topics(article_id, owner)
@@ -333,7 +336,9 @@ class Engine:
         if sentences is None and percent is None:
             sentences = self.config.summary.sentences
         count = sentence_count(len(stored), sentences=sentences, percent=percent)
-        chosen = select_sentences([s.text for s in stored], count, algorithm, title=info.title)
+        chosen = select_sentences(
+            [s.text for s in stored], count, algorithm, title=info.title, language=info.language
+        )
         return Summary(
             article_id=info.id,
             title=info.title,
@@ -387,7 +392,7 @@ class Engine:
         """``owner`` no longer holds the article: delete it, or re-index it for those who do."""
         self.index.delete(article_id)
         if not self.store.remove_owner(article_id, owner):
-            self.index.add(self.store.sentences(article_id), self.store.owners_of(article_id))
+            self._index_article(article_id)
 
     def stats(self) -> Stats:
         """Sizes for an admin: what is stored, what is watched, what waits."""
@@ -452,11 +457,16 @@ class Engine:
         pending = self.store.unindexed_ids()
         for article_id in pending:
             self.index.delete(article_id)
-            self.index.add(self.store.sentences(article_id), self.store.owners_of(article_id))
+            self._index_article(article_id)
         if pending:
             self.index.commit()
             self.store.mark_indexed(pending)
         return len(pending)
+
+    def _index_article(self, article_id: int) -> None:
+        info = self.store.article(article_id)
+        language = info.language if info is not None else None
+        self.index.add(self.store.sentences(article_id), self.store.owners_of(article_id), language)
 
     def _open_index_for_reading(self) -> PassageIndex:
         try:
@@ -689,6 +699,7 @@ class Engine:
         owner: str,
         sentences: list[str] | None = None,
         site: str | None = None,
+        language: str | None = None,
     ) -> None:
         """Record which topics of the article's audience it matches (for alerts and digests)."""
         if owner.startswith("feed:"):
@@ -702,8 +713,8 @@ class Engine:
             if info is None:
                 return
             sentences = [s.text for s in self.store.sentences(article_id)]
-            site = info.site or _host(info.url)
-        self.topics.match(article_id, ArticleText(sentences, site), audience)
+            site, language = info.site or _host(info.url), info.language
+        self.topics.match(article_id, ArticleText(sentences, site, language), audience)
 
     def pending_alerts(self, owner_prefix: str = "") -> list[Alert]:
         """Instant-topic matches not yet delivered, oldest first, still visible to their chat.
@@ -741,7 +752,7 @@ class Engine:
 
     def _why_matched(self, topic: TopicInfo, article_id: int, info: ArticleInfo) -> list[HighlightedSentence]:
         sentences = [s.text for s in self.store.sentences(article_id)]
-        article = ArticleText(sentences, info.site)
+        article = ArticleText(sentences, info.site, info.language)
         return [
             HighlightedSentence(
                 article_id=article_id, index=m.position, text=m.text, highlights=list(m.spans)
@@ -838,10 +849,11 @@ class Engine:
 
     def _summary_sentences(self, article_id: int, title: str) -> list[CitedSentence]:
         stored = self.store.sentences(article_id)
-        chosen = select_sentences(
-            [s.text for s in stored], min(2, len(stored)), self.config.summary.algorithm, title=title
-        )
         info = self.store.article(article_id)
+        chosen = select_sentences(
+            [s.text for s in stored], min(2, len(stored)), self.config.summary.algorithm, title=title,
+            language=info.language if info else None,
+        )
         url = info.url if info else None
         return [
             CitedSentence(
@@ -851,7 +863,9 @@ class Engine:
         ]
 
     def _compute_sketch(self, article_id: int) -> Sketch:
-        return Sketch.of(" ".join(s.text for s in self.store.sentences(article_id)[:40]))
+        info = self.store.article(article_id)
+        text = " ".join(s.text for s in self.store.sentences(article_id)[:40])
+        return Sketch.of(text, info.language if info else None)
 
     # --- export -----------------------------------------------------------------------
 

@@ -1,7 +1,10 @@
 """The BM25 passage index, on disk, with tantivy.
 
 One index document per sentence: the sentence itself (``sentence`` field) and the
-passage around it, a window of consecutive sentences (``passage`` field). A query
+passage around it, a window of consecutive sentences (``passage`` field). Both hold the
+terms :mod:`retrieval.language.words` makes of the text in its article's language (stems
+of the content words, CJK bigrams, Thai words), joined by spaces: tantivy only splits them
+again, so the index and every other part of the engine agree on what a word is. A query
 scores both, so the best hit is at once the best passage and the sentence in it that
 answers. Each document carries its article's owners, so a search is filtered to what
 the caller may see inside the index, not after it.
@@ -21,14 +24,15 @@ from pathlib import Path
 import tantivy
 
 from retrieval.errors import BriefbotError
+from retrieval.language.words import words_of
 from retrieval.store import StoredSentence
 
-ANALYZER = "en_words"
+ANALYZER = "terms"
 WINDOW = 2  # sentences on each side of the focus sentence in its passage
 SENTENCE_BOOST = 1.0
 PASSAGE_BOOST = 1.0
 # Written into the index directory; change it whenever what a document holds changes.
-FORMAT = f"briefbot passages v2, window {WINDOW}"
+FORMAT = f"briefbot passages v3 (language terms), window {WINDOW}"
 FORMAT_FILE = "briefbot-format"
 
 
@@ -60,12 +64,8 @@ def _schema() -> tantivy.Schema:
 
 
 def _analyzer() -> tantivy.TextAnalyzer:
-    return (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.lowercase())
-        .filter(tantivy.Filter.stemmer("english"))
-        .build()
-    )
+    """The fields hold ready-made terms separated by spaces."""
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
 
 
 class PassageIndex:
@@ -135,17 +135,20 @@ class PassageIndex:
 
     # --- writing ----------------------------------------------------------------
 
-    def add(self, sentences: Sequence[StoredSentence], owners: Sequence[str]) -> None:
+    def add(
+        self, sentences: Sequence[StoredSentence], owners: Sequence[str], language: str | None
+    ) -> None:
         """Index one article's sentences (not visible to searches before :meth:`commit`)."""
-        texts = [s.text for s in sentences]
+        words = words_of(language)
+        terms = [" ".join(words.terms(s.text)) for s in sentences]
         with self._lock:
             for i, sentence in enumerate(sentences):
-                passage = " ".join(texts[max(0, i - WINDOW) : i + WINDOW + 1])
+                passage = " ".join(terms[max(0, i - WINDOW) : i + WINDOW + 1])
                 document = tantivy.Document(
                     article_id=sentence.article_id,
                     position=sentence.position,
                     owner=list(owners),
-                    sentence=sentence.text,
+                    sentence=terms[i],
                     passage=passage,
                 )
                 self.writer.add_document(document)

@@ -1,0 +1,177 @@
+"""Words, stems and stop words of every language: the one tokenizer the whole engine shares.
+
+A text becomes *tokens* by its script: words are runs of letters, combining marks and
+digits (so Hindi and Thai vowel signs stay inside their words). Scripts written without
+spaces between words are segmented: Chinese with jieba's dictionary (rjieba); Japanese
+(any run holding kana, or Han in a Japanese text) into runs of one script, kanji runs as
+overlapping character bigrams, kana runs whole; Korean (Hangul) into character bigrams,
+as Lucene's CJK analyzer does; Thai with PyThaiNLP's dictionary (newmm); Lao, Khmer and
+Myanmar into bigrams. Digits of every script read as ASCII digits.
+
+The language adds what only it knows: its Snowball stemmer (PyStemmer) and its stop
+words (stopwords-iso; English keeps sumy's shorter list, which measured better). A
+language we know nothing of (or ``None``) gets tokens alone: never refused, never cut
+mid-word. The passage index stores these terms as they are, so a term computed here is
+the term searched there.
+"""
+
+from __future__ import annotations
+
+import sys
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+
+import regex
+import rjieba
+import Stemmer
+import stopwordsiso
+from sumy.utils import get_stop_words
+
+# Snowball stemmers PyStemmer ships, by ISO 639-1 code.
+STEMMERS = {
+    "ar": "arabic", "ca": "catalan", "cs": "czech", "da": "danish", "de": "german", "el": "greek",
+    "en": "english", "eo": "esperanto", "es": "spanish", "et": "estonian", "eu": "basque",
+    "fa": "persian", "fi": "finnish", "fr": "french", "ga": "irish", "hi": "hindi", "hu": "hungarian",
+    "hy": "armenian", "id": "indonesian", "it": "italian", "lt": "lithuanian", "ms": "indonesian",
+    "nb": "norwegian", "ne": "nepali", "nl": "dutch", "no": "norwegian", "pl": "polish",
+    "pt": "portuguese", "ro": "romanian", "ru": "russian", "sr": "serbian", "st": "sesotho",
+    "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
+}
+
+_CJK = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}ー々〆"
+_KANA = regex.compile(r"[\p{Hiragana}\p{Katakana}ー]")
+_HANGUL = regex.compile(r"\p{Hangul}")
+# Runs of one kind inside Japanese text: kanji, hiragana, katakana, hangul.
+_JAPANESE_RUN = regex.compile(r"([\p{Han}々〆]+)|(\p{Hiragana}+)|([\p{Katakana}ー]+)|(\p{Hangul}+)")
+_BIGRAM_SCRIPTS = r"\p{Lao}\p{Khmer}\p{Myanmar}"
+# One alternative per way of cutting: bigrams, Thai words, other words.
+_TOKEN = regex.compile(
+    rf"([{_CJK}]+)|(\p{{Thai}}+)|([{_BIGRAM_SCRIPTS}]+)|([^\W{_CJK}\p{{Thai}}{_BIGRAM_SCRIPTS}]+)"
+)
+_WORD = regex.compile(r"\w+")
+_NEEDS_SEGMENTING = regex.compile(rf"[{_CJK}\p{{Thai}}{_BIGRAM_SCRIPTS}]")
+_DIGITS = {
+    code: str(unicodedata.digit(chr(code)))
+    for code in range(128, sys.maxunicode + 1)
+    if unicodedata.category(chr(code)) == "Nd"
+}
+
+
+class Words:
+    """Tokens, stems and stop words of one language (``None``: any language, no stemming)."""
+
+    def __init__(self, language: str | None) -> None:
+        self.language = language
+        algorithm = STEMMERS.get(language or "")
+        self._stemmer = Stemmer.Stemmer(algorithm) if algorithm else None
+        if self._stemmer is not None:
+            self._stemmer.maxCacheSize = 50_000
+        self.stop_words: frozenset[str] = _stop_words(language)
+        self._turkic = language in {"tr", "az"}
+
+    def lower(self, text: str) -> str:
+        """``text`` lower-cased the way this language does it, with every digit in ASCII."""
+        if self._turkic:  # dotted and dotless i are two letters in Turkish
+            text = text.replace("I", "ı").replace("İ", "i")
+        lowered = text.lower()
+        return lowered if lowered.isascii() else lowered.translate(_DIGITS)
+
+    def tokens(self, text: str) -> list[str]:
+        """Lower-cased tokens in order: words, CJK bigrams and Thai words."""
+        lowered = self.lower(text)
+        if not _NEEDS_SEGMENTING.search(lowered):
+            return _WORD.findall(lowered)
+        result: list[str] = []
+        for cjk, thai, other_script, word in _TOKEN.findall(lowered):
+            if word:
+                result.append(word)
+            elif thai:
+                result.extend(_thai_words(thai))
+            elif cjk:
+                result.extend(self._cjk_tokens(cjk))
+            else:
+                result.extend(_bigrams(other_script))
+        return result
+
+    def _cjk_tokens(self, run: str) -> list[str]:
+        if self.language == "ja" or _KANA.search(run):
+            result: list[str] = []
+            for kanji, hiragana, katakana, hangul in _JAPANESE_RUN.findall(run):
+                if kanji or hangul:
+                    result.extend(_bigrams(kanji or hangul))
+                else:
+                    result.append(hiragana or katakana)
+            return result
+        if _HANGUL.search(run):
+            return [token for piece in _JAPANESE_RUN.findall(run) for token in _bigrams("".join(piece))]
+        return rjieba.cut(run)
+
+    def stem(self, token: str) -> str:
+        return self._stemmer.stemWord(token) if self._stemmer is not None else token
+
+    def stems(self, tokens: Sequence[str]) -> list[str]:
+        return self._stemmer.stemWords(tokens) if self._stemmer is not None else list(tokens)
+
+    def content_tokens(self, text: str) -> list[str]:
+        """Tokens that carry meaning (stop words removed), in order."""
+        stop_words = self.stop_words
+        return [token for token in self.tokens(text) if token not in stop_words]
+
+    def terms(self, text: str) -> list[str]:
+        """Stems of the tokens that carry meaning, in order, repeats kept: what the index holds."""
+        return self.stems(self.content_tokens(text))
+
+    def spans(self, text: str) -> list[tuple[int, int, str]]:
+        """Each token with where it stands in ``text`` (start, end), for highlighting."""
+        result: list[tuple[int, int, str]] = []
+        for match in _TOKEN.finditer(text):
+            start, piece = match.start(), match.group()
+            if match.lastindex == 4:
+                result.append((start, match.end(), self.lower(piece)))
+            else:  # find each segment in the piece; bigrams overlap by one character
+                lowered = self.lower(piece)
+                offset = 0
+                for token in self.tokens(piece):
+                    at = lowered.find(token, offset)
+                    if at < 0:
+                        continue
+                    result.append((start + at, start + at + len(token), token))
+                    offset = at + (1 if match.lastindex != 2 and len(token) == 2 else len(token))
+        return result
+
+
+def _bigrams(run: str) -> list[str]:
+    if len(run) < 2:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def _thai_words(run: str) -> list[str]:
+    from pythainlp.tokenize import word_tokenize  # its dictionary loads on first use
+
+    return [word for word in word_tokenize(run, engine="newmm", keep_whitespace=False) if word.strip()]
+
+
+def _stop_words(language: str | None) -> frozenset[str]:
+    if language == "en":
+        return frozenset(get_stop_words("english"))
+    if language and stopwordsiso.has_lang(language):
+        return frozenset(word.lower() for word in stopwordsiso.stopwords(language))
+    return frozenset()
+
+
+def base_language(code: str | None) -> str | None:
+    """``pt-BR`` → ``pt``; ``None`` and empty stay ``None``."""
+    if not code:
+        return None
+    return code.replace("_", "-").split("-")[0].lower() or None
+
+
+@lru_cache(maxsize=64)
+def words_of(language: str | None) -> Words:
+    """The :class:`Words` of ``language`` (an ISO 639-1 code, a tag like ``pt-BR``, or None)."""
+    return Words(base_language(language))
+
+
+NEUTRAL = words_of(None)
