@@ -39,7 +39,7 @@ from retrieval.feeds import (
 )
 from retrieval.fetch import FEEDS, HTML_AND_TEXT, FetchedPage, Fetcher
 from retrieval.index import IndexBusy, IndexUnavailable, PassageIndex
-from retrieval.language.detect import detect_language
+from retrieval.language.detect import detect_language, load_model
 from retrieval.models import (
     Alert,
     Answer,
@@ -104,6 +104,7 @@ class Engine:
         self._index_path = db_path.with_name(db_path.name + ".index")
         self._lock_fd: int | None = None
         self.index: PassageIndex | None = None  # type: ignore[assignment]
+        load_model()
         try:
             if read_only:
                 self.index = self._open_index_for_reading()

@@ -34,6 +34,7 @@ PASSAGE_BOOST = 1.0
 # Written into the index directory; change it whenever what a document holds changes.
 FORMAT = f"briefbot passages v3 (language terms), window {WINDOW}"
 FORMAT_FILE = "briefbot-format"
+UNKNOWN_LANGUAGE = "und"  # ISO 639-2 "undetermined"
 
 
 class IndexUnavailable(Exception):
@@ -56,6 +57,7 @@ def _schema() -> tantivy.Schema:
     builder.add_integer_field("article_id", indexed=True, fast=True)
     builder.add_integer_field("position", fast=True)
     builder.add_text_field("owner", tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("language", tokenizer_name="raw", index_option="basic")
     builder.add_text_field("sentence", tokenizer_name=ANALYZER, index_option="freq")
     # Frequencies without positions: nothing runs phrase queries, and positions cost a
     # third of the index size and a fifth of the indexing time.
@@ -148,6 +150,7 @@ class PassageIndex:
                     article_id=sentence.article_id,
                     position=sentence.position,
                     owner=list(owners),
+                    language=language or UNKNOWN_LANGUAGE,
                     sentence=terms[i],
                     passage=passage,
                 )
@@ -173,6 +176,16 @@ class PassageIndex:
 
     def doc_freq(self, stem: str) -> int:
         return self._index.searcher().doc_freq("sentence", stem)
+
+    def holds_language(self, owners: Sequence[str], language: str) -> bool:
+        """Whether any passage ``owners`` may see is in ``language``."""
+        if not owners:
+            return False
+        query = tantivy.Query.boolean_query([
+            (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "language", language)),
+            (tantivy.Occur.Must, self._owner_filter(owners)),
+        ])
+        return self._index.searcher().search(query, 1, count=False).hits != []
 
     def search(
         self,

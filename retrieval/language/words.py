@@ -9,7 +9,11 @@ as Lucene's CJK analyzer does; Thai with PyThaiNLP's dictionary (newmm); Lao, Kh
 Myanmar into bigrams. Digits of every script read as ASCII digits.
 
 The language adds what only it knows: its Snowball stemmer (PyStemmer) and its stop
-words (stopwords-iso; English keeps sumy's shorter list, which measured better). A
+words (stopwords-iso; English keeps sumy's shorter list, as before). Turkish
+and Uzbek, which chain suffixes, are cut to their first five letters instead (as good
+as stemming for Turkish retrieval in Can et al. 2008, and better here: bench/languages.py),
+and a suffix after an apostrophe (*Newton'un*) is dropped. Vietnamese writes every
+syllable apart, so its terms also pair each syllable with the next (*thành_phố*). A
 language we know nothing of (or ``None``) gets tokens alone: never refused, never cut
 mid-word. The passage index stores these terms as they are, so a term computed here is
 the term searched there.
@@ -17,7 +21,6 @@ the term searched there.
 
 from __future__ import annotations
 
-import sys
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
@@ -50,10 +53,16 @@ _TOKEN = regex.compile(
     rf"([{_CJK}]+)|(\p{{Thai}}+)|([{_BIGRAM_SCRIPTS}]+)|([^\W{_CJK}\p{{Thai}}{_BIGRAM_SCRIPTS}]+)"
 )
 _WORD = regex.compile(r"\w+")
+_APOSTROPHE_SUFFIX = regex.compile(r"(?<=\w)['’]\w+")
+# Languages whose terms are their words' first letters, and how many.
+PREFIX_LENGTH = {"tr": 5, "az": 5, "uz": 5}
+# Languages whose terms include pairs of neighbouring tokens.
+PAIRED: frozenset[str] = frozenset()
 _NEEDS_SEGMENTING = regex.compile(rf"[{_CJK}\p{{Thai}}{_BIGRAM_SCRIPTS}]")
+_LAST_DIGIT = 0x1FBF9  # no decimal digit lies above U+1FBF9 (Unicode 15)
 _DIGITS = {
     code: str(unicodedata.digit(chr(code)))
-    for code in range(128, sys.maxunicode + 1)
+    for code in range(128, _LAST_DIGIT + 1)
     if unicodedata.category(chr(code)) == "Nd"
 }
 
@@ -63,18 +72,20 @@ class Words:
 
     def __init__(self, language: str | None) -> None:
         self.language = language
-        algorithm = STEMMERS.get(language or "")
+        self._prefix = PREFIX_LENGTH.get(language or "")
+        self._paired = language in PAIRED
+        algorithm = None if self._prefix else STEMMERS.get(language or "")
         self._stemmer = Stemmer.Stemmer(algorithm) if algorithm else None
         if self._stemmer is not None:
             self._stemmer.maxCacheSize = 50_000
         self.stop_words: frozenset[str] = _stop_words(language)
-        self._turkic = language in {"tr", "az"}
+        self._turkic = language in {"tr", "az", "uz"}
 
     def lower(self, text: str) -> str:
         """``text`` lower-cased the way this language does it, with every digit in ASCII."""
         if self._turkic:  # dotted and dotless i are two letters in Turkish
-            text = text.replace("I", "ı").replace("İ", "i")
-        lowered = text.lower()
+            text = _APOSTROPHE_SUFFIX.sub("", text.replace("I", "ı"))
+        lowered = text.replace("İ", "i").lower()
         return lowered if lowered.isascii() else lowered.translate(_DIGITS)
 
     def tokens(self, text: str) -> list[str]:
@@ -108,9 +119,13 @@ class Words:
         return rjieba.cut(run)
 
     def stem(self, token: str) -> str:
+        if self._prefix:
+            return token[: self._prefix]
         return self._stemmer.stemWord(token) if self._stemmer is not None else token
 
     def stems(self, tokens: Sequence[str]) -> list[str]:
+        if self._prefix:
+            return [token[: self._prefix] for token in tokens]
         return self._stemmer.stemWords(tokens) if self._stemmer is not None else list(tokens)
 
     def content_tokens(self, text: str) -> list[str]:
@@ -120,7 +135,20 @@ class Words:
 
     def terms(self, text: str) -> list[str]:
         """Stems of the tokens that carry meaning, in order, repeats kept: what the index holds."""
-        return self.stems(self.content_tokens(text))
+        if not self._paired:
+            return self.stems(self.content_tokens(text))
+        stop_words = self.stop_words
+        result: list[str] = []
+        previous = ""
+        for token in self.tokens(text):
+            if token in stop_words:
+                previous = ""
+                continue
+            result.append(token)
+            if previous:
+                result.append(f"{previous}_{token}")
+            previous = token
+        return result
 
     def spans(self, text: str) -> list[tuple[int, int, str]]:
         """Each token with where it stands in ``text`` (start, end), for highlighting."""
@@ -154,7 +182,7 @@ def _thai_words(run: str) -> list[str]:
 
 
 def _stop_words(language: str | None) -> frozenset[str]:
-    if language == "en":
+    if language == "en":  # sumy's list: stopwords-iso's English one drops "million", "first"...
         return frozenset(get_stop_words("english"))
     if language and stopwordsiso.has_lang(language):
         return frozenset(word.lower() for word in stopwordsiso.stopwords(language))
