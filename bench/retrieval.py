@@ -5,7 +5,7 @@ Each abstract (title + text) is stored as one article through our code path: nup
 sentences (``split_paragraphs``) into :class:`PassageIndex`, one index document per
 sentence with its passage window. A document is ranked by its hits, aggregated as the
 best hit (max) or the sum of its best few. References over whole documents with the same
-stems (``content_stems``): rank-bm25 ``BM25Okapi`` and a one-document-per-abstract tantivy
+stems (``words_of("en").terms``): rank-bm25 ``BM25Okapi`` and a one-document-per-abstract tantivy
 index. Reports nDCG@10 (BEIR) and queries/s (one thread) and writes
 ``bench/results/retrieval.json``.
 """
@@ -36,10 +36,12 @@ if str(ROOT) not in sys.path:
 from bench.metrics import ndcg_at_k, shared_dir  # noqa: E402
 from retrieval import index as passage_index  # noqa: E402
 from retrieval.index import Hit, PassageIndex  # noqa: E402
+from retrieval.language.words import words_of  # noqa: E402
 from retrieval.owners import LOCAL  # noqa: E402
 from retrieval.sentences import split_paragraphs  # noqa: E402
 from retrieval.storage.articles import StoredSentence  # noqa: E402
-from retrieval.text import content_stems  # noqa: E402
+
+ENGLISH = words_of("en")  # the data sets are English
 
 RESULTS = ROOT / "bench" / "results" / "retrieval.json"
 OWNER = LOCAL
@@ -92,6 +94,7 @@ def build_passage_index(data: SciFact, path: Path) -> tuple[PassageIndex, float]
                 for position, s in enumerate(split, start=1)
             ],
             [OWNER],
+            "en",
         )
     index.commit()
     return index, time.perf_counter() - start
@@ -131,7 +134,7 @@ def evaluate_passages(
     seconds = 0.0
     for query_id, query in data.queries.items():
         start = time.perf_counter()
-        hits = index.search(content_stems(query), [OWNER], limit=limit)
+        hits = index.search(ENGLISH.terms(query), [OWNER], limit=limit)
         best = aggregate(hits, 1)[:K]
         seconds += time.perf_counter() - start
         rankings[variants[0].name][query_id] = [data.doc_ids[a] for a in best]
@@ -146,14 +149,14 @@ def evaluate_passages(
 
 
 def document_stems(data: SciFact) -> list[list[str]]:
-    return [content_stems(f"{title} {text}") for title, text in data.documents]
+    return [ENGLISH.terms(f"{title} {text}") for title, text in data.documents]
 
 
 def rank_bm25_ranker(data: SciFact, stems: list[list[str]]) -> Ranker:
     bm25 = BM25Okapi(stems, k1=K1, b=0.75)
 
     def rank(query: str) -> list[str]:
-        scores = bm25.get_scores(content_stems(query))
+        scores = bm25.get_scores(ENGLISH.terms(query))
         return [data.doc_ids[i] for i in np.argsort(-scores)[:K]]
 
     return rank
@@ -175,7 +178,7 @@ def tantivy_document_ranker(data: SciFact, stems: list[list[str]]) -> Ranker:
     searcher = index.searcher()
 
     def rank(query: str) -> list[str]:
-        terms = dict.fromkeys(content_stems(query))
+        terms = dict.fromkeys(ENGLISH.terms(query))
         clauses = [
             (tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", term)) for term in terms
         ]

@@ -50,10 +50,12 @@ if str(ROOT) not in sys.path:
 
 from bench.metrics import percentile, shared_dir, squad_articles  # noqa: E402
 from retrieval.index import WINDOW, PassageIndex  # noqa: E402
+from retrieval.language.words import words_of  # noqa: E402
 from retrieval.owners import LOCAL, Owner  # noqa: E402
 from retrieval.sentences import split_paragraphs  # noqa: E402
 from retrieval.storage.articles import StoredSentence  # noqa: E402
-from retrieval.text import content_stems  # noqa: E402
+
+ENGLISH = words_of("en")  # the data sets are English
 
 RESULTS = ROOT / "bench" / "results" / "scale.json"
 DEFAULT_SIZES = (10_000, 100_000, 300_000)
@@ -113,7 +115,7 @@ def passage_texts(articles: Sequence[Article]) -> list[str]:
 
 def query_stems(count: int, rng: random.Random) -> list[list[str]]:
     questions = [q for _, _, article_questions in squad_articles() for q in article_questions]
-    stems = [s for s in (content_stems(q) for q in questions) if s]
+    stems = [s for s in (ENGLISH.terms(q) for q in questions) if s]
     return rng.sample(stems, count)
 
 
@@ -146,7 +148,7 @@ def build_index(path: Path, articles: Sequence[Article]) -> dict[str, float]:
     index = PassageIndex.recreate(path)
     start = time.perf_counter()
     for article in articles:
-        index.add(article.sentences, article.owners)
+        index.add(article.sentences, article.owners, "en")
     added = time.perf_counter() - start
     start = time.perf_counter()
     index.commit()
@@ -165,7 +167,7 @@ def commit_latencies(index: PassageIndex, articles: Sequence[Article]) -> list[f
     result = []
     for article in articles:
         start = time.perf_counter()
-        index.add(article.sentences, article.owners)
+        index.add(article.sentences, article.owners, "en")
         index.commit()
         result.append((time.perf_counter() - start) * 1000)
     return result
@@ -195,7 +197,7 @@ def measure_ours(
 
 def measure_rank_bm25(passages: list[str], queries: list[list[str]]) -> dict[str, object]:
     start = time.perf_counter()
-    bm25 = BM25Okapi([content_stems(p) for p in passages], k1=1.2, b=0.75)
+    bm25 = BM25Okapi([ENGLISH.terms(p) for p in passages], k1=1.2, b=0.75)
     built = time.perf_counter() - start
 
     def search(i: int) -> np.ndarray:

@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.metrics import shared_dir  # noqa: E402
 from retrieval.config import DigestConfig, EngineConfig, StorageConfig  # noqa: E402
 from retrieval.engine import Engine  # noqa: E402
+from retrieval.language.words import words_of  # noqa: E402
 from retrieval.models import Extracted  # noqa: E402
 from retrieval.owners import LOCAL, Owner  # noqa: E402
-from retrieval.text import STOP_WORDS, words  # noqa: E402
 from retrieval.topics import ArticleText, matches, parse_query  # noqa: E402
 
 FEEDS = 20
@@ -66,12 +66,13 @@ def load_texts(limit: int) -> list[tuple[str, str]]:
 
 
 def make_queries(texts: list[tuple[str, str]], count: int, rng: random.Random) -> list[str]:
+    english = words_of("en")
     vocabulary = sorted(
         {
             w
             for _, text in texts[:3000]
-            for w in words(text)
-            if len(w) > 3 and w not in STOP_WORDS and w.isalpha()
+            for w in english.tokens(text)
+            if len(w) > 3 and w not in english.stop_words and w.isalpha()
         }
     )
     queries = []
@@ -84,7 +85,7 @@ def make_queries(texts: list[tuple[str, str]], count: int, rng: random.Random) -
             queries.append(f"{a} {b}")
         elif shape < 0.8:
             _, text = rng.choice(texts)
-            run = [w for w in words(text) if w.isalpha()][:40]
+            run = [w for w in english.tokens(text) if w.isalpha()][:40]
             start = rng.randrange(max(1, len(run) - 2))
             queries.append('"' + " ".join(run[start : start + 2]) + '"')
         elif shape < 0.9:

@@ -21,7 +21,6 @@ from retrieval.errors import BriefbotError, IndexBusy
 from retrieval.models import Answer, Extracted, Summary
 from retrieval.owners import LOCAL
 from retrieval.summarize import ALGORITHMS
-from retrieval.text import opens_with_quote
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -422,3 +421,12 @@ class _Progress:
     def __exit__(self, *exc_info: object) -> None:
         if self._bar is not None:
             self._bar.stop()
+
+
+# Unicode's Quotation_Mark characters (PropList.txt): the quotation marks of every script.
+QUOTATION_MARKS = frozenset("\"'«»‘’‚‛“”„‟‹›⹂「」『』〝〞〟﹁﹂﹃﹄＂＇｢｣")
+
+
+def opens_with_quote(text: str) -> bool:
+    """Whether ``text`` begins with a quotation mark, in any script (“ « „ 「 ...)."""
+    return text.lstrip()[:1] in QUOTATION_MARKS

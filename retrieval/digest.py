@@ -1,7 +1,8 @@
 """Near-duplicate stories for the digest: one story from several sources is shown once.
 
-Each article gets a bottom-k MinHash sketch of the 2-shingles of its content-word
-stems (stop words dropped, so light rewording still overlaps); two articles whose
+Each article gets a bottom-k MinHash sketch of the 2-shingles of its terms in its own
+language (content-word stems with stop words dropped, so light rewording still overlaps;
+character bigrams in Chinese, Japanese and Korean); two articles whose
 estimated Jaccard similarity reaches :data:`SAME_STORY` are the same story. Candidates
 are grouped greedily in rank order, so the cost is linear in the number of candidates
 times the (small) number of items a digest shows.
@@ -14,7 +15,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from retrieval.text import content_stems
+from retrieval.language.words import words_of
 
 SHINGLE = 2
 SKETCH_SIZE = 48
@@ -28,8 +29,8 @@ class Sketch:
     hashes: frozenset[int]
 
     @classmethod
-    def of(cls, text: str) -> Sketch:
-        tokens = content_stems(text)[:COMPARED_WORDS]
+    def of(cls, text: str, language: str | None) -> Sketch:
+        tokens = words_of(language).terms(text)[:COMPARED_WORDS]
         shingles = {
             zlib.crc32(" ".join(tokens[i : i + SHINGLE]).encode())
             for i in range(max(1, len(tokens) - SHINGLE + 1))

@@ -13,8 +13,9 @@ from pathlib import PurePath
 from urllib.parse import urlsplit
 
 from retrieval.errors import InputError
+from retrieval.language.detect import detect_language
+from retrieval.language.words import base_language
 from retrieval.models import Extracted
-from retrieval.text import guess_language
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
@@ -70,10 +71,12 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     # the menu. The text cleaner keeps nothing of a list of short link labels.
     if not clean_page_text("\n".join(paragraphs)).paragraphs:
         raise InputError("I couldn't find an article in that page.")
-    language = document.language
-    if not language:
+    # The body's language, not the page's: templates declare their own language, and a
+    # page may wrap a Russian article in an English site. The declaration is the fallback.
+    language = detect_language("\n\n".join(paragraphs))
+    if language is None:
         match = _HTML_LANG.search(html[:5000].encode("utf-8", "ignore"))
-        language = match.group(1).decode().lower() if match else guess_language(document.text)
+        language = base_language(document.language or (match.group(1).decode() if match else None))
     return Extracted(
         title=title,
         text="\n\n".join(paragraphs),
@@ -102,7 +105,7 @@ def extract_text(
         text="\n\n".join(cleaned.paragraphs),
         url=url,
         site=site or _site_of(url),
-        language=guess_language(text),
+        language=detect_language("\n\n".join(cleaned.paragraphs)),
     )
 
 
@@ -179,7 +182,7 @@ def extract_markdown(text: str, *, url: str | None = None) -> Extracted:
         raise InputError("I couldn't find any article text in that Markdown.")
     return Extracted(
         title=title, text="\n\n".join(paragraphs), url=url, site=_site_of(url),
-        language=guess_language(text),
+        language=detect_language("\n\n".join(paragraphs)),
     )
 
 

@@ -1,7 +1,10 @@
 """The BM25 passage index, on disk, with tantivy.
 
 One index document per sentence: the sentence itself (``sentence`` field) and the
-passage around it, a window of consecutive sentences (``passage`` field). A query
+passage around it, a window of consecutive sentences (``passage`` field). Both hold the
+terms :mod:`retrieval.language.words` makes of the text in its article's language (stems
+of the content words, CJK bigrams, Thai words), joined by spaces: tantivy only splits them
+again, so the index and every other part of the engine agree on what a word is. A query
 scores both, so the best hit is at once the best passage and the sentence in it that
 answers. Each document carries its article's owners (their text form), so a search is
 filtered to what the caller may see inside the index, not after it.
@@ -21,16 +24,18 @@ from pathlib import Path
 import tantivy
 
 from retrieval.errors import IndexBusy, IndexUnavailable
+from retrieval.language.words import words_of
 from retrieval.owners import Owner
 from retrieval.storage.articles import StoredSentence
 
-ANALYZER = "en_words"
+ANALYZER = "terms"
 WINDOW = 2  # sentences on each side of the focus sentence in its passage
 SENTENCE_BOOST = 1.0
 PASSAGE_BOOST = 1.0
 # Written into the index directory; change it whenever what a document holds changes.
-FORMAT = f"briefbot passages v2, window {WINDOW}"
+FORMAT = f"briefbot passages v3 (language terms), window {WINDOW}"
 FORMAT_FILE = "briefbot-format"
+UNKNOWN_LANGUAGE = "und"  # ISO 639-2 "undetermined"
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ def _schema() -> tantivy.Schema:
     builder.add_integer_field("article_id", indexed=True, fast=True)
     builder.add_integer_field("position", fast=True)
     builder.add_text_field("owner", tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("language", tokenizer_name="raw", index_option="basic")
     builder.add_text_field("sentence", tokenizer_name=ANALYZER, index_option="freq")
     # Frequencies without positions: nothing runs phrase queries, and positions cost a
     # third of the index size and a fifth of the indexing time.
@@ -53,12 +59,8 @@ def _schema() -> tantivy.Schema:
 
 
 def _analyzer() -> tantivy.TextAnalyzer:
-    return (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.lowercase())
-        .filter(tantivy.Filter.stemmer("english"))
-        .build()
-    )
+    """The fields hold ready-made terms separated by spaces."""
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
 
 
 class PassageIndex:
@@ -133,17 +135,21 @@ class PassageIndex:
 
     # --- writing ----------------------------------------------------------------
 
-    def add(self, sentences: Sequence[StoredSentence], owners: Sequence[Owner]) -> None:
+    def add(
+        self, sentences: Sequence[StoredSentence], owners: Sequence[Owner], language: str | None
+    ) -> None:
         """Index one article's sentences (not visible to searches before :meth:`commit`)."""
-        texts = [s.text for s in sentences]
+        words = words_of(language)
+        terms = [" ".join(words.terms(s.text)) for s in sentences]
         with self._lock:
             for i, sentence in enumerate(sentences):
-                passage = " ".join(texts[max(0, i - WINDOW) : i + WINDOW + 1])
+                passage = " ".join(terms[max(0, i - WINDOW) : i + WINDOW + 1])
                 document = tantivy.Document(
                     article_id=sentence.article_id,
                     position=sentence.position,
                     owner=[str(owner) for owner in owners],
-                    sentence=sentence.text,
+                    language=language or UNKNOWN_LANGUAGE,
+                    sentence=terms[i],
                     passage=passage,
                 )
                 self.writer.add_document(document)
@@ -168,6 +174,16 @@ class PassageIndex:
 
     def doc_freq(self, stem: str) -> int:
         return self._index.searcher().doc_freq("sentence", stem)
+
+    def holds_language(self, owners: Sequence[Owner], language: str) -> bool:
+        """Whether any passage ``owners`` may see is in ``language``."""
+        if not owners:
+            return False
+        query = tantivy.Query.boolean_query([
+            (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "language", language)),
+            (tantivy.Occur.Must, self._owner_filter(owners)),
+        ])
+        return self._index.searcher().search(query, 1, count=False).hits != []
 
     def search(
         self,

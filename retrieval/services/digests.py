@@ -118,10 +118,11 @@ class Digests:
 
     def _summary_sentences(self, article_id: int, title: str) -> list[CitedSentence]:
         stored = self._articles.sentences(article_id)
-        chosen = select_sentences(
-            [s.text for s in stored], min(2, len(stored)), self._config.summary.algorithm, title=title
-        )
         info = self._articles.article(article_id)
+        chosen = select_sentences(
+            [s.text for s in stored], min(2, len(stored)), self._config.summary.algorithm, title=title,
+            language=info.language if info else None,
+        )
         url = info.url if info else None
         return [
             CitedSentence(
@@ -131,4 +132,6 @@ class Digests:
         ]
 
     def _compute_sketch(self, article_id: int) -> Sketch:
-        return Sketch.of(" ".join(s.text for s in self._articles.sentences(article_id)[:40]))
+        info = self._articles.article(article_id)
+        text = " ".join(s.text for s in self._articles.sentences(article_id)[:40])
+        return Sketch.of(text, info.language if info else None)

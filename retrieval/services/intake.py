@@ -13,6 +13,7 @@ from retrieval.config import EngineConfig
 from retrieval.errors import InputError
 from retrieval.extract import PDF_TYPES, extract_bytes, extract_text
 from retrieval.fetch import HTML_AND_TEXT, Fetcher
+from retrieval.language.detect import detect_language
 from retrieval.models import Extracted, IngestResult
 from retrieval.owners import Owner, OwnerKind
 from retrieval.sentences import split_paragraphs
@@ -48,6 +49,8 @@ class Intake:
         self._check_size(extracted.text)
         if public:  # shown to every chat that sends the link: without the first one's trackers
             extracted = extracted.model_copy(update={"url": canonical_url(extracted.url)})
+        if extracted.language is None:  # built by a caller, not by intake
+            extracted = extracted.model_copy(update={"language": detect_language(extracted.text)})
         sentences = split_paragraphs(extracted.paragraphs, extracted.language)
         if not sentences:
             raise InputError("I couldn't find any sentences in that.")
@@ -70,11 +73,12 @@ class Intake:
                 StoredSentence(article_id, position, s.paragraph, s.text)
                 for position, s in enumerate(sentences, start=1)
             ]
-            self._search.index.add(stored, [owner])
+            self._search.index.add(stored, [owner], extracted.language)
             if commit:
                 self._search.commit()
         self._topics.match_article(
-            article_id, owner, [s.text for s in stored], site=extracted.site, url=extracted.url
+            article_id, owner, [s.text for s in stored], site=extracted.site, url=extracted.url,
+            language=extracted.language,
         )
         return IngestResult(id=article_id, title=title, sentences=len(sentences))
 

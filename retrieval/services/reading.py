@@ -48,7 +48,9 @@ class Reading:
         if sentences is None and percent is None:
             sentences = self._summary.sentences
         count = sentence_count(len(stored), sentences=sentences, percent=percent)
-        chosen = select_sentences([s.text for s in stored], count, algorithm, title=info.title)
+        chosen = select_sentences(
+            [s.text for s in stored], count, algorithm, title=info.title, language=info.language
+        )
         return Summary(
             article_id=info.id,
             title=info.title,

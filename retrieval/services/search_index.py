@@ -18,6 +18,7 @@ from pathlib import Path
 
 from retrieval.errors import IndexBusy, IndexUnavailable
 from retrieval.index import PassageIndex
+from retrieval.language.detect import detect_language
 from retrieval.owners import Owner
 from retrieval.storage import Storage
 from retrieval.storage.database import disk_usage
@@ -74,7 +75,7 @@ class SearchIndex:
     def add(self, article_id: int) -> None:
         """(Re-)index an article for the owners that now hold it (searchable after :meth:`commit`)."""
         self.index.delete(article_id)
-        self.index.add(self._articles.sentences(article_id), self._articles.owners_of(article_id))
+        self._index(article_id)
 
     def commit(self) -> None:
         """Make everything stored so far searchable."""
@@ -88,7 +89,7 @@ class SearchIndex:
         with self._write_lock:
             self.index.delete(article_id)
             if not self._articles.remove_owner(article_id, owner):
-                self.index.add(self._articles.sentences(article_id), self._articles.owners_of(article_id))
+                self._index(article_id)
 
     def drop_owner(self, owner: Owner) -> None:
         """Release everything ``owner`` holds (a feed nobody follows any more)."""
@@ -133,6 +134,18 @@ class SearchIndex:
             self.index.commit()
             self._articles.mark_indexed(pending)
         return len(pending)
+
+    def _index(self, article_id: int) -> None:
+        """Index an article's sentences, in its language, for the owners that hold it."""
+        info = self._articles.article(article_id)
+        if info is None:
+            return
+        sentences = self._articles.sentences(article_id)
+        language = info.language
+        if language is None:  # stored before languages were detected
+            language = detect_language(" ".join(s.text for s in sentences[:40]))
+            self._articles.set_language(article_id, language)
+        self.index.add(sentences, self._articles.owners_of(article_id), language)
 
     def size_bytes(self) -> int:
         return disk_usage(self.index.path.iterdir())

@@ -49,6 +49,7 @@ class Topics:
         *,
         site: str | None = None,
         url: str | None = None,
+        language: str | None = None,
     ) -> None:
         """Record which topics of the article's audience it matches (for alerts and digests).
 
@@ -63,8 +64,8 @@ class Topics:
             if info is None:
                 return
             sentences = [s.text for s in self._articles.sentences(article_id)]
-            site, url = info.site, info.url
-        self.match(article_id, ArticleText(sentences, site or _host(url)), audience)
+            site, url, language = info.site, info.url, info.language
+        self.match(article_id, ArticleText(sentences, site or _host(url), language), audience)
 
     def match(self, article_id: int, article: ArticleText, audience: list[Owner] | None) -> list[int]:
         """Record and return the topics the article matches among those of ``audience``
@@ -100,7 +101,7 @@ class Topics:
     def why_matched(self, topic: TopicInfo, info: ArticleInfo) -> list[HighlightedSentence]:
         """The article's sentences that made it match, with the matching words marked."""
         sentences = [s.text for s in self._articles.sentences(info.id)]
-        article = ArticleText(sentences, info.site)
+        article = ArticleText(sentences, info.site, info.language)
         return [
             HighlightedSentence(article_id=info.id, index=m.position, text=m.text, highlights=list(m.spans))
             for m in matched_sentences(self.query(topic), article)

@@ -166,6 +166,10 @@ class ArticleStore:
         with self._db.transaction() as db:
             db.executemany("UPDATE articles SET indexed = 1 WHERE id = ?", [(i,) for i in article_ids])
 
+    def set_language(self, article_id: int, language: str | None) -> None:
+        with self._db.transaction() as db:
+            db.execute("UPDATE articles SET language = ? WHERE id = ?", (language, article_id))
+
     def mark_all_unindexed(self) -> None:
         with self._db.transaction() as db:
             db.execute("UPDATE articles SET indexed = 0")

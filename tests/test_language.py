@@ -1,0 +1,225 @@
+"""Every language: detection, words, and the engine's answers, summaries, topics and digests.
+
+The articles in tests/articles are one short news story (a new bridge, 840 metres long)
+written for these tests in 23 languages, each with a question about the bridge's length.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from retrieval.config import EngineConfig, StorageConfig
+from retrieval.digest import Sketch
+from retrieval.engine import Engine
+from retrieval.extract import extract_html
+from retrieval.language.detect import detect_language, question_language
+from retrieval.language.questions import asks_for_number
+from retrieval.language.words import words_of
+from retrieval.models import Extracted
+from retrieval.owners import Owner
+from retrieval.summarize import ALGORITHMS
+from retrieval.topics import ArticleText, matched_sentences, matches, parse_query
+
+ARTICLES = Path(__file__).parent / "articles"
+QUESTIONS: dict[str, str] = json.loads((ARTICLES / "questions.json").read_text(encoding="utf-8"))
+LANGUAGES = sorted(QUESTIONS)
+OWNER = Owner.chat(1)
+
+
+def article(language: str) -> tuple[str, str]:
+    """(title, body) of the test article in ``language``."""
+    title, body = (ARTICLES / f"{language}.txt").read_text(encoding="utf-8").split("\n\n", 1)
+    return title, body.strip()
+
+
+def holds_length(sentence: str) -> bool:
+    return "840" in words_of(None).lower(sentence)  # Persian writes ۸۴۰
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    with Engine(EngineConfig(storage=StorageConfig(path=str(tmp_path / "b.db")))) as opened:
+        yield opened
+
+
+# --- detection ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_article_is_detected_in_its_language(language: str) -> None:
+    assert detect_language(article(language)[1]) == language
+
+
+def test_text_without_letters_has_no_language() -> None:
+    assert detect_language("12 345 — 67.8 %") is None
+    assert detect_language("") is None
+
+
+def test_a_page_takes_its_bodys_language_not_its_title_or_declaration() -> None:
+    title, body = article("ru")
+    paragraphs = "".join(f"<p>{p}</p>" for p in body.split("\n\n"))
+    html = f'<html lang="en"><head><title>Bridge news</title></head><body><h1>Bridge news</h1>' \
+           f"<article>{paragraphs}</article></body></html>"
+    assert extract_html(html).language == "ru"
+
+
+def test_a_question_takes_a_language_the_chat_reads() -> None:
+    question = QUESTIONS["ro"]  # "Ce lungime are noul pod?" reads as English on its own
+    assert question_language(question, known=lambda code: code == "ro") == "ro"
+    assert question_language(QUESTIONS["ru"], known=lambda code: code in {"ru", "uk"}) == "ru"
+
+
+# --- words ----------------------------------------------------------------------------
+
+
+def test_vowel_signs_stay_inside_their_words() -> None:
+    assert words_of("hi").tokens("पुल की लंबाई") == ["पुल", "की", "लंबाई"]
+
+
+def test_thai_chinese_and_japanese_are_segmented_into_words() -> None:
+    thai = words_of("th").tokens("สะพานมีความยาว 840 เมตร")
+    assert thai[:2] == ["สะพาน", "มี"] and "840" in thai and "เมตร" in thai
+    assert words_of("zh").tokens("大桥全长840米") == ["大桥", "全长", "840", "米"]
+    japanese = words_of("ja").tokens("橋の長さは840メートル")
+    assert "長" in japanese and "メートル" in japanese and "840" in japanese
+
+
+def test_inflected_forms_share_a_term() -> None:
+    russian = words_of("ru")
+    assert russian.terms("моста") == russian.terms("мост") == russian.terms("мостом")
+    turkish = words_of("tr")
+    assert turkish.terms("köprünün") == turkish.terms("köprüden") == turkish.terms("Köprü")
+    assert turkish.terms("Newton'un") == turkish.terms("Newton")
+
+
+def test_stop_words_are_the_languages_own() -> None:
+    assert words_of("es").terms("el puente de la ciudad") == words_of("es").terms("puente ciudad")
+    assert words_of("ru").terms("и мост") == words_of("ru").terms("мост")
+    assert words_of(None).terms("the") == ["the"]  # a language we don't know keeps every word
+
+
+def test_digits_of_every_script_read_alike() -> None:
+    assert words_of("fa").terms("۸۴۰ متر") == words_of("fa").terms("840 متر")
+
+
+def test_spans_point_at_the_words_in_the_text() -> None:
+    for language, text in (("en", "The bridges opened."), ("zh", "河上新桥通车"), ("th", "สะพานใหม่ข้ามแม่น้ำ")):
+        for start, end, token in words_of(language).spans(text):
+            assert words_of(language).lower(text[start:end]) == token
+
+
+def test_questions_after_numbers_are_recognised_in_their_language() -> None:
+    assert asks_for_number("Сколько стоил мост?", "ru")
+    assert asks_for_number("大桥全长多少米？", "zh")
+    assert asks_for_number("Wann wurde die Brücke eröffnet?", "de")
+    assert not asks_for_number("Кто построил мост?", "ru")
+    assert not asks_for_number("How many?", None)
+
+
+# --- the engine -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_article_in_any_language_is_stored_with_its_language_and_answers(
+    engine: Engine, language: str
+) -> None:
+    title, body = article(language)
+    stored = engine.ingest(Extracted(title=title, text=body), OWNER)
+    assert engine.article(stored.id, OWNER).language == language
+    answer = engine.ask(QUESTIONS[language], OWNER)
+    assert not answer.abstained
+    assert holds_length(answer.sentences[0].text)
+
+
+# Known gaps: stopwords-iso's German list holds "lang" and "neue", so "Wie lang ist die
+# neue Brücke?" keeps only "Brücke"; "Ce lungime are noul pod?" reads as English, and
+# this chat holds English articles.
+KNOWN_GAPS = {"de", "ro"}
+
+
+def wrong_answers_among_23(engine: Engine) -> dict[str, str | None]:
+    ids = {}
+    for language in LANGUAGES:
+        title, body = article(language)
+        ids[engine.ingest(Extracted(title=title, text=body), OWNER, commit=False).id] = language
+    engine.commit()
+    wrong = {}
+    for language in LANGUAGES:
+        answer = engine.ask(QUESTIONS[language], OWNER)
+        first = answer.sentences[0] if answer.sentences else None
+        if first is None or ids[first.article_id] != language or not holds_length(first.text):
+            wrong[language] = first.text if first else None
+    return wrong
+
+
+def test_a_question_finds_its_own_language_among_23(engine: Engine) -> None:
+    assert set(wrong_answers_among_23(engine)) <= KNOWN_GAPS
+
+
+@pytest.mark.xfail(strict=True, reason="the known gaps above")
+def test_known_gaps_among_23(engine: Engine) -> None:
+    assert not set(wrong_answers_among_23(engine)) & KNOWN_GAPS
+
+
+def test_a_question_about_something_else_is_declined_in_any_language(engine: Engine) -> None:
+    for language in ("ru", "zh", "hi"):
+        title, body = article(language)
+        engine.ingest(Extracted(title=title, text=body), OWNER)
+    assert engine.ask("Кто написал роман «Война и мир»?", OWNER).abstained
+    assert engine.ask("谁发明了电话？", OWNER).abstained
+
+
+@pytest.mark.parametrize("language", ["zh", "ja", "th", "ar", "ru"])
+def test_every_summary_method_works_in_other_scripts(engine: Engine, language: str) -> None:
+    title, body = article(language)
+    stored = engine.ingest(Extracted(title=title, text=body), OWNER)
+    texts = {s.text for s in engine.storage.articles.sentences(stored.id)}
+    for algorithm in ALGORITHMS:
+        summary = engine.summarize(stored.id, OWNER, sentences=2, algorithm=algorithm)
+        assert summary.sentences and {s.text for s in summary.sentences} <= texts
+
+
+def test_a_russian_topic_word_matches_its_inflected_forms(engine: Engine) -> None:
+    engine.subscribe(OWNER, "мост", "instant")
+    engine.subscribe(OWNER, "реке", "instant")  # the article says "реку", "рекой"
+    engine.subscribe(OWNER, "туннель", "instant")
+    title, body = article("ru")  # says "мост", "моста", "мосту"
+    stored = engine.ingest(Extracted(title=title, text=body), OWNER)
+    alerts = engine.pending_alerts()
+    assert sorted(a.topic.query for a in alerts) == ["мост", "реке"]
+    assert all(a.article_id == stored.id for a in alerts)
+    shown = next(a for a in alerts if a.topic.query == "мост").sentences
+    assert shown and all(
+        shown_sentence.text[a:b].lower().startswith("мост")
+        for shown_sentence in shown for a, b in shown_sentence.highlights
+    )
+
+
+def test_topics_in_unspaced_scripts_match_words_and_phrases() -> None:
+    chinese = ArticleText(article("zh")[1].split("\n\n"), language="zh")
+    assert matches(parse_query("大桥"), chinese)
+    assert matches(parse_query('"横跨河流"'), chinese)
+    assert not matches(parse_query("隧道"), chinese)
+    thai = ArticleText(article("th")[1].split("\n\n"), language="th")
+    assert matches(parse_query("สะพาน"), thai)
+    [shown] = matched_sentences(parse_query("จักรยาน"), thai)
+    assert [shown.text[a:b] for a, b in shown.spans] == ["จักรยาน"]
+
+
+def test_a_lone_stop_word_of_the_topics_language_is_no_topic() -> None:
+    with pytest.raises(Exception, match="at least one word"):
+        parse_query("и в на")
+
+
+@pytest.mark.parametrize("language", ["zh", "ja", "ru", "ar"])
+def test_the_same_story_reworded_is_recognised_in_any_language(language: str) -> None:
+    body = article(language)[1]
+    paragraphs = body.split("\n\n")
+    reworded = "\n\n".join([paragraphs[0], paragraphs[1]])  # one paragraph dropped
+    other = article("en" if language != "en" else "de")[1]
+    sketch = Sketch.of(body, language)
+    assert sketch.similarity(Sketch.of(reworded, language)) >= 0.3
+    assert sketch.similarity(Sketch.of(other, language)) < 0.3
