@@ -175,7 +175,7 @@ The harbour officials counted fourteen cargo ships waiting outside the port on M
     [
         pytest.param(
             "Is the territory of Mexico inalienable?", "“No, President Trump, our territory",
-            marks=pytest.mark.xfail(strict=True, reason="mixed-language articles are indexed in one language"),
+            marks=pytest.mark.xfail(strict=True, reason="one language per article in the index"),
         ),
         ("иностранные войска на территории", "«Мы не примем"),
         ("Zusammenarbeit mit den Vereinigten Staaten", "„Die Zusammenarbeit"),
