@@ -418,8 +418,7 @@ class Conversation:
         await outbox.send(Notice(text=f"Stopped watching “{topic.query}” (#{topic.id})."))
 
     async def _digest(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
-        async with outbox.working():
-            await outbox.send(await asyncio.to_thread(self._digest_now, incoming.chat))
+        await self._digest_now(incoming.chat, outbox)
 
     async def _digest_at(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
         """``/digest_at 07:30 Europe/Paris``; the time or the zone alone changes only that."""
@@ -654,40 +653,42 @@ class Conversation:
         self.engine.remove_feed(feed_id, EVERYONE)
         return feed
 
-    def _digest_now(self, chat: Owner) -> Reply:
-        digest = self.engine.digest(chat)
-        if digest.empty:
-            return Notice(text=NOTHING_NEW)
-        settings = self.state.delivery(chat).digest
-        day = schedule.local_now(settings, self.digest_defaults, datetime.now(UTC))
-        return DigestView(digest=digest, day=day)
+    async def _digest_now(self, chat: Owner, outbox: Outbox) -> None:
+        """What is new since the last digest, now. It counts as a digest: the next one,
+        asked for or scheduled, starts where it was built."""
+        async with outbox.working():
+            digest = await asyncio.to_thread(self.engine.digest, chat)
+            if digest.empty:
+                await outbox.send(Notice(text=NOTHING_NEW))
+                return
+            settings = await asyncio.to_thread(lambda: self.state.delivery(chat).digest)
+            day = schedule.local_now(settings, self.digest_defaults, datetime.now(UTC))
+            await outbox.send(DigestView(digest=digest, day=day))
+        items = sum(len(section.items) for section in digest.sections)
+        await asyncio.to_thread(
+            self.engine.record_digest, chat, day.date(), schedule.digest_zone(settings, self.digest_defaults),
+            items, sent_at=digest.until, on_demand=True,
+        )
 
     def _change_digest(self, chat: Owner, changes: dict[str, object]) -> None:
         """Store new digest settings; a time that already passed today starts tomorrow."""
-        delivery = self.state.delivery(chat)
-        settings = delivery.digest.model_copy(update=changes)
-        handled_day = delivery.handled_day
-        defaults = self.digest_defaults
-        if schedule.digest_zone(settings, defaults) != schedule.digest_zone(delivery.digest, defaults):
-            # The day handled was a date in the old zone; in the new one, the last digest
-            # sent falls on this date.
-            last = self.engine.last_digest(chat)
-            handled_day = schedule.local_now(settings, defaults, last).date().isoformat() if last else None
+        settings = self.state.delivery(chat).digest.model_copy(update=changes)
+        self.state.save_digest_settings(chat, settings)
         if "time" in changes or "zone" in changes:
-            passed = schedule.already_past_day(settings, defaults, datetime.now(UTC))
-            handled_day = max(filter(None, (handled_day, passed)), default=None)
-        self.state.save_digest_settings(chat, settings, handled_day)
+            passed = schedule.already_past_day(settings, self.digest_defaults, datetime.now(UTC))
+            if passed is not None:
+                self.engine.skip_digest(chat, passed, schedule.digest_zone(settings, self.digest_defaults))
 
     def _digest_settings_view(self, chat: Owner) -> DigestSettingsView:
-        delivery = self.state.delivery(chat)
-        settings: DigestSettings = delivery.digest
+        settings: DigestSettings = self.state.delivery(chat).digest
         defaults = self.digest_defaults
+        handled = schedule.handled_day(self.engine, chat, settings, defaults)
         return DigestSettingsView(
             time=schedule.digest_time(settings, defaults),
             zone=schedule.digest_zone(settings, defaults),
             enabled=settings.enabled,
             nothing_new_note=settings.nothing_new_note,
-            next_at=schedule.next_digest_at(settings, defaults, delivery.handled_day, datetime.now(UTC)),
+            next_at=schedule.next_digest_at(settings, defaults, handled, datetime.now(UTC)),
         )
 
 

@@ -132,23 +132,29 @@ class Jobs:
         now = now or datetime.now(UTC)
         async with self._digests_running:
             sent = 0
-            for delivery in await asyncio.to_thread(self.state.deliveries, OwnerKind.CHAT):
-                due = schedule.due_digest(delivery.digest, self.config.digest, delivery.handled_day, now)
-                if due is None:
-                    continue
+            for delivery, due in await asyncio.to_thread(self._due_digests, now):
                 try:
                     sent += await self._digest(bot, delivery, due, now)
                 except Exception as error:  # one chat's failure must not hold back the others
                     log_failure(log, "the digest for %s failed", delivery.chat, error=error)
             return sent
 
+    def _due_digests(self, now: datetime) -> list[tuple[Delivery, schedule.DueDigest]]:
+        due = []
+        for delivery in self.state.deliveries(OwnerKind.CHAT):
+            handled = schedule.handled_day(self.engine, delivery.chat, delivery.digest, self.config.digest)
+            today = schedule.due_digest(delivery.digest, self.config.digest, handled, now)
+            if today is not None:
+                due.append((delivery, today))
+        return due
+
     async def _digest(self, bot: Bot, delivery: Delivery, due: schedule.DueDigest, now: datetime) -> bool:
         owner = delivery.chat
         if due.too_late:
             log.info("skipping %s's digest of %s: %s late", owner, due.day, due.late)
-            await asyncio.to_thread(self.state.set_handled_day, owner, due.day)
+            await asyncio.to_thread(self.engine.skip_digest, owner, due.day, due.zone)
             return False
-        reply, items, built = await asyncio.to_thread(self._prepare_digest, delivery, due.day, now)
+        reply, items, built = await asyncio.to_thread(self._prepare_digest, delivery, due, now)
         if reply is None:
             return False
         reached = await self._deliver(bot, owner, reply)
@@ -156,20 +162,20 @@ class Jobs:
             return False
         # Recorded once sent (a crash in between may resend it once; never skip one), with
         # the time it was built, so what arrived while it was being sent goes in the next one.
-        key = schedule.digest_key(due.day, delivery.digest, self.config.digest)
-        await asyncio.to_thread(self.engine.record_digest, reached, key, items, now=built)
-        await asyncio.to_thread(self.state.set_handled_day, reached, due.day)
+        await asyncio.to_thread(self.engine.record_digest, reached, due.day, due.zone, items, sent_at=built)
         return True
 
     def _prepare_digest(
-        self, delivery: Delivery, day: str, now: datetime
+        self, delivery: Delivery, due: schedule.DueDigest, now: datetime
     ) -> tuple[Reply | None, int, datetime]:
         """The digest to send, its number of items and when it was built; no reply when
         there is nothing to send."""
         owner = delivery.chat
-        key = schedule.digest_key(day, delivery.digest, self.config.digest)
-        if self.engine.digest_sent(owner, key) or not self._wants_digest(owner):
-            self.state.set_handled_day(owner, day)
+        handled = self.engine.digest_handled_day(owner, due.zone)
+        if handled is not None and handled >= due.day:  # handled since the run began
+            return None, 0, now
+        if not self._wants_digest(owner):
+            self.engine.skip_digest(owner, due.day, due.zone)
             return None, 0, now
         digest = self.engine.digest(owner)
         if not digest.empty:
@@ -178,8 +184,7 @@ class Jobs:
             return DigestView(digest=digest, day=local_day), items, digest.until
         if delivery.digest.nothing_new_note:
             return Notice(text=NOTHING_NEW), 0, digest.until
-        self.engine.record_digest(owner, key, 0, now=digest.until)
-        self.state.set_handled_day(owner, day)
+        self.engine.record_digest(owner, due.day, due.zone, 0, sent_at=digest.until)
         return None, 0, digest.until
 
     def _wants_digest(self, owner: Owner) -> bool:

@@ -14,7 +14,7 @@ its feeds'.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from retrieval.config import EngineConfig
@@ -236,11 +236,17 @@ class Engine:
     def digest(self, owner: Owner, *, since: datetime | None = None, now: datetime | None = None) -> Digest:
         return self.digests.digest(owner, since=since, now=now)
 
-    def record_digest(self, owner: Owner, day: str, items: int, *, now: datetime | None = None) -> bool:
-        return self.digests.record_digest(owner, day, items, now=now)
+    def record_digest(
+        self, owner: Owner, day: date, zone: str, items: int, *, sent_at: datetime | None = None,
+        on_demand: bool = False,
+    ) -> bool:
+        return self.digests.record_digest(owner, day, zone, items, sent_at=sent_at, on_demand=on_demand)
 
-    def digest_sent(self, owner: Owner, day: str) -> bool:
-        return self.digests.digest_sent(owner, day)
+    def skip_digest(self, owner: Owner, day: date, zone: str) -> bool:
+        return self.digests.skip_digest(owner, day, zone)
+
+    def digest_handled_day(self, owner: Owner, zone: str) -> date | None:
+        return self.digests.handled_day(owner, zone)
 
     def last_digest(self, owner: Owner) -> datetime | None:
         return self.digests.last_digest(owner)

@@ -340,7 +340,27 @@ async def test_digest_groups_the_same_story(app, fake_api: FakeBotApi, site: Loc
     assert "From your feeds" in text and "• Seals return to the Thames · news.example" in text
     assert '<a href="https://news.example/seals">Seals return to the Thames</a>' in digest.text
     assert "#:~:text=" in digest.text  # cited sentences link to themselves
-    assert "Nothing new" not in (await store(fake_api, 1, "/digest")).text  # /digest does not use it up
+
+
+async def test_a_digest_asked_for_counts_as_one(app, fake_api: FakeBotApi, site: LocalSite) -> None:
+    """/digest is recorded like a scheduled digest: asked again, or at the next scheduled
+    time, nothing of it is repeated; what arrives later comes in the next one."""
+    site.pages["/a.xml"] = Page(rss("Island News", [volcano_item()]), RSS)
+    await store(fake_api, 1, f"/addfeed {site.url('/a.xml')}")
+    assert "La Palma volcano erupts again" in (await store(fake_api, 1, "/digest")).text
+    assert (await store(fake_api, 1, "/digest")).text == "Nothing new since your last digest."
+
+    due = tomorrow_at(8, 1, ZoneInfo("UTC"))  # the configured default: 08:00 UTC
+    assert await jobs(app).send_digests(app.bot, now=due) == 1  # the schedule still runs…
+    assert fake_api.sent(1)[-1].text == "Nothing new since your last digest."  # …without repeating it
+
+    site.pages["/a.xml"] = Page(rss("Island News", [volcano_item(), seals_item()]), RSS)
+    [polled] = await jobs(app).poll_feeds(now=due)
+    assert len(polled.new_articles) == 1
+    assert await jobs(app).send_digests(app.bot, now=due + timedelta(days=1)) == 1
+    text = plain_text(fake_api.sent(1)[-1].text)
+    assert "Seals return to the Thames" in text and "La Palma" not in text
+    assert (await store(fake_api, 1, "/digest")).text == "Nothing new since your last digest."
 
 
 async def test_digest_in_tokyo_time_is_sent_once_even_after_a_restart(

@@ -227,10 +227,10 @@ def test_digest_groups_the_same_story_and_is_recorded_once(engine: Engine) -> No
     assert seals.title == "Seals return to the Thames"
     assert 1 <= len(seals.sentences) <= 2
 
-    day = datetime.now(UTC).date().isoformat()
-    assert engine.record_digest(Owner.chat(1), day, 2)
-    assert not engine.record_digest(Owner.chat(1), day, 2)
-    assert engine.digest_sent(Owner.chat(1), day)
+    day = datetime.now(UTC).date()
+    assert engine.record_digest(Owner.chat(1), day, "UTC", 2)
+    assert not engine.record_digest(Owner.chat(1), day, "UTC", 2)
+    assert engine.digest_handled_day(Owner.chat(1), "UTC") == day
     assert engine.digest(Owner.chat(1)).empty
 
 

@@ -12,12 +12,13 @@ from retrieval.storage.articles import ArticleStore
 from retrieval.storage.database import Database
 from retrieval.storage.digests import DigestLog
 from retrieval.storage.feeds import FeedStore
+from retrieval.storage.migrations import MIGRATIONS
 from retrieval.storage.topics import TopicStore
 
 
 class Storage:
     def __init__(self, path: Path) -> None:
-        self.db = Database(path)
+        self.db = Database(path, MIGRATIONS)
         self.articles = ArticleStore(self.db)
         self.feeds = FeedStore(self.db)
         self.topics = TopicStore(self.db)

@@ -1,7 +1,8 @@
 """One SQLite file: its connection, its schema upgrades and its transactions.
 
 The stores beside this module each hold the SQL of one concern and share one
-:class:`Database`; nothing outside ``retrieval/storage`` writes SQL.
+:class:`Database`; nothing else in ``retrieval/`` writes SQL. The bot's own state file
+(:mod:`bot.state`) is a :class:`Database` too, with its own migrations.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from pathlib import Path
 
 from retrieval.errors import InputError
 from retrieval.owners import Owner, OwnerKind
-from retrieval.storage.migrations import MIGRATIONS
 
 
 def timestamp(moment: datetime) -> str:
@@ -67,10 +67,18 @@ def disk_usage(paths: Iterable[Path]) -> int:
 
 
 class Database:
-    """Thread-safe: one connection behind a lock."""
+    """Thread-safe: one connection behind a lock.
 
-    def __init__(self, path: Path) -> None:
+    ``migrations`` upgrade the schema by one version each (``PRAGMA user_version``); they
+    run in one transaction with foreign keys off, so a step may rebuild a table others refer
+    to, and may read an owner's text form with the SQL functions ``owner_kind(text)`` and
+    ``owner_id(text)``. Statements are split on semicolons: none may appear in a comment or
+    a literal.
+    """
+
+    def __init__(self, path: Path, migrations: Sequence[str]) -> None:
         self.path = path
+        self._migrations = migrations
         self._lock = threading.RLock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +107,7 @@ class Database:
         try:
             with self.transaction() as db:
                 version = db.execute("PRAGMA user_version").fetchone()[0]
-                for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for number, script in enumerate(self._migrations[version:], start=version + 1):
                     for statement in script.split(";"):
                         if statement.strip():
                             db.execute(statement)
