@@ -30,12 +30,47 @@ class Section(BaseModel):
 
 
 class StorageConfig(Section):
-    path: str = Field("", description="SQLite file; empty means the user's data directory.")
+    path: str = Field(
+        "",
+        description="SQLite file; with a url, this machine's folder for its search index. "
+        "Empty means the user's data directory.",
+    )
+    url: str = Field(
+        "", description="PostgreSQL database, postgresql://user:password@host:5432/dbname; empty: SQLite."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        if value and not value.startswith(POSTGRES_SCHEMES):
+            raise ValueError("must be a postgresql:// URL (or empty for SQLite)")
+        return value
+
+    def database(self) -> str | Path:
+        """Where the data is: the PostgreSQL URL, or the SQLite file."""
+        return self.url or self.db_path()
 
     def db_path(self) -> Path:
+        """The SQLite file (without a url)."""
         if self.path:
             return Path(self.path).expanduser()
-        return Path(platformdirs.user_data_dir("briefbot")) / "briefbot.db"
+        return _data_dir() / "briefbot.db"
+
+    def index_path(self) -> Path:
+        """The search index, derived from the database: beside the SQLite file, or in this
+        machine's folder when the database is PostgreSQL."""
+        if not self.url:
+            db_path = self.db_path()
+            return db_path.with_name(db_path.name + ".index")
+        folder = Path(self.path).expanduser() if self.path else _data_dir()
+        return folder / "briefbot.index"
+
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+
+
+def _data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("briefbot"))
 
 
 class FetchConfig(Section):

@@ -1,9 +1,9 @@
 """The engine: one object that takes articles in and gives cited summaries and answers out.
 
 Everything the CLI prints and the bot says comes through here. :class:`Engine` is a
-facade: it builds the services (``retrieval/services``) over one SQLite database
-(``retrieval/storage``) and hands each call to the service that owns it. Every method
-is synchronous and thread-safe; the bot calls them from worker threads.
+facade: it builds the services (``retrieval/services``) over one database, a SQLite file
+or PostgreSQL (``retrieval/storage``), and hands each call to the service that owns it.
+Every method is synchronous and thread-safe; the bot calls them from worker threads.
 
 Every call names its requester, an :class:`~retrieval.owners.Owner` (the command line,
 a Telegram chat, a feed). :meth:`Engine.scope` (:mod:`retrieval.services.visibility`)
@@ -60,9 +60,9 @@ class Engine:
     ) -> None:
         self.config = config = config or EngineConfig()
         self.read_only = read_only
-        self.storage = Storage(config.storage.db_path())
+        self.storage = Storage(config.storage.database())
         self.fetcher = fetcher or Fetcher(config.fetch)
-        self.search = SearchIndex(self.storage, read_only=read_only)
+        self.search = SearchIndex(self.storage, config.storage.index_path(), read_only=read_only)
         self.visibility = Visibility(self.storage)
         self.topics = Topics(self.storage, self.visibility)
         self.intake = Intake(config, self.storage, self.search, self.topics, self.fetcher)

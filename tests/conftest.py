@@ -1,10 +1,12 @@
 """Shared fixtures. The bot's end-to-end fixtures run the real python-telegram-bot
-Application against the fake Bot API in tests/fakebot.py, over HTTP on 127.0.0.1."""
+Application against the fake Bot API in tests/fakebot.py, over HTTP on 127.0.0.1. The
+``storage`` fixture runs a test on SQLite and again on a real PostgreSQL server."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,9 +16,43 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.config import AccessConfig, BotConfig, TelegramConfig
 from retrieval.config import FetchConfig, StorageConfig
+from retrieval.storage import Storage
 from tests.fakebot import FakeBotApi
+from tests.pgserver import REQUIRE_ENV, PostgresMissing, PostgresServer
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+# A database the session's server migrates once; each test's database is a copy of it.
+SCHEMA_TEMPLATE = "briefbot_schema"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL cluster for the whole run."""
+    try:
+        server = PostgresServer.start()
+    except PostgresMissing as missing:
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"PostgreSQL is required ({REQUIRE_ENV}=1): {missing}")
+        pytest.skip(f"no PostgreSQL server: {missing}")
+    try:
+        server.execute(f'CREATE DATABASE "{SCHEMA_TEMPLATE}"')
+        Storage(server.url(SCHEMA_TEMPLATE)).close()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StorageConfig]:
+    """Where the test's data lives: a SQLite file, then a PostgreSQL database of its own
+    (with the search index in the test's folder)."""
+    if request.param == "sqlite":
+        yield StorageConfig(path=str(tmp_path / "briefbot.db"))
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    url = server.create_database(template=SCHEMA_TEMPLATE)
+    yield StorageConfig(url=url, path=str(tmp_path))
+    server.drop_database(url)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ on schedule or on demand, days skipped, and zones moved."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -20,8 +19,8 @@ CHAT = Owner.chat(1)
 
 
 @pytest.fixture
-def engine(tmp_path: Path):
-    with Engine(EngineConfig(storage=StorageConfig(path=str(tmp_path / "log.db")))) as engine:
+def engine(storage: StorageConfig):
+    with Engine(EngineConfig(storage=storage)) as engine:
         yield engine
 
 

@@ -1,18 +1,20 @@
-"""The engine end to end on real SQLite files and a real tantivy index."""
+"""The engine end to end on a real SQLite file and a real PostgreSQL database (each test
+runs on both), and a real tantivy index."""
 
 from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from retrieval.config import EngineConfig, FetchConfig, LimitsConfig, StorageConfig
 from retrieval.engine import Engine
 from retrieval.errors import FetchError, InputError, NotFound
 from retrieval.models import Extracted
 from retrieval.owners import LOCAL, Owner
+from retrieval.storage.schema import articles
 from retrieval.summarize import ALGORITHMS
 from tests.support import ARTICLE_HTML, Page, make_pdf, serve, shared_file
 
@@ -28,23 +30,23 @@ VOLCANO = (
 )
 
 
-def make_config(tmp_path: Path, **limits: int) -> EngineConfig:
+def make_config(storage: StorageConfig, **limits: int) -> EngineConfig:
     return EngineConfig(
-        storage=StorageConfig(path=str(tmp_path / "briefbot.db")),
+        storage=storage,
         fetch=FetchConfig(allow_private=True, timeout_s=5),
         limits=LimitsConfig(**limits),
     )
 
 
 @pytest.fixture
-def engine(tmp_path: Path):
-    with Engine(make_config(tmp_path)) as engine:
+def engine(storage: StorageConfig):
+    with Engine(make_config(storage)) as engine:
         yield engine
 
 
 def stored_text(engine: Engine, article_id: int) -> str:
     with engine.storage.db.reading() as db:
-        return db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()[0]
+        return db.execute(select(articles.c.text).where(articles.c.id == article_id)).scalar_one()
 
 
 def test_seed_page_becomes_its_title_and_seven_paragraphs(engine: Engine) -> None:
@@ -191,8 +193,8 @@ def test_binary_file_is_refused(engine: Engine) -> None:
         engine.ingest_bytes(bytes(range(256)) * 40, LOCAL, filename="photo.txt")
 
 
-def test_limits_refuse_oversized_input(tmp_path: Path) -> None:
-    with Engine(make_config(tmp_path, max_text_chars=2_000, max_sentences=3)) as engine:
+def test_limits_refuse_oversized_input(storage: StorageConfig) -> None:
+    with Engine(make_config(storage, max_text_chars=2_000, max_sentences=3)) as engine:
         with pytest.raises(InputError, match="too long"):
             engine.ingest_text("A sentence that repeats. " * 200, LOCAL)
         with pytest.raises(InputError, match="sentences"):
@@ -206,36 +208,36 @@ def test_unknown_ids_are_not_found(engine: Engine) -> None:
             call(404, LOCAL)
 
 
-def test_articles_survive_a_restart(tmp_path: Path) -> None:
-    with Engine(make_config(tmp_path)) as engine:
+def test_articles_survive_a_restart(storage: StorageConfig) -> None:
+    with Engine(make_config(storage)) as engine:
         engine.ingest_text(SEALS, LOCAL)
-    with Engine(make_config(tmp_path)) as engine:
+    with Engine(make_config(storage)) as engine:
         assert not engine.ask("How many seals were counted?", LOCAL).abstained
 
 
-def test_lost_index_is_rebuilt_from_sqlite(tmp_path: Path) -> None:
-    with Engine(make_config(tmp_path)) as engine:
+def test_lost_index_is_rebuilt_from_the_database(storage: StorageConfig) -> None:
+    with Engine(make_config(storage)) as engine:
         engine.ingest_text(SEALS, LOCAL)
         index_path = engine.index.path
     shutil.rmtree(index_path)
-    with Engine(make_config(tmp_path)) as engine:
+    with Engine(make_config(storage)) as engine:
         assert engine.index.num_docs() == 4
         assert not engine.ask("How many seals were counted?", LOCAL).abstained
 
 
-def test_corrupt_index_is_rebuilt_from_sqlite(tmp_path: Path) -> None:
-    with Engine(make_config(tmp_path)) as engine:
+def test_corrupt_index_is_rebuilt_from_the_database(storage: StorageConfig) -> None:
+    with Engine(make_config(storage)) as engine:
         engine.ingest_text(SEALS, LOCAL)
         index_path = engine.index.path
     (index_path / "meta.json").write_text("{not json")
-    with Engine(make_config(tmp_path)) as engine:
+    with Engine(make_config(storage)) as engine:
         assert not engine.ask("How many seals were counted?", LOCAL).abstained
 
 
-def test_uncommitted_articles_are_indexed_at_start(tmp_path: Path) -> None:
-    with Engine(make_config(tmp_path)) as engine:
+def test_uncommitted_articles_are_indexed_at_start(storage: StorageConfig) -> None:
+    with Engine(make_config(storage)) as engine:
         engine.ingest(Extracted(text=SEALS), LOCAL, commit=False)
-    with Engine(make_config(tmp_path)) as engine:
+    with Engine(make_config(storage)) as engine:
         assert engine.storage.articles.unindexed_ids() == []
         assert not engine.ask("How many seals were counted?", LOCAL).abstained
 
@@ -281,8 +283,8 @@ def test_unreachable_link_is_a_fetch_error(engine: Engine) -> None:
     assert engine.count_articles(LOCAL) == 0
 
 
-def test_a_chat_keeps_a_limited_number_of_articles(tmp_path: Path) -> None:
-    with Engine(make_config(tmp_path, max_articles_per_owner=1)) as engine:
+def test_a_chat_keeps_a_limited_number_of_articles(storage: StorageConfig) -> None:
+    with Engine(make_config(storage, max_articles_per_owner=1)) as engine:
         engine.ingest_text(SEALS, Owner.chat(1))
         with pytest.raises(InputError, match="already keeps 1 article"):
             engine.ingest_text(VOLCANO, Owner.chat(1))
@@ -303,12 +305,12 @@ def test_stats(engine: Engine) -> None:
     assert stats.index_bytes > 0 and stats.database_bytes > 0
 
 
-def test_index_built_with_other_settings_is_rebuilt(tmp_path: Path) -> None:
-    with Engine(make_config(tmp_path)) as engine:
+def test_index_built_with_other_settings_is_rebuilt(storage: StorageConfig) -> None:
+    with Engine(make_config(storage)) as engine:
         engine.ingest_text(SEALS, LOCAL)
         marker = engine.index.path / "briefbot-format"
     marker.write_text("briefbot passages v1, window 1")
-    with Engine(make_config(tmp_path)) as engine:
+    with Engine(make_config(storage)) as engine:
         assert marker.read_text() != "briefbot passages v1, window 1"
         assert engine.index.num_docs() == 4
         assert not engine.ask("How many seals were counted?", LOCAL).abstained

@@ -107,18 +107,18 @@ def acks(lines: list[str]) -> dict[int, str]:
 def assert_consistent(db: Path, acknowledged: dict[int, str], sentences: int = SENTENCES) -> None:
     """Reopen the engine (as a restart would) and check database and index against each other."""
     with Engine(config(db)) as engine, engine.storage.db.reading() as sql:
-        assert sql.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        partial = sql.execute(
+        assert sql.exec_driver_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
+        partial = sql.exec_driver_sql(
             "SELECT a.id, a.sentence_count, COUNT(s.position) FROM articles a"
             " LEFT JOIN sentences s ON s.article_id = a.id GROUP BY a.id"
             " HAVING COUNT(s.position) != a.sentence_count"
         ).fetchall()
         assert [tuple(row) for row in partial] == []
-        unowned = sql.execute(
+        unowned = sql.exec_driver_sql(
             "SELECT id FROM articles WHERE id NOT IN (SELECT article_id FROM ownership)"
         ).fetchall()
         assert unowned == []
-        total = sql.execute("SELECT COALESCE(SUM(sentence_count), 0) FROM articles").fetchone()[0]
+        total = sql.exec_driver_sql("SELECT COALESCE(SUM(sentence_count), 0) FROM articles").fetchone()[0]
         assert engine.storage.articles.unindexed_ids() == []
         assert engine.index.num_docs() == total
         for article_id, word in acknowledged.items():
@@ -133,7 +133,7 @@ def assert_consistent(db: Path, acknowledged: dict[int, str], sentences: int = S
 
 def stored_markers(db: Path) -> dict[str, int]:
     with Engine(config(db)) as engine, engine.storage.db.reading() as sql:
-        titles = [row[0] for row in sql.execute("SELECT title FROM articles")]
+        titles = [row[0] for row in sql.exec_driver_sql("SELECT title FROM articles")]
     counts: dict[str, int] = {}
     for title in titles:
         word = title.removeprefix("Report ")
@@ -251,8 +251,10 @@ def test_killed_feed_polls_ingest_every_entry_exactly_once(tmp_path: Path) -> No
     assert set(counts) == expected
     assert all(count == 1 for count in counts.values()), {w: c for w, c in counts.items() if c != 1}
     with Engine(config(db)) as engine, engine.storage.db.reading() as sql:
-        ids = {row[0]: row[1] for row in sql.execute("SELECT title, id FROM articles")}
-        guids = sql.execute("SELECT article_id FROM feed_entries WHERE entry_key LIKE 'guid:%'").fetchall()
+        ids = {row[0]: row[1] for row in sql.exec_driver_sql("SELECT title, id FROM articles")}
+        guids = sql.exec_driver_sql(
+            "SELECT article_id FROM feed_entries WHERE entry_key LIKE 'guid:%'"
+        ).fetchall()
     assert sorted(row[0] for row in guids) == sorted(ids.values())
     assert_consistent(db, {article_id: title.removeprefix("Report ") for title, article_id in ids.items()})
 

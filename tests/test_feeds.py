@@ -55,9 +55,9 @@ def seals_item() -> dict[str, str]:
 
 
 @pytest.fixture
-def engine(tmp_path: Path):
+def engine(storage: StorageConfig):
     config = EngineConfig(
-        storage=StorageConfig(path=str(tmp_path / "feeds.db")),
+        storage=storage,
         fetch=FetchConfig(allow_private=True, timeout_s=5),
         feeds=FeedsConfig(poll_seconds=60, max_entries_per_poll=5),
     )
@@ -306,9 +306,9 @@ def test_a_big_export_lists_every_article_but_not_every_text(engine: Engine) -> 
     assert [a["text"] is None for a in export.articles] == [False, True, True]
 
 
-def test_a_feed_keeps_its_newest_articles(tmp_path: Path) -> None:
+def test_a_feed_keeps_its_newest_articles(storage: StorageConfig) -> None:
     config = EngineConfig(
-        storage=StorageConfig(path=str(tmp_path / "keep.db")),
+        storage=storage,
         fetch=FetchConfig(allow_private=True, timeout_s=5),
         feeds=FeedsConfig(max_entries_per_poll=10, max_articles_per_feed=2),
     )

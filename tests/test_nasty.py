@@ -170,7 +170,7 @@ def assert_intact(engine: Engine) -> None:
     assert not answer.abstained
     assert "1,200 seals" in answer.sentences[0].text
     with engine.storage.db.reading() as sql:
-        assert sql.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        assert sql.exec_driver_sql("PRAGMA quick_check").fetchone()[0] == "ok"
 
 
 # --- text, files and links -------------------------------------------------------------
@@ -406,7 +406,8 @@ def test_atom_feed_with_ten_thousand_entries(engine: Engine, site: LocalSite) ->
     assert time.monotonic() - started < 30
     assert len(result.new_articles) == 5  # the per-poll cap
     with engine.storage.db.reading() as sql:
-        seen = sql.execute("SELECT COUNT(*) FROM feed_entries WHERE feed_id = ?", (info.id,)).fetchone()[0]
+        query = "SELECT COUNT(*) FROM feed_entries WHERE feed_id = ?"
+        seen = sql.exec_driver_sql(query, (info.id,)).scalar_one()
     assert seen >= 10_000  # the rest are marked seen, not fetched one by one later
     assert_intact(engine)
 

@@ -18,7 +18,8 @@ from retrieval.models import Extracted
 from retrieval.owners import EVERYONE, LOCAL, Owner, OwnerKind
 from retrieval.sentences import split_paragraphs
 from retrieval.storage.articles import text_hash
-from retrieval.storage.migrations import MIGRATIONS
+from retrieval.storage.legacy import MIGRATIONS
+from retrieval.storage.upgrade import HEAD
 
 SEALS = (
     "Harbour seals have returned to the Thames estuary in numbers not seen for decades.\n\n"
@@ -155,6 +156,7 @@ def test_a_version_1_database_upgrades_in_place(tmp_path: Path) -> None:
         assert engine.articles(stranger) == []
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
         assert db.execute("SELECT COUNT(*) FROM sentences").fetchone()[0] == 10  # 5 gone with its feed, 7 new
 
@@ -168,6 +170,7 @@ def test_an_upgrade_that_fails_leaves_the_database_as_it_was(tmp_path: Path) -> 
         Engine(config(path))
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("SELECT name FROM sqlite_master WHERE name = 'alembic_version'").fetchall() == []
         assert db.execute("SELECT COUNT(*) FROM ownership").fetchone()[0] == 7
         key = db.execute("SELECT dedupe_key FROM articles WHERE id = 1").fetchone()[0]
         assert key.startswith("chat:-100:")

@@ -1,7 +1,8 @@
-"""The search index kept in step with SQLite, and the lock every write to both takes.
+"""The search index kept in step with the database, and the lock every write to both takes.
 
-One process writes a database (it holds ``<db file>.lock``); others may only read
-beside it (``read_only``). Writes that touch SQLite and the index together run under
+One process writes an index (it holds its lock file: ``<db file>.lock`` beside a SQLite
+database, ``briefbot.lock`` in the index's folder with PostgreSQL); others may only read
+beside it (``read_only``). Writes that touch the database and the index together run under
 :meth:`SearchIndex.writing`, so the two never disagree for long, and :meth:`reconcile`
 repairs what a crash left between them.
 """
@@ -30,12 +31,11 @@ class SearchIndex:
     """``read_only=True`` searches beside another process that writes (the running bot):
     anything that would change the index raises :class:`IndexBusy` before it changes anything."""
 
-    def __init__(self, storage: Storage, *, read_only: bool = False) -> None:
+    def __init__(self, storage: Storage, path: Path, *, read_only: bool = False) -> None:
         self._storage = storage
         self._articles = storage.articles
         self.read_only = read_only
-        self._db_path = storage.path
-        self._path = self._db_path.with_name(self._db_path.name + ".index")
+        self._path = path
         self._write_lock = threading.RLock()
         self._lock_fd: int | None = None
         self.index: PassageIndex | None = None  # type: ignore[assignment]
@@ -45,7 +45,7 @@ class SearchIndex:
         if self.read_only:
             self.index = self._open_for_reading()
         else:
-            self._lock_fd = _lock_database(self._db_path)
+            self._lock_fd = _lock_index(self._path)
             self.index = self._open()
             self.reconcile()
 
@@ -64,7 +64,7 @@ class SearchIndex:
 
     @contextmanager
     def writing(self) -> Iterator[None]:
-        """Hold the write lock: what happens inside is one step for SQLite and the index."""
+        """Hold the write lock: what happens inside is one step for the database and the index."""
         with self._write_lock:
             yield
 
@@ -105,7 +105,7 @@ class SearchIndex:
             self.index_unindexed()
 
     def reindex(self) -> int:
-        """Rebuild the search index from SQLite; returns the number of articles indexed."""
+        """Rebuild the search index from the database; returns the number of articles indexed."""
         self.check_writable()
         with self._write_lock:
             self.index.delete_all()
@@ -113,7 +113,7 @@ class SearchIndex:
             return self.index_unindexed()
 
     def reconcile(self) -> None:
-        """Bring the index in line with SQLite after a crash or a lost index directory."""
+        """Bring the index in line with the database after a crash or a lost index directory."""
         with self._write_lock:
             caught_up = self.index_unindexed()
             expected = self._articles.indexed_sentence_count()
@@ -167,10 +167,12 @@ class SearchIndex:
             return PassageIndex.recreate(self._path)
 
 
-def _lock_database(db_path: Path) -> int:
-    """Hold ``<db file>.lock`` for the engine's lifetime: one writing process per database, so
-    no process ever rebuilds an index another one is using."""
-    fd = os.open(db_path.with_name(db_path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+def _lock_index(index_path: Path) -> int:
+    """Hold the index's lock file (its path with ``.lock`` for ``.index``) for the engine's
+    lifetime: one writing process per index, so no process ever rebuilds an index another
+    one is using."""
+    index_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(index_path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

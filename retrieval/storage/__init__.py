@@ -1,6 +1,6 @@
-"""SQLite storage, one store per concern over one :class:`Database` file.
+"""Storage, one store per concern over one :class:`Database` (a SQLite file or PostgreSQL).
 
-SQLite is the source of truth; the search index is derived from it.
+The database is the source of truth; the search index is derived from it.
 """
 
 from __future__ import annotations
@@ -12,21 +12,25 @@ from retrieval.storage.articles import ArticleStore
 from retrieval.storage.database import Database
 from retrieval.storage.digests import DigestLog
 from retrieval.storage.feeds import FeedStore
-from retrieval.storage.migrations import MIGRATIONS
 from retrieval.storage.topics import TopicStore
+from retrieval.storage.upgrade import upgrade_schema
 
 
 class Storage:
-    def __init__(self, path: Path) -> None:
-        self.db = Database(path, MIGRATIONS)
+    """``location``: a SQLite file, or a ``postgresql://`` URL. Opening it brings its
+    schema up to date."""
+
+    def __init__(self, location: str | Path) -> None:
+        self.db = Database(location)
+        try:
+            upgrade_schema(self.db)
+        except BaseException:
+            self.db.close()
+            raise
         self.articles = ArticleStore(self.db)
         self.feeds = FeedStore(self.db)
         self.topics = TopicStore(self.db)
         self.digests = DigestLog(self.db)
-
-    @property
-    def path(self) -> Path:
-        return self.db.path
 
     def close(self) -> None:
         self.db.close()

@@ -7,15 +7,28 @@ hold it. The search index is derived from these tables and can always be rebuilt
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import Connection, bindparam, distinct, false, func, insert, select, true, tuple_
+from sqlalchemy.engine import Row
 
 from retrieval.models import ArticleInfo, Extracted
 from retrieval.owners import EVERYONE, Owner, OwnerKind
-from retrieval.storage.database import Database, now, owner_columns, owners_in, stored_owner
+from retrieval.storage.database import (
+    Database,
+    insert_or_ignore,
+    move_owner_rows,
+    now,
+    owner_is,
+    owners_in,
+    stored_owner,
+)
+from retrieval.storage.schema import articles, ownership
+from retrieval.storage.schema import sentences as sentence_table
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,22 @@ class ArticleTotals:
     owners: int  # owners other than feeds holding at least one article
 
 
+_OWNER = (ownership.c.owner_kind, ownership.c.owner_id)
+_COPY_OF = (articles.c.copy_of_kind, articles.c.copy_of_id)
+
+# Statements of a fixed shape, built once: the reading paths run them often.
+_ARTICLE = select(articles).where(articles.c.id == bindparam("id"))
+_SENTENCES = (
+    select(*(sentence_table.c[name] for name in ("article_id", "position", "paragraph", "text")))
+    .where(sentence_table.c.article_id == bindparam("id"))
+    .order_by(sentence_table.c.position)
+)
+_OWNERS_OF = (
+    select(*_OWNER).where(ownership.c.article_id == bindparam("id")).order_by(*_OWNER)
+)
+_SET_INDEXED = articles.update().where(articles.c.id == bindparam("article_id"))
+
+
 class ArticleStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -65,30 +94,31 @@ class ArticleStore:
         """An article that already holds this one: the same public text or page, or the
         same text or URL among ``owner``'s own articles. A chat's private article is never
         found for another chat, whatever it sends."""
-        copies, params = owners_in([owner, EVERYONE], ("copy_of_kind", "copy_of_id"))
+        query = (
+            select(articles.c.id)
+            .where(articles.c.text_hash == text_hash(extracted.text), owners_in([owner, EVERYONE], *_COPY_OF))
+            .limit(1)
+        )
         with self._db.reading() as db:
-            row = db.execute(
-                f"SELECT id FROM articles WHERE text_hash = ? AND {copies} LIMIT 1",
-                (text_hash(extracted.text), *params),
-            ).fetchone()
-        if row is not None:
-            return row[0]
+            found = db.execute(query).scalar()
+        if found is not None:
+            return found
         return self.find_by_url(extracted.url, owner, public=public) if extracted.url else None
 
     def find_by_url(self, url: str, owner: Owner, *, public: bool = True) -> int | None:
         """A stored article for ``url``: one ``owner`` itself stored under that URL or, when
         ``public``, one our fetcher read there."""
-        own = "id IN (SELECT article_id FROM ownership WHERE owner_kind = ? AND owner_id = ?)"
-        condition = f"(public = 1 OR {own})" if public else own
+        canonical = canonical_url(url)
+        if canonical is None:  # no URL: nothing is stored under it
+            return None
+        own = articles.c.id.in_(select(ownership.c.article_id).where(owner_is(owner, *_OWNER)))
+        condition = (articles.c.public == true()) | own if public else own
+        query = select(articles.c.id).where(articles.c.canonical_url == canonical, condition)
         with self._db.reading() as db:
             try:
-                row = db.execute(
-                    f"SELECT id FROM articles WHERE canonical_url = ? AND {condition} LIMIT 1",
-                    (canonical_url(url), *owner_columns(owner)),
-                ).fetchone()
+                return db.execute(query.limit(1)).scalar()
             except UnicodeEncodeError:  # a lone surrogate cannot match any stored URL
                 return None
-        return row[0] if row else None
 
     def add_article(
         self,
@@ -104,44 +134,42 @@ class ArticleStore:
         ``public``: the text is what our fetcher read at ``extracted.url``, so any chat that
         sends that URL or text may share this copy.
         """
+        copy = copy_of(owner, public=public)
         with self._db.transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO articles (title, url, canonical_url, public, site, author, published,"
-                " language, text, text_hash, copy_of_kind, copy_of_id, sentence_count, added_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    title, extracted.url, canonical_url(extracted.url), int(public), extracted.site,
-                    extracted.author, extracted.published, extracted.language, extracted.text,
-                    text_hash(extracted.text), *owner_columns(copy_of(owner, public=public)),
-                    len(sentences), now(),
-                ),
-            )
-            article_id = cursor.lastrowid
-            assert article_id is not None
-            db.executemany(
-                "INSERT INTO sentences (article_id, position, paragraph, text) VALUES (?, ?, ?, ?)",
+            article_id = db.execute(
+                insert(articles).values(
+                    title=title, url=extracted.url, canonical_url=canonical_url(extracted.url),
+                    public=public, site=extracted.site, author=extracted.author,
+                    published=extracted.published, language=extracted.language, text=extracted.text,
+                    text_hash=text_hash(extracted.text), copy_of_kind=copy.kind.value,
+                    copy_of_id=copy.id, sentence_count=len(sentences), added_at=now(),
+                )
+            ).inserted_primary_key[0]
+            db.execute(
+                insert(sentence_table),
                 [
-                    (article_id, position, paragraph, text)
+                    {"article_id": article_id, "position": position, "paragraph": paragraph, "text": text}
                     for position, (paragraph, text) in enumerate(sentences, start=1)
                 ],
             )
             db.execute(
-                "INSERT INTO ownership (owner_kind, owner_id, article_id, added_at) VALUES (?, ?, ?, ?)",
-                (*owner_columns(owner), article_id, now()),
+                insert(ownership).values(
+                    owner_kind=owner.kind.value, owner_id=owner.id, article_id=article_id, added_at=now()
+                )
             )
         return article_id
 
     def add_owner(self, article_id: int, owner: Owner) -> bool:
         """Give ``owner`` access; True if it is new (the index must then learn it)."""
         with self._db.transaction() as db:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO ownership (owner_kind, owner_id, article_id, added_at)"
-                " VALUES (?, ?, ?, ?)",
-                (*owner_columns(owner), article_id, now()),
-            )
-            if cursor.rowcount:
-                db.execute("UPDATE articles SET indexed = 0 WHERE id = ?", (article_id,))
-        return bool(cursor.rowcount)
+            added = db.execute(
+                insert_or_ignore(db, ownership).values(
+                    owner_kind=owner.kind.value, owner_id=owner.id, article_id=article_id, added_at=now()
+                )
+            ).rowcount
+            if added:
+                db.execute(articles.update().where(articles.c.id == article_id).values(indexed=False))
+        return bool(added)
 
     def remove_owner(self, article_id: int, owner: Owner) -> bool:
         """Take access away; the article itself goes when nobody holds it any more.
@@ -150,189 +178,171 @@ class ArticleStore:
         """
         with self._db.transaction() as db:
             db.execute(
-                "DELETE FROM ownership WHERE owner_kind = ? AND owner_id = ? AND article_id = ?",
-                (*owner_columns(owner), article_id),
+                ownership.delete().where(owner_is(owner, *_OWNER), ownership.c.article_id == article_id)
             )
             remaining = db.execute(
-                "SELECT COUNT(*) FROM ownership WHERE article_id = ?", (article_id,)
-            ).fetchone()[0]
+                select(func.count()).select_from(ownership).where(ownership.c.article_id == article_id)
+            ).scalar_one()
             if remaining == 0:
-                db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+                db.execute(articles.delete().where(articles.c.id == article_id))
                 return True
-            db.execute("UPDATE articles SET indexed = 0 WHERE id = ?", (article_id,))
+            db.execute(articles.update().where(articles.c.id == article_id).values(indexed=False))
             return False
 
     def mark_indexed(self, article_ids: Sequence[int]) -> None:
+        if not article_ids:
+            return
         with self._db.transaction() as db:
-            db.executemany("UPDATE articles SET indexed = 1 WHERE id = ?", [(i,) for i in article_ids])
+            db.execute(_SET_INDEXED.values(indexed=True), [{"article_id": i} for i in article_ids])
 
     def set_language(self, article_id: int, language: str | None) -> None:
         with self._db.transaction() as db:
-            db.execute("UPDATE articles SET language = ? WHERE id = ?", (language, article_id))
+            db.execute(articles.update().where(articles.c.id == article_id).values(language=language))
 
     def mark_all_unindexed(self) -> None:
         with self._db.transaction() as db:
-            db.execute("UPDATE articles SET indexed = 0")
+            db.execute(articles.update().values(indexed=False))
 
     def unindexed_ids(self) -> list[int]:
+        # A literal false, not a parameter: only then does SQLite use the partial index.
         with self._db.reading() as db:
-            return [row[0] for row in db.execute("SELECT id FROM articles WHERE indexed = 0")]
+            return list(db.execute(select(articles.c.id).where(articles.c.indexed == false())).scalars())
 
     def indexed_sentence_count(self) -> int:
+        query = select(func.coalesce(func.sum(articles.c.sentence_count), 0)).where(
+            articles.c.indexed == true()
+        )
         with self._db.reading() as db:
-            return db.execute(
-                "SELECT COALESCE(SUM(sentence_count), 0) FROM articles WHERE indexed = 1"
-            ).fetchone()[0]
+            return db.execute(query).scalar_one()
 
     def owned_by(self, owner: Owner) -> list[int]:
         with self._db.reading() as db:
-            rows = db.execute(
-                "SELECT article_id FROM ownership WHERE owner_kind = ? AND owner_id = ?", owner_columns(owner)
-            )
-            return [r[0] for r in rows]
+            return list(db.execute(select(ownership.c.article_id).where(owner_is(owner, *_OWNER))).scalars())
 
     def owned_beyond(self, owner: Owner, keep: int) -> list[int]:
         """The owner's articles after its newest ``keep``."""
+        query = (
+            select(ownership.c.article_id)
+            .where(owner_is(owner, *_OWNER))
+            .order_by(ownership.c.added_at.desc(), ownership.c.article_id.desc())
+            .offset(keep)
+        )
         with self._db.reading() as db:
-            rows = db.execute(
-                "SELECT article_id FROM ownership WHERE owner_kind = ? AND owner_id = ?"
-                " ORDER BY added_at DESC, article_id DESC LIMIT -1 OFFSET ?",
-                (*owner_columns(owner), keep),
-            )
-            return [r[0] for r in rows]
+            return list(db.execute(query).scalars())
 
     def owners_of(self, article_id: int) -> list[Owner]:
         with self._db.reading() as db:
-            rows = db.execute(
-                "SELECT owner_kind, owner_id FROM ownership WHERE article_id = ?"
-                " ORDER BY owner_kind, owner_id",
-                (article_id,),
-            )
+            rows = db.execute(_OWNERS_OF, {"id": article_id})
             return [stored_owner(kind, owner_id) for kind, owner_id in rows]
 
     def visible(self, article_id: int, owners: Sequence[Owner]) -> bool:
-        holders, params = owners_in(owners)
+        query = select(true()).where(ownership.c.article_id == article_id, owners_in(owners, *_OWNER))
         with self._db.reading() as db:
-            row = db.execute(
-                f"SELECT 1 FROM ownership WHERE article_id = ? AND {holders}", (article_id, *params)
-            ).fetchone()
-        return row is not None
+            return db.execute(query.limit(1)).first() is not None
 
     def article(self, article_id: int) -> ArticleInfo | None:
         with self._db.reading() as db:
-            row = db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
-        return _article_info(row, row["added_at"]) if row else None
+            row = db.execute(_ARTICLE, {"id": article_id}).first()
+        return _article_info(row, row.added_at) if row else None
 
     def articles(self, owners: Sequence[Owner], limit: int, offset: int = 0) -> list[ArticleInfo]:
         """Articles the owners hold, newest first (by when they got them)."""
-        holders, params = owners_in(owners, ("o.owner_kind", "o.owner_id"))
+        owned_at = func.max(ownership.c.added_at).label("owned_at")
+        query = (
+            select(articles, owned_at)
+            .join(ownership, (ownership.c.article_id == articles.c.id) & owners_in(owners, *_OWNER))
+            .group_by(articles.c.id)
+            .order_by(owned_at.desc(), articles.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
         with self._db.reading() as db:
-            rows = db.execute(
-                "SELECT a.*, MAX(o.added_at) AS owned_at FROM articles a"
-                f" JOIN ownership o ON o.article_id = a.id AND {holders}"
-                " GROUP BY a.id ORDER BY owned_at DESC, a.id DESC LIMIT ? OFFSET ?",
-                (*params, limit, offset),
-            ).fetchall()
-        return [_article_info(row, row["owned_at"]) for row in rows]
+            rows = db.execute(query).all()
+        return [_article_info(row, row.owned_at) for row in rows]
 
     def count_articles(self, owners: Sequence[Owner]) -> int:
-        holders, params = owners_in(owners)
+        query = select(func.count(distinct(ownership.c.article_id))).where(owners_in(owners, *_OWNER))
         with self._db.reading() as db:
-            return db.execute(
-                f"SELECT COUNT(DISTINCT article_id) FROM ownership WHERE {holders}", params
-            ).fetchone()[0]
+            return db.execute(query).scalar_one()
 
     def arrived_since(self, owners: Sequence[Owner], since: str, limit: int) -> list[int]:
         """Articles the owners received after ``since`` (a stored time), newest first."""
-        holders, params = owners_in(owners)
+        arrived = func.max(ownership.c.added_at).label("arrived")
+        query = (
+            select(ownership.c.article_id, arrived)
+            .where(owners_in(owners, *_OWNER), ownership.c.added_at > since)
+            .group_by(ownership.c.article_id)
+            .order_by(arrived.desc(), ownership.c.article_id.desc())
+            .limit(limit)
+        )
         with self._db.reading() as db:
-            rows = db.execute(
-                "SELECT article_id, MAX(added_at) AS arrived FROM ownership"
-                f" WHERE {holders} AND added_at > ?"
-                " GROUP BY article_id ORDER BY arrived DESC, article_id DESC LIMIT ?",
-                (*params, since, limit),
-            ).fetchall()
-        return [row[0] for row in rows]
+            return [row[0] for row in db.execute(query)]
 
     def totals(self) -> ArticleTotals:
+        holders = (
+            select(ownership.c.owner_kind, ownership.c.owner_id)
+            .where(ownership.c.owner_kind != OwnerKind.FEED.value)
+            .distinct()
+            .subquery()
+        )
+        query = select(
+            select(func.count()).select_from(articles).scalar_subquery(),
+            select(func.coalesce(func.sum(articles.c.sentence_count), 0)).scalar_subquery(),
+            select(func.count()).select_from(holders).scalar_subquery(),
+        )
         with self._db.reading() as db:
-            row = db.execute(
-                "SELECT (SELECT COUNT(*) FROM articles),"
-                " (SELECT COALESCE(SUM(sentence_count), 0) FROM articles),"
-                " (SELECT COUNT(*) FROM (SELECT DISTINCT owner_kind, owner_id FROM ownership"
-                "  WHERE owner_kind != ?))",
-                (OwnerKind.FEED.value,),
-            ).fetchone()
+            row = db.execute(query).one()
         return ArticleTotals(articles=row[0], sentences=row[1], owners=row[2])
 
-    def owned_texts(self, owner: Owner) -> list[dict]:
+    def owned_texts(self, owner: Owner) -> list[dict[str, Any]]:
         """Every article ``owner`` itself holds, with its text, oldest first."""
+        a = articles.c
+        query = (
+            select(a.id, a.title, a.url, a.site, a.author, a.published, a.text, ownership.c.added_at)
+            .join(ownership, (ownership.c.article_id == a.id) & owner_is(owner, *_OWNER))
+            .order_by(a.id)
+        )
         with self._db.reading() as db:
-            rows = db.execute(
-                "SELECT a.id, a.title, a.url, a.site, a.author, a.published, a.text, o.added_at"
-                " FROM articles a JOIN ownership o ON o.article_id = a.id"
-                " AND o.owner_kind = ? AND o.owner_id = ? ORDER BY a.id",
-                owner_columns(owner),
-            ).fetchall()
-        return [dict(row) for row in rows]
+            return [dict(row._mapping) for row in db.execute(query)]
 
     @staticmethod
-    def move_owner(db: sqlite3.Connection, old: Owner, new: Owner) -> list[int]:
+    def move_owner(db: Connection, old: Owner, new: Owner) -> list[int]:
         """Inside a transaction: give ``old``'s articles to ``new``; returns their ids, which
         the index must learn again. ``old``'s private copies become ``new``'s, so what it
         sent before is still found when it sends it again."""
-        moved = [
-            r[0]
-            for r in db.execute(
-                "SELECT article_id FROM ownership WHERE owner_kind = ? AND owner_id = ?", owner_columns(old)
-            )
-        ]
-        db.execute(
-            "UPDATE OR IGNORE ownership SET owner_kind = ?, owner_id = ?"
-            " WHERE owner_kind = ? AND owner_id = ?",
-            (*owner_columns(new), *owner_columns(old)),
+        moved = list(db.execute(select(ownership.c.article_id).where(owner_is(old, *_OWNER))).scalars())
+        move_owner_rows(db, ownership, old, new, unique=("article_id",))
+        move_owner_rows(
+            db, articles, old, new, unique=("text_hash",), columns=("copy_of_kind", "copy_of_id"),
+            keep_clashes=True,
         )
-        db.execute("DELETE FROM ownership WHERE owner_kind = ? AND owner_id = ?", owner_columns(old))
-        db.execute(
-            "UPDATE OR IGNORE articles SET copy_of_kind = ?, copy_of_id = ?"
-            " WHERE copy_of_kind = ? AND copy_of_id = ?",
-            (*owner_columns(new), *owner_columns(old)),
-        )
-        db.executemany("UPDATE articles SET indexed = 0 WHERE id = ?", [(a,) for a in moved])
+        if moved:
+            db.execute(_SET_INDEXED.values(indexed=False), [{"article_id": a} for a in moved])
         return moved
 
     # --- sentences ------------------------------------------------------------------
 
     def sentences(self, article_id: int) -> list[StoredSentence]:
         with self._db.reading() as db:
-            rows = db.execute(
-                "SELECT article_id, position, paragraph, text FROM sentences"
-                " WHERE article_id = ? ORDER BY position",
-                (article_id,),
-            ).fetchall()
+            rows = db.execute(_SENTENCES, {"id": article_id}).all()
         return [StoredSentence(*row) for row in rows]
 
     def sentences_at(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], str]:
         """Texts of the given (article_id, position) pairs."""
         if not keys:
             return {}
+        key = tuple_(sentence_table.c.article_id, sentence_table.c.position)
+        query = select(sentence_table.c.article_id, sentence_table.c.position, sentence_table.c.text).where(
+            key.in_([(int(a), int(p)) for a, p in keys])
+        )
         with self._db.reading() as db:
-            rows = db.execute(
-                "SELECT s.article_id, s.position, s.text FROM sentences s"
-                " JOIN (SELECT value ->> 0 AS a, value ->> 1 AS p FROM json_each(?)) k"
-                " ON s.article_id = k.a AND s.position = k.p",
-                (_json_pairs(keys),),
-            ).fetchall()
+            rows = db.execute(query).all()
         return {(row[0], row[1]): row[2] for row in rows}
 
 
-def _json_pairs(keys: Sequence[tuple[int, int]]) -> str:
-    return "[" + ",".join(f"[{int(a)},{int(p)}]" for a, p in keys) + "]"
-
-
-def _article_info(row: sqlite3.Row, added: str) -> ArticleInfo:
+def _article_info(row: Row, added: str) -> ArticleInfo:
     return ArticleInfo(
-        id=row["id"], title=row["title"], url=row["url"], site=row["site"],
-        author=row["author"], published=row["published"], language=row["language"],
-        sentences=row["sentence_count"], added=datetime.fromisoformat(added),
+        id=row.id, title=row.title, url=row.url, site=row.site, author=row.author,
+        published=row.published, language=row.language, sentences=row.sentence_count,
+        added=datetime.fromisoformat(added),
     )

@@ -3,14 +3,16 @@ digests were skipped (``digests``)."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, datetime
 from enum import StrEnum
 
-from retrieval.owners import Owner
-from retrieval.storage.database import Database, marks, owner_columns, timestamp
+from sqlalchemy import Connection, func, select
 
-_OWNER = "owner_kind = ? AND owner_id = ?"
+from retrieval.owners import Owner
+from retrieval.storage.database import Database, insert_or_ignore, move_owner_rows, owner_is, timestamp
+from retrieval.storage.schema import digests
+
+_OWNER = (digests.c.owner_kind, digests.c.owner_id)
 
 
 class DigestKind(StrEnum):
@@ -36,21 +38,21 @@ class DigestLog:
         """Note a digest sent (``sent_at``) or a day skipped; False when that day's scheduled
         digest was already sent or skipped in that zone."""
         with self._db.transaction() as db:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO digests (owner_kind, owner_id, kind, day, zone, sent_at, items)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    *owner_columns(owner), kind.value, day.isoformat(), zone,
-                    timestamp(sent_at) if sent_at else None, items,
-                ),
+            result = db.execute(
+                insert_or_ignore(db, digests).values(
+                    owner_kind=owner.kind.value, owner_id=owner.id, kind=kind.value, day=day.isoformat(),
+                    zone=zone, sent_at=timestamp(sent_at) if sent_at else None, items=items,
+                )
             )
-        return bool(cursor.rowcount)
+        return bool(result.rowcount)
 
     def last_day(self, owner: Owner, zone: str) -> date | None:
         """The last local day in ``zone`` whose scheduled digest was sent or skipped."""
+        query = select(func.max(digests.c.day)).where(
+            owner_is(owner, *_OWNER), digests.c.zone == zone, digests.c.kind != DigestKind.ON_DEMAND.value
+        )
         with self._db.reading() as db:
-            query = f"SELECT MAX(day) FROM digests WHERE {_OWNER} AND zone = ? AND kind != ?"
-            day = db.execute(query, (*owner_columns(owner), zone, DigestKind.ON_DEMAND.value)).fetchone()[0]
+            day = db.execute(query).scalar()
         return date.fromisoformat(day) if day else None
 
     def last_sent(
@@ -59,18 +61,17 @@ class DigestLog:
         """When the owner's last digest was built: any, or only scheduled ones; with
         ``outside_zone``, only among those sent in another zone."""
         kinds = [DigestKind.SCHEDULED.value, *([DigestKind.ON_DEMAND.value] if on_demand else [])]
-        elsewhere = "" if outside_zone is None else " AND zone != ?"
+        query = select(func.max(digests.c.sent_at)).where(owner_is(owner, *_OWNER), digests.c.kind.in_(kinds))
+        if outside_zone is not None:
+            query = query.where(digests.c.zone != outside_zone)
         with self._db.reading() as db:
-            query = f"SELECT MAX(sent_at) FROM digests WHERE {_OWNER} AND kind IN ({marks(kinds)}){elsewhere}"
-            params = (*owner_columns(owner), *kinds, *([] if outside_zone is None else [outside_zone]))
-            last = db.execute(query, params).fetchone()[0]
+            last = db.execute(query).scalar()
         return datetime.fromisoformat(last) if last else None
 
     @staticmethod
-    def move_owner(db: sqlite3.Connection, old: Owner, new: Owner) -> None:
+    def move_owner(db: Connection, old: Owner, new: Owner) -> None:
         """Inside a transaction: ``old``'s digests become ``new``'s."""
-        db.execute(
-            f"UPDATE OR IGNORE digests SET owner_kind = ?, owner_id = ? WHERE {_OWNER}",
-            (*owner_columns(new), *owner_columns(old)),
+        move_owner_rows(
+            db, digests, old, new, unique=("zone", "day"),
+            unique_where=digests.c.kind != DigestKind.ON_DEMAND.value,
         )
-        db.execute(f"DELETE FROM digests WHERE {_OWNER}", owner_columns(old))

@@ -3,22 +3,27 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, case, func, select, true
 
 from retrieval.errors import InputError, NotFound
 from retrieval.models import FeedInfo
 from retrieval.owners import EVERYONE, Owner
 from retrieval.storage.database import (
     Database,
+    dialect_insert,
+    insert_or_ignore,
+    move_owner_rows,
     now,
-    owner_columns,
+    owner_is,
     owners_in,
     stored_owner,
     timestamp,
 )
+from retrieval.storage.schema import feed_entries, feeds, subscriptions
 
 MAX_BACKOFF = timedelta(hours=24)
 MAX_FEEDS_PER_OWNER = 200
@@ -34,89 +39,99 @@ class FeedState:
     first_poll: bool
 
 
+_FOLLOWER = (subscriptions.c.owner_kind, subscriptions.c.owner_id)
+
+
 class FeedStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     def add(self, url: str, title: str | None = None, site_url: str | None = None) -> int:
         with self._db.transaction() as db:
-            db.execute(
-                "INSERT INTO feeds (url, title, site_url, next_poll_at, added_at) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (url) DO UPDATE SET title = COALESCE(excluded.title, title),"
-                " site_url = COALESCE(excluded.site_url, site_url)",
-                (url, title, site_url, now(), now()),
+            new = dialect_insert(db, feeds).values(
+                url=url, title=title, site_url=site_url, next_poll_at=now(), added_at=now()
             )
-            return db.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()[0]
+            db.execute(
+                new.on_conflict_do_update(
+                    index_elements=[feeds.c.url],
+                    set_={
+                        "title": func.coalesce(new.excluded.title, feeds.c.title),
+                        "site_url": func.coalesce(new.excluded.site_url, feeds.c.site_url),
+                    },
+                )
+            )
+            return db.execute(select(feeds.c.id).where(feeds.c.url == url)).scalar_one()
 
     def exists(self, feed_id: int) -> bool:
         with self._db.reading() as db:
-            return db.execute("SELECT 1 FROM feeds WHERE id = ?", (feed_id,)).fetchone() is not None
+            return db.execute(select(true()).where(feeds.c.id == feed_id)).first() is not None
 
     def find(self, url: str) -> int | None:
         with self._db.reading() as db:
-            row = db.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()
-        return row[0] if row else None
+            return db.execute(select(feeds.c.id).where(feeds.c.url == url)).scalar()
 
     def check_room(self, owner: Owner) -> None:
         if owner == EVERYONE:
             return
+        query = select(func.count()).select_from(subscriptions).where(owner_is(owner, *_FOLLOWER))
         with self._db.reading() as db:
-            count = db.execute(
-                "SELECT COUNT(*) FROM subscriptions WHERE owner_kind = ? AND owner_id = ?",
-                owner_columns(owner),
-            ).fetchone()[0]
+            count = db.execute(query).scalar_one()
         if count >= MAX_FEEDS_PER_OWNER:
             raise InputError(f"A chat can follow up to {MAX_FEEDS_PER_OWNER} feeds; remove one first.")
 
     def subscribe(self, owner: Owner, feed_id: int, *, from_config: bool = False) -> bool:
         self.check_room(owner)
         with self._db.transaction() as db:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO subscriptions (owner_kind, owner_id, feed_id, added_at, from_config)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (*owner_columns(owner), feed_id, now(), int(from_config)),
-            )
-        return bool(cursor.rowcount)
+            added = db.execute(
+                insert_or_ignore(db, subscriptions).values(
+                    owner_kind=owner.kind.value, owner_id=owner.id, feed_id=feed_id, added_at=now(),
+                    from_config=from_config,
+                )
+            ).rowcount
+        return bool(added)
 
     def unsubscribe(self, owner: Owner, feed_id: int) -> bool:
         """Drop the subscription; a feed nobody follows any more is deleted (returns True)."""
         with self._db.transaction() as db:
-            cursor = db.execute(
-                "DELETE FROM subscriptions WHERE owner_kind = ? AND owner_id = ? AND feed_id = ?",
-                (*owner_columns(owner), feed_id),
-            )
-            if not cursor.rowcount:
+            dropped = db.execute(
+                subscriptions.delete().where(owner_is(owner, *_FOLLOWER), subscriptions.c.feed_id == feed_id)
+            ).rowcount
+            if not dropped:
                 raise NotFound(f"You don't follow a feed {feed_id}.")
             left = db.execute(
-                "SELECT COUNT(*) FROM subscriptions WHERE feed_id = ?", (feed_id,)
-            ).fetchone()[0]
+                select(func.count()).select_from(subscriptions).where(subscriptions.c.feed_id == feed_id)
+            ).scalar_one()
             if not left:
-                db.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
+                db.execute(feeds.delete().where(feeds.c.id == feed_id))
         return not left
 
     def owners_feeds(self, owner: Owner) -> list[int]:
         """Feeds whose articles ``owner`` sees: its own subscriptions and everyone's."""
-        followers, params = owners_in([owner, EVERYONE])
+        query = select(subscriptions.c.feed_id).where(owners_in([owner, EVERYONE], *_FOLLOWER)).distinct()
         with self._db.reading() as db:
-            rows = db.execute(f"SELECT DISTINCT feed_id FROM subscriptions WHERE {followers}", params)
-            return [row[0] for row in rows]
+            return list(db.execute(query).scalars())
 
     def list(self, owner: Owner) -> list[FeedInfo]:
-        followers, params = owners_in([owner, EVERYONE], ("s.owner_kind", "s.owner_id"))
-        everyone = "s.owner_kind = ?"
+        for_everyone = subscriptions.c.owner_kind == EVERYONE.kind.value
+        everyone = func.max(case((for_everyone, 1), else_=0)).label("everyone")
+        config = func.max(case((for_everyone & (subscriptions.c.from_config == true()), 1), else_=0))
+        query = (
+            select(feeds, everyone, config.label("config"))
+            .join(
+                subscriptions,
+                (subscriptions.c.feed_id == feeds.c.id) & owners_in([owner, EVERYONE], *_FOLLOWER),
+            )
+            .group_by(feeds.c.id)
+            .order_by(feeds.c.id)
+        )
         with self._db.reading() as db:
-            rows = db.execute(
-                f"SELECT f.*, MAX({everyone}) AS everyone, MAX({everyone} AND s.from_config) AS config"
-                f" FROM feeds f JOIN subscriptions s ON s.feed_id = f.id AND {followers}"
-                " GROUP BY f.id ORDER BY f.id",
-                (EVERYONE.kind.value, EVERYONE.kind.value, *params),
-            ).fetchall()
+            rows = db.execute(query).all()
         return [
             FeedInfo(
-                id=r["id"], url=r["url"], title=r["title"], site_url=r["site_url"],
-                last_fetched_at=r["last_fetched_at"], last_error=r["last_error"],
-                error_count=r["error_count"], for_everyone=bool(r["everyone"]),
-                from_config=bool(r["config"]),
+                id=r.id, url=r.url, title=r.title, site_url=r.site_url,
+                last_fetched_at=r.last_fetched_at, last_error=r.last_error,
+                error_count=r.error_count, for_everyone=bool(r.everyone),
+                from_config=bool(r.config),
             )
             for r in rows
         ]
@@ -124,37 +139,37 @@ class FeedStore:
     def audience(self, feed_id: int) -> list[Owner] | None:
         """Owners who see the feed's articles; ``None`` when every chat does."""
         with self._db.reading() as db:
-            rows = db.execute("SELECT owner_kind, owner_id FROM subscriptions WHERE feed_id = ?", (feed_id,))
+            rows = db.execute(select(*_FOLLOWER).where(subscriptions.c.feed_id == feed_id))
             owners = [stored_owner(kind, owner_id) for kind, owner_id in rows]
         return None if EVERYONE in owners else owners
 
     def config_feeds(self) -> dict[str, int]:
         """Feeds for every chat that the config file lists (url -> id)."""
+        query = select(feeds.c.url, feeds.c.id).join(
+            subscriptions,
+            (subscriptions.c.feed_id == feeds.c.id)
+            & owner_is(EVERYONE, *_FOLLOWER)
+            & (subscriptions.c.from_config == true()),
+        )
         with self._db.reading() as db:
-            rows = db.execute(
-                "SELECT f.url, f.id FROM feeds f JOIN subscriptions s ON s.feed_id = f.id"
-                " AND s.owner_kind = ? AND s.owner_id = ? AND s.from_config",
-                owner_columns(EVERYONE),
-            ).fetchall()
-        return {r[0]: r[1] for r in rows}
+            return {url: feed_id for url, feed_id in db.execute(query)}
 
     def due(self, at: datetime) -> list[int]:
+        query = (
+            select(feeds.c.id)
+            .where(feeds.c.next_poll_at <= timestamp(at), feeds.c.id.in_(select(subscriptions.c.feed_id)))
+            .order_by(feeds.c.next_poll_at)
+        )
         with self._db.reading() as db:
-            return [
-                r[0]
-                for r in db.execute(
-                    "SELECT id FROM feeds WHERE next_poll_at <= ?"
-                    " AND id IN (SELECT feed_id FROM subscriptions) ORDER BY next_poll_at",
-                    (timestamp(at),),
-                )
-            ]
+            return list(db.execute(query).scalars())
 
     def state(self, feed_id: int) -> FeedState:
+        f = feeds.c
+        query = select(f.id, f.url, f.etag, f.last_modified, f.error_count, f.last_fetched_at).where(
+            f.id == feed_id
+        )
         with self._db.reading() as db:
-            row = db.execute(
-                "SELECT id, url, etag, last_modified, error_count, last_fetched_at FROM feeds WHERE id = ?",
-                (feed_id,),
-            ).fetchone()
+            row = db.execute(query).first()
         if row is None:
             raise NotFound(f"There is no feed {feed_id}.")
         return FeedState(row[0], row[1], row[2], row[3], row[4], first_poll=row[5] is None)
@@ -166,63 +181,56 @@ class FeedStore:
         fetched = datetime.now(UTC)
         with self._db.transaction() as db:
             db.execute(
-                "UPDATE feeds SET etag = ?, last_modified = ?, last_fetched_at = ?, last_error = NULL,"
-                " error_count = 0, next_poll_at = ?, title = COALESCE(?, title),"
-                " site_url = COALESCE(?, site_url) WHERE id = ?",
-                (
-                    etag, last_modified, timestamp(fetched),
-                    timestamp(fetched + interval), title, site_url, feed_id,
-                ),
+                feeds.update()
+                .where(feeds.c.id == feed_id)
+                .values(
+                    etag=etag, last_modified=last_modified, last_fetched_at=timestamp(fetched),
+                    last_error=None, error_count=0, next_poll_at=timestamp(fetched + interval),
+                    title=func.coalesce(title, feeds.c.title),
+                    site_url=func.coalesce(site_url, feeds.c.site_url),
+                )
             )
 
     def record_failure(self, feed_id: int, interval: timedelta, error: str) -> None:
         """Back off exponentially: the interval doubles with each failure in a row."""
         with self._db.transaction() as db:
-            errors = db.execute("SELECT error_count FROM feeds WHERE id = ?", (feed_id,)).fetchone()[0] + 1
+            errors = db.execute(select(feeds.c.error_count).where(feeds.c.id == feed_id)).scalar_one() + 1
             delay = min(interval * 2 ** min(errors, 16), MAX_BACKOFF)
             fetched = datetime.now(UTC)
             db.execute(
-                "UPDATE feeds SET last_fetched_at = ?, last_error = ?, error_count = ?, next_poll_at = ?"
-                " WHERE id = ?",
-                (
-                    timestamp(fetched), error, errors,
-                    timestamp(fetched + delay), feed_id,
-                ),
+                feeds.update()
+                .where(feeds.c.id == feed_id)
+                .values(
+                    last_fetched_at=timestamp(fetched), last_error=error, error_count=errors,
+                    next_poll_at=timestamp(fetched + delay),
+                )
             )
 
     def seen(self, feed_id: int, keys: Sequence[str]) -> bool:
         if not keys:
             return False
+        query = select(true()).where(feed_entries.c.feed_id == feed_id, feed_entries.c.entry_key.in_(keys))
         with self._db.reading() as db:
-            marks = ",".join("?" * len(keys))
-            row = db.execute(
-                f"SELECT 1 FROM feed_entries WHERE feed_id = ? AND entry_key IN ({marks})",
-                (feed_id, *keys),
-            ).fetchone()
-        return row is not None
+            return db.execute(query.limit(1)).first() is not None
 
     def mark_seen(self, feed_id: int, keys: Sequence[str], article_id: int | None) -> None:
+        if not keys:
+            return
         with self._db.transaction() as db:
-            db.executemany(
-                "INSERT OR IGNORE INTO feed_entries (feed_id, entry_key, article_id, seen_at)"
-                " VALUES (?, ?, ?, ?)",
-                [(feed_id, key, article_id, now()) for key in keys],
-            )
+            rows = [dict(feed_id=feed_id, entry_key=k, article_id=article_id, seen_at=now()) for k in keys]
+            db.execute(insert_or_ignore(db, feed_entries), rows)
 
     def totals(self) -> tuple[int, int]:
         """Feeds, and feeds whose last poll failed."""
+        query = select(
+            select(func.count()).select_from(feeds).scalar_subquery(),
+            select(func.count()).select_from(feeds).where(feeds.c.error_count > 0).scalar_subquery(),
+        )
         with self._db.reading() as db:
-            row = db.execute(
-                "SELECT (SELECT COUNT(*) FROM feeds), (SELECT COUNT(*) FROM feeds WHERE error_count > 0)"
-            ).fetchone()
+            row = db.execute(query).one()
         return row[0], row[1]
 
     @staticmethod
-    def move_owner(db: sqlite3.Connection, old: Owner, new: Owner) -> None:
+    def move_owner(db: Connection, old: Owner, new: Owner) -> None:
         """Inside a transaction: ``old``'s subscriptions become ``new``'s."""
-        db.execute(
-            "UPDATE OR IGNORE subscriptions SET owner_kind = ?, owner_id = ?"
-            " WHERE owner_kind = ? AND owner_id = ?",
-            (*owner_columns(new), *owner_columns(old)),
-        )
-        db.execute("DELETE FROM subscriptions WHERE owner_kind = ? AND owner_id = ?", owner_columns(old))
+        move_owner_rows(db, subscriptions, old, new, unique=("feed_id",))

@@ -3,15 +3,25 @@ matched (``topics``, ``topic_anchors``, ``topic_matches``)."""
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, select, true
 
 from retrieval.errors import InputError, NotFound
 from retrieval.models import TopicInfo, TopicMode
 from retrieval.owners import Owner, OwnerKind
-from retrieval.storage.database import Database, now, owner_columns, owners_in, stored_owner
+from retrieval.storage.database import (
+    Database,
+    insert_or_ignore,
+    move_owner_rows,
+    now,
+    one_of,
+    owner_is,
+    owners_in,
+    stored_owner,
+)
+from retrieval.storage.schema import topic_anchors, topic_matches, topics
 
 MAX_TOPICS_PER_OWNER = 100
 
@@ -29,6 +39,10 @@ class PendingAlert:
     article_id: int
 
 
+_OWNER = (topics.c.owner_kind, topics.c.owner_id)
+_ACTIVE = topics.c.mode != "off"
+
+
 class TopicStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -37,43 +51,39 @@ class TopicStore:
         """The owner's topic for ``query`` (filed under ``anchors``), new or as it was."""
         with self._db.transaction() as db:
             count = db.execute(
-                "SELECT COUNT(*) FROM topics WHERE owner_kind = ? AND owner_id = ?", owner_columns(owner)
-            ).fetchone()[0]
+                select(func.count()).select_from(topics).where(owner_is(owner, *_OWNER))
+            ).scalar_one()
             existing = db.execute(
-                "SELECT id, mode FROM topics WHERE owner_kind = ? AND owner_id = ? AND query = ?",
-                (*owner_columns(owner), query),
-            ).fetchone()
+                select(topics.c.id, topics.c.mode).where(owner_is(owner, *_OWNER), topics.c.query == query)
+            ).first()
             if existing:
                 return TopicInfo(id=existing[0], query=query, mode=existing[1])
             if count >= MAX_TOPICS_PER_OWNER:
                 raise InputError(f"A chat can watch up to {MAX_TOPICS_PER_OWNER} topics; remove one first.")
             topic_id = db.execute(
-                "INSERT INTO topics (owner_kind, owner_id, query, mode, added_at) VALUES (?, ?, ?, ?, ?)",
-                (*owner_columns(owner), query, mode, now()),
-            ).lastrowid
-            db.executemany(
-                "INSERT INTO topic_anchors (stem, topic_id) VALUES (?, ?)",
-                [(anchor, topic_id) for anchor in anchors],
-            )
-        assert topic_id is not None
+                insert(topics).values(
+                    owner_kind=owner.kind.value, owner_id=owner.id, query=query, mode=mode, added_at=now()
+                )
+            ).inserted_primary_key[0]
+            stems = [{"stem": anchor, "topic_id": topic_id} for anchor in anchors]
+            if stems:
+                db.execute(insert(topic_anchors), stems)
         return TopicInfo(id=topic_id, query=query, mode=mode)
 
     def list(self, owner: Owner) -> list[TopicInfo]:
+        query = select(topics.c.id, topics.c.query, topics.c.mode).where(owner_is(owner, *_OWNER))
         with self._db.reading() as db:
-            rows = db.execute(
-                "SELECT id, query, mode FROM topics WHERE owner_kind = ? AND owner_id = ? ORDER BY id",
-                owner_columns(owner),
-            ).fetchall()
+            rows = db.execute(query.order_by(topics.c.id)).all()
         return [TopicInfo(id=r[0], query=r[1], mode=r[2]) for r in rows]
 
     def get(self, topic_id: int, owner: Owner) -> TopicInfo:
         if not 0 < topic_id < 2**63:
             raise NotFound(f"There is no topic {topic_id}.")
+        query = select(topics.c.id, topics.c.query, topics.c.mode).where(
+            topics.c.id == topic_id, owner_is(owner, *_OWNER)
+        )
         with self._db.reading() as db:
-            row = db.execute(
-                "SELECT id, query, mode FROM topics WHERE id = ? AND owner_kind = ? AND owner_id = ?",
-                (topic_id, *owner_columns(owner)),
-            ).fetchone()
+            row = db.execute(query).first()
         if row is None:
             raise NotFound(f"There is no topic {topic_id}.")
         return TopicInfo(id=row[0], query=row[1], mode=row[2])
@@ -81,69 +91,73 @@ class TopicStore:
     def remove(self, topic_id: int, owner: Owner) -> TopicInfo:
         info = self.get(topic_id, owner)
         with self._db.transaction() as db:
-            db.execute("DELETE FROM topics WHERE id = ?", (topic_id,))
+            db.execute(topics.delete().where(topics.c.id == topic_id))
         return info
 
     def set_mode(self, topic_id: int, owner: Owner, mode: TopicMode) -> TopicInfo:
         info = self.get(topic_id, owner)
         with self._db.transaction() as db:
-            db.execute("UPDATE topics SET mode = ? WHERE id = ?", (mode, topic_id))
+            db.execute(topics.update().where(topics.c.id == topic_id).values(mode=mode))
         return info.model_copy(update={"mode": mode})
 
     def any_active(self, audience: Sequence[Owner] | None) -> bool:
         """Whether anyone in the audience (``None``: everyone) watches a topic at all."""
         if audience is not None and not audience:
             return False
-        owners, params = _audience_in(audience, ("owner_kind", "owner_id"))
+        query = select(true()).where(_ACTIVE, _audience_in(audience))
         with self._db.reading() as db:
-            row = db.execute(
-                f"SELECT 1 FROM topics WHERE mode != 'off' AND {owners} LIMIT 1", params
-            ).fetchone()
-        return row is not None
+            return db.execute(query.limit(1)).first() is not None
 
     def candidates(self, stems: Iterable[str], audience: Sequence[Owner] | None) -> list[OwnedTopic]:
         """Active topics of the audience (``None``: everyone) filed under one of ``stems``."""
         if audience is not None and not audience:
             return []
-        owners, params = _audience_in(audience, ("t.owner_kind", "t.owner_id"))
+        t = topics.c
         with self._db.reading() as db:
             rows = db.execute(
-                "SELECT DISTINCT t.id, t.owner_kind, t.owner_id, t.query, t.mode FROM topic_anchors a"
-                " JOIN topics t ON t.id = a.topic_id"
-                f" WHERE a.stem IN (SELECT value FROM json_each(?)) AND t.mode != 'off' AND {owners}",
-                (json.dumps(sorted(stems)), *params),
-            ).fetchall()
+                select(t.id, t.owner_kind, t.owner_id, t.query, t.mode)
+                .join(topic_anchors, topic_anchors.c.topic_id == t.id)
+                .where(one_of(topic_anchors.c.stem, sorted(stems), db), _ACTIVE, _audience_in(audience))
+                .distinct()
+            ).all()
         return [
             OwnedTopic(TopicInfo(id=r[0], query=r[3], mode=r[4]), stored_owner(r[1], r[2])) for r in rows
         ]
 
     def record_matches(self, article_id: int, topic_ids: Sequence[int]) -> None:
+        if not topic_ids:
+            return
         with self._db.transaction() as db:
-            db.executemany(
-                "INSERT OR IGNORE INTO topic_matches (topic_id, article_id, matched_at) VALUES (?, ?, ?)",
-                [(topic_id, article_id, now()) for topic_id in topic_ids],
+            db.execute(
+                insert_or_ignore(db, topic_matches),
+                [{"topic_id": t, "article_id": article_id, "matched_at": now()} for t in topic_ids],
             )
 
     def matched_since(self, topic_id: int, since: str, limit: int) -> list[int]:
         """Articles the topic matched after ``since`` (a stored time), newest first."""
+        query = (
+            select(topic_matches.c.article_id)
+            .where(topic_matches.c.topic_id == topic_id, topic_matches.c.matched_at > since)
+            .order_by(topic_matches.c.matched_at.desc())
+            .limit(limit)
+        )
         with self._db.reading() as db:
-            rows = db.execute(
-                "SELECT article_id FROM topic_matches WHERE topic_id = ? AND matched_at > ?"
-                " ORDER BY matched_at DESC LIMIT ?",
-                (topic_id, since, limit),
-            )
-            return [r[0] for r in rows]
+            return list(db.execute(query).scalars())
 
     def pending_alerts(self, kind: OwnerKind | None) -> list[PendingAlert]:
         """Instant-topic matches not yet alerted, oldest first (of owners of ``kind``)."""
-        of_kind, params = (" AND t.owner_kind = ?", [kind.value]) if kind else ("", [])
+        t, m = topics.c, topic_matches.c
+        query = (
+            select(t.id, t.owner_kind, t.owner_id, t.query, t.mode, m.article_id)
+            .select_from(topic_matches)
+            .join(topics, t.id == m.topic_id)
+            .where(m.alerted_at.is_(None), t.mode == "instant")
+            .order_by(m.matched_at)
+        )
+        if kind is not None:
+            query = query.where(t.owner_kind == kind.value)
         with self._db.reading() as db:
-            rows = db.execute(
-                "SELECT t.id, t.owner_kind, t.owner_id, t.query, t.mode, m.article_id"
-                " FROM topic_matches m JOIN topics t ON t.id = m.topic_id"
-                f" WHERE m.alerted_at IS NULL AND t.mode = 'instant'{of_kind} ORDER BY m.matched_at",
-                params,
-            ).fetchall()
+            rows = db.execute(query).all()
         return [
             PendingAlert(TopicInfo(id=r[0], query=r[3], mode=r[4]), stored_owner(r[1], r[2]), r[5])
             for r in rows
@@ -151,32 +165,38 @@ class TopicStore:
 
     def mark_alerted(self, matches: Iterable[tuple[int, int]]) -> None:
         """Note that the (topic id, article id) matches were alerted."""
+        alerted = [{"topic": topic, "article": article, "at": now()} for topic, article in matches]
+        if not alerted:
+            return
         with self._db.transaction() as db:
-            db.executemany(
-                "UPDATE topic_matches SET alerted_at = ? WHERE topic_id = ? AND article_id = ?",
-                [(now(), topic_id, article_id) for topic_id, article_id in matches],
+            db.execute(
+                topic_matches.update()
+                .where(
+                    topic_matches.c.topic_id == bindparam("topic"),
+                    topic_matches.c.article_id == bindparam("article"),
+                )
+                .values(alerted_at=bindparam("at")),
+                alerted,
             )
 
     def totals(self) -> tuple[int, int]:
         """Topics, and instant-topic matches not yet alerted."""
+        pending = (
+            select(func.count())
+            .select_from(topic_matches.join(topics, topics.c.id == topic_matches.c.topic_id))
+            .where(topic_matches.c.alerted_at.is_(None), topics.c.mode == "instant")
+        )
+        query = select(select(func.count()).select_from(topics).scalar_subquery(), pending.scalar_subquery())
         with self._db.reading() as db:
-            row = db.execute(
-                "SELECT (SELECT COUNT(*) FROM topics),"
-                " (SELECT COUNT(*) FROM topic_matches m JOIN topics t ON t.id = m.topic_id"
-                "  WHERE m.alerted_at IS NULL AND t.mode = 'instant')"
-            ).fetchone()
+            row = db.execute(query).one()
         return row[0], row[1]
 
     @staticmethod
-    def move_owner(db: sqlite3.Connection, old: Owner, new: Owner) -> None:
+    def move_owner(db: Connection, old: Owner, new: Owner) -> None:
         """Inside a transaction: ``old``'s topics become ``new``'s."""
-        db.execute(
-            "UPDATE OR IGNORE topics SET owner_kind = ?, owner_id = ? WHERE owner_kind = ? AND owner_id = ?",
-            (*owner_columns(new), *owner_columns(old)),
-        )
-        db.execute("DELETE FROM topics WHERE owner_kind = ? AND owner_id = ?", owner_columns(old))
+        move_owner_rows(db, topics, old, new, unique=("query",))
 
 
-def _audience_in(audience: Sequence[Owner] | None, columns: tuple[str, str]) -> tuple[str, list[object]]:
-    """A condition that the owner in ``columns`` is in the audience (``None``: anyone)."""
-    return ("1", []) if audience is None else owners_in(audience, columns)
+def _audience_in(audience: Sequence[Owner] | None) -> ColumnElement[bool]:
+    """The topic's owner is in the audience (``None``: anyone)."""
+    return true() if audience is None else owners_in(audience, *_OWNER)

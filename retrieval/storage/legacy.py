@@ -1,12 +1,18 @@
-"""The engine's database schema, as the list of steps that built it.
+"""The schema steps from before Alembic: how SQLite databases were upgraded until then.
 
-Each entry upgrades the schema by one version (``PRAGMA user_version``; see
-:class:`retrieval.storage.database.Database` for how they run). Never edit an entry once
-a release has shipped it: append a new one. SQLite changes a primary key only by create,
-copy, drop and rename.
+Each entry upgraded the engine's database by one version (``PRAGMA user_version``). An
+older database is brought up to the last of them by :func:`upgrade_legacy` and then
+stamped at the Alembic revision that equals it (:mod:`retrieval.storage.upgrade`). Frozen:
+new changes are Alembic revisions. The bot's old state file has its own list
+(:mod:`bot.legacy_state`), run the same way.
 """
 
 from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from retrieval.owners import Owner
 
 MIGRATIONS: list[str] = [
     """
@@ -238,3 +244,28 @@ MIGRATIONS: list[str] = [
     CREATE INDEX digests_sent ON digests(owner_kind, owner_id, sent_at)
     """,
 ]
+
+
+def upgrade_legacy(db: sqlite3.Connection, steps: Sequence[str]) -> int:
+    """Run the steps the database has not had yet, inside the caller's transaction, with
+    foreign keys off (a step may rebuild a table others refer to); returns the version
+    reached. A step may read an owner's text form with the SQL functions
+    ``owner_kind(text)`` and ``owner_id(text)``. Statements are split on semicolons: none
+    may appear in a comment or a literal."""
+    db.create_function("owner_kind", 1, _owner_kind, deterministic=True)
+    db.create_function("owner_id", 1, _owner_id, deterministic=True)
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    for number, script in enumerate(steps[version:], start=version + 1):
+        for statement in script.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {number}")
+    return max(version, len(steps))
+
+
+def _owner_kind(text: str) -> str:
+    return Owner.parse(text).kind.value
+
+
+def _owner_id(text: str) -> int:
+    return Owner.parse(text).id
