@@ -13,18 +13,20 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import Connection, bindparam, distinct, false, func, insert, select, true, tuple_
-from sqlalchemy.engine import Row
+from sqlalchemy import Connection, Text, bindparam, distinct, false, func, insert, select, true
 
 from retrieval.models import ArticleInfo, Extracted
 from retrieval.owners import EVERYONE, Owner, OwnerKind
 from retrieval.storage.database import (
     Database,
+    Read,
     insert_or_ignore,
+    json_rows,
     move_owner_rows,
     now,
     owner_is,
     owners_in,
+    owners_value,
     stored_owner,
 )
 from retrieval.storage.schema import articles, ownership
@@ -73,15 +75,31 @@ class ArticleTotals:
 _OWNER = (ownership.c.owner_kind, ownership.c.owner_id)
 _COPY_OF = (articles.c.copy_of_kind, articles.c.copy_of_id)
 
-# Statements of a fixed shape, built once: the reading paths run them often.
-_ARTICLE = select(articles).where(articles.c.id == bindparam("id"))
-_SENTENCES = (
+# What ArticleInfo shows, and when the article came (to its owner, or at all).
+_INFO = tuple(
+    articles.c[name]
+    for name in ("id", "title", "url", "site", "author", "published", "language", "sentence_count")
+)
+# The reads on the answer path, built once.
+_ARTICLE = Read(select(*_INFO, articles.c.added_at).where(articles.c.id == bindparam("id")))
+_SENTENCES = Read(
     select(*(sentence_table.c[name] for name in ("article_id", "position", "paragraph", "text")))
     .where(sentence_table.c.article_id == bindparam("id"))
     .order_by(sentence_table.c.position)
 )
-_OWNERS_OF = (
-    select(*_OWNER).where(ownership.c.article_id == bindparam("id")).order_by(*_OWNER)
+_OWNERS_OF = Read(select(*_OWNER).where(ownership.c.article_id == bindparam("id")).order_by(*_OWNER))
+_VISIBLE = Read(
+    select(true())
+    .where(ownership.c.article_id == bindparam("id"), owners_in("owners", *_OWNER))
+    .limit(1)
+)
+_KEYS = json_rows(bindparam("keys", type_=Text), sentence_table.c.article_id, sentence_table.c.position)
+_SENTENCES_AT = Read(
+    select(sentence_table.c.article_id, sentence_table.c.position, sentence_table.c.text).join_from(
+        _KEYS,
+        sentence_table,
+        (sentence_table.c.article_id == _KEYS.c.article_id) & (sentence_table.c.position == _KEYS.c.position),
+    )
 )
 _SET_INDEXED = articles.update().where(articles.c.id == bindparam("article_id"))
 
@@ -232,24 +250,24 @@ class ArticleStore:
 
     def owners_of(self, article_id: int) -> list[Owner]:
         with self._db.reading() as db:
-            rows = db.execute(_OWNERS_OF, {"id": article_id})
-            return [stored_owner(kind, owner_id) for kind, owner_id in rows]
+            rows = _OWNERS_OF.rows(db, id=article_id)
+        return [stored_owner(kind, owner_id) for kind, owner_id in rows]
 
     def visible(self, article_id: int, owners: Sequence[Owner]) -> bool:
-        query = select(true()).where(ownership.c.article_id == article_id, owners_in(owners, *_OWNER))
         with self._db.reading() as db:
-            return db.execute(query.limit(1)).first() is not None
+            return bool(_VISIBLE.rows(db, id=article_id, owners=owners_value(owners)))
 
     def article(self, article_id: int) -> ArticleInfo | None:
         with self._db.reading() as db:
-            row = db.execute(_ARTICLE, {"id": article_id}).first()
-        return _article_info(row, row.added_at) if row else None
+            rows = _ARTICLE.rows(db, id=article_id)
+        return _article_info(rows[0]) if rows else None
 
     def articles(self, owners: Sequence[Owner], limit: int, offset: int = 0) -> list[ArticleInfo]:
         """Articles the owners hold, newest first (by when they got them)."""
         owned_at = func.max(ownership.c.added_at).label("owned_at")
         query = (
-            select(articles, owned_at)
+            select(*_INFO, owned_at)
+            .select_from(articles)
             .join(ownership, (ownership.c.article_id == articles.c.id) & owners_in(owners, *_OWNER))
             .group_by(articles.c.id)
             .order_by(owned_at.desc(), articles.c.id.desc())
@@ -258,7 +276,7 @@ class ArticleStore:
         )
         with self._db.reading() as db:
             rows = db.execute(query).all()
-        return [_article_info(row, row.owned_at) for row in rows]
+        return [_article_info(row) for row in rows]
 
     def count_articles(self, owners: Sequence[Owner]) -> int:
         query = select(func.count(distinct(ownership.c.article_id))).where(owners_in(owners, *_OWNER))
@@ -299,6 +317,7 @@ class ArticleStore:
         a = articles.c
         query = (
             select(a.id, a.title, a.url, a.site, a.author, a.published, a.text, ownership.c.added_at)
+            .select_from(articles)
             .join(ownership, (ownership.c.article_id == a.id) & owner_is(owner, *_OWNER))
             .order_by(a.id)
         )
@@ -324,25 +343,23 @@ class ArticleStore:
 
     def sentences(self, article_id: int) -> list[StoredSentence]:
         with self._db.reading() as db:
-            rows = db.execute(_SENTENCES, {"id": article_id}).all()
+            rows = _SENTENCES.rows(db, id=article_id)
         return [StoredSentence(*row) for row in rows]
 
     def sentences_at(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], str]:
         """Texts of the given (article_id, position) pairs."""
         if not keys:
             return {}
-        key = tuple_(sentence_table.c.article_id, sentence_table.c.position)
-        query = select(sentence_table.c.article_id, sentence_table.c.position, sentence_table.c.text).where(
-            key.in_([(int(a), int(p)) for a, p in keys])
-        )
+        pairs = "[" + ",".join(f"[{int(a)},{int(p)}]" for a, p in keys) + "]"
         with self._db.reading() as db:
-            rows = db.execute(query).all()
+            rows = _SENTENCES_AT.rows(db, keys=pairs)
         return {(row[0], row[1]): row[2] for row in rows}
 
 
-def _article_info(row: Row, added: str) -> ArticleInfo:
+def _article_info(row: Sequence[Any]) -> ArticleInfo:
+    """An article from its ``_INFO`` columns and the time it came."""
+    article_id, title, url, site, author, published, language, sentences, added = row
     return ArticleInfo(
-        id=row.id, title=row.title, url=row.url, site=row.site, author=row.author,
-        published=row.published, language=row.language, sentences=row.sentence_count,
-        added=datetime.fromisoformat(added),
+        id=article_id, title=title, url=url, site=site, author=author, published=published,
+        language=language, sentences=sentences, added=datetime.fromisoformat(added),
     )

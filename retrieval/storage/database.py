@@ -21,25 +21,29 @@ from typing import Any
 
 from sqlalchemy import (
     URL,
+    BindParameter,
     Column,
     ColumnElement,
     Connection,
+    Select,
+    Subquery,
     Table,
+    Text,
     and_,
-    any_,
     bindparam,
+    cast,
     create_engine,
     event,
     exists,
-    false,
-    func,
     literal_column,
     select,
     tuple_,
 )
 from sqlalchemy import exc as sql_errors
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.util import ClauseAdapter
 
 from retrieval.errors import InputError
@@ -110,14 +114,16 @@ class Database:
         self.path = Path(self.url.database or "") if self.is_sqlite else None
         self._lock = threading.RLock() if self.is_sqlite else None
         self._local = threading.local()
+        self._shared: Connection | None = None  # SQLite's one connection
         try:
             if self.path is not None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._engine = _sqlite_engine(self.url)
+                self._shared = self._engine.connect()
             else:
                 self._engine = _postgres_engine(self.url)
-            with self._engine.connect():
-                pass
+                with self._engine.connect():
+                    pass
         except (sql_errors.SQLAlchemyError, OSError) as error:
             raise self.unusable(error) from None
 
@@ -132,7 +138,10 @@ class Database:
         return str(self.path) if self.path is not None else shown_url(self.url)
 
     def close(self) -> None:
-        self._engine.dispose()
+        with self._guard():
+            if self._shared is not None:
+                self._shared.close()
+            self._engine.dispose()
 
     def size_bytes(self) -> int:
         """SQLite: the file with its write-ahead log and other companions; PostgreSQL: the
@@ -147,44 +156,48 @@ class Database:
         """One transaction: committed at the end, rolled back on any exception. Inside
         another transaction of the same thread, part of that one."""
         with self._guard():
-            outer = self._current()
-            if outer is not None:
-                if not self._local.writing:
+            use = self._use()
+            if use.connection is not None:
+                if not use.writing:  # PostgreSQL: the read's transaction ends in a rollback
                     raise RuntimeError("a transaction cannot begin inside a read")
-                yield outer
+                yield use.connection
                 return
-            with self._engine.connect() as db:
+            with self._connection() as db:
                 if self.is_sqlite:
                     db.exec_driver_sql("BEGIN IMMEDIATE")
-                self._local.connection, self._local.writing = db, True
+                use.connection, use.writing = db, True
                 try:
                     yield db
                 except BaseException:
                     db.rollback()
                     raise
                 finally:
-                    self._local.connection = None
+                    use.connection = None
                 db.commit()
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        with self._guard():
-            outer = self._current()
-            if outer is not None:
-                yield outer
-                return
-            with self._engine.connect() as db:
-                self._local.connection, self._local.writing = db, False
-                try:
-                    yield db
-                finally:
-                    self._local.connection = None
+        """A connection to read with; SQLite reads outside a transaction see the last commit."""
+        if self._shared is not None:
+            with self._lock:  # type: ignore[union-attr]
+                yield self._shared
+            return
+        use = self._use()
+        if use.connection is not None:
+            yield use.connection
+            return
+        with self._engine.connect() as db:
+            use.connection, use.writing = db, False
+            try:
+                yield db
+            finally:
+                use.connection = None
 
     @contextmanager
     def schema_transaction(self) -> Iterator[Connection]:
         """A transaction for schema upgrades. On SQLite foreign keys are off while it runs (a
         step may rebuild a table others refer to) and checked before it commits."""
-        with self._guard(), self._engine.connect() as db:
+        with self._guard(), self._connection() as db:
             if not self.is_sqlite:
                 with db.begin():
                     yield db
@@ -211,18 +224,41 @@ class Database:
             with self._lock:
                 yield
 
-    def _current(self) -> Connection | None:
-        return getattr(self._local, "connection", None)
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """SQLite's one connection (the caller holds the lock), or one from the pool."""
+        if self._shared is not None:
+            yield self._shared
+            return
+        with self._engine.connect() as db:
+            yield db
+
+    def _use(self) -> _Use:
+        """What this thread has open (SQLite: the lock's holder)."""
+        use = getattr(self._local, "use", None)
+        if use is None:
+            use = self._local.use = _Use()
+        return use
+
+
+class _Use:
+    """A thread's open connection, and whether it is in a transaction."""
+
+    __slots__ = ("connection", "writing")
+
+    def __init__(self) -> None:
+        self.connection: Connection | None = None
+        self.writing = False
 
 
 
 def _sqlite_engine(url: URL) -> Any:
     # The driver opens no transaction of its own (isolation_level None): transaction()
     # begins them, IMMEDIATE so that a writer never fails to upgrade a read lock, and every
-    # read outside one sees the latest commit. One connection: the lock serialises its use.
+    # read outside one sees the latest commit. One connection, kept open: the lock
+    # serialises its use.
     engine = create_engine(
-        url, pool_size=1, max_overflow=0,
-        connect_args={"check_same_thread": False, "isolation_level": None},
+        url, poolclass=StaticPool, connect_args={"check_same_thread": False, "isolation_level": None}
     )
 
     @event.listens_for(engine, "connect")
@@ -249,6 +285,29 @@ def _reason(error: BaseException) -> str:
     return text.rstrip(".") or type(error).__name__
 
 
+class Read:
+    """A read built once in Core and run at the least cost a call: on SQLite its SQL,
+    compiled once, goes straight to the driver (SQLAlchemy's bookkeeping, about 0.1 ms a
+    call, would be most of the cost of the short reads on the answer path; SQLite's column
+    types here convert nothing, see :mod:`retrieval.storage.schema`); on PostgreSQL through
+    SQLAlchemy, whose types turn timestamps and dates into their stored text. Rows are tuples.
+    """
+
+    def __init__(self, statement: Select) -> None:
+        self.statement = statement
+        self._sqlite: tuple[str, tuple[str, ...], dict[str, Any]] | None = None
+
+    def rows(self, db: Connection, **params: Any) -> list[Any]:
+        if db.dialect.name != "sqlite":
+            return list(db.execute(self.statement, params))
+        if self._sqlite is None:
+            compiled = self.statement.compile(dialect=db.dialect)
+            self._sqlite = (str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params))
+        sql, names, defaults = self._sqlite
+        values = [params[name] if name in params else defaults[name] for name in names]
+        return db.connection.driver_connection.execute(sql, values).fetchall()
+
+
 # --- owners -----------------------------------------------------------------------------
 
 
@@ -265,11 +324,15 @@ def owner_is(owner: Owner, kind: Column, owner_id: Column) -> ColumnElement[bool
     return and_(kind == owner.kind.value, owner_id == owner.id)
 
 
-def owners_in(owners: Sequence[Owner], kind: Column, owner_id: Column) -> ColumnElement[bool]:
-    """The owner stored in (``kind``, ``owner_id``) is one of ``owners``; none match nothing."""
-    if not owners:
-        return false()
-    return tuple_(kind, owner_id).in_([owner_columns(owner) for owner in owners])
+def owners_in(owners: Sequence[Owner] | str, kind: Column, owner_id: Column) -> ColumnElement[bool]:
+    """The owner stored in (``kind``, ``owner_id``) is one of ``owners``: a list (none match
+    nothing), or the name of a parameter a statement built once gets (:func:`owners_value`)."""
+    rows = json_rows(_values(owners, owners_value), kind, owner_id)
+    return tuple_(kind, owner_id).in_(select(*rows.c))
+
+
+def owners_value(owners: Sequence[Owner]) -> str:
+    return json.dumps([owner_columns(owner) for owner in owners])
 
 
 # --- what the two backends write differently -------------------------------------------------
@@ -277,7 +340,11 @@ def owners_in(owners: Sequence[Owner], kind: Column, owner_id: Column) -> Column
 
 def dialect_insert(db: Connection, table: Table) -> Any:
     """``INSERT`` with the backend's ``ON CONFLICT`` clauses (both spell them alike)."""
-    return (postgresql.insert if db.dialect.name == "postgresql" else sqlite.insert)(table)
+    if db.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
 
 
 def insert_or_ignore(db: Connection, table: Table) -> Any:
@@ -317,10 +384,43 @@ def move_owner_rows(
         db.execute(table.delete().where(owner_is(old, kind, owner_id)))
 
 
-def one_of(column: Column, values: Sequence[str], db: Connection) -> ColumnElement[bool]:
-    """``column`` is one of ``values``, however many: one parameter, a JSON array on SQLite
-    (whose statements take at most 32,766 parameters) and an array on PostgreSQL."""
-    if db.dialect.name == "postgresql":
-        return column == any_(bindparam("values", list(values), type_=postgresql.ARRAY(column.type)))
-    listed = select(literal_column("value")).select_from(func.json_each(json.dumps(list(values))))
-    return column.in_(listed.scalar_subquery())
+def one_of(column: Column, values: Sequence[object] | str) -> ColumnElement[bool]:
+    """``column`` is one of ``values`` (or of the parameter so named, see :func:`owners_in`)."""
+    rows = json_rows(_values(values, lambda listed: json.dumps([[value] for value in listed])), column)
+    return column.in_(select(*rows.c))
+
+
+class json_elements(FunctionElement):  # noqa: N801 - named as SQL functions are
+    """The elements of a JSON array given as text, one row each (column ``value``)."""
+
+    name = "json_elements"
+    inherit_cache = True
+
+
+@compiles(json_elements)
+def _json_each(element: json_elements, compiler: Any, **kw: Any) -> str:
+    return f"json_each({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_elements, "postgresql")
+def _json_array_elements(element: json_elements, compiler: Any, **kw: Any) -> str:
+    return f"json_array_elements(CAST({compiler.process(element.clauses, **kw)} AS json))"
+
+
+def json_rows(values: BindParameter, *columns: Column) -> Subquery:
+    """The rows of ``values``, a JSON array of arrays, typed as ``columns``: one parameter
+    however many rows (SQLite takes at most 32,766 in a statement), so a statement built
+    once is compiled once and its text never changes with the number of rows."""
+    elements = json_elements(values).table_valued("value")
+    return select(
+        *(
+            cast(elements.c.value.op("->>")(literal_column(str(number))), column.type).label(column.name)
+            for number, column in enumerate(columns)
+        )
+    ).subquery()
+
+
+def _values(values: Sequence[Any] | str, as_json: Any) -> BindParameter:
+    if isinstance(values, str):
+        return bindparam(values, type_=Text)
+    return bindparam(None, as_json(values), type_=Text)

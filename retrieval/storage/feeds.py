@@ -14,12 +14,14 @@ from retrieval.models import FeedInfo
 from retrieval.owners import EVERYONE, Owner
 from retrieval.storage.database import (
     Database,
+    Read,
     dialect_insert,
     insert_or_ignore,
     move_owner_rows,
     now,
     owner_is,
     owners_in,
+    owners_value,
     stored_owner,
     timestamp,
 )
@@ -40,6 +42,7 @@ class FeedState:
 
 
 _FOLLOWER = (subscriptions.c.owner_kind, subscriptions.c.owner_id)
+_OWNERS_FEEDS = Read(select(subscriptions.c.feed_id).where(owners_in("owners", *_FOLLOWER)).distinct())
 
 
 class FeedStore:
@@ -107,9 +110,9 @@ class FeedStore:
 
     def owners_feeds(self, owner: Owner) -> list[int]:
         """Feeds whose articles ``owner`` sees: its own subscriptions and everyone's."""
-        query = select(subscriptions.c.feed_id).where(owners_in([owner, EVERYONE], *_FOLLOWER)).distinct()
         with self._db.reading() as db:
-            return list(db.execute(query).scalars())
+            rows = _OWNERS_FEEDS.rows(db, owners=owners_value([owner, EVERYONE]))
+        return [row[0] for row in rows]
 
     def list(self, owner: Owner) -> list[FeedInfo]:
         for_everyone = subscriptions.c.owner_kind == EVERYONE.kind.value
@@ -117,6 +120,7 @@ class FeedStore:
         config = func.max(case((for_everyone & (subscriptions.c.from_config == true()), 1), else_=0))
         query = (
             select(feeds, everyone, config.label("config"))
+            .select_from(feeds)
             .join(
                 subscriptions,
                 (subscriptions.c.feed_id == feeds.c.id) & owners_in([owner, EVERYONE], *_FOLLOWER),
@@ -145,7 +149,7 @@ class FeedStore:
 
     def config_feeds(self) -> dict[str, int]:
         """Feeds for every chat that the config file lists (url -> id)."""
-        query = select(feeds.c.url, feeds.c.id).join(
+        query = select(feeds.c.url, feeds.c.id).select_from(feeds).join(
             subscriptions,
             (subscriptions.c.feed_id == feeds.c.id)
             & owner_is(EVERYONE, *_FOLLOWER)

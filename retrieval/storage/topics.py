@@ -116,8 +116,9 @@ class TopicStore:
         with self._db.reading() as db:
             rows = db.execute(
                 select(t.id, t.owner_kind, t.owner_id, t.query, t.mode)
+                .select_from(topics)
                 .join(topic_anchors, topic_anchors.c.topic_id == t.id)
-                .where(one_of(topic_anchors.c.stem, sorted(stems), db), _ACTIVE, _audience_in(audience))
+                .where(one_of(topic_anchors.c.stem, sorted(stems)), _ACTIVE, _audience_in(audience))
                 .distinct()
             ).all()
         return [
