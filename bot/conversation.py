@@ -661,7 +661,7 @@ class Conversation:
             if digest.empty:
                 await outbox.send(Notice(text=NOTHING_NEW))
                 return
-            settings = await asyncio.to_thread(lambda: self.state.delivery(chat).digest)
+            settings = (await asyncio.to_thread(self.state.delivery, chat)).digest
             day = schedule.local_now(settings, self.digest_defaults, datetime.now(UTC))
             await outbox.send(DigestView(digest=digest, day=day))
         items = sum(len(section.items) for section in digest.sections)

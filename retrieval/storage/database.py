@@ -46,14 +46,18 @@ def owners_in(
     owners: Sequence[Owner], columns: tuple[str, str] = ("owner_kind", "owner_id")
 ) -> tuple[str, list[object]]:
     """A condition that the owner stored in ``columns`` (kind, id) is one of ``owners``,
-    and its parameters; no owners match nothing."""
-    if not owners:
+    and its parameters; no owners match nothing.
+
+    One ``kind = ? AND id IN (...)`` per kind, so SQLite searches the (kind, id) index for
+    each; a row value ``(kind, id) IN (VALUES ...)`` would scan the whole table."""
+    ids: dict[OwnerKind, list[int]] = {}
+    for owner in owners:
+        ids.setdefault(owner.kind, []).append(owner.id)
+    if not ids:
         return "0", []
-    pairs = ", ".join("(?, ?)" for _ in owners)
-    return (
-        f"({columns[0]}, {columns[1]}) IN (VALUES {pairs})",
-        [column for owner in owners for column in owner_columns(owner)],
-    )
+    kind, owner_id = columns
+    condition = " OR ".join(f"({kind} = ? AND {owner_id} IN ({marks(numbers)}))" for numbers in ids.values())
+    return f"({condition})", [value for k, numbers in ids.items() for value in (k.value, *numbers)]
 
 
 def disk_usage(paths: Iterable[Path]) -> int:
