@@ -13,7 +13,8 @@ from retrieval.engine import Engine
 from retrieval.errors import FetchError, InputError, NotFound
 from retrieval.models import Extracted
 from retrieval.summarize import ALGORITHMS
-from tests.support import ARTICLE_HTML, Page, make_pdf, serve, shared_file
+from tests.support import ARTICLE_HTML, make_pdf, shared_file
+from tests.web import Page, WebServer
 
 SEALS = (
     "Harbour seals have returned to the Thames estuary in numbers not seen for decades.\n\n"
@@ -136,27 +137,27 @@ def test_chats_see_only_their_own_articles(engine: Engine) -> None:
     assert not engine.ask("How many seals were counted?", "chat:2").abstained
 
 
-def test_a_private_article_is_never_found_by_its_url(engine: Engine) -> None:
+def test_a_private_article_is_never_found_by_its_url(engine: Engine, web: WebServer) -> None:
     """A file's own URL (here from its canonical link) is no key to it for other chats."""
     upload = ARTICLE_HTML.replace("<head>", '<head><link rel="canonical" href="SITE/seals.html">')
-    with serve({}) as site:
-        public_page = "<html><body><p>" + "Public version of the page. " * 5 + "</p></body></html>"
-        site.pages["/seals.html"] = Page(public_page.encode())
-        upload = upload.replace("SITE", site.base_url)
-        private = engine.ingest_bytes(upload.encode(), "chat:1", filename="s.html")
-        fetched = engine.ingest_url(site.url("/seals.html"), "chat:2")
-        assert site.requests == ["/seals.html"]
+    public_page = "<html><body><p>" + "Public version of the page. " * 5 + "</p></body></html>"
+    web.pages["/seals.html"] = Page(public_page)
+    upload = upload.replace("SITE", web.base_url)
+    private = engine.ingest_bytes(upload.encode(), "chat:1", filename="s.html")
+    fetched = engine.ingest_url(web.url("/seals.html"), "chat:2")
+    assert web.paths == ["/seals.html"]
     assert fetched.id != private.id and not fetched.duplicate
     assert engine.ask("Who led the count?", "chat:2").abstained
     # A page fetched for one chat is public: another chat sending the link shares it.
-    again = engine.ingest_url(site.url("/seals.html"), "chat:3")
+    again = engine.ingest_url(web.url("/seals.html"), "chat:3")
     assert again.duplicate and again.id == fetched.id
+    assert web.paths == ["/seals.html"]  # known by its URL: not fetched again
 
 
-def test_shared_public_article_outlives_one_chat_forgetting_it(engine: Engine) -> None:
-    with serve({"/seals.html": Page(ARTICLE_HTML.encode())}) as site:
-        first = engine.ingest_url(site.url("/seals.html"), "chat:1")
-        second = engine.ingest_url(site.url("/seals.html"), "chat:2")
+def test_shared_public_article_outlives_one_chat_forgetting_it(engine: Engine, web: WebServer) -> None:
+    web.pages["/seals.html"] = Page(ARTICLE_HTML)
+    first = engine.ingest_url(web.url("/seals.html"), "chat:1")
+    second = engine.ingest_url(web.url("/seals.html"), "chat:2")
     assert second.duplicate and second.id == first.id
     engine.forget(first.id, "chat:1")
     assert engine.ask("Who led the count?", "chat:1").abstained
@@ -248,34 +249,33 @@ def test_reindex_rebuilds_everything(engine: Engine) -> None:
     assert not engine.ask("Which villages were evacuated?", "chat:5").abstained
 
 
-def test_link_is_fetched_extracted_and_stored(engine: Engine) -> None:
-    with serve({"/seals.html": Page(ARTICLE_HTML.encode())}) as site:
-        result = engine.ingest_url(site.url("/seals.html"), "chat:1")
-        again = engine.ingest_url(site.url("/seals.html"), "chat:2")
-        assert site.requests == ["/seals.html"]
+def test_link_is_fetched_extracted_and_stored(engine: Engine, web: WebServer) -> None:
+    web.pages["/seals.html"] = Page(ARTICLE_HTML)
+    result = engine.ingest_url(web.url("/seals.html"), "chat:1")
+    again = engine.ingest_url(web.url("/seals.html"), "chat:2")
+    assert web.paths == ["/seals.html"]
     assert result.title == "Harbour seals return to the estuary"
     assert again.duplicate and again.id == result.id
     info = engine.article(result.id, "chat:1")
-    assert info.url == site.url("/seals.html")
+    assert info.url == web.url("/seals.html")
     assert info.author == "Ada Lovelace"
     assert "Home" not in stored_text(engine, result.id)
     answer = engine.ask("Who led the count?", "chat:2")
     assert "Anna Jones" in answer.sentences[0].text
 
 
-def test_a_link_to_a_pdf(engine: Engine) -> None:
+def test_a_link_to_a_pdf(engine: Engine, web: WebServer) -> None:
     pdf = make_pdf(SEALS.split("\n\n"), title="Seals return")
-    with serve({"/seals.pdf": Page(pdf, "application/pdf")}) as site:
-        result = engine.ingest_url(site.url("/seals.pdf"), "local")
+    web.pages["/seals.pdf"] = Page(pdf, "application/pdf")
+    result = engine.ingest_url(web.url("/seals.pdf"), "local")
     assert result.title == "Seals return"
     assert not engine.ask("How many seals were counted?", "local").abstained
 
 
-def test_unreachable_link_is_a_fetch_error(engine: Engine) -> None:
-    with serve({}) as site:
-        missing = site.url("/gone.html")
-        with pytest.raises(FetchError) as raised:
-            engine.ingest_url(missing, "local")
+def test_unreachable_link_is_a_fetch_error(engine: Engine, web: WebServer) -> None:
+    missing = web.url("/gone.html")
+    with pytest.raises(FetchError) as raised:
+        engine.ingest_url(missing, "local")
     assert "404" in str(raised.value)
     assert engine.count_articles("local") == 0
 
@@ -313,7 +313,7 @@ def test_index_built_with_other_settings_is_rebuilt(tmp_path: Path) -> None:
         assert not engine.ask("How many seals were counted?", "local").abstained
 
 
-def test_links_that_differ_in_their_query_are_different_pages(engine: Engine) -> None:
+def test_links_that_differ_in_their_query_are_different_pages(engine: Engine, web: WebServer) -> None:
     def page(name: str, verdict: str) -> str:
         return (
             f"<html><body><article><p>{name}'s salary review says {verdict}.</p>"
@@ -322,16 +322,15 @@ def test_links_that_differ_in_their_query_are_different_pages(engine: Engine) ->
         )
 
     secret, other = page("Alice", "she earns a great deal"), page("Bob", "he earns rather less")
-    with serve({}) as site:
-        site.pages["/doc?key=ALICE"] = Page(secret.encode())
-        site.pages["/doc?key=BOB"] = Page(other.encode())
-        site.pages["/story.html"] = Page(ARTICLE_HTML.encode())
-        site.pages["/story.html?utm_source=tg&fbclid=ALICE"] = Page(ARTICLE_HTML.encode())
-        alice = engine.ingest_url(site.url("/doc?key=ALICE"), "chat:1")
-        bob = engine.ingest_url(site.url("/doc?key=BOB"), "chat:2")
-        tracked = engine.ingest_url(site.url("/story.html?utm_source=tg&fbclid=ALICE"), "chat:1")
-        plain = engine.ingest_url(site.url("/story.html"), "chat:2")
+    web.pages["/doc?key=ALICE"] = Page(secret)
+    web.pages["/doc?key=BOB"] = Page(other)
+    web.pages["/story.html"] = Page(ARTICLE_HTML)
+    web.pages["/story.html?utm_source=tg&fbclid=ALICE"] = Page(ARTICLE_HTML)
+    alice = engine.ingest_url(web.url("/doc?key=ALICE"), "chat:1")
+    bob = engine.ingest_url(web.url("/doc?key=BOB"), "chat:2")
+    tracked = engine.ingest_url(web.url("/story.html?utm_source=tg&fbclid=ALICE"), "chat:1")
+    plain = engine.ingest_url(web.url("/story.html"), "chat:2")
     assert bob.id != alice.id and not bob.duplicate
     assert engine.ask("What does the salary review say?", "chat:2").sentences[0].text.startswith("Bob")
     assert plain.duplicate and plain.id == tracked.id
-    assert engine.article(plain.id, "chat:2").url == site.url("/story.html")
+    assert engine.article(plain.id, "chat:2").url == web.url("/story.html")

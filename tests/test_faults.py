@@ -25,7 +25,8 @@ from retrieval.engine import Engine
 from retrieval.errors import BriefbotError
 from retrieval.models import Extracted
 from tests.crash_child import OWNER, article_text, config, marker
-from tests.support import Page, rss, serve
+from tests.support import rss
+from tests.web import Page, WebServer
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 30.0
@@ -232,20 +233,19 @@ def feed_items(site_url: str) -> list[dict[str, str]]:
     return items
 
 
-def test_killed_feed_polls_ingest_every_entry_exactly_once(tmp_path: Path) -> None:
+def test_killed_feed_polls_ingest_every_entry_exactly_once(tmp_path: Path, web: WebServer) -> None:
     db = tmp_path / "feed.db"
-    with serve({}) as site:
-        site.pages["/feed.xml"] = Page(rss("Crash News", feed_items(site.base_url)), "application/rss+xml")
-        feed_url = site.url("/feed.xml")
-        for seed in (1, 2):
-            with child(tmp_path, "poll", str(db), feed_url) as running:
-                running.wait_for("READY")
-                time.sleep(random.Random(seed).uniform(0.05, 0.5))
-                lines = running.kill()
-            assert not any(line.startswith("POLLED") for line in lines), "the poll ended before the kill"
-        with Engine(config(db)) as engine:
-            info, _ = engine.add_feed(feed_url, OWNER)
-            engine.poll_feed(info.id)
+    web.pages["/feed.xml"] = Page(rss("Crash News", feed_items(web.base_url)), "application/rss+xml")
+    feed_url = web.url("/feed.xml")
+    for seed in (1, 2):
+        with child(tmp_path, "poll", str(db), feed_url) as running:
+            running.wait_for("READY")
+            time.sleep(random.Random(seed).uniform(0.05, 0.5))
+            lines = running.kill()
+        assert not any(line.startswith("POLLED") for line in lines), "the poll ended before the kill"
+    with Engine(config(db)) as engine:
+        info, _ = engine.add_feed(feed_url, OWNER)
+        engine.poll_feed(info.id)
     counts = stored_markers(db)
     expected = {marker(FEED_SEED, number) for number in range(FEED_ENTRIES)}
     assert set(counts) == expected

@@ -23,7 +23,8 @@ from retrieval.errors import BriefbotError, InputError
 from retrieval.extract import decode_text, extract_markdown, extract_text
 from retrieval.models import IngestResult
 from retrieval.sentences import MAX_SENTENCE_CHARS, split_paragraphs, split_sentences
-from tests.support import LocalSite, Page, atom, make_pdf, one_page_pdf, serve
+from tests.support import atom, make_pdf, one_page_pdf
+from tests.web import Page, WebServer, serve
 
 OWNER = "chat:7"
 SEALS = (
@@ -130,8 +131,8 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="module")
-def site() -> Iterator[LocalSite]:
-    with serve({}) as site:
+def site() -> Iterator[WebServer]:
+    with serve() as site:
         yield site
 
 
@@ -208,7 +209,7 @@ def test_html_file(engine: Engine, name: str) -> None:
         assert isinstance(outcome, InputError)
 
 
-def test_five_megabytes_of_one_word_are_refused_quickly(engine: Engine, site: LocalSite) -> None:
+def test_five_megabytes_of_one_word_are_refused_quickly(engine: Engine, site: WebServer) -> None:
     for word in (b"word", b"word "):
         data = word * (5_000_000 // len(word))
         site.pages["/five-mb"] = Page(data, "text/plain")
@@ -238,7 +239,7 @@ def test_five_megabytes_of_one_word_are_refused_quickly(engine: Engine, site: Lo
         ("an empty page", "text/html"),
     ],
 )
-def test_link(engine: Engine, site: LocalSite, name: str, content_type: str) -> None:
+def test_link(engine: Engine, site: WebServer, name: str, content_type: str) -> None:
     if name in HTML:
         body = HTML[name].encode()
     elif name in TEXTS:
@@ -267,7 +268,7 @@ def test_strange_links(engine: Engine, url: str) -> None:
     assert_clean(engine, outcome, "")
 
 
-def test_link_with_a_lone_surrogate(engine: Engine, site: LocalSite) -> None:
+def test_link_with_a_lone_surrogate(engine: Engine, site: WebServer) -> None:
     outcome = attempt(lambda: engine.ingest_url(site.url("/story\ud800"), OWNER))
     assert isinstance(outcome, BriefbotError)
 
@@ -367,7 +368,7 @@ def feed_bodies(secret: Path) -> dict[str, bytes]:
      "UTF-16 with a UTF-8 declaration", "billion laughs", "external entity", "binary", "empty",
      "not XML at all", "tags only"],
 )
-def test_malformed_feed(engine: Engine, site: LocalSite, secret: Path, name: str) -> None:
+def test_malformed_feed(engine: Engine, site: WebServer, secret: Path, name: str) -> None:
     path = "/feed-" + re.sub(r"\W+", "-", name)
     site.pages[path] = Page(feed_bodies(secret)[name], "application/rss+xml")
     started = time.monotonic()
@@ -386,14 +387,14 @@ def test_malformed_feed(engine: Engine, site: LocalSite, secret: Path, name: str
     assert_intact(engine)
 
 
-def test_feed_lookup_on_a_page_in_a_codec_that_cannot_decode(engine: Engine, site: LocalSite) -> None:
+def test_feed_lookup_on_a_page_in_a_codec_that_cannot_decode(engine: Engine, site: WebServer) -> None:
     home = b"<html><body><p>Home</p></body></html>"
     site.pages["/undefined-home"] = Page(home, "text/html; charset=undefined")
     with pytest.raises(BriefbotError):
         engine.add_feed(site.url("/undefined-home"), OWNER)
 
 
-def test_atom_feed_with_ten_thousand_entries(engine: Engine, site: LocalSite) -> None:
+def test_atom_feed_with_ten_thousand_entries(engine: Engine, site: WebServer) -> None:
     entries = [
         {"title": f"Story {n}", "link": site.url(f"/gone/{n}"), "guid": f"urn:story:{n}",
          "description": f"Teaser {n}: the port grew again this year."}
@@ -410,7 +411,7 @@ def test_atom_feed_with_ten_thousand_entries(engine: Engine, site: LocalSite) ->
     assert_intact(engine)
 
 
-def test_opml_external_entity_is_not_read(engine: Engine, site: LocalSite, secret: Path) -> None:
+def test_opml_external_entity_is_not_read(engine: Engine, site: WebServer, secret: Path) -> None:
     site.pages["/opml-feed"] = Page(rss_document(GOOD_ENTRY), "application/rss+xml")
     documents = [
         f'<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY xxe SYSTEM "file://{secret}">]>'
