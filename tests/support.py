@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,30 @@ def shared_file(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not available")
     return path
+
+
+def assert_linear(work: Callable[[int], object], size: int, factor: int = 10) -> None:
+    """``work(factor * size)`` must cost about ``factor`` times ``work(size)``, not
+    ``factor ** 2``: at most ``3 * factor`` times. Both are measured here, in the same run,
+    in CPU time of this process (other processes on the machine hardly count), best of a
+    few runs each; a quadratic regression fails after one run of the large input."""
+
+    def cpu(n: int) -> float:
+        started = time.process_time()
+        work(n)
+        return time.process_time() - started
+
+    small = min(cpu(size) for _ in range(5))
+    limit = 3 * factor * small
+    large = []
+    for _ in range(3):
+        large.append(cpu(factor * size))
+        if large[-1] <= limit or large[-1] > 10 * limit:
+            break
+    assert min(large) <= limit, (
+        f"{factor} times the input took {min(large) / small:.0f} times the CPU time ({small:.4f} s"
+        f" for {size}, {min(large):.4f} s for {factor * size})"
+    )
 
 
 ARTICLE_HTML = """<!doctype html>
