@@ -10,6 +10,7 @@ import statistics
 import time
 import tracemalloc
 import unicodedata
+import warnings
 import zlib
 from collections.abc import Callable, Iterator
 from html import escape
@@ -574,7 +575,9 @@ def decoded(data: bytes, encoding: str | None) -> str | None:
     if not encoding:
         return None
     try:
-        return data.decode(encoding)
+        with warnings.catch_warnings():  # unicode_escape warns of invalid escapes
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return data.decode(encoding)
     except (UnicodeError, LookupError):
         return None
 

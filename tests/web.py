@@ -66,12 +66,7 @@ class Exchange:
     def __init__(self, http: _RequestHandler, request: Request, stopping: threading.Event) -> None:
         self._http = http
         self.request = request
-        self.stopping = stopping
-
-    @property
-    def path(self) -> str:
-        """The path without its query."""
-        return urlsplit(self.request.path).path
+        self._stopping = stopping
 
     @property
     def headers(self) -> Message:
@@ -124,7 +119,7 @@ class Exchange:
 
     def pause(self, seconds: float) -> bool:
         """Wait, unless the server is stopping; False when it is."""
-        return not self.stopping.wait(seconds)
+        return not self._stopping.wait(seconds)
 
 
 def drip(every: float, length: int, content_type: str = "text/plain") -> Handler:
@@ -192,11 +187,6 @@ class WebServer:
     @property
     def paths(self) -> list[str]:
         return [request.path for request in self.requests]
-
-    @property
-    def in_flight(self) -> list[Request]:
-        """Requests the server has not finished with (held, dripping, being answered)."""
-        return [request for request in self.requests if not request.finished]
 
     def hold(self, path: str) -> Gate:
         """Requests for ``path`` (without its query) wait at the returned gate."""
