@@ -131,6 +131,7 @@ class FakeBotApi:
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
         self.calls: list[Call] = []
+        self.polls: list[Call] = []  # getUpdates requests, as they arrive
         self.violations: list[str] = []
         self.files: dict[str, tuple[str, bytes]] = {}
         self.pushed_callbacks: list[str] = []
@@ -280,18 +281,33 @@ class FakeBotApi:
     ) -> list[Call]:
         """Wait until ``count`` recorded calls match (a method name or a predicate)."""
         predicate = (lambda call: call.method == match) if isinstance(match, str) else match
+        return await self._wait(self.calls, predicate, count, timeout, repr(match))
 
+    async def messages(
+        self, chat_id: int, count: int, *, method: str = "sendMessage", timeout: float = 10
+    ) -> list[Call]:
+        """Wait until the bot has sent ``count`` messages to ``chat_id``; returns them all."""
+        return await self.wait_for(
+            lambda call: call.method == method and call.chat_id == chat_id, count=count, timeout=timeout
+        )
+
+    async def wait_for_poll(self, predicate: Callable[[Call], bool], *, timeout: float = 10) -> Call:
+        """Wait for a getUpdates request that matches: these are kept in ``polls``, apart from
+        ``calls``, from the moment they arrive."""
+        return (await self._wait(self.polls, predicate, 1, timeout, "getUpdates"))[0]
+
+    async def _wait(
+        self, calls: list[Call], predicate: Callable[[Call], bool], count: int, timeout: float, what: str
+    ) -> list[Call]:
         def found() -> list[Call]:
-            return [call for call in self.calls if predicate(call)]
+            return [call for call in calls if predicate(call)]
 
         async with self._changed:
             try:
-                await asyncio.wait_for(
-                    self._changed.wait_for(lambda: len(found()) >= count), timeout
-                )
+                await asyncio.wait_for(self._changed.wait_for(lambda: len(found()) >= count), timeout)
             except TimeoutError:
-                seen = [(c.method, c.params.get("text", "")[:80]) for c in self.calls]
-                raise AssertionError(f"no {count} call(s) matching {match!r}; calls: {seen}") from None
+                seen = [(c.method, c.params.get("text", "")[:80]) for c in calls]
+                raise AssertionError(f"no {count} call(s) matching {what}; calls: {seen}") from None
         return found()
 
     def message(self, chat_id: int, message_id: int) -> dict[str, Any]:
@@ -316,6 +332,8 @@ class FakeBotApi:
                                parameters={"retry_after": retry_after})
             return web.json_response(refusal, status=status)
         if method == "getUpdates":
+            self.polls.append(Call(method, params))
+            await self._notify()
             return _ok(await self._get_updates(params))
         if method in SENDING and (refusal := self._refusal(params.get("chat_id"))):
             await self._record(Call(method, params, result="failed"))
