@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from retrieval.answer import rank_answers
 from retrieval.config import EngineConfig
 from retrieval.digest import Sketch, group_stories
-from retrieval.errors import BriefbotError, FetchError, InputError, NotFound
+from retrieval.errors import N_, NP_, BriefbotError, FetchError, InputError, NotFound
 from retrieval.extract import PDF_TYPES, extract_bytes, extract_text, scrub
 from retrieval.feeds import (
     EVERYONE,
@@ -163,7 +163,9 @@ class Engine:
         limit = self.config.limits.max_sentences
         if len(sentences) > limit:
             raise InputError(
-                f"That text has {len(sentences):,} sentences; I keep articles of up to {limit:,}."
+                NP_("That text has {count:,} sentence; I keep articles of up to {limit:,}.",
+                    "That text has {count:,} sentences; I keep articles of up to {limit:,}."),
+                count=len(sentences), limit=limit,
             )
         title = extracted.title or _title_from(sentences[0].text)
         with self._write_lock:
@@ -240,7 +242,7 @@ class Engine:
         encoding: str | None = None,
     ) -> Extracted:
         if len(data) > self.config.limits.max_text_chars * 4:
-            raise InputError(self._too_large_message())
+            raise self._too_large()
         return extract_bytes(
             data, filename=filename, content_type=content_type, url=url, encoding=encoding
         )
@@ -249,14 +251,14 @@ class Engine:
         try:
             size = path.stat().st_size
             if size > self.config.limits.max_text_chars * 4:
-                raise InputError(self._too_large_message())
+                raise self._too_large()
             data = path.read_bytes()
         except FileNotFoundError:
-            raise InputError(f"There is no file {path}.") from None
+            raise InputError("There is no file {path}.", path=str(path)) from None
         except IsADirectoryError:
-            raise InputError(f"{path} is a directory, not a file.") from None
+            raise InputError("{path} is a directory, not a file.", path=str(path)) from None
         except PermissionError:
-            raise InputError(f"I may not read {path}.") from None
+            raise InputError("I may not read {path}.", path=str(path)) from None
         return self.extract_bytes(data, filename=path.name)
 
     def extract_url(self, url: str) -> Extracted:
@@ -291,16 +293,21 @@ class Engine:
     def _check_room(self, owner: str) -> None:
         limit = self.config.limits.max_articles_per_owner
         if not owner.startswith("feed:") and self.store.count_articles([owner]) >= limit:
-            raise InputError(f"This chat already keeps {limit:,} articles; forget some to add more.")
+            raise InputError(
+                NP_("This chat already keeps {count:,} article; forget some to add more.",
+                    "This chat already keeps {count:,} articles; forget some to add more."),
+                count=limit,
+            )
 
     def _check_size(self, text: str) -> None:
         if len(text) > self.config.limits.max_text_chars:
-            raise InputError(self._too_large_message())
+            raise self._too_large()
 
-    def _too_large_message(self) -> str:
-        return (
-            "That is too long for one article: I keep up to "
-            f"{self.config.limits.max_text_chars:,} characters."
+    def _too_large(self) -> InputError:
+        return InputError(
+            NP_("That is too long for one article: I keep up to {count:,} character.",
+                "That is too long for one article: I keep up to {count:,} characters."),
+            count=self.config.limits.max_text_chars,
         )
 
     # --- reading --------------------------------------------------------------------
@@ -309,7 +316,7 @@ class Engine:
         """An article ``owner`` may see; :class:`NotFound` otherwise (also for others' ids)."""
         info = self.store.article(article_id) if 0 < article_id < 2**63 else None
         if info is None or not self.store.visible(article_id, self.scope(owner)):
-            raise NotFound(f"There is no article {article_id}.")
+            raise NotFound("There is no article {article_id}.", article_id=article_id)
         return info
 
     def articles(self, owner: str, *, limit: int = 20, offset: int = 0) -> list[ArticleInfo]:
@@ -377,7 +384,9 @@ class Engine:
         self._check_writable()
         info = self.article(article_id, owner)
         if owner not in self.store.owners_of(article_id):
-            raise NotFound(f"Article {article_id} comes from a feed; it is not yours to forget.")
+            raise NotFound(
+                "Article {article_id} comes from a feed; it is not yours to forget.", article_id=article_id
+            )
         with self._write_lock:
             self._release(article_id, owner)
             self.commit()
@@ -558,15 +567,15 @@ class Engine:
 
     def import_opml(
         self, data: bytes, owner: str, progress: Callable[[int, int], None] | None = None
-    ) -> list[tuple[str, FeedInfo | str]]:
-        """Follow every feed an OPML file lists: (url, feed or the reason it failed)."""
+    ) -> list[tuple[str, FeedInfo | BriefbotError]]:
+        """Follow every feed an OPML file lists: (url, feed or the error that stopped it)."""
         listed = opml_feeds(data)
-        results: list[tuple[str, FeedInfo | str]] = []
+        results: list[tuple[str, FeedInfo | BriefbotError]] = []
         for number, (_, url) in enumerate(listed, start=1):
             try:
                 results.append((url, self.add_feed(url, owner)[0]))
             except BriefbotError as error:
-                results.append((url, str(error)))
+                results.append((url, error))
             if progress:
                 progress(number, len(listed))
         return results
@@ -667,7 +676,7 @@ class Engine:
         for info in self.feeds.list(owner):
             if info.id == feed_id:
                 return info
-        raise NotFound(f"You don't follow a feed {feed_id}.")
+        raise NotFound("You don't follow a feed {feed_id}.", feed_id=feed_id)
 
     # --- topics and alerts ------------------------------------------------------------
 
@@ -784,7 +793,7 @@ class Engine:
             arrived = self.store.arrived_since(feed_owners, since_text, DIGEST_CANDIDATES)
             items = self._digest_items([a for a in arrived if a not in shown], budget, None)
             if items:
-                sections.append(DigestSection(heading="From your feeds", items=items))
+                sections.append(DigestSection(heading=N_("From your feeds"), items=items))
         return Digest(owner=owner, since=since, until=until, sections=sections)
 
     def record_digest(self, owner: str, day: str, items: int, *, now: datetime | None = None) -> bool:

@@ -20,7 +20,7 @@ import feedparser
 import lxml.html
 from lxml.etree import ParserError
 
-from retrieval.errors import InputError, NotFound
+from retrieval.errors import NP_, InputError, NotFound
 from retrieval.models import FeedInfo
 from retrieval.store import Store, now, timestamp
 
@@ -152,7 +152,11 @@ def opml_feeds(data: bytes) -> list[tuple[str | None, str]]:
     if not feeds:
         raise InputError("That OPML file lists no feeds.")
     if len(feeds) > MAX_OPML_FEEDS:
-        raise InputError(f"That OPML file lists {len(feeds)} feeds; I import up to {MAX_OPML_FEEDS} at once.")
+        raise InputError(
+            NP_("That OPML file lists {count} feed; I import up to {limit} at once.",
+                "That OPML file lists {count} feeds; I import up to {limit} at once."),
+            count=len(feeds), limit=MAX_OPML_FEEDS,
+        )
     return feeds
 
 
@@ -217,7 +221,11 @@ class FeedBook:
         with self._store.reading() as db:
             count = db.execute("SELECT COUNT(*) FROM subscriptions WHERE owner = ?", (owner,)).fetchone()[0]
         if count >= MAX_FEEDS_PER_OWNER:
-            raise InputError(f"A chat can follow up to {MAX_FEEDS_PER_OWNER} feeds; remove one first.")
+            raise InputError(
+                    NP_("A chat can follow up to {count} feed; remove one first.",
+                        "A chat can follow up to {count} feeds; remove one first."),
+                    count=MAX_FEEDS_PER_OWNER,
+                )
 
     def subscribe(self, owner: str, feed_id: int, *, from_config: bool = False) -> bool:
         self.check_room(owner)
@@ -236,7 +244,7 @@ class FeedBook:
                 "DELETE FROM subscriptions WHERE owner = ? AND feed_id = ?", (owner, feed_id)
             )
             if not cursor.rowcount:
-                raise NotFound(f"You don't follow a feed {feed_id}.")
+                raise NotFound("You don't follow a feed {feed_id}.", feed_id=feed_id)
             left = db.execute(
                 "SELECT COUNT(*) FROM subscriptions WHERE feed_id = ?", (feed_id,)
             ).fetchone()[0]
@@ -307,7 +315,7 @@ class FeedBook:
                 (feed_id,),
             ).fetchone()
         if row is None:
-            raise NotFound(f"There is no feed {feed_id}.")
+            raise NotFound("There is no feed {feed_id}.", feed_id=feed_id)
         return FeedState(row[0], row[1], row[2], row[3], row[4], first_poll=row[5] is None)
 
     def record_success(

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from retrieval.errors import InputError, NotFound
+from retrieval.errors import NP_, InputError, NotFound
 from retrieval.models import TopicInfo, TopicMode
 from retrieval.store import Store, now
 from retrieval.text import STOP_WORDS, stem, words
@@ -80,7 +80,11 @@ def parse_query(text: str) -> TopicQuery:
     if not text:
         raise InputError("Tell me what to watch for, for example: /subscribe mexico cartels")
     if len(text) > MAX_QUERY_CHARS:
-        raise InputError(f"That topic is too long; keep it under {MAX_QUERY_CHARS} characters.")
+        raise InputError(
+            NP_("That topic is too long; keep it under {count} character.",
+                "That topic is too long; keep it under {count} characters."),
+            count=MAX_QUERY_CHARS,
+        )
     if text.count('"') % 2:
         raise InputError('A quotation mark is not closed: write phrases as "like this".')
     required: list[Clause] = []
@@ -132,7 +136,11 @@ def parse_query(text: str) -> TopicQuery:
     if not required:
         raise InputError("A topic needs at least one word to look for (not only -excluded ones).")
     if len(required) + len(excluded) > MAX_CLAUSES:
-        raise InputError(f"That topic has too many parts; use at most {MAX_CLAUSES} words or phrases.")
+        raise InputError(
+            NP_("That topic has too many parts; use at most {count} word or phrase.",
+                "That topic has too many parts; use at most {count} words or phrases."),
+            count=MAX_CLAUSES,
+        )
     return TopicQuery(tuple(required), tuple(excluded), tuple(sites), text)
 
 
@@ -252,7 +260,11 @@ class TopicBook:
             if existing:
                 return TopicInfo(id=existing[0], query=query.text, mode=existing[1])
             if count >= MAX_TOPICS_PER_OWNER:
-                raise InputError(f"A chat can watch up to {MAX_TOPICS_PER_OWNER} topics; remove one first.")
+                raise InputError(
+                    NP_("A chat can watch up to {count} topic; remove one first.",
+                        "A chat can watch up to {count} topics; remove one first."),
+                    count=MAX_TOPICS_PER_OWNER,
+                )
             topic_id = db.execute(
                 "INSERT INTO topics (owner, query, mode, added_at) VALUES (?, ?, ?, ?)",
                 (owner, query.text, mode, now()),
@@ -274,13 +286,13 @@ class TopicBook:
 
     def get(self, topic_id: int, owner: str) -> TopicInfo:
         if not 0 < topic_id < 2**63:
-            raise NotFound(f"There is no topic {topic_id}.")
+            raise NotFound("There is no topic {topic_id}.", topic_id=topic_id)
         with self._store.reading() as db:
             row = db.execute(
                 "SELECT id, query, mode FROM topics WHERE id = ? AND owner = ?", (topic_id, owner)
             ).fetchone()
         if row is None:
-            raise NotFound(f"There is no topic {topic_id}.")
+            raise NotFound("There is no topic {topic_id}.", topic_id=topic_id)
         return TopicInfo(id=row[0], query=row[1], mode=row[2])
 
     def remove(self, topic_id: int, owner: str) -> TopicInfo:
