@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Iterable
 
@@ -49,7 +50,10 @@ def guard_logs(handlers: Iterable[logging.Handler], *secrets: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser, commands = build_parser()
     commands.add_parser("run", help="run the Telegram bot (needs telegram.token)")
-    commands.add_parser("chat", help="talk to the bot in this terminal, no Telegram needed")
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal, no Telegram needed")
+    chat.add_argument(
+        "--language", help="the language the bot writes in (en, ru, es...; default: the terminal's locale)"
+    )
     args = parser.parse_args(argv)
     try:
         config = load_config(BotConfig, args.config)
@@ -67,9 +71,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "chat":
             from bot.chat import run_chat
+            from bot.i18n import language_from_environment
 
             configure_logging(logging.WARNING)
-            return asyncio.run(run_chat(config, sys.stdin, sys.stdout))
+            language = args.language or language_from_environment(os.environ)
+            return asyncio.run(run_chat(config, sys.stdin, sys.stdout, language))
     except BriefbotError as error:
         print(f"briefbot: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -40,6 +40,7 @@ MISUSES = {
     "subscribe": "/subscribe",
     "unsubscribe": "/unsubscribe 1 2",
     "digest_at": "/digest_at 07:30 Europe/Paris tomorrow",
+    "language": "/language klingon",
 }
 ADMIN = 1
 
