@@ -23,6 +23,18 @@ from pydantic import BaseModel
 
 from bot import commands, schedule
 from bot.commands import CommandCall, UsageError
+from bot.following import NOTHING_NEW
+from bot.i18n import (
+    DEFAULT_LANGUAGE,
+    N_,
+    NP_,
+    ONE_DECIMAL,
+    Translator,
+    languages,
+    resolve_language,
+    translator,
+)
+from bot.reading import NO_ARTICLES
 from bot.replies import (
     MODE_MEANING,
     Action,
@@ -36,6 +48,7 @@ from bot.replies import (
     FeedImport,
     FeedList,
     HelpView,
+    LanguageView,
     Notice,
     Reply,
     SettingsView,
@@ -48,7 +61,7 @@ from bot.workers import Workers
 from retrieval.config import EngineConfig
 from retrieval.engine import Engine
 from retrieval.errors import BriefbotError, NotFound
-from retrieval.extract import READABLE, can_read
+from retrieval.extract import can_read, unreadable
 from retrieval.models import FeedInfo, IngestResult, Summary, TopicMode
 from retrieval.owners import EVERYONE, Owner
 from retrieval.summarize import ALGORITHMS
@@ -72,8 +85,17 @@ QUESTION_WORDS = frozenset({
 })
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'«»]+", re.IGNORECASE)
 _URL_TAIL = ".,;:!?)]}’”"
-NO_ARTICLES = "You have no articles yet: send me a link, some text or a file."
-NOTHING_NEW = "Nothing new since your last digest."
+CANT_READ = N_(
+    "I can't read {what}. Send me a link, some text, or a .txt, .md, .html or .pdf file, and ask me "
+    "questions about them."
+)
+CANT_READ_THAT = N_(
+    "I can't read that. Send me a link, some text, or a .txt, .md, .html or .pdf file, and ask me "
+    "questions about them."
+)
+NO_LONGER_WORKS = N_("That button no longer works.")
+# The /language argument and button that go back to each person's Telegram language.
+AUTOMATIC = "auto"
 # An OPML import edits its progress message at most this often.
 PROGRESS_EVERY_S = 2.0
 OPML_TYPES = frozenset({"text/x-opml", "application/xml", "text/xml"})
@@ -102,10 +124,12 @@ class Attachment(BaseModel):
 class Incoming(BaseModel):
     """A message addressed to the bot. ``chat`` is the engine owner (a Telegram chat, or
     the terminal's local owner); ``admin`` says whether its sender may change what every
-    chat receives."""
+    chat receives; ``language`` is its sender's (Telegram's ``language_code``, resolved to
+    one Briefbot speaks)."""
 
     chat: Owner
     admin: bool = False
+    language: str | None = None
     text: str = ""
     reply_to: int | None = None
     forward: Forward | None = None
@@ -114,7 +138,10 @@ class Incoming(BaseModel):
 
 
 class Outbox(Protocol):
-    """Where replies go. Message ids let replies to the bot's messages be traced back."""
+    """Where replies go, written in ``translator``'s language. Message ids let replies to
+    the bot's messages be traced back."""
+
+    translator: Translator
 
     async def send(self, reply: Reply) -> list[int]: ...
 
@@ -179,31 +206,36 @@ class Conversation:
     # --- entry points ------------------------------------------------------------------
 
     async def message(self, incoming: Incoming, outbox: Outbox) -> None:
-        await asyncio.to_thread(self.state.note_active, incoming.chat)
+        await asyncio.to_thread(self._note_active, incoming)
         try:
             await self._message(incoming, outbox)
         except BriefbotError as error:
-            await outbox.send(Notice(text=str(error)))
+            await outbox.send(Notice(text=outbox.translator.error(error)))
 
     async def command(self, call: CommandCall, incoming: Incoming, outbox: Outbox) -> None:
-        await asyncio.to_thread(self.state.note_active, incoming.chat)
+        await asyncio.to_thread(self._note_active, incoming)
         try:
             await self._command(call, incoming, outbox)
         except BriefbotError as error:
-            await outbox.send(Notice(text=str(error)))
+            await outbox.send(Notice(text=outbox.translator.error(error)))
 
     async def button(self, chat: Owner, message_id: int, data: str, outbox: Outbox) -> str | None:
         """Handle a button press on message ``message_id``; returns a short notice, if any."""
+        t = outbox.translator
         action = Action.decode(data)
         if action is None:
-            return "That button no longer works."
+            return t.gettext(NO_LONGER_WORKS)
         await asyncio.to_thread(self.state.note_active, chat)
         try:
             return await self._button(chat, message_id, action, outbox)
         except BriefbotError as error:
-            return str(error)
+            return t.error(error)
         except ValueError:
-            return "That button no longer works."
+            return t.gettext(NO_LONGER_WORKS)
+
+    def _note_active(self, incoming: Incoming) -> None:
+        self.state.note_active(incoming.chat)
+        self.state.note_language(incoming.chat, incoming.language)
 
     async def chat_moved(self, old: Owner, new: Owner) -> None:
         await move_chat(self.engine, self.state, old, new)
@@ -216,10 +248,10 @@ class Conversation:
             return
         text = incoming.text.strip()
         if incoming.unsupported or not text:
-            what = incoming.unsupported or "that"
+            t = outbox.translator
             await outbox.send(Notice(text=(
-                f"I can't read {what}. Send me a link, some text, or a .txt, .md, .html or .pdf "
-                "file, and ask me questions about them."
+                t.gettext(CANT_READ, what=t.gettext(incoming.unsupported)) if incoming.unsupported
+                else t.gettext(CANT_READ_THAT)
             )))
             return
         match classify(text, forwarded=incoming.forward is not None):
@@ -231,16 +263,21 @@ class Conversation:
                 await self._text(incoming.chat, text, incoming.forward, outbox)
 
     async def _links(self, chat: Owner, urls: list[str], outbox: Outbox) -> None:
+        t = outbox.translator
         if len(urls) > MAX_LINKS:
-            await outbox.send(Notice(text=f"That's {len(urls)} links; I'll read the first {MAX_LINKS}."))
+            await outbox.send(Notice(text=t.ngettext(
+                "That's {count} link; I'll read the first {limit}.",
+                "That's {count} links; I'll read the first {limit}.", len(urls), limit=MAX_LINKS,
+            )))
         for url in urls[:MAX_LINKS]:
             try:
                 async with outbox.working():
                     result = await self.workers.fetch(self.engine.ingest_url, url, chat)
                     await self._show_saved(chat, result, outbox)
             except BriefbotError as error:
-                prefix = f"{url}: " if len(urls) > 1 else ""
-                await outbox.send(Notice(text=f"{prefix}{error}"))
+                reason = t.error(error)
+                text = t.gettext("{url}: {error}", url=url, error=reason) if len(urls) > 1 else reason
+                await outbox.send(Notice(text=text))
 
     async def _text(self, chat: Owner, text: str, forward: Forward | None, outbox: Outbox) -> None:
         async with outbox.working():
@@ -251,11 +288,12 @@ class Conversation:
             await self._show_saved(chat, result, outbox, source=forward.source if forward else None)
 
     async def _file(self, chat: Owner, attachment: Attachment, outbox: Outbox) -> None:
+        t = outbox.translator
         size = attachment.size or 0
         if size > MAX_DOWNLOAD_BYTES:
-            await outbox.send(Notice(text=(
-                f"{attachment.name} is {_megabytes(size)}; Telegram lets me download files "
-                f"of up to {_megabytes(MAX_DOWNLOAD_BYTES)}."
+            await outbox.send(Notice(text=t.gettext(
+                "{name} is {size}; Telegram lets me download files of up to {limit}.",
+                name=attachment.name, size=_megabytes(size, t), limit=_megabytes(MAX_DOWNLOAD_BYTES, t),
             )))
             return
         suffix = PurePath(attachment.name).suffix.lower()
@@ -265,8 +303,7 @@ class Conversation:
                 await self._import_opml(chat, data, outbox)
                 return
         if not can_read(attachment.name, attachment.mime_type):
-            suffix = PurePath(attachment.name).suffix or "this kind of"
-            await outbox.send(Notice(text=f"{READABLE}, not {suffix} files."))
+            await outbox.send(Notice(text=t.error(unreadable(PurePath(attachment.name).suffix))))
             return
         async with outbox.working():
             if size < PROGRESS_FROM_BYTES:
@@ -277,17 +314,19 @@ class Conversation:
                 )
                 await self._show_saved(chat, result, outbox)
                 return
-            notice = Notice(text=f"Downloading {attachment.name} ({_megabytes(size)})…")
+            notice = Notice(text=t.gettext(
+                "Downloading {name} ({size})…", name=attachment.name, size=_megabytes(size, t)
+            ))
             progress = (await outbox.send(notice))[0]
             try:
                 data = await attachment.download()
-                await outbox.edit(progress, Notice(text=f"Reading {attachment.name}…"))
+                await outbox.edit(progress, Notice(text=t.gettext("Reading {name}…", name=attachment.name)))
                 result = await asyncio.to_thread(
                     self.engine.ingest_bytes, data, chat,
                     filename=attachment.name, content_type=attachment.mime_type,
                 )
             except BriefbotError as error:
-                await outbox.edit(progress, Notice(text=str(error)))
+                await outbox.edit(progress, Notice(text=t.error(error)))
                 return
             await self._show_saved(chat, result, outbox, replace=progress)
 
@@ -312,7 +351,7 @@ class Conversation:
         if reply_to is not None:
             article_id = await asyncio.to_thread(self.state.shown_article, chat, reply_to)
         async with outbox.working():
-            view = await asyncio.to_thread(self._answer, chat, question, article_id)
+            view = await asyncio.to_thread(self._answer, chat, question, article_id, outbox.translator)
             ids = await outbox.send(view)
         if isinstance(view, AnswerView):
             cited = {sentence.article_id for sentence in view.answer.sentences}
@@ -350,7 +389,7 @@ class Conversation:
         if article_id is None:
             article_id = await asyncio.to_thread(self._current_article, chat, incoming.reply_to)
         if article_id is None:
-            await outbox.send(Notice(text=NO_ARTICLES))
+            await outbox.send(Notice(text=outbox.translator.gettext(NO_ARTICLES)))
             return
         summary = await asyncio.to_thread(self._summarize, chat, article_id, sentences)
         ids = await outbox.send(SummaryView(summary=summary))
@@ -372,14 +411,16 @@ class Conversation:
         info = await asyncio.to_thread(self.engine.forget, article_id, chat)
         if await asyncio.to_thread(self.state.last_article, chat) == article_id:
             await asyncio.to_thread(self.state.set_last_article, chat, None)
-        await outbox.send(Notice(text=f"Forgot #{info.id}, “{info.title}”."))
+        await outbox.send(Notice(text=outbox.translator.gettext(
+            "Forgot #{article_id}, “{title}”.", article_id=info.id, title=info.title
+        )))
 
     async def _settings_command(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
         if args:
             if len(args) != 2 or args[0] not in {"sentences", "algorithm"}:
                 raise UsageError("settings")
             await asyncio.to_thread(self._change_setting, incoming.chat, args[0], args[1])
-        await outbox.send(await asyncio.to_thread(self._settings_view, incoming.chat))
+        await outbox.send(await asyncio.to_thread(self._settings_view, incoming.chat, outbox.translator))
 
     async def _add_feed(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
         await self._follow("addfeed", args, incoming.chat, outbox)
@@ -401,7 +442,9 @@ class Conversation:
     async def _remove_feed(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
         feed_id = _id_argument(args, "removefeed")
         feed = await asyncio.to_thread(self._unfollow, incoming.chat, feed_id, incoming.admin)
-        await outbox.send(Notice(text=f"Stopped following {feed.title or feed.url} (#{feed.id})."))
+        await outbox.send(Notice(text=outbox.translator.gettext(
+            "Stopped following {feed} (#{feed_id}).", feed=feed.title or feed.url, feed_id=feed.id
+        )))
 
     async def _subscribe(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
         if not args:
@@ -415,11 +458,13 @@ class Conversation:
     async def _unsubscribe(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
         topic_id = _id_argument(args, "unsubscribe")
         topic = await asyncio.to_thread(self.engine.unsubscribe, topic_id, incoming.chat)
-        await outbox.send(Notice(text=f"Stopped watching “{topic.query}” (#{topic.id})."))
+        await outbox.send(Notice(text=outbox.translator.gettext(
+            "Stopped watching “{query}” (#{topic_id}).", query=topic.query, topic_id=topic.id
+        )))
 
     async def _digest(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
         async with outbox.working():
-            await outbox.send(await asyncio.to_thread(self._digest_now, incoming.chat))
+            await outbox.send(await asyncio.to_thread(self._digest_now, incoming.chat, outbox.translator))
 
     async def _digest_at(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
         """``/digest_at 07:30 Europe/Paris``; the time or the zone alone changes only that."""
@@ -440,7 +485,8 @@ class Conversation:
         await outbox.send(await asyncio.to_thread(self._digest_settings_view, incoming.chat))
 
     async def _import_opml(self, chat: Owner, data: bytes, outbox: Outbox) -> None:
-        progress_id = (await outbox.send(Notice(text="Importing feeds…")))[0]
+        t = outbox.translator
+        progress_id = (await outbox.send(Notice(text=t.gettext("Importing feeds…"))))[0]
         loop = asyncio.get_running_loop()
         last_edit = 0.0
 
@@ -450,7 +496,7 @@ class Conversation:
             if done == total or time.monotonic() - last_edit < PROGRESS_EVERY_S:
                 return
             last_edit = time.monotonic()
-            notice = Notice(text=f"Importing feeds: {done} of {total}…")
+            notice = Notice(text=t.gettext("Importing feeds: {done} of {total}…", done=done, total=total))
             try:
                 asyncio.run_coroutine_threadsafe(outbox.edit(progress_id, notice), loop).result()
             except Exception as error:  # a progress message that fails to update is no reason to stop
@@ -461,10 +507,10 @@ class Conversation:
             try:
                 results = await self.workers.fetch(self.engine.import_opml, data, chat, progress)
             except BriefbotError as error:
-                await outbox.edit(progress_id, Notice(text=str(error)))
+                await outbox.edit(progress_id, Notice(text=t.error(error)))
                 return
         added = [outcome for _, outcome in results if isinstance(outcome, FeedInfo)]
-        failed = [(url, outcome) for url, outcome in results if isinstance(outcome, str)]
+        failed = [(url, t.error(outcome)) for url, outcome in results if isinstance(outcome, BriefbotError)]
         await outbox.edit(progress_id, FeedImport(added=added, failed=failed))
 
     async def _export(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
@@ -474,17 +520,40 @@ class Conversation:
             document = json.dumps(
                 export.model_dump(mode="json", exclude={"opml"}), ensure_ascii=False, indent=2
             )
-            await outbox.send_file(
-                EXPORT_OPML, export.opml.encode(), f"Your {len(export.feeds)} feeds, as OPML."
-            )
-            await outbox.send_file(
-                EXPORT_JSON, document.encode(),
-                f"Your {len(export.topics)} topics, {len(export.feeds)} feeds and "
-                f"{len(export.articles)} articles with their texts, as JSON.",
-            )
+            t = outbox.translator
+            await outbox.send_file(EXPORT_OPML, export.opml.encode(), t.ngettext(
+                "Your {count} feed, as OPML.", "Your {count} feeds, as OPML.", len(export.feeds)
+            ))
+            contents = {
+                "topics": t.ngettext("{count} topic", "{count} topics", len(export.topics)),
+                "feeds": t.ngettext("{count} feed", "{count} feeds", len(export.feeds)),
+                "articles": t.ngettext("{count} article", "{count} articles", len(export.articles)),
+            }
+            await outbox.send_file(EXPORT_JSON, document.encode(), t.gettext(
+                "Your {topics}, {feeds} and {articles} with their texts, as JSON.", **contents
+            ))
 
     async def _stats(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
         await outbox.send(await asyncio.to_thread(self._stats_view))
+
+    async def _language(self, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
+        """``/language``, ``/language es`` or ``/language auto``."""
+        if len(args) > 1:
+            raise UsageError("language")
+        if args:
+            await self._choose_language(incoming.chat, _language_argument(args[0]), outbox)
+        chosen = await asyncio.to_thread(self.state.language, incoming.chat)
+        await outbox.send(LanguageView(
+            language=outbox.translator.language, chosen=chosen is not None,
+            languages=languages(), changed=bool(args),
+        ))
+
+    async def _choose_language(self, chat: Owner, language: str | None, outbox: Outbox) -> None:
+        """Store the chat's language (None: each person's own); what follows is written in
+        it (or in the language of whoever wrote last, who chose to go back to their own)."""
+        await asyncio.to_thread(self.state.set_language, chat, language)
+        reply_language = await asyncio.to_thread(self.state.reply_language, chat)
+        outbox.translator = translator(reply_language or DEFAULT_LANGUAGE)
 
     # Each command of bot.commands.COMMANDS, by name.
     _COMMAND_HANDLERS: ClassVar[dict[str, CommandHandler]] = {
@@ -493,7 +562,7 @@ class Conversation:
         "addfeed": _add_feed, "addfeed_all": _add_feed_for_everyone, "feeds": _feeds,
         "removefeed": _remove_feed, "subscribe": _subscribe, "topics": _topics,
         "unsubscribe": _unsubscribe, "digest": _digest, "digest_at": _digest_at,
-        "digest_off": _digest_off, "export": _export, "stats": _stats,
+        "digest_off": _digest_off, "export": _export, "stats": _stats, "language": _language,
     }
 
     # --- buttons -----------------------------------------------------------------------
@@ -522,9 +591,12 @@ class Conversation:
     async def _setting_button(self, chat: Owner, message_id: int, action: Action, outbox: Outbox) -> str:
         [value] = action.args
         changed = await asyncio.to_thread(self._change_setting, chat, action.verb, value)
+        t = outbox.translator
         if changed:
-            await outbox.edit(message_id, await asyncio.to_thread(self._settings_view, chat))
-        return f"Summaries: {value} sentences." if action.verb == "sentences" else f"Method: {value}."
+            await outbox.edit(message_id, await asyncio.to_thread(self._settings_view, chat, t))
+        if action.verb == "sentences":
+            return t.ngettext("Summaries: {count} sentence.", "Summaries: {count} sentences.", int(value))
+        return t.gettext("Method: {algorithm}.", algorithm=value)
 
     async def _mode_button(self, chat: Owner, message_id: int, action: Action, outbox: Outbox) -> str:
         topic_id, mode = action.args
@@ -532,19 +604,21 @@ class Conversation:
             self.engine.set_topic_mode, int(topic_id), chat, _one_of(mode, get_args(TopicMode))
         )
         await outbox.edit(message_id, await asyncio.to_thread(self._topic_list, chat))
-        return f"“{topic.query}”: {MODE_MEANING[topic.mode]}."
+        t = outbox.translator
+        meaning = t.gettext(MODE_MEANING[topic.mode])
+        return t.gettext("“{query}”: {meaning}.", query=topic.query, meaning=meaning)
 
     async def _untopic_button(self, chat: Owner, message_id: int, action: Action, outbox: Outbox) -> str:
         [topic_id] = action.args
         topic = await asyncio.to_thread(self.engine.unsubscribe, int(topic_id), chat)
         await outbox.edit(message_id, await asyncio.to_thread(self._topic_list, chat))
-        return f"Stopped watching “{topic.query}”."
+        return outbox.translator.gettext("Stopped watching “{query}”.", query=topic.query)
 
     async def _unfeed_button(self, chat: Owner, message_id: int, action: Action, outbox: Outbox) -> str:
         [feed_id] = action.args
         feed = await asyncio.to_thread(self._unfollow, chat, int(feed_id), False)
         await outbox.edit(message_id, await asyncio.to_thread(self._feed_list, chat))
-        return f"Stopped following {feed.title or feed.url}."
+        return outbox.translator.gettext("Stopped following {feed}.", feed=feed.title or feed.url)
 
     async def _digest_button(self, chat: Owner, message_id: int, action: Action, outbox: Outbox) -> None:
         [value] = action.args
@@ -553,12 +627,21 @@ class Conversation:
         await asyncio.to_thread(self._change_digest, chat, {field: on})
         await outbox.edit(message_id, await asyncio.to_thread(self._digest_settings_view, chat))
 
+    async def _language_button(self, chat: Owner, message_id: int, action: Action, outbox: Outbox) -> None:
+        [value] = action.args
+        language = None if value == AUTOMATIC else _one_of(value, languages())
+        await self._choose_language(chat, language, outbox)
+        await outbox.edit(message_id, LanguageView(
+            language=language or outbox.translator.language, chosen=language is not None,
+            languages=languages(), changed=True,
+        ))
+
     # Each verb of Action, by name.
     _BUTTON_HANDLERS: ClassVar[dict[str, ButtonHandler]] = {
         "length": _length_button, "ask": _ask_button, "page": _page_button,
         "sentences": _setting_button, "algorithm": _setting_button, "mode": _mode_button,
         "untopic": _untopic_button, "unfeed": _unfeed_button, "dnote": _digest_button,
-        "dsend": _digest_button,
+        "dsend": _digest_button, "language": _language_button,
     }
 
     # --- synchronous helpers, run in worker threads ------------------------------------
@@ -571,14 +654,14 @@ class Conversation:
             algorithm=settings.algorithm or self.defaults.algorithm,
         )
 
-    def _answer(self, chat: Owner, question: str, article_id: int | None) -> Reply:
+    def _answer(self, chat: Owner, question: str, article_id: int | None, t: Translator) -> Reply:
         answer = self.engine.ask(question, chat, article_id=article_id)
         if not answer.abstained:
             return AnswerView(answer=answer)
         if article_id is not None:
             return AnswerView(answer=answer, scope_title=self.engine.article(article_id, chat).title)
         if self.engine.count_articles(chat) == 0:
-            return Notice(text=NO_ARTICLES)
+            return Notice(text=t.gettext(NO_ARTICLES))
         return AnswerView(answer=answer)
 
     def _remember(self, chat: Owner, message_ids: list[int], article_id: int) -> None:
@@ -603,12 +686,15 @@ class Conversation:
             page_size=PAGE_SIZE,
         )
 
-    def _settings_view(self, chat: Owner) -> SettingsView:
+    def _settings_view(self, chat: Owner, t: Translator) -> SettingsView:
         settings = self.state.settings(chat)
+        chosen = self.state.language(chat)
         return SettingsView(
             sentences=settings.sentences or self.defaults.sentences,
             algorithm=settings.algorithm or self.defaults.algorithm,
             algorithms=ALGORITHMS,
+            language=chosen or t.language,
+            language_chosen=chosen is not None,
         )
 
     def _change_setting(self, chat: Owner, key: str, value: str) -> bool:
@@ -616,11 +702,15 @@ class Conversation:
         settings = self.state.settings(chat)
         if key == "sentences":
             if not value.isdigit() or not 1 <= int(value) <= MAX_SUMMARY_SENTENCES:
-                raise SettingError(f"Summaries can have 1 to {MAX_SUMMARY_SENTENCES} sentences.")
+                raise SettingError(
+                    NP_("Summaries can have 1 to {count} sentence.",
+                        "Summaries can have 1 to {count} sentences."),
+                    count=MAX_SUMMARY_SENTENCES,
+                )
             updated = settings.model_copy(update={"sentences": int(value)})
         else:
             if value not in ALGORITHMS:
-                raise SettingError(f"The methods are {', '.join(ALGORITHMS)}.")
+                raise SettingError("The methods are {algorithms}.", algorithms=", ".join(ALGORITHMS))
             updated = settings.model_copy(update={"algorithm": value})
         if updated == settings:
             return False
@@ -644,20 +734,24 @@ class Conversation:
         """Stop following a feed; a feed for every chat only an admin can remove, for all."""
         feed = next((f for f in self.engine.feeds_of(chat) if f.id == feed_id), None)
         if feed is None:
-            raise NotFound(f"You don't follow a feed {feed_id}.")
+            raise NotFound("You don't follow a feed {feed_id}.", feed_id=feed_id)
         if not feed.for_everyone:
             return self.engine.remove_feed(feed_id, chat)
         if not admin:
-            raise NotFound(f"Feed {feed_id} comes to every chat; only the bot's admins can remove it.")
+            raise NotFound(
+                "Feed {feed_id} comes to every chat; only the bot's admins can remove it.", feed_id=feed_id
+            )
         if feed.from_config:
-            raise NotFound(f"Feed {feed_id} is in the configuration (feeds.urls); remove it there.")
+            raise NotFound(
+                "Feed {feed_id} is in the configuration (feeds.urls); remove it there.", feed_id=feed_id
+            )
         self.engine.remove_feed(feed_id, EVERYONE)
         return feed
 
-    def _digest_now(self, chat: Owner) -> Reply:
+    def _digest_now(self, chat: Owner, t: Translator) -> Reply:
         digest = self.engine.digest(chat)
         if digest.empty:
-            return Notice(text=NOTHING_NEW)
+            return Notice(text=t.gettext(NOTHING_NEW))
         settings = self.state.delivery(chat).digest
         day = schedule.local_now(settings, self.digest_defaults, datetime.now(UTC))
         return DigestView(digest=digest, day=day)
@@ -679,6 +773,7 @@ class Conversation:
         self.state.save_digest_settings(chat, settings, handled_day)
 
     def _digest_settings_view(self, chat: Owner) -> DigestSettingsView:
+        now = datetime.now(UTC)
         delivery = self.state.delivery(chat)
         settings: DigestSettings = delivery.digest
         defaults = self.digest_defaults
@@ -687,7 +782,8 @@ class Conversation:
             zone=schedule.digest_zone(settings, defaults),
             enabled=settings.enabled,
             nothing_new_note=settings.nothing_new_note,
-            next_at=schedule.next_digest_at(settings, defaults, delivery.handled_day, datetime.now(UTC)),
+            next_at=schedule.next_digest_at(settings, defaults, delivery.handled_day, now),
+            now=now,
         )
 
 
@@ -709,5 +805,15 @@ def _one_of(value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB"
+def _megabytes(size: int, t: Translator) -> str:
+    return f"{t.number(size / 1024 / 1024, ONE_DECIMAL)} MB"
+
+
+def _language_argument(value: str) -> str | None:
+    """The language ``/language VALUE`` chooses; None for ``auto`` (each person's own)."""
+    if value.lower() == AUTOMATIC:
+        return None
+    language = resolve_language(value)
+    if language != value.replace("_", "-").split("-")[0].lower():
+        raise UsageError("language")
+    return language

@@ -59,6 +59,17 @@ CREATE TABLE IF NOT EXISTS renamed (
     PRIMARY KEY (new, old)
 ) WITHOUT ROWID;
 """
+# Each entry upgrades the schema above by one version (PRAGMA user_version). Never edit an
+# entry once a release has shipped it: append a new one.
+_MIGRATIONS: list[str] = [
+    # language: the one the chat chose with /language (None: each reply follows the language
+    # of the person it answers); seen_language: the Telegram language of whoever wrote last,
+    # for what the bot sends on its own (alerts, digests) when the chat chose none.
+    """
+    ALTER TABLE chats ADD COLUMN language TEXT;
+    ALTER TABLE chats ADD COLUMN seen_language TEXT;
+    """,
+]
 
 
 class ChatSettings(BaseModel):
@@ -103,7 +114,20 @@ class ChatState:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._migrate()
         self._lock = threading.Lock()
+
+    def _migrate(self) -> None:
+        """Bring a state file written by an older Briefbot up to date, in one transaction
+        (the version is read inside it: two processes starting at once upgrade it once)."""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number}")
 
     def close(self) -> None:
         with self._lock:
@@ -123,6 +147,39 @@ class ChatState:
                 "ON CONFLICT (chat) DO UPDATE SET "
                 "sentences = excluded.sentences, algorithm = excluded.algorithm",
                 (str(chat), settings.sentences, settings.algorithm),
+            )
+
+    # --- language ----------------------------------------------------------------------
+
+    def language(self, chat: Owner) -> str | None:
+        """The language the chat chose with /language, if it chose one."""
+        with self._lock:
+            row = self._db.execute("SELECT language FROM chats WHERE chat = ?", (str(chat),)).fetchone()
+        return row[0] if row else None
+
+    def set_language(self, chat: Owner, language: str | None) -> None:
+        self._set_chat_column(chat, "language", language)
+
+    def note_language(self, chat: Owner, language: str | None) -> None:
+        """The Telegram language of the person who just wrote in the chat."""
+        if language is not None:
+            self._set_chat_column(chat, "seen_language", language)
+
+    def reply_language(self, chat: Owner) -> str | None:
+        """The language of what the bot sends the chat on its own: the one it chose, else
+        the one last seen there."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COALESCE(language, seen_language) FROM chats WHERE chat = ?", (str(chat),)
+            ).fetchone()
+        return row[0] if row else None
+
+    def _set_chat_column(self, chat: Owner, column: str, value: object) -> None:
+        with self._lock:
+            self._db.execute(
+                f"INSERT INTO chats (chat, {column}) VALUES (?, ?)"
+                f" ON CONFLICT (chat) DO UPDATE SET {column} = excluded.{column}",
+                (str(chat), value),
             )
 
     def last_article(self, chat: Owner) -> int | None:

@@ -233,7 +233,7 @@ async def test_export_sends_opml_and_json(app, fake_api: FakeBotApi, site: Local
     assert [feed["url"] for feed in exported["feeds"]] == [site.url("/a.xml")]
     [article] = exported["articles"]
     assert article["title"] == "Why the sea rises twice a day" and TIDES[0] in article["text"]
-    assert "1 topics, 1 feeds and 1 articles" in document.params["caption"]
+    assert "1 topic, 1 feed and 1 article" in document.params["caption"]
 
 
 # --- topics and alerts --------------------------------------------------------------------
@@ -354,12 +354,13 @@ async def test_digest_in_tokyo_time_is_sent_once_even_after_a_restart(
         assert "I don't know the time zone “Mars/Olympus”" in (
             await store(fake_api, 1, "/digest_at 09:30 Mars/Olympus")).text
         settings = await store(fake_api, 1, "/digest_at 9:30 asia/tokyo")
-        assert "Daily digest at 09:30 (Asia/Tokyo)" in plain_text(settings.text)
+        # The time as English writes it (9:30 AM, a narrow no-break space before AM).
+        assert "Daily digest at 9:30\u202fAM (Asia/Tokyo)" in plain_text(settings.text)
         job = jobs(application)
         assert await job.send_digests(application.bot, now=first - timedelta(minutes=1)) == 0
         assert await job.send_digests(application.bot, now=first + timedelta(minutes=1)) == 1
         digest = fake_api.sent(1)[-1]
-        assert plain_text(digest.text).startswith(f"Your digest · {first.strftime('%A %-d %B')}")
+        assert plain_text(digest.text).startswith(f"Your digest · {first.strftime('%a, %B %-d')}")
         assert "La Palma volcano erupts again" in digest.text
         assert await job.send_digests(application.bot, now=first + timedelta(minutes=2)) == 0
 

@@ -11,7 +11,7 @@ import pytest
 
 from retrieval.config import EngineConfig, FeedsConfig, FetchConfig, StorageConfig
 from retrieval.engine import Engine
-from retrieval.errors import InputError, NotFound
+from retrieval.errors import BriefbotError, InputError, NotFound
 from retrieval.owners import EVERYONE, Owner
 from tests.support import ARTICLE_HTML, Page, atom, rss, serve
 
@@ -245,7 +245,7 @@ def test_opml_import_and_export(engine: Engine) -> None:
         progress: list[tuple[int, int]] = []
         results = engine.import_opml(opml, Owner.chat(1), lambda done, total: progress.append((done, total)))
     assert progress == [(1, 2), (2, 2)]
-    assert [isinstance(outcome, str) for _, outcome in results] == [False, True]
+    assert [isinstance(outcome, BriefbotError) for _, outcome in results] == [False, True]
     engine.subscribe(Owner.chat(1), "volcano")
     engine.ingest_text("\n\n".join(SEALS), Owner.chat(1))
     export = engine.export(Owner.chat(1))
