@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from telegram.ext import Application
 
-import bot.conversation
+import bot.conversation.following
 from bot.config import AccessConfig, BotConfig
 from bot.jobs import Jobs, jobs_of
 from bot.render import to_html
@@ -192,7 +192,7 @@ async def test_feeds_for_every_chat(bot_config: BotConfig, fake_api: FakeBotApi,
 async def test_opml_import_shows_progress_in_one_message(
     app, fake_api: FakeBotApi, site: LocalSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.conversation, "PROGRESS_EVERY_S", 0)
+    monkeypatch.setattr(bot.conversation.following, "PROGRESS_EVERY_S", 0)
     site.pages["/a.xml"] = Page(rss("Island News", [volcano_item()]), RSS)
     site.pages["/b.xml"] = Page(atom("Atom News", [seals_item()]), "application/atom+xml")
     outlines = "".join(
