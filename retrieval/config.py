@@ -87,6 +87,10 @@ class SummaryConfig(Section):
 
 
 class LimitsConfig(Section):
+    # The bot keeps its own limits in this section too (bot.config.BotLimitsConfig, which
+    # refuses unknown keys): the engine alone passes over them.
+    model_config = ConfigDict(extra="ignore")
+
     max_text_chars: int = Field(1_000_000, gt=0, description="Longest text accepted as one article.")
     max_sentences: int = Field(5_000, gt=0, description="Most sentences kept from one article.")
     max_articles_per_owner: int = Field(

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from telegram.ext import Application
 
 from bot.app import build_application
@@ -19,8 +18,9 @@ from retrieval.config import FetchConfig, StorageConfig
 from retrieval.storage import Storage
 from tests.fakebot import FakeBotApi
 from tests.pgserver import REQUIRE_ENV, PostgresMissing, PostgresServer
+from tests.support import shared_file
+from tests.web import WebServer, serve
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 # A database the session's server migrates once; each test's database is a copy of it.
 SCHEMA_TEMPLATE = "briefbot_schema"
 
@@ -57,10 +57,7 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StorageC
 
 @pytest.fixture
 def seed_text() -> str:
-    path = SHARED / "seed" / "seed-article.txt"
-    if not path.is_file():
-        pytest.skip(f"{path} is missing")
-    return path.read_text(encoding="utf-8")
+    return shared_file("seed/seed-article.txt").read_text(encoding="utf-8")
 
 
 @pytest.fixture
@@ -72,28 +69,10 @@ async def fake_api() -> AsyncIterator[FakeBotApi]:
 
 
 @pytest.fixture
-async def pages() -> AsyncIterator[dict[str, str | bytes]]:
-    """A web server on 127.0.0.1: put a path's body in the dict; its URL is pages["url"]."""
-    bodies: dict[str, str | bytes] = {}
-
-    async def serve(request: web.Request) -> web.Response:
-        body = bodies.get(request.path)
-        if body is None:
-            return web.Response(status=404, text="not here")
-        if isinstance(body, bytes):
-            return web.Response(body=body, content_type="application/octet-stream")
-        return web.Response(text=body, content_type="text/html")
-
-    app = web.Application()
-    app.router.add_get("/{path:.*}", serve)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    bodies["url"] = f"http://127.0.0.1:{port}"
-    yield bodies
-    await runner.cleanup()
+def web() -> Iterator[WebServer]:
+    """This test's web server on 127.0.0.1: see tests/web.py."""
+    with serve() as server:
+        yield server
 
 
 @pytest.fixture

@@ -131,6 +131,7 @@ class FakeBotApi:
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
         self.calls: list[Call] = []
+        self.polls: list[Call] = []  # getUpdates requests, as they arrive
         self.violations: list[str] = []
         self.files: dict[str, tuple[str, bytes]] = {}
         self.pushed_callbacks: list[str] = []
@@ -192,9 +193,11 @@ class FakeBotApi:
         document: dict[str, Any] | None = None,
         caption: str | None = None,
         chat_type: str = "private",
+        language_code: str | None = None,
         extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Queue a message from a user; returns the message as the bot will receive it."""
+        """Queue a message from a user (whose Telegram app is set to ``language_code``);
+        returns the message as the bot will receive it."""
         user_id = user_id if user_id is not None else (chat_id if chat_type == "private" else 42)
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
         if chat_type == "private":
@@ -206,7 +209,7 @@ class FakeBotApi:
             "message_id": self._new_message_id(),
             "date": int(time.time()),
             "chat": chat,
-            "from": {"id": user_id, "is_bot": False, "first_name": "Tester"},
+            "from": _user(user_id, language_code),
         }
         if text is not None:
             message["text"] = text
@@ -231,13 +234,16 @@ class FakeBotApi:
         self._push({"message": message})
         return message
 
-    def push_callback(self, chat_id: int, message_id: int, data: str, *, user_id: int | None = None) -> str:
+    def push_callback(
+        self, chat_id: int, message_id: int, data: str, *, user_id: int | None = None,
+        language_code: str | None = None,
+    ) -> str:
         """Queue a button press on the bot's message ``message_id``; returns the query id."""
         query_id = f"cq{self._next_update_id}"
         self.pushed_callbacks.append(query_id)
         self._push({"callback_query": {
             "id": query_id,
-            "from": {"id": user_id or chat_id, "is_bot": False, "first_name": "Tester"},
+            "from": _user(user_id or chat_id, language_code),
             "message": self._messages[(chat_id, message_id)],
             "chat_instance": str(chat_id),
             "data": data,
@@ -280,18 +286,33 @@ class FakeBotApi:
     ) -> list[Call]:
         """Wait until ``count`` recorded calls match (a method name or a predicate)."""
         predicate = (lambda call: call.method == match) if isinstance(match, str) else match
+        return await self._wait(self.calls, predicate, count, timeout, repr(match))
 
+    async def messages(
+        self, chat_id: int, count: int, *, method: str = "sendMessage", timeout: float = 10
+    ) -> list[Call]:
+        """Wait until the bot has sent ``count`` messages to ``chat_id``; returns them all."""
+        return await self.wait_for(
+            lambda call: call.method == method and call.chat_id == chat_id, count=count, timeout=timeout
+        )
+
+    async def wait_for_poll(self, predicate: Callable[[Call], bool], *, timeout: float = 10) -> Call:
+        """Wait for a getUpdates request that matches: these are kept in ``polls``, apart from
+        ``calls``, from the moment they arrive."""
+        return (await self._wait(self.polls, predicate, 1, timeout, "getUpdates"))[0]
+
+    async def _wait(
+        self, calls: list[Call], predicate: Callable[[Call], bool], count: int, timeout: float, what: str
+    ) -> list[Call]:
         def found() -> list[Call]:
-            return [call for call in self.calls if predicate(call)]
+            return [call for call in calls if predicate(call)]
 
         async with self._changed:
             try:
-                await asyncio.wait_for(
-                    self._changed.wait_for(lambda: len(found()) >= count), timeout
-                )
+                await asyncio.wait_for(self._changed.wait_for(lambda: len(found()) >= count), timeout)
             except TimeoutError:
-                seen = [(c.method, c.params.get("text", "")[:80]) for c in self.calls]
-                raise AssertionError(f"no {count} call(s) matching {match!r}; calls: {seen}") from None
+                seen = [(c.method, c.params.get("text", "")[:80]) for c in calls]
+                raise AssertionError(f"no {count} call(s) matching {what}; calls: {seen}") from None
         return found()
 
     def message(self, chat_id: int, message_id: int) -> dict[str, Any]:
@@ -316,6 +337,8 @@ class FakeBotApi:
                                parameters={"retry_after": retry_after})
             return web.json_response(refusal, status=status)
         if method == "getUpdates":
+            self.polls.append(Call(method, params))
+            await self._notify()
             return _ok(await self._get_updates(params))
         if method in SENDING and (refusal := self._refusal(params.get("chat_id"))):
             await self._record(Call(method, params, result="failed"))
@@ -362,6 +385,11 @@ class FakeBotApi:
         for command in params.get("commands", []):
             if not re.fullmatch(r"[a-z0-9_]{1,32}", command["command"]):
                 self.violations.append(f"bad command name {command['command']!r}")
+            if not 1 <= len(command["description"]) <= 256:
+                self.violations.append(f"bad command description {command['description']!r}")
+        code = params.get("language_code")
+        if code is not None and not re.fullmatch(r"[a-z]{2}", code):
+            self.violations.append(f"bad language_code {code!r}")
         return True
 
     def _api_sendChatAction(self, params: dict[str, Any]) -> bool:
@@ -471,6 +499,13 @@ class FakeBotApi:
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
+
+
+def _user(user_id: int, language_code: str | None) -> dict[str, Any]:
+    user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": "Tester"}
+    if language_code is not None:
+        user["language_code"] = language_code
+    return user
 
 
 def _entities(text: str) -> list[dict[str, Any]]:

@@ -194,7 +194,15 @@ def test_any_reply_renders_to_valid_telegram_messages(reply: Reply) -> None:
     for message in messages:
         assert check_html(message.text) == [], message.text
     assert all(message.markup is None for message in messages[:-1])
-    to_plain(reply)
+    # The terminal shows everything Telegram shows, in the same order (plus link targets).
+    shown = "".join("".join(plain_text(message.text).split()) for message in messages)
+    assert in_order(shown, "".join(to_plain(reply).split()))
+
+
+def in_order(needle: str, haystack: str) -> bool:
+    """Whether the characters of ``needle`` occur in ``haystack`` in the same order."""
+    rest = iter(haystack)
+    return all(char in rest for char in needle)
 
 
 @settings(max_examples=60, deadline=None)

@@ -43,7 +43,7 @@ def test_html_article_and_metadata() -> None:
     assert extracted.title == "Harbour seals return to the estuary"
     assert extracted.author == "Ada Lovelace"
     assert extracted.language == "en"
-    assert extracted.site
+    assert extracted.site == "coastal.example"
     assert extracted.paragraphs[0].startswith("Harbour seals have returned")
     assert "Copyright" not in extracted.text and "Sport" not in extracted.text
 

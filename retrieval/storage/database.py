@@ -84,14 +84,16 @@ def database_url(location: str | Path) -> URL:
     try:
         url = make_url(location)
     except sql_errors.ArgumentError:
-        raise InputError(f"{location!r} is not a database URL.") from None
+        raise InputError("{location} is not a database URL.", location=repr(location)) from None
     if url.get_backend_name() == "postgres":
         url = url.set(drivername="postgresql")
     if url.get_backend_name() == "postgresql":
         return url.set(drivername="postgresql+psycopg")
     if url.get_backend_name() == "sqlite" and url.database:
         return url
-    raise InputError(f"I can use SQLite files and postgresql:// URLs, not {url.drivername}:// ones.")
+    raise InputError(
+        "I can use SQLite files and postgresql:// URLs, not {scheme}:// ones.", scheme=url.drivername
+    )
 
 
 def shown_url(url: URL) -> str:
@@ -130,8 +132,12 @@ class Database:
     def unusable(self, error: BaseException) -> InputError:
         """The sentence for a database that cannot be opened or upgraded."""
         if self.path is not None:
-            return InputError(f"I can't use {self.path} as a database ({_reason(error)}).")
-        return InputError(f"I can't use the database {shown_url(self.url)} ({_reason(error)}).")
+            return InputError(
+                "I can't use {path} as a database ({reason}).", path=str(self.path), reason=_reason(error)
+            )
+        return InputError(
+            "I can't use the database {url} ({reason}).", url=shown_url(self.url), reason=_reason(error)
+        )
 
     @property
     def name(self) -> str:

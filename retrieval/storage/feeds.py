@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, case, func, select, true
 
-from retrieval.errors import InputError, NotFound
+from retrieval.errors import NP_, InputError, NotFound
 from retrieval.models import FeedInfo
 from retrieval.owners import EVERYONE, Owner
 from retrieval.storage.database import (
@@ -80,7 +80,11 @@ class FeedStore:
         with self._db.reading() as db:
             count = db.execute(query).scalar_one()
         if count >= MAX_FEEDS_PER_OWNER:
-            raise InputError(f"A chat can follow up to {MAX_FEEDS_PER_OWNER} feeds; remove one first.")
+            raise InputError(
+                NP_("A chat can follow up to {count} feed; remove one first.",
+                    "A chat can follow up to {count} feeds; remove one first."),
+                count=MAX_FEEDS_PER_OWNER,
+            )
 
     def subscribe(self, owner: Owner, feed_id: int, *, from_config: bool = False) -> bool:
         self.check_room(owner)
@@ -100,7 +104,7 @@ class FeedStore:
                 subscriptions.delete().where(owner_is(owner, *_FOLLOWER), subscriptions.c.feed_id == feed_id)
             ).rowcount
             if not dropped:
-                raise NotFound(f"You don't follow a feed {feed_id}.")
+                raise NotFound("You don't follow a feed {feed_id}.", feed_id=feed_id)
             left = db.execute(
                 select(func.count()).select_from(subscriptions).where(subscriptions.c.feed_id == feed_id)
             ).scalar_one()
@@ -175,7 +179,7 @@ class FeedStore:
         with self._db.reading() as db:
             row = db.execute(query).first()
         if row is None:
-            raise NotFound(f"There is no feed {feed_id}.")
+            raise NotFound("There is no feed {feed_id}.", feed_id=feed_id)
         return FeedState(row[0], row[1], row[2], row[3], row[4], first_poll=row[5] is None)
 
     def record_success(

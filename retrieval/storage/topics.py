@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, select, true
 
-from retrieval.errors import InputError, NotFound
+from retrieval.errors import NP_, InputError, NotFound
 from retrieval.models import TopicInfo, TopicMode
 from retrieval.owners import Owner, OwnerKind
 from retrieval.storage.database import (
@@ -59,7 +59,11 @@ class TopicStore:
             if existing:
                 return TopicInfo(id=existing[0], query=query, mode=existing[1])
             if count >= MAX_TOPICS_PER_OWNER:
-                raise InputError(f"A chat can watch up to {MAX_TOPICS_PER_OWNER} topics; remove one first.")
+                raise InputError(
+                    NP_("A chat can watch up to {count} topic; remove one first.",
+                        "A chat can watch up to {count} topics; remove one first."),
+                    count=MAX_TOPICS_PER_OWNER,
+                )
             topic_id = db.execute(
                 insert(topics).values(
                     owner_kind=owner.kind.value, owner_id=owner.id, query=query, mode=mode, added_at=now()
@@ -78,14 +82,14 @@ class TopicStore:
 
     def get(self, topic_id: int, owner: Owner) -> TopicInfo:
         if not 0 < topic_id < 2**63:
-            raise NotFound(f"There is no topic {topic_id}.")
+            raise NotFound("There is no topic {topic_id}.", topic_id=topic_id)
         query = select(topics.c.id, topics.c.query, topics.c.mode).where(
             topics.c.id == topic_id, owner_is(owner, *_OWNER)
         )
         with self._db.reading() as db:
             row = db.execute(query).first()
         if row is None:
-            raise NotFound(f"There is no topic {topic_id}.")
+            raise NotFound("There is no topic {topic_id}.", topic_id=topic_id)
         return TopicInfo(id=row[0], query=row[1], mode=row[2])
 
     def remove(self, topic_id: int, owner: Owner) -> TopicInfo:

@@ -77,7 +77,10 @@ def _adopt_legacy(db: Database, connection: Connection) -> None:
     version = upgrade_legacy(raw, LEGACY_MIGRATIONS)
     revision = LEGACY_REVISIONS.get(version)
     if revision is None:
-        raise NewerDatabase(f"{db.name} was written by a newer Briefbot (schema version {version}).")
+        raise NewerDatabase(
+            "{database} was written by a newer Briefbot (schema version {version}).",
+            database=db.name, version=version,
+        )
     _alembic(connection, "stamp", revision)
 
 
@@ -92,4 +95,6 @@ def _alembic(connection: Connection, command_name: str, revision: str) -> None:
     try:
         getattr(command, command_name)(config, revision)
     except CommandError as error:  # a revision this Briefbot does not know
-        raise NewerDatabase(f"The database was written by a newer Briefbot ({error}).") from None
+        raise NewerDatabase(
+            "The database was written by a newer Briefbot ({reason}).", reason=str(error)
+        ) from None
