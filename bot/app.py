@@ -16,6 +16,7 @@ from bot.conversation import Conversation
 from bot.handlers import TelegramHandlers
 from bot.i18n import DEFAULT_LANGUAGE, languages, translator
 from bot.jobs import JOBS_KEY, Jobs
+from bot.legacy_state import import_beside
 from bot.ratelimit import ChatRateLimiter
 from bot.replies import BotLoad
 from bot.state import ChatState
@@ -80,7 +81,12 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
     drive them by hand); resources close at shutdown, after the last update is handled."""
     telegram = config.telegram
     engine = Engine(config)
-    state = ChatState(config.state_path())
+    try:
+        import_beside(config.storage, engine.storage.db)
+    except BaseException:
+        engine.close()
+        raise
+    state = ChatState(engine.storage.db)
     workers = Workers(config.feeds.max_concurrent)
     processor = PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES)
     limiter = ChatRateLimiter(config.limits.messages_per_minute)
@@ -109,7 +115,6 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
     async def close_resources(application: Application) -> None:
         await asyncio.to_thread(workers.close)
         await asyncio.to_thread(engine.close)
-        state.close()
         log.info("closed the database")
 
     application = (

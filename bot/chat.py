@@ -20,6 +20,7 @@ from bot.config import BotConfig
 from bot.conversation import Attachment, Conversation, Incoming
 from bot.handlers import SOMETHING_WENT_WRONG
 from bot.i18n import N_, Translator, translator
+from bot.legacy_state import import_beside
 from bot.logs import log_failure
 from bot.render import to_plain
 from bot.replies import HelpView, Reply
@@ -71,7 +72,12 @@ class TerminalOutbox:
 
 async def run_chat(config: BotConfig, source: TextIO, output: TextIO, language: str | None = None) -> int:
     engine = await asyncio.to_thread(Engine, config)
-    state = ChatState(config.state_path())
+    try:
+        await asyncio.to_thread(import_beside, config.storage, engine.storage.db)
+    except BaseException:
+        await asyncio.to_thread(engine.close)
+        raise
+    state = ChatState(engine.storage.db)
     workers = Workers(config.feeds.max_concurrent)
     conversation = Conversation(engine, state, config, workers)
     outbox = TerminalOutbox(output, translator(language))
@@ -95,7 +101,6 @@ async def run_chat(config: BotConfig, source: TextIO, output: TextIO, language: 
     finally:
         await asyncio.to_thread(workers.close)
         await asyncio.to_thread(engine.close)
-        state.close()
 
 
 async def _handle(

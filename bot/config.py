@@ -7,7 +7,6 @@ Loaded with :func:`retrieval.config.load_config` from a TOML file, with
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -104,8 +103,3 @@ class BotConfig(EngineConfig):
                 "BRIEFBOT_TELEGRAM__TOKEN."
             )
         return token
-
-    def state_path(self) -> Path:
-        """The bot's own SQLite file (chat settings, which message shows which article)."""
-        db_path = self.storage.db_path()
-        return db_path.with_name(db_path.stem + ".bot.db")

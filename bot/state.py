@@ -1,22 +1,34 @@
-"""What the bot remembers per chat, in its own SQLite file next to the engine's database.
+"""What the bot remembers per chat, in the engine's database (SQLite or PostgreSQL).
 
-Articles, feeds, topics and the digest log belong to the engine; this file only holds the
-bot's own state, so it survives restarts: each chat's summary settings, its last article,
-which of the bot's messages show which article (a reply to one of them asks about that
-article), when and how it wants its digest and alerts, which of its messages were already
-handled (Telegram delivers an update again when the bot stopped before confirming it).
-Chats are :class:`Owner` values, stored as kind and id.
+Articles, feeds, topics and the digest log belong to the engine; the chat tables
+(:mod:`retrieval.storage.schema`) hold the bot's own state, so it survives restarts and is
+the same for every process that serves the bot: each chat's summary settings and language,
+its last article, which of the bot's messages show which article (a reply to one of them
+asks about that article), when and how it wants its digest and alerts, which of its
+messages were already handled (Telegram delivers an update again when the bot stopped
+before confirming it). Chats are :class:`Owner` values, stored as kind and id.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import ColumnElement, Row, Table, bindparam, false, func, select, true
 
 from retrieval.owners import Owner, OwnerKind
-from retrieval.storage.database import Database, owner_columns, stored_owner
+from retrieval.storage.database import (
+    Database,
+    Read,
+    dialect_insert,
+    insert_or_ignore,
+    owner_is,
+    stored_owner,
+    timestamp,
+)
+from retrieval.storage.schema import chats, deliveries, handled_messages, renamed_chats, shown_messages
 
 # How many "this message shows article N" rows to keep per chat; replies to older
 # messages simply stop being scoped.
@@ -24,121 +36,6 @@ SHOWN_PER_CHAT = 1000
 # How many handled message ids to keep per chat. Telegram re-delivers only the updates
 # of the last getUpdates batch (at most 100) that the bot did not confirm.
 HANDLED_PER_CHAT = 200
-
-_CHAT = "owner_kind = ? AND owner_id = ?"
-
-# Each entry upgrades the file by one version (see retrieval.storage.database.Database).
-MIGRATIONS: list[str] = [
-    """
-    -- Before versions were counted: a file from then already has these tables.
-    CREATE TABLE IF NOT EXISTS chats (
-        chat TEXT PRIMARY KEY,
-        sentences INTEGER,
-        algorithm TEXT,
-        last_article INTEGER
-    );
-    CREATE TABLE IF NOT EXISTS shown (
-        chat TEXT NOT NULL,
-        message_id INTEGER NOT NULL,
-        article_id INTEGER NOT NULL,
-        PRIMARY KEY (chat, message_id)
-    ) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS delivery (
-        chat TEXT PRIMARY KEY,
-        digest_time TEXT,
-        time_zone TEXT,
-        digest_enabled INTEGER NOT NULL DEFAULT 1,
-        nothing_new_note INTEGER NOT NULL DEFAULT 1,
-        handled_day TEXT,
-        paused INTEGER NOT NULL DEFAULT 0,
-        last_alert_at TEXT
-    );
-    CREATE TABLE IF NOT EXISTS handled (
-        chat TEXT NOT NULL,
-        message_id INTEGER NOT NULL,
-        PRIMARY KEY (chat, message_id)
-    ) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS renamed (
-        old TEXT NOT NULL,
-        new TEXT NOT NULL,
-        PRIMARY KEY (new, old)
-    ) WITHOUT ROWID
-    """,
-    """
-    -- Chats as kind and id. Which days' digests were handled moved to the engine's digest
-    -- log, the one record of which digest was sent when: handled_day goes.
-    CREATE TABLE chats_v2 (
-        owner_kind TEXT NOT NULL,
-        owner_id INTEGER NOT NULL,
-        sentences INTEGER,
-        algorithm TEXT,
-        last_article INTEGER,
-        PRIMARY KEY (owner_kind, owner_id)
-    ) WITHOUT ROWID;
-    INSERT INTO chats_v2
-        SELECT owner_kind(chat), owner_id(chat), sentences, algorithm, last_article FROM chats;
-    DROP TABLE chats;
-    ALTER TABLE chats_v2 RENAME TO chats;
-
-    CREATE TABLE shown_v2 (
-        owner_kind TEXT NOT NULL,
-        owner_id INTEGER NOT NULL,
-        message_id INTEGER NOT NULL,
-        article_id INTEGER NOT NULL,
-        PRIMARY KEY (owner_kind, owner_id, message_id)
-    ) WITHOUT ROWID;
-    INSERT INTO shown_v2 SELECT owner_kind(chat), owner_id(chat), message_id, article_id FROM shown;
-    DROP TABLE shown;
-    ALTER TABLE shown_v2 RENAME TO shown;
-
-    CREATE TABLE delivery_v2 (
-        owner_kind TEXT NOT NULL,
-        owner_id INTEGER NOT NULL,
-        digest_time TEXT,
-        time_zone TEXT,
-        digest_enabled INTEGER NOT NULL DEFAULT 1,
-        nothing_new_note INTEGER NOT NULL DEFAULT 1,
-        paused INTEGER NOT NULL DEFAULT 0,
-        last_alert_at TEXT,
-        PRIMARY KEY (owner_kind, owner_id)
-    ) WITHOUT ROWID;
-    INSERT INTO delivery_v2
-        SELECT owner_kind(chat), owner_id(chat), digest_time, time_zone, digest_enabled, nothing_new_note,
-            paused, last_alert_at
-        FROM delivery;
-    DROP TABLE delivery;
-    ALTER TABLE delivery_v2 RENAME TO delivery;
-
-    CREATE TABLE handled_v2 (
-        owner_kind TEXT NOT NULL,
-        owner_id INTEGER NOT NULL,
-        message_id INTEGER NOT NULL,
-        PRIMARY KEY (owner_kind, owner_id, message_id)
-    ) WITHOUT ROWID;
-    INSERT INTO handled_v2 SELECT owner_kind(chat), owner_id(chat), message_id FROM handled;
-    DROP TABLE handled;
-    ALTER TABLE handled_v2 RENAME TO handled;
-
-    CREATE TABLE renamed_v2 (
-        old_kind TEXT NOT NULL,
-        old_id INTEGER NOT NULL,
-        new_kind TEXT NOT NULL,
-        new_id INTEGER NOT NULL,
-        PRIMARY KEY (new_kind, new_id, old_kind, old_id)
-    ) WITHOUT ROWID;
-    INSERT INTO renamed_v2 SELECT owner_kind(old), owner_id(old), owner_kind(new), owner_id(new) FROM renamed;
-    DROP TABLE renamed;
-    ALTER TABLE renamed_v2 RENAME TO renamed
-    """,
-    """
-    -- language: the one the chat chose with /language (None: each reply follows the language
-    -- of the person it answers). seen_language: the Telegram language of whoever wrote last,
-    -- for what the bot sends on its own (alerts, digests) when the chat chose none.
-    ALTER TABLE chats ADD COLUMN language TEXT;
-    ALTER TABLE chats ADD COLUMN seen_language TEXT
-    """,
-]
-
 
 class ChatSettings(BaseModel):
     """A chat's choices; ``None`` means the configured default."""
@@ -166,214 +63,229 @@ class Delivery(BaseModel):
     last_alert_at: datetime | None = None
 
 
-_DELIVERY_COLUMNS = (
-    "owner_kind, owner_id, digest_time, time_zone, digest_enabled, nothing_new_note, paused, last_alert_at"
+_CHAT = (chats.c.owner_kind, chats.c.owner_id)
+_SHOWN = (shown_messages.c.owner_kind, shown_messages.c.owner_id)
+_HANDLED = (handled_messages.c.owner_kind, handled_messages.c.owner_id)
+_DELIVERY = (deliveries.c.owner_kind, deliveries.c.owner_id)
+_DELIVERY_COLUMNS = tuple(
+    deliveries.c[name]
+    for name in (
+        "owner_kind", "owner_id", "digest_time", "time_zone", "digest_enabled", "nothing_new_note",
+        "paused", "last_alert_at",
+    )
+)
+# Asked of every message the bot receives, built once.
+_WAS_HANDLED = Read(
+    select(true()).where(
+        handled_messages.c.owner_kind == bindparam("kind"),
+        handled_messages.c.owner_id == bindparam("id"),
+        handled_messages.c.message_id == bindparam("message"),
+    )
 )
 
 
 class ChatState:
     """Thread-safe; every method is one short transaction."""
 
-    def __init__(self, path: Path) -> None:
-        self._db = Database(path, MIGRATIONS)
-
-    def close(self) -> None:
-        self._db.close()
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     def settings(self, chat: Owner) -> ChatSettings:
-        with self._db.reading() as db:
-            query = f"SELECT sentences, algorithm FROM chats WHERE {_CHAT}"
-            row = db.execute(query, owner_columns(chat)).fetchone()
+        row = self._chat_row(chat, chats.c.sentences, chats.c.algorithm)
         return ChatSettings(sentences=row[0], algorithm=row[1]) if row else ChatSettings()
 
     def save_settings(self, chat: Owner, settings: ChatSettings) -> None:
-        with self._db.transaction() as db:
-            db.execute(
-                "INSERT INTO chats (owner_kind, owner_id, sentences, algorithm) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (owner_kind, owner_id) DO UPDATE SET"
-                " sentences = excluded.sentences, algorithm = excluded.algorithm",
-                (*owner_columns(chat), settings.sentences, settings.algorithm),
-            )
+        self._upsert(chats, chat, sentences=settings.sentences, algorithm=settings.algorithm)
 
     # --- language ----------------------------------------------------------------------
 
     def language(self, chat: Owner) -> str | None:
         """The language the chat chose with /language, if it chose one."""
-        with self._db.reading() as db:
-            row = db.execute(f"SELECT language FROM chats WHERE {_CHAT}", owner_columns(chat)).fetchone()
+        row = self._chat_row(chat, chats.c.language)
         return row[0] if row else None
 
     def set_language(self, chat: Owner, language: str | None) -> None:
-        self._set_chat_column(chat, "language", language)
+        self._upsert(chats, chat, language=language)
 
     def note_language(self, chat: Owner, language: str | None) -> None:
         """The Telegram language of the person who just wrote in the chat."""
         if language is not None:
-            self._set_chat_column(chat, "seen_language", language)
+            self._upsert(chats, chat, seen_language=language)
 
     def reply_language(self, chat: Owner) -> str | None:
         """The language of what the bot sends the chat on its own: the one it chose, else
         the one last seen there."""
-        with self._db.reading() as db:
-            row = db.execute(
-                f"SELECT COALESCE(language, seen_language) FROM chats WHERE {_CHAT}", owner_columns(chat)
-            ).fetchone()
+        row = self._chat_row(chat, func.coalesce(chats.c.language, chats.c.seen_language))
         return row[0] if row else None
 
-    def _set_chat_column(self, chat: Owner, column: str, value: object) -> None:
-        with self._db.transaction() as db:
-            db.execute(
-                f"INSERT INTO chats (owner_kind, owner_id, {column}) VALUES (?, ?, ?)"
-                f" ON CONFLICT (owner_kind, owner_id) DO UPDATE SET {column} = excluded.{column}",
-                (*owner_columns(chat), value),
-            )
-
     def last_article(self, chat: Owner) -> int | None:
-        with self._db.reading() as db:
-            row = db.execute(f"SELECT last_article FROM chats WHERE {_CHAT}", owner_columns(chat)).fetchone()
+        row = self._chat_row(chat, chats.c.last_article)
         return row[0] if row else None
 
     def set_last_article(self, chat: Owner, article_id: int | None) -> None:
-        with self._db.transaction() as db:
-            db.execute(
-                "INSERT INTO chats (owner_kind, owner_id, last_article) VALUES (?, ?, ?)"
-                " ON CONFLICT (owner_kind, owner_id) DO UPDATE SET last_article = excluded.last_article",
-                (*owner_columns(chat), article_id),
-            )
+        self._upsert(chats, chat, last_article=article_id)
 
     def remember_shown(self, chat: Owner, message_ids: list[int], article_id: int) -> None:
         """Note that the bot's messages ``message_ids`` show article ``article_id``."""
+        if not message_ids:
+            return
         with self._db.transaction() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO shown (owner_kind, owner_id, message_id, article_id)"
-                " VALUES (?, ?, ?, ?)",
-                [(*owner_columns(chat), message_id, article_id) for message_id in message_ids],
+            new = dialect_insert(db, shown_messages)
+            db.execute(
+                new.on_conflict_do_update(
+                    index_elements=list(shown_messages.primary_key),
+                    set_={"article_id": new.excluded.article_id},
+                ),
+                [
+                    {"owner_kind": chat.kind.value, "owner_id": chat.id, "message_id": message_id,
+                     "article_id": article_id}
+                    for message_id in message_ids
+                ],
+            )
+            newest = (
+                select(shown_messages.c.message_id)
+                .where(owner_is(chat, *_SHOWN))
+                .order_by(shown_messages.c.message_id.desc())
+                .limit(SHOWN_PER_CHAT)
             )
             db.execute(
-                f"DELETE FROM shown WHERE {_CHAT} AND message_id NOT IN"
-                f" (SELECT message_id FROM shown WHERE {_CHAT} ORDER BY message_id DESC LIMIT ?)",
-                (*owner_columns(chat), *owner_columns(chat), SHOWN_PER_CHAT),
+                shown_messages.delete().where(
+                    owner_is(chat, *_SHOWN), shown_messages.c.message_id.not_in(newest.scalar_subquery())
+                )
             )
 
     def shown_article(self, chat: Owner, message_id: int) -> int | None:
+        query = select(shown_messages.c.article_id).where(
+            owner_is(chat, *_SHOWN), shown_messages.c.message_id == message_id
+        )
         with self._db.reading() as db:
-            row = db.execute(
-                f"SELECT article_id FROM shown WHERE {_CHAT} AND message_id = ?",
-                (*owner_columns(chat), message_id),
-            ).fetchone()
-        return row[0] if row else None
+            return db.execute(query).scalar()
 
     # --- re-delivered messages ---------------------------------------------------------
 
     def was_handled(self, chat: Owner, message_id: int) -> bool:
         with self._db.reading() as db:
-            row = db.execute(
-                f"SELECT 1 FROM handled WHERE {_CHAT} AND message_id = ?", (*owner_columns(chat), message_id)
-            ).fetchone()
-        return row is not None
+            return bool(_WAS_HANDLED.rows(db, kind=chat.kind.value, id=chat.id, message=message_id))
 
     def mark_handled(self, chat: Owner, message_id: int) -> None:
         """Note that the chat's message ``message_id`` was answered; keeps the newest ones."""
         with self._db.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO handled (owner_kind, owner_id, message_id) VALUES (?, ?, ?)",
-                (*owner_columns(chat), message_id),
+                insert_or_ignore(db, handled_messages).values(
+                    owner_kind=chat.kind.value, owner_id=chat.id, message_id=message_id
+                )
+            )
+            newest = (
+                select(handled_messages.c.message_id)
+                .where(owner_is(chat, *_HANDLED))
+                .order_by(handled_messages.c.message_id.desc())
+                .limit(HANDLED_PER_CHAT)
+                .subquery()
             )
             db.execute(
-                f"DELETE FROM handled WHERE {_CHAT} AND message_id <"
-                f" (SELECT MIN(message_id) FROM (SELECT message_id FROM handled WHERE {_CHAT}"
-                " ORDER BY message_id DESC LIMIT ?))",
-                (*owner_columns(chat), *owner_columns(chat), HANDLED_PER_CHAT),
+                handled_messages.delete().where(
+                    owner_is(chat, *_HANDLED),
+                    handled_messages.c.message_id < select(func.min(newest.c.message_id)).scalar_subquery(),
+                )
             )
 
     def count_chats(self) -> int:
         """Chats that ever wrote to the bot."""
         with self._db.reading() as db:
-            return db.execute("SELECT COUNT(*) FROM delivery").fetchone()[0]
+            return db.execute(select(func.count()).select_from(deliveries)).scalar_one()
 
     # --- digests and alerts ------------------------------------------------------------
 
     def note_active(self, chat: Owner) -> None:
         """The chat wrote to the bot: it is known from now on, and no longer paused."""
         with self._db.transaction() as db:
+            new = dialect_insert(db, deliveries).values(owner_kind=chat.kind.value, owner_id=chat.id)
             db.execute(
-                "INSERT INTO delivery (owner_kind, owner_id) VALUES (?, ?)"
-                " ON CONFLICT (owner_kind, owner_id) DO UPDATE SET paused = 0 WHERE paused",
-                owner_columns(chat),
+                new.on_conflict_do_update(
+                    index_elements=list(deliveries.primary_key),
+                    set_={"paused": False},
+                    where=deliveries.c.paused == true(),
+                )
             )
 
     def delivery(self, chat: Owner) -> Delivery:
         with self._db.reading() as db:
-            query = f"SELECT {_DELIVERY_COLUMNS} FROM delivery WHERE {_CHAT}"
-            row = db.execute(query, owner_columns(chat)).fetchone()
+            row = db.execute(select(*_DELIVERY_COLUMNS).where(owner_is(chat, *_DELIVERY))).first()
         return _delivery(row) if row else Delivery(chat=chat)
 
     def deliveries(self, kind: OwnerKind) -> list[Delivery]:
         """Every known chat of ``kind`` that is not paused."""
+        query = (
+            select(*_DELIVERY_COLUMNS)
+            .where(deliveries.c.paused == false(), deliveries.c.owner_kind == kind.value)
+            .order_by(deliveries.c.owner_id)
+        )
         with self._db.reading() as db:
-            rows = db.execute(
-                f"SELECT {_DELIVERY_COLUMNS} FROM delivery WHERE NOT paused AND owner_kind = ?"
-                " ORDER BY owner_id",
-                (kind.value,),
-            ).fetchall()
+            rows = db.execute(query).all()
         return [_delivery(row) for row in rows]
 
     def save_digest_settings(self, chat: Owner, settings: DigestSettings) -> None:
-        with self._db.transaction() as db:
-            db.execute(
-                "INSERT INTO delivery (owner_kind, owner_id, digest_time, time_zone, digest_enabled,"
-                " nothing_new_note) VALUES (?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (owner_kind, owner_id) DO UPDATE SET"
-                " digest_time = excluded.digest_time, time_zone = excluded.time_zone,"
-                " digest_enabled = excluded.digest_enabled, nothing_new_note = excluded.nothing_new_note",
-                (
-                    *owner_columns(chat), settings.time, settings.zone, settings.enabled,
-                    settings.nothing_new_note,
-                ),
-            )
+        self._upsert(
+            deliveries, chat, digest_time=settings.time, time_zone=settings.zone,
+            digest_enabled=settings.enabled, nothing_new_note=settings.nothing_new_note,
+        )
 
     def set_last_alert(self, chat: Owner, at: datetime) -> None:
-        self._upsert(chat, "last_alert_at", at.isoformat())
+        self._upsert(deliveries, chat, last_alert_at=timestamp(at))
 
     def pause(self, chat: Owner) -> None:
-        self._upsert(chat, "paused", 1)
-
-    def _upsert(self, chat: Owner, column: str, value: object) -> None:
-        with self._db.transaction() as db:
-            db.execute(
-                f"INSERT INTO delivery (owner_kind, owner_id, {column}) VALUES (?, ?, ?)"
-                f" ON CONFLICT (owner_kind, owner_id) DO UPDATE SET {column} = excluded.{column}",
-                (*owner_columns(chat), value),
-            )
+        self._upsert(deliveries, chat, paused=True)
 
     def rename_chat(self, old: Owner, new: Owner) -> None:
         """Move a chat's state to its new name (a group that became a supergroup).
 
         Message ids start again in the supergroup, so what was remembered by message id
         (which message showed which article, which were handled) is dropped, not moved.
+        What the new name already had is replaced by what the old one had.
         """
         with self._db.transaction() as db:
-            for table in ("chats", "delivery"):
-                db.execute(
-                    f"UPDATE OR REPLACE {table} SET owner_kind = ?, owner_id = ? WHERE {_CHAT}",
-                    (*owner_columns(new), *owner_columns(old)),
-                )
-            for table in ("shown", "handled"):
-                db.execute(f"DELETE FROM {table} WHERE {_CHAT}", owner_columns(old))
+            for table in (chats, deliveries):
+                kind, owner_id = table.c.owner_kind, table.c.owner_id
+                if db.execute(select(true()).where(owner_is(old, kind, owner_id))).first() is not None:
+                    db.execute(table.delete().where(owner_is(new, kind, owner_id)))
+                    db.execute(
+                        table.update()
+                        .where(owner_is(old, kind, owner_id))
+                        .values(owner_kind=new.kind.value, owner_id=new.id)
+                    )
+            for table in (shown_messages, handled_messages):
+                db.execute(table.delete().where(owner_is(old, table.c.owner_kind, table.c.owner_id)))
             db.execute(
-                "INSERT OR IGNORE INTO renamed (old_kind, old_id, new_kind, new_id) VALUES (?, ?, ?, ?)",
-                (*owner_columns(old), *owner_columns(new)),
+                insert_or_ignore(db, renamed_chats).values(
+                    old_kind=old.kind.value, old_id=old.id, new_kind=new.kind.value, new_id=new.id
+                )
             )
 
     def former_names(self, chat: Owner) -> list[Owner]:
         """What a supergroup was called before it was one (so access given to it carries over)."""
+        query = select(renamed_chats.c.old_kind, renamed_chats.c.old_id).where(
+            owner_is(chat, renamed_chats.c.new_kind, renamed_chats.c.new_id)
+        )
         with self._db.reading() as db:
-            query = "SELECT old_kind, old_id FROM renamed WHERE new_kind = ? AND new_id = ?"
-            rows = db.execute(query, owner_columns(chat))
-            return [stored_owner(kind, owner_id) for kind, owner_id in rows]
+            return [stored_owner(kind, owner_id) for kind, owner_id in db.execute(query)]
+
+    def _chat_row(self, chat: Owner, *columns: ColumnElement) -> Row | None:
+        with self._db.reading() as db:
+            return db.execute(select(*columns).where(owner_is(chat, *_CHAT))).first()
+
+    def _upsert(self, table: Table, chat: Owner, **values: object) -> None:
+        """Set ``values`` in the chat's row of ``table``, made if it is not there yet."""
+        with self._db.transaction() as db:
+            new = dialect_insert(db, table).values(owner_kind=chat.kind.value, owner_id=chat.id, **values)
+            db.execute(
+                new.on_conflict_do_update(
+                    index_elements=list(table.primary_key),
+                    set_={name: new.excluded[name] for name in values},
+                )
+            )
 
 
-def _delivery(row: tuple) -> Delivery:
+def _delivery(row: Sequence[Any]) -> Delivery:
     kind, owner_id, time, zone, enabled, note, paused, last_alert_at = row
     return Delivery(
         chat=stored_owner(kind, owner_id),

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from retrieval.config import EngineConfig, load_config
-from retrieval.engine import Engine
 from retrieval.errors import BriefbotError, IndexBusy
 from retrieval.models import Answer, Extracted, Summary
 from retrieval.owners import LOCAL
@@ -24,6 +23,8 @@ from retrieval.summarize import ALGORITHMS
 
 if TYPE_CHECKING:
     from rich.progress import Progress
+
+    from retrieval.engine import Engine
 
 # Bulk ingests make their articles searchable in batches of this many.
 COMMIT_EVERY = 500
@@ -160,6 +161,8 @@ def dispatch(args: argparse.Namespace, config: EngineConfig) -> int:
 
 def _open_engine(config: EngineConfig, *, reading: bool) -> Engine:
     """The engine; beside a running bot (which holds the index), reading commands still work."""
+    from retrieval.engine import Engine  # the database and index libraries load only here
+
     try:
         return Engine(config)
     except IndexBusy:

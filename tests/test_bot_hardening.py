@@ -398,9 +398,9 @@ async def test_sigterm_finishes_the_update_in_progress_and_closes_the_database(
     [reply] = fake_api.sent(1)
     assert plain_text(reply.text).startswith("How bees dance") and reply.at > stopped_polling.at
     assert b"closed the database" in errors
-    for path in (db, db.with_name("briefbot.bot.db")):
-        with sqlite3.connect(path) as connection:
-            assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    with sqlite3.connect(db) as connection:  # the chat state is in it too: no second file
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert not db.with_name("briefbot.bot.db").exists()
     config = BotConfig.model_validate({"storage": {"path": str(db)}})
     with Engine(config) as engine:
         assert [info.title for info in engine.articles(Owner.chat(1))] == ["How bees dance"]

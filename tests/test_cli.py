@@ -229,10 +229,13 @@ def test_articles_says_how_many_there_are_and_how_to_see_the_rest(cli: Cli, tmp_
 
 
 # Libraries a reading command has no use for: each costs 0.02-0.5 s of start-up
-# (bench/startup.py measures the start-up itself).
+# (bench/startup.py measures the start-up itself). Not asyncio (nor the ssl it loads):
+# SQLAlchemy loads it whenever it is imported. On SQLite, neither PostgreSQL's driver and
+# dialect nor the migration tool (a database already up to date never needs it).
 NOT_FOR_READING = frozenset({
-    "nltk", "scipy", "numpy", "trafilatura", "pypdf", "httpx", "ssl", "feedparser", "lxml", "courlan",
-    "nupunkt", "charset_normalizer", "requests", "rich", "telegram", "asyncio", "sumy.summarizers",
+    "nltk", "scipy", "numpy", "trafilatura", "pypdf", "httpx", "feedparser", "lxml", "courlan",
+    "nupunkt", "charset_normalizer", "requests", "rich", "telegram", "sumy.summarizers", "alembic",
+    "psycopg", "sqlalchemy.dialects.postgresql", "sqlalchemy.orm",
 })
 # Runs ``briefbot`` with the arguments given, then lists every module it loaded on stderr.
 LIST_MODULES = """
@@ -259,6 +262,18 @@ def test_reading_commands_load_only_what_they_use(cli: Cli, command: list[str]) 
         if any(module == name or module.startswith(name + ".") for name in NOT_FOR_READING)
     }
     assert not unneeded
+
+
+def test_help_loads_neither_the_database_nor_the_index() -> None:
+    at_exit = "import atexit, sys; atexit.register(lambda: print(*sys.modules, file=sys.stderr))\n"
+    done = subprocess.run(
+        [sys.executable, "-c", at_exit + LIST_MODULES, "--help"],
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 0 and "COMMAND" in done.stdout, done.stderr
+    loaded = set(done.stderr.split())
+    assert "retrieval.cli" in loaded
+    assert not loaded & {"sqlalchemy", "tantivy", "retrieval.engine", "retrieval.storage"}
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-"""A database written by an older Briefbot upgrades in place: everything it held is still
-there, and still visible to exactly whom it was visible before."""
+"""A database written by an older Briefbot upgrades in place, and the bot's old chat state
+file is imported into the database: everything they held is still there, and still
+visible to exactly whom it was visible before."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.state import MIGRATIONS as STATE_MIGRATIONS
+from bot.config import BotConfig
+from bot.legacy_state import MIGRATIONS as STATE_MIGRATIONS
+from bot.legacy_state import import_beside, import_legacy_state
 from bot.state import ChatSettings, ChatState, Delivery, DigestSettings
 from retrieval.config import EngineConfig, StorageConfig
 from retrieval.engine import Engine
@@ -17,6 +20,7 @@ from retrieval.errors import InputError, NotFound
 from retrieval.models import Extracted
 from retrieval.owners import EVERYONE, LOCAL, Owner, OwnerKind
 from retrieval.sentences import split_paragraphs
+from retrieval.storage import Storage
 from retrieval.storage.articles import text_hash
 from retrieval.storage.legacy import MIGRATIONS
 from retrieval.storage.upgrade import HEAD
@@ -176,10 +180,10 @@ def test_an_upgrade_that_fails_leaves_the_database_as_it_was(tmp_path: Path) -> 
         assert key.startswith("chat:-100:")
 
 
-def test_the_bots_chat_state_from_before_upgrades_in_place(tmp_path: Path) -> None:
-    path = tmp_path / "old.state.db"
+def version_0_state_file(path: Path) -> None:
+    """The bot's own state file from before its versions were counted."""
     db = sqlite3.connect(path)
-    db.executescript(STATE_MIGRATIONS[0])  # the schema from before versions were counted
+    db.executescript(STATE_MIGRATIONS[0])
     db.execute("INSERT INTO chats VALUES ('chat:1', 5, 'lsa', 12), ('local', 2, NULL, 3)")
     db.execute("INSERT INTO shown VALUES ('chat:1', 100, 12)")
     db.execute(
@@ -192,8 +196,14 @@ def test_the_bots_chat_state_from_before_upgrades_in_place(tmp_path: Path) -> No
     db.commit()
     db.close()
 
-    state = ChatState(path)
+
+def test_the_bots_chat_state_file_from_before_is_imported(storage: StorageConfig, tmp_path: Path) -> None:
+    path = tmp_path / "old.bot.db"
+    version_0_state_file(path)
+    store = Storage(storage.database())
     try:
+        assert import_legacy_state(path, store.db)
+        state = ChatState(store.db)
         chat = Owner.chat(1)
         assert state.settings(chat) == ChatSettings(sentences=5, algorithm="lsa")
         assert state.settings(LOCAL) == ChatSettings(sentences=2)
@@ -207,10 +217,37 @@ def test_the_bots_chat_state_from_before_upgrades_in_place(tmp_path: Path) -> No
         assert [d.chat for d in state.deliveries(OwnerKind.CHAT)] == [chat]  # the paused group waits
         assert state.former_names(Owner.chat(-100)) == [Owner.chat(-5)]
         assert state.count_chats() == 2
+        assert not import_legacy_state(path, store.db)  # imported once: the file is renamed
     finally:
-        state.close()
+        store.close()
+    imported = path.with_name("old.bot.db.imported")
+    assert not path.exists() and imported.is_file()
+    with sqlite3.connect(imported) as db:  # only read: left as it was
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 0
+
+
+def test_the_state_file_beside_a_sqlite_database_is_imported_at_start(tmp_path: Path) -> None:
+    config = BotConfig(storage=StorageConfig(path=str(tmp_path / "briefbot.db")))
+    version_0_state_file(tmp_path / "briefbot.bot.db")
+    with Engine(config) as engine:
+        assert import_beside(config.storage, engine.storage.db)
+        assert ChatState(engine.storage.db).settings(Owner.chat(1)).algorithm == "lsa"
+    assert sorted(path.name for path in tmp_path.glob("*.bot.db*")) == ["briefbot.bot.db.imported"]
+
+
+def test_a_state_file_that_cannot_be_read_is_left_alone(storage: StorageConfig, tmp_path: Path) -> None:
+    path = tmp_path / "old.bot.db"
+    version_0_state_file(path)
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == len(STATE_MIGRATIONS)
+        db.execute("INSERT INTO renamed VALUES ('somebody', 'chat:1')")  # names no owner
+    store = Storage(storage.database())
+    try:
+        with pytest.raises(InputError, match="can't read the old chat state"):
+            import_legacy_state(path, store.db)
+        assert ChatState(store.db).count_chats() == 0
+    finally:
+        store.close()
+    assert path.is_file()
 
 
 # The bot's state file as Briefbot wrote it before chats had a language (no user_version).
@@ -229,13 +266,15 @@ INSERT INTO renamed VALUES ('chat:-5', 'chat:7');
 """
 
 
-def test_bot_state_from_before_languages_upgrades_in_place(tmp_path: Path) -> None:
+def test_bot_state_from_before_languages_is_imported(storage: StorageConfig, tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     with sqlite3.connect(path) as db:
         db.executescript(STATE_BEFORE_LANGUAGES)
     chat, supergroup = Owner.chat(7), Owner.chat(-1007)
-    state = ChatState(path)
+    store = Storage(storage.database())
     try:
+        assert import_legacy_state(path, store.db)
+        state = ChatState(store.db)
         assert state.settings(chat) == ChatSettings(sentences=5, algorithm="textrank")
         assert state.last_article(chat) == 3
         delivery = state.delivery(chat)
@@ -249,12 +288,12 @@ def test_bot_state_from_before_languages_upgrades_in_place(tmp_path: Path) -> No
         assert state.settings(chat).sentences == 5  # a language beside the settings, not over them
         state.rename_chat(chat, supergroup)
     finally:
-        state.close()
-    reopened = ChatState(path)  # upgraded once: opening it again changes nothing
+        store.close()
+    reopened = Storage(storage.database())  # imported once: opening it again changes nothing
     try:
-        assert reopened.language(supergroup) == "ru"
-        assert reopened.settings(supergroup) == ChatSettings(sentences=5, algorithm="textrank")
+        state = ChatState(reopened.db)
+        assert state.language(supergroup) == "ru"
+        assert state.settings(supergroup) == ChatSettings(sentences=5, algorithm="textrank")
+        assert state.settings(chat) == ChatSettings()
     finally:
         reopened.close()
-    with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == len(STATE_MIGRATIONS)

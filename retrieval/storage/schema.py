@@ -1,7 +1,9 @@
 """The database's tables, written once for SQLite and PostgreSQL (SQLAlchemy Core).
 
 This :data:`metadata` is what the stores query and what the schema must be after the last
-migration (``retrieval/storage/alembic``; a test compares the two on both backends).
+migration (``retrieval/storage/alembic``; a test compares the two on both backends). Partial
+indexes name their condition for SQLite only: the revisions make them partial on PostgreSQL
+too, but ``postgresql_where`` here would load SQLAlchemy's PostgreSQL dialect on every start.
 
 Column types keep one stored form per backend and the same values in Python on both:
 
@@ -19,6 +21,7 @@ Column types keep one stored form per backend and the same values in Python on b
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     TIMESTAMP,
@@ -38,24 +41,59 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from retrieval.owners import OwnerKind
 from retrieval.storage.database import timestamp
 
 metadata = MetaData()
 
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-Flag = Boolean().with_variant(Integer(), "sqlite")
+
+class _PerBackend(TypeDecorator[Any]):
+    """A column type that is ``impl`` on SQLite, where it converts nothing (so the reads that
+    skip SQLAlchemy, :class:`retrieval.storage.database.Read`, get what the others get), and
+    ``on_postgres`` on PostgreSQL. A type of our own rather than ``with_variant``, which
+    would load the PostgreSQL dialect on every start."""
+
+    on_postgres: TypeEngine[Any]
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        chosen = self.on_postgres if dialect.name == "postgresql" else self.impl_instance
+        return dialect.type_descriptor(chosen)
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        return super().bind_processor(dialect) if dialect.name == "postgresql" else None
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        return super().result_processor(dialect, coltype) if dialect.name == "postgresql" else None
 
 
-class _PostgresTime(TypeDecorator[str]):
-    """``timestamptz`` read and written as the stored text form (:func:`timestamp`)."""
+class BigId(_PerBackend):
+    """Ids: ``INTEGER`` on SQLite (a rowid alias, so ``AUTOINCREMENT`` applies), ``BIGINT``."""
 
-    impl = TIMESTAMP(timezone=True)
-    cache_ok = True
+    cache_ok = True  # set on each class: SQLAlchemy does not inherit it
+    impl = Integer
+    on_postgres = BigInteger()
+
+
+class Flag(_PerBackend):
+    """Yes or no: ``INTEGER`` 0 or 1 on SQLite (as older databases have them), ``BOOLEAN``."""
+
+    cache_ok = True  # set on each class: SQLAlchemy does not inherit it
+    impl = Integer
+    on_postgres = Boolean()
+
+
+class UtcTime(_PerBackend):
+    """A moment, as the stored text (:func:`timestamp`): ``TEXT`` on SQLite, ``timestamptz``
+    on PostgreSQL, read and written as that same text."""
+
+    cache_ok = True  # set on each class: SQLAlchemy does not inherit it
+    impl = Text
+    on_postgres = TIMESTAMP(timezone=True)
 
     def process_bind_param(self, value: str | datetime | None, dialect: Dialect) -> datetime | None:
         return datetime.fromisoformat(value) if isinstance(value, str) else value
@@ -64,11 +102,12 @@ class _PostgresTime(TypeDecorator[str]):
         return None if value is None else timestamp(value)
 
 
-class _PostgresDay(TypeDecorator[str]):
-    """``date`` read and written as ``YYYY-MM-DD`` text."""
+class LocalDay(_PerBackend):
+    """A local date as ``YYYY-MM-DD``: ``TEXT`` on SQLite, ``date`` on PostgreSQL."""
 
-    impl = Date
-    cache_ok = True
+    cache_ok = True  # set on each class: SQLAlchemy does not inherit it
+    impl = Text
+    on_postgres = Date()
 
     def process_bind_param(self, value: str | date | None, dialect: Dialect) -> date | None:
         return date.fromisoformat(value) if isinstance(value, str) else value
@@ -76,9 +115,6 @@ class _PostgresDay(TypeDecorator[str]):
     def process_result_value(self, value: date | None, dialect: Dialect) -> str | None:
         return None if value is None else value.isoformat()
 
-
-UtcTime = Text().with_variant(_PostgresTime(), "postgresql")
-LocalDay = Text().with_variant(_PostgresDay(), "postgresql")
 
 OWNER_KINDS = ", ".join(f"'{kind.value}'" for kind in OwnerKind)
 
@@ -115,7 +151,7 @@ articles = Table(
 Index("articles_canonical_url", articles.c.canonical_url)
 Index(
     "articles_unindexed", articles.c.id,
-    sqlite_where=articles.c.indexed == false(), postgresql_where=articles.c.indexed == false(),
+    sqlite_where=articles.c.indexed == false(),
 )
 
 sentences = Table(
@@ -242,6 +278,77 @@ digests = Table(
 )
 Index(
     "digests_day", digests.c.owner_kind, digests.c.owner_id, digests.c.zone, digests.c.day, unique=True,
-    sqlite_where=digests.c.kind != "on_demand", postgresql_where=digests.c.kind != "on_demand",
+    sqlite_where=digests.c.kind != "on_demand",
 )
 Index("digests_sent", digests.c.owner_kind, digests.c.owner_id, digests.c.sent_at)
+
+# --- chat state: what the bot (bot/state.py) remembers per chat ------------------------------
+
+# language: the one the chat chose with /language (NULL: each reply follows the language of
+# the person it answers); seen_language: the Telegram language of whoever wrote last.
+chats = Table(
+    "chats",
+    metadata,
+    owner_kind_column(),
+    Column("owner_id", BigId, nullable=False),
+    Column("sentences", Integer),
+    Column("algorithm", Text),
+    Column("last_article", BigId),
+    Column("language", Text),
+    Column("seen_language", Text),
+    PrimaryKeyConstraint("owner_kind", "owner_id"),
+    sqlite_with_rowid=False,
+)
+
+# Which of the bot's messages show which article: a reply to one asks about that article.
+shown_messages = Table(
+    "shown_messages",
+    metadata,
+    owner_kind_column(),
+    Column("owner_id", BigId, nullable=False),
+    Column("message_id", BigId, nullable=False),
+    Column("article_id", BigId, nullable=False),
+    PrimaryKeyConstraint("owner_kind", "owner_id", "message_id"),
+    sqlite_with_rowid=False,
+)
+
+# The chat's messages already answered: Telegram delivers an update again when the bot
+# stopped before confirming it.
+handled_messages = Table(
+    "handled_messages",
+    metadata,
+    owner_kind_column(),
+    Column("owner_id", BigId, nullable=False),
+    Column("message_id", BigId, nullable=False),
+    PrimaryKeyConstraint("owner_kind", "owner_id", "message_id"),
+    sqlite_with_rowid=False,
+)
+
+# Every chat that ever wrote, as the scheduled jobs see it. paused: Telegram answered 403
+# (the chat blocked the bot); nothing is sent until it writes again.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    owner_kind_column(),
+    Column("owner_id", BigId, nullable=False),
+    Column("digest_time", Text),
+    Column("time_zone", Text),
+    Column("digest_enabled", Flag, nullable=False, server_default=true()),
+    Column("nothing_new_note", Flag, nullable=False, server_default=true()),
+    Column("paused", Flag, nullable=False, server_default=false()),
+    Column("last_alert_at", UtcTime),
+    PrimaryKeyConstraint("owner_kind", "owner_id"),
+    sqlite_with_rowid=False,
+)
+
+# What a supergroup was called before it was one.
+renamed_chats = Table(
+    "renamed_chats",
+    metadata,
+    owner_kind_column("old_kind"),
+    Column("old_id", BigId, nullable=False),
+    owner_kind_column("new_kind"),
+    Column("new_id", BigId, nullable=False),
+    PrimaryKeyConstraint("new_kind", "new_id", "old_kind", "old_id"),
+    sqlite_with_rowid=False,
+)
