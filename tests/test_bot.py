@@ -1,5 +1,6 @@
 """End to end: the real python-telegram-bot Application, the real engine on SQLite files
-in tmp_path, a real web server for links, and the fake Bot API from tests/fakebot.py."""
+in tmp_path (and once on PostgreSQL), a real web server for links, and the fake Bot API
+from tests/fakebot.py."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import itertools
 from typing import Any
 
 from bot.config import AccessConfig, BotConfig
+from retrieval.config import StorageConfig
 from tests.conftest import running_bot
 from tests.fakebot import BOT_USER, Call, FakeBotApi, plain_text
 from tests.support import make_pdf
@@ -220,6 +222,24 @@ async def test_reply_to_a_summary_scopes_the_question(
 
     summary = await store(fake_api, 1, "/summary 5", reply_to=sent_id(tides_summary))
     assert "5 of 6 sentences" in plain_text(summary.text)
+
+
+async def test_the_bot_keeps_its_chats_in_either_database(
+    bot_config: BotConfig, storage: StorageConfig, fake_api: FakeBotApi, seed_text: str
+) -> None:
+    """SQLite, then PostgreSQL: what a reply refers to and the chat's settings outlive a restart."""
+    config = bot_config.model_copy(update={"storage": storage})
+    async with running_bot(config):
+        await store(fake_api, 1, seed_text)
+        tides_summary = await store(fake_api, 1, pasted("Why the sea rises twice a day", TIDES))
+        await store(fake_api, 1, "/language pt")
+    async with running_bot(config):
+        scoped = await store(fake_api, 1, "Which bay has the highest tides?",
+                             reply_to=sent_id(tides_summary))
+        assert "Bay of Fundy" in scoped.text
+        summary = await store(fake_api, 1, "/summary 5", reply_to=sent_id(tides_summary))
+        assert "5 de 6 frases" in plain_text(summary.text)
+    assert not fake_api.violations, fake_api.violations
 
 
 async def test_summary_buttons(telegram_bot, fake_api: FakeBotApi, seed_text: str) -> None:
