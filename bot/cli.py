@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterable
 
 from bot.config import BotConfig
-from retrieval.cli import add_command, build_parser, dispatch
+from retrieval.cli import add_command, build_parser, dispatch, with_database
 from retrieval.config import load_config
 from retrieval.errors import BriefbotError
 
@@ -55,12 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     chat.add_argument(
         "--language", help="the language the bot writes in (en, ru, es...; default: the terminal's locale)"
     )
+    migrate = add_command(
+        commands, "migrate-to", "copy this SQLite installation into an empty PostgreSQL database",
+        json_output=False,
+    )
+    migrate.add_argument("url", metavar="URL", help="postgresql://user:password@host:5432/dbname")
     args = parser.parse_args(argv)
     try:
-        config = load_config(BotConfig, args.config)
-        if args.db:
-            storage = config.storage.model_copy(update={"path": args.db})
-            config = config.model_copy(update={"storage": storage})
+        config = with_database(load_config(BotConfig, args.config), args.db)
         if args.command == "run":
             from bot.app import run  # python-telegram-bot loads only when the bot runs
 
@@ -79,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
             configure_logging(logging.WARNING)
             language = args.language or language_from_environment(os.environ)
             return asyncio.run(run_chat(config, sys.stdin, sys.stdout, language))
+        if args.command == "migrate-to":
+            from bot.migrate import migrate_to
+
+            migrate_to(config, args.url, sys.stdout)
+            return 0
     except BriefbotError as error:
         print(f"briefbot: {error}", file=sys.stderr)
         return EXIT_USAGE

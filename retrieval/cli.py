@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel
 
@@ -32,6 +32,8 @@ COMMIT_EVERY = 500
 PROGRESS_FROM = 5
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+
+Config = TypeVar("Config", bound=EngineConfig)
 
 
 class ExtractOutput(BaseModel):
@@ -123,7 +125,8 @@ def add_shared_options(
 
     parser.add_argument("--config", metavar="PATH", default=default(None), help="TOML config file")
     parser.add_argument(
-        "--db", metavar="PATH", default=default(None), help="SQLite database (overrides the config)"
+        "--db", metavar="PATH|URL", default=default(None),
+        help="SQLite file or postgresql:// URL (overrides the config)",
     )
     if json_output:
         parser.add_argument(
@@ -143,12 +146,19 @@ def main(argv: list[str] | None = None) -> int:
     return dispatch(args, config)
 
 
+def with_database(config: Config, db: str | None) -> Config:
+    """``config`` with the database ``--db`` names, if it names one."""
+    if not db:
+        return config
+    return config.model_copy(update={"storage": config.storage.pointed_at(db)})
+
+
 def dispatch(args: argparse.Namespace, config: EngineConfig) -> int:
     """Run one engine command; returns the exit status."""
-    if args.db:
-        config = config.model_copy(
-            update={"storage": config.storage.model_copy(update={"path": args.db})}
-        )
+    try:
+        config = with_database(config, args.db)
+    except BriefbotError as error:
+        return _fail(error)
     command: Callable[[Engine, argparse.Namespace], int] = COMMANDS[args.command]
     try:
         with _open_engine(config, reading=args.command in READING_COMMANDS) as engine:

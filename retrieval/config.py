@@ -46,6 +46,19 @@ class StorageConfig(Section):
             raise ValueError("must be a postgresql:// URL (or empty for SQLite)")
         return value
 
+    def pointed_at(self, location: str) -> StorageConfig:
+        """This section with the database ``--db`` names instead: a ``postgresql://`` URL
+        (the search index then goes to this machine's folder: the path, or the folder of
+        the SQLite file it named), or a SQLite file."""
+        if location.startswith(POSTGRES_SCHEMES):
+            folder = self.path if self.url else str(self.db_path().parent)
+            return self.model_copy(update={"url": location, "path": folder})
+        if "://" in location:
+            raise ConfigError(
+                "--db takes a SQLite file or a postgresql:// URL, not {location}.", location=location
+            )
+        return self.model_copy(update={"url": "", "path": location})
+
     def database(self) -> str | Path:
         """Where the data is: the PostgreSQL URL, or the SQLite file."""
         return self.url or self.db_path()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.cli import main
+from tests.pgserver import PostgresServer
 from tests.support import ARTICLE_HTML, shared_file
 from tests.web import Page, WebServer
 
@@ -24,9 +26,9 @@ The survey counted **1,200 seals** on the sandbanks near Southend.
 
 
 class Cli:
-    """Runs ``briefbot`` in-process against one database."""
+    """Runs ``briefbot`` in-process against one database (a SQLite file or a URL)."""
 
-    def __init__(self, db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    def __init__(self, db: Path | str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
         self.db = db
         self.capsys = capsys
         self.monkeypatch = monkeypatch
@@ -345,3 +347,28 @@ def test_a_database_that_cannot_be_used_is_one_line(tmp_path: Path, capsys, make
     err = capsys.readouterr().err
     assert code != 0 and "can't use" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_the_commands_work_on_a_postgresql_url(
+    postgres: PostgresServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BRIEFBOT_STORAGE__URL", postgres.create_database())
+    monkeypatch.setenv("BRIEFBOT_STORAGE__PATH", str(tmp_path / "replica"))  # the index's folder
+    cli = Cli(os.environ["BRIEFBOT_STORAGE__URL"], capsys, monkeypatch)  # --db too, as a user may
+    notes = tmp_path / "notes.md"
+    notes.write_text(NOTES)
+    assert [a["title"] for a in cli.json_lines("ingest", str(notes))] == ["Notes on the harbour seals"]
+    (answer,) = cli.json_lines("ask", "How many seals were counted?")
+    assert "1,200 seals" in answer["sentences"][0]["text"]
+    assert [a["title"] for a in cli.json_lines("articles")] == ["Notes on the harbour seals"]
+    assert cli.json_lines("reindex") == [{"articles": 1}]
+    assert (tmp_path / "replica" / "briefbot.index").is_dir()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["notes.md", "replica"]  # no SQLite file
+
+
+def test_a_postgresql_server_out_of_reach_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--db", "postgresql://briefbot:s3cret@127.0.0.1:1/briefbot", "articles"])
+    err = capsys.readouterr().err
+    assert code != 0 and err.startswith("briefbot: I can't use the database postgresql://briefbot:***@")
+    assert "s3cret" not in err and len(err.strip().splitlines()) == 1

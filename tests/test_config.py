@@ -39,6 +39,7 @@ def test_defaults_without_a_file() -> None:
         ("[fetch]\ntimeout_s = 'soon'\n", {}, "fetch.timeout_s"),
         ("", {"BRIEFBOT_SUMMARY__ALGORITHM": "magic"}, "summary.algorithm"),
         ("[fetch\n", {}, "not valid TOML"),
+        ("", {"BRIEFBOT_STORAGE__URL": "mysql://db/briefbot"}, "storage.url"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, text: str, environ: dict, named: str) -> None:
@@ -46,6 +47,23 @@ def test_bad_config_names_the_key(tmp_path: Path, text: str, environ: dict, name
         load_config(EngineConfig, write(tmp_path, text), environ)
     assert named in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_where_the_data_and_the_index_are() -> None:
+    """SQLite: the file and its index beside it. PostgreSQL: the URL, and the index in this
+    machine's folder. --db switches between them."""
+    url = "postgresql://briefbot:secret@db.example:5432/briefbot"
+    sqlite = load_config(EngineConfig, None, {"BRIEFBOT_STORAGE__PATH": "/data/b.db"}).storage
+    assert (sqlite.database(), sqlite.index_path()) == (Path("/data/b.db"), Path("/data/b.db.index"))
+    postgres = load_config(
+        EngineConfig, None, {"BRIEFBOT_STORAGE__URL": url, "BRIEFBOT_STORAGE__PATH": "/srv/replica"}
+    ).storage
+    assert (postgres.database(), postgres.index_path()) == (url, Path("/srv/replica/briefbot.index"))
+    assert sqlite.pointed_at(url).index_path() == Path("/data/briefbot.index")
+    assert postgres.pointed_at("/tmp/other.db").database() == Path("/tmp/other.db")
+    assert postgres.pointed_at(url + "2").index_path() == Path("/srv/replica/briefbot.index")
+    with pytest.raises(ConfigError, match="SQLite file or a postgresql:// URL"):
+        sqlite.pointed_at("mysql://db/briefbot")
 
 
 def test_missing_file(tmp_path: Path) -> None:
