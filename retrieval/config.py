@@ -76,6 +76,8 @@ class StorageConfig(Section):
             db_path = self.db_path()
             return db_path.with_name(db_path.name + ".index")
         folder = Path(self.path).expanduser() if self.path else _data_dir()
+        if folder.is_file():  # a SQLite database's path left there: its folder
+            folder = folder.parent
         return folder / "briefbot.index"
 
 

@@ -8,6 +8,8 @@ substitutions, and nothing else changed:
 
 - ``../shared/`` is the evaluation data folder next to the repository (the seed article);
 - ``https://example.org/`` is a web server on 127.0.0.1 that serves the page named;
+- ``postgresql://briefbot:secret@db.example:5432/briefbot`` is an empty database on the tests'
+  PostgreSQL server (the lines that name it are left out where no server is installed);
 - files the lines name in the working directory exist there: ``page.html`` (an article
   page), ``notes.md``, ``questions.txt`` and ``config.toml`` (a copy of config.example.toml);
 - the Telegram token (``BRIEFBOT_TELEGRAM__TOKEN=…`` or none at all) is the fake Bot API's
@@ -42,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 BRIEFBOT = [sys.executable, "-m", "bot.cli"]
 EXAMPLE_SITE = "https://example.org/"
+EXAMPLE_DATABASE = "postgresql://briefbot:secret@db.example:5432/briefbot"
 SHARED_PREFIX = "../shared/"
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 ASSIGNMENT = re.compile(r"^[A-Z_][A-Z0-9_]*=")
@@ -79,12 +82,16 @@ def test_the_readme_shows_the_commands_this_test_runs() -> None:
     """Guards the parser: if the README's format changed, the test below would run nothing."""
     lines = readme_command_lines(README.read_text(encoding="utf-8"))
     words = {arg for line in lines for arg in line.args}
-    assert {"chat", "run", "ingest", "summarize", "ask", "extract", "articles", "forget"} <= words
+    commands = {"chat", "run", "ingest", "summarize", "ask", "extract", "articles", "forget", "migrate-to"}
+    assert commands <= words
     assert any(line.stdin_file == "questions.txt" for line in lines)
 
 
-async def test_every_readme_command_line_runs(tmp_path: Path, fake_api: FakeBotApi) -> None:
+async def test_every_readme_command_line_runs(
+    tmp_path: Path, fake_api: FakeBotApi, request: pytest.FixtureRequest
+) -> None:
     seed = shared_file("seed/seed-article.txt")
+    database = _postgres_database(request)
     work = tmp_path / "work"
     work.mkdir()
     (work / "page.html").write_text(ARTICLE_HTML)
@@ -101,12 +108,18 @@ async def test_every_readme_command_line_runs(tmp_path: Path, fake_api: FakeBotA
     with serve() as site:
         site.pages["/story.html"] = Page(ARTICLE_HTML)
         for line in readme_command_lines(README.read_text(encoding="utf-8")):
+            if EXAMPLE_DATABASE in line.text and database is None:
+                continue
             args = [
                 arg.replace(SHARED_PREFIX, str(seed.parents[1]) + "/")
                 .replace(EXAMPLE_SITE, site.url("/"))
+                .replace(EXAMPLE_DATABASE, database or EXAMPLE_DATABASE)
                 for arg in line.args
             ]
-            env = {**environment, **line.env}
+            env = {
+                **environment,
+                **{name: value.replace(EXAMPLE_DATABASE, database or "") for name, value in line.env.items()},
+            }
             stdin = (work / line.stdin_file).read_bytes() if line.stdin_file else b""
             if "run" in args:
                 problem = await _run_bot(args, env, work, fake_api)
@@ -117,6 +130,15 @@ async def test_every_readme_command_line_runs(tmp_path: Path, fake_api: FakeBotA
             if problem:
                 failures.append(f"{line.text}\n    {problem}")
     assert not failures, "README command lines that fail:\n" + "\n".join(failures)
+
+
+def _postgres_database(request: pytest.FixtureRequest) -> str | None:
+    """An empty database for the README's PostgreSQL lines; None where there is no server."""
+    try:
+        server = request.getfixturevalue("postgres")
+    except pytest.skip.Exception:
+        return None
+    return server.create_database()
 
 
 async def _run_command(args: list[str], env: dict[str, str], cwd: Path, stdin: bytes) -> str | None:
