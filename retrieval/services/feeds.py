@@ -152,8 +152,8 @@ class Feeds:
         with self._search.writing():
             if not self._store.exists(feed_id):
                 return []
-            for entry in entries[cap:]:
-                self._store.mark_seen(feed_id, _entry_keys(entry), None)
+            beyond = [key for entry in entries[cap:] for key in _entry_keys(entry)]
+            self._store.mark_seen(feed_id, beyond, None)  # one transaction for them all
         new_articles = []
         for entry in reversed(entries[:cap]):
             keys = _entry_keys(entry)

@@ -2,10 +2,10 @@
 
 The stores beside this module each hold the queries of one concern, written once in
 SQLAlchemy Core against :mod:`retrieval.storage.schema`, and share one :class:`Database`;
-nothing else in ``retrieval/`` or ``bot/`` writes SQL. Which backend is a matter of the URL
-(:meth:`retrieval.config.StorageConfig.database_url`): ``sqlite:///FILE`` or
-``postgresql://...`` (driven by psycopg 3). The few statements that differ between the two
-are built by the helpers at the end of this module.
+nothing else in ``retrieval/`` or ``bot/`` writes SQL. Which backend is a matter of where
+the configuration points (:meth:`retrieval.config.StorageConfig.database`): a SQLite file or
+a ``postgresql://`` URL (driven by psycopg 3). The few statements that differ between the
+two are built by the helpers at the end of this module.
 """
 
 from __future__ import annotations
@@ -255,7 +255,6 @@ class _Use:
     def __init__(self) -> None:
         self.connection: Connection | None = None
         self.writing = False
-
 
 
 def _sqlite_engine(url: URL) -> Any:
