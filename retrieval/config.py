@@ -90,6 +90,12 @@ class AlertsConfig(Section):
     min_interval_seconds: int = Field(300, ge=0, description="At most one alert message per chat per this.")
 
 
+class CatchupConfig(Section):
+    retention_days: int = Field(
+        7, ge=1, le=365, description="Days a group's kept messages are kept for /tldr and /ask."
+    )
+
+
 class EngineConfig(BaseModel):
     """The sections the engine reads. Unknown top-level sections belong to the bot."""
 
@@ -102,6 +108,7 @@ class EngineConfig(BaseModel):
     feeds: FeedsConfig = FeedsConfig()
     digest: DigestConfig = DigestConfig()
     alerts: AlertsConfig = AlertsConfig()
+    catchup: CatchupConfig = CatchupConfig()
 
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)

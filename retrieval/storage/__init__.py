@@ -9,6 +9,7 @@ from pathlib import Path
 
 from retrieval.owners import Owner
 from retrieval.storage.articles import ArticleStore
+from retrieval.storage.catchup import CatchupStore
 from retrieval.storage.database import Database
 from retrieval.storage.digests import DigestLog
 from retrieval.storage.feeds import FeedStore
@@ -23,6 +24,7 @@ class Storage:
         self.feeds = FeedStore(self.db)
         self.topics = TopicStore(self.db)
         self.digests = DigestLog(self.db)
+        self.catchup = CatchupStore(self.db)
 
     @property
     def path(self) -> Path:
