@@ -102,6 +102,7 @@ class _Thread:
     topic: int | None
     members: list[int] = field(default_factory=list)
     centroid: Vector = field(default_factory=dict)
+    norm: float = 0.0  # the centroid's length
     last: datetime | None = None
     names: set[str] = field(default_factory=set)  # how its writers are called
 
@@ -109,9 +110,15 @@ class _Thread:
         self.members.append(position)
         if name:
             self.names.add(name)
+        squared = self.norm**2 + 2 * _dot(vector, self.centroid) + _dot(vector, vector)
         for term, weight in vector.items():
             self.centroid[term] = self.centroid.get(term, 0.0) + weight
+        self.norm = math.sqrt(max(squared, 0.0))
         self.last = at
+
+    def similarity(self, vector: Vector) -> float:
+        """Cosine similarity of a unit ``vector`` to the thread's centroid."""
+        return _dot(vector, self.centroid) / self.norm if self.norm else 0.0
 
 
 def catch_up(messages: Sequence[Said]) -> list[Section]:
@@ -204,7 +211,7 @@ def _untangle(
             ]
             named = set(tokens[i]) - {names[i]}
             scored = [
-                (_cosine(vectors[i], t.centroid) + SAME_THREAD * bool(named & t.names), t) for t in live
+                (t.similarity(vectors[i]) + SAME_THREAD * bool(named & t.names), t) for t in live
             ]
             similarity, closest = max(scored, key=lambda pair: pair[0], default=(0.0, None))
             before = previous.get(message.thread_id)
@@ -286,9 +293,10 @@ def _best_sentence(
     return max(range(len(scores)), key=lambda n: (scores[n], -n))
 
 
+def _dot(vector: Vector, other: Vector) -> float:
+    return sum(weight * other.get(term, 0.0) for term, weight in vector.items())
+
+
 def _cosine(vector: Vector, other: Vector) -> float:
-    if not vector or not other:
-        return 0.0
-    dot = sum(weight * other.get(term, 0.0) for term, weight in vector.items())
-    norms = math.sqrt(sum(w * w for w in vector.values())) * math.sqrt(sum(w * w for w in other.values()))
-    return dot / norms if norms else 0.0
+    norms = math.sqrt(_dot(vector, vector) * _dot(other, other))
+    return _dot(vector, other) / norms if norms else 0.0
