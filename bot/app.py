@@ -13,6 +13,7 @@ from bot.commands import menu
 from bot.config import BotConfig
 from bot.conversation import Conversation
 from bot.handlers import TelegramHandlers
+from bot.i18n import DEFAULT_LANGUAGE, languages, translator
 from bot.jobs import JOBS_KEY, Jobs
 from bot.ratelimit import ChatRateLimiter
 from bot.replies import BotLoad
@@ -98,9 +99,7 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
     jobs = Jobs(engine, state, config, workers)
 
     async def start(application: Application) -> None:
-        await application.bot.set_my_commands(
-            [BotCommand(command.name, command.description) for command in menu()]
-        )
+        await publish_menus(application)
         await asyncio.to_thread(engine.set_config_feeds, config.feeds.urls)
         if schedule_jobs:
             assert application.job_queue is not None, "python-telegram-bot[job-queue] is required"
@@ -132,6 +131,18 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
     application.bot_data[JOBS_KEY] = jobs
     TelegramHandlers(conversation, config.access, state, limiter).register(application)
     return application
+
+
+async def publish_menus(application: Application) -> None:
+    """The command menu, once per language: Telegram shows each user the one of their app's
+    language, and the English one (without a language code) to everyone else. Command
+    names stay English; their descriptions are translated."""
+    for language in languages():
+        t = translator(language)
+        await application.bot.set_my_commands(
+            [BotCommand(command.name, t.gettext(command.description)) for command in menu()],
+            language_code=None if language == DEFAULT_LANGUAGE else language,
+        )
 
 
 def run(config: BotConfig) -> None:

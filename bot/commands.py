@@ -7,8 +7,10 @@ here and its handler to ``Conversation``'s table in :mod:`bot.conversation`; a t
 that the two agree.
 
 Descriptions, arguments and messages are English message ids marked with
-:func:`bot.i18n.N_`; they become the text a user reads only when shown
-(:func:`usage_line`, :func:`usage_message`, the errors below, /help and the menu).
+:func:`bot.i18n.N_`; they become the text a user reads only when shown, in the reader's
+language (:func:`usage_line`, :func:`usage_message`, /help and the menu). The errors below
+carry their command and are translated when they are answered
+(:meth:`bot.i18n.Translator.error`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.i18n import N_
+from bot.i18n import ENGLISH, N_, Phrase, Translator, languages
 from retrieval.errors import BriefbotError
 from retrieval.summarize import ALGORITHMS
 
@@ -97,6 +99,10 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(name="digest_off", description=N_("Stop the daily digest")),
     Command(name="export", description=N_("Download your feeds (OPML), topics and articles")),
+    Command(
+        name="language", description=N_("Choose the language I write in"), arguments=N_("[CODE]"),
+        misuse=N_("Use {usage} with one of {languages}, for example {command} es."),
+    ),
     Command(name="help", description=N_("What I can do")),
     Command(name="start", description=N_("Say hello")),
     Command(
@@ -116,25 +122,30 @@ def menu() -> list[Command]:
     return [command for command in COMMANDS if command.in_menu]
 
 
-def usage_line(command: Command) -> str:
-    """``/name ARGUMENTS``, as /help shows it."""
-    return f"/{command.name} {command.arguments}" if command.arguments else f"/{command.name}"
+def usage_line(command: Command, t: Translator = ENGLISH) -> str:
+    """``/name ARGUMENTS``, as /help shows it (the arguments' names in ``t``'s language)."""
+    return t.say(_usage(command))
 
 
-def usage_message(command: Command) -> str:
-    """What someone who used ``command`` the wrong way is told."""
-    if command.misuse is None:
-        raise ValueError(f"/{command.name} takes no arguments to get wrong")
-    return command.misuse.format(
-        usage=usage_line(command), command=f"/{command.name}", algorithms=", ".join(ALGORITHMS)
+def _usage(command: Command) -> Phrase:
+    # "{command} {arguments}" only puts the two together; it is not a sentence to translate.
+    if not command.arguments:
+        return Phrase("{command}", {"command": f"/{command.name}"})
+    return Phrase(
+        "{command} {arguments}", {"command": f"/{command.name}", "arguments": Phrase(command.arguments)}
     )
+
+
+def usage_message(command: Command, t: Translator = ENGLISH) -> str:
+    """What someone who used ``command`` the wrong way is told, in ``t``'s language."""
+    return t.error(UsageError(command.name))
 
 
 class UnknownCommand(BriefbotError):
     """A command the registry doesn't have, or an admin's command sent by someone else."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(UNKNOWN.format(command=f"/{name}"))
+        super().__init__(UNKNOWN, command=f"/{name}")
 
 
 class NotAllowed(BriefbotError):
@@ -146,7 +157,12 @@ class UsageError(BriefbotError):
 
     def __init__(self, name: str) -> None:
         self.command = BY_NAME[name]
-        super().__init__(usage_message(self.command))
+        if self.command.misuse is None:
+            raise ValueError(f"/{name} takes no arguments to get wrong")
+        super().__init__(
+            self.command.misuse, usage=_usage(self.command), command=f"/{name}",
+            algorithms=", ".join(ALGORITHMS), languages=", ".join(languages()),
+        )
 
 
 def allowed(name: str, *, admin: bool) -> Command:

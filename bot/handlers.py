@@ -29,7 +29,8 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.commands import parse_command
 from bot.config import AccessConfig
-from bot.conversation import Attachment, Conversation, Forward, Incoming
+from bot.conversation import NO_LONGER_WORKS, Attachment, Conversation, Forward, Incoming
+from bot.i18n import N_, Translator, resolve_language, translator
 from bot.logs import log_failure
 from bot.ratelimit import SLOW_DOWN, ChatRateLimiter, Verdict
 from bot.refusals import Refusal, is_refusal
@@ -43,37 +44,42 @@ log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # Telegram shows "typing…" for about five seconds per chat action.
 TYPING_EVERY_S = 4.5
-NOT_ALLOWED = "Sorry, this Briefbot serves only the chats its owner allowed."
+NOT_ALLOWED = N_("Sorry, this Briefbot serves only the chats its owner allowed.")
+SOMETHING_WENT_WRONG = N_("Sorry, something went wrong on my side. Please try again.")
+# What Briefbot cannot read, by the Message field that holds it ("I can't read {what}").
 UNSUPPORTED = {
-    "sticker": "stickers", "photo": "photos", "voice": "voice messages", "video": "videos",
-    "video_note": "video messages", "audio": "audio", "animation": "GIFs", "location": "locations",
-    "contact": "contacts", "poll": "polls", "venue": "places", "dice": "dice", "game": "games",
+    "sticker": N_("stickers"), "photo": N_("photos"), "voice": N_("voice messages"), "video": N_("videos"),
+    "video_note": N_("video messages"), "audio": N_("audio"), "animation": N_("GIFs"),
+    "location": N_("locations"), "contact": N_("contacts"), "poll": N_("polls"), "venue": N_("places"),
+    "dice": N_("dice"), "game": N_("games"),
 }
 
 
 class TelegramOutbox:
-    """Sends replies into one chat (and forum topic) as Telegram HTML."""
+    """Sends replies into one chat (and forum topic) as Telegram HTML, in ``translator``'s language."""
 
     def __init__(
-        self, bot: Bot, chat_id: int, *, thread_id: int | None = None, quote: int | None = None
+        self, bot: Bot, chat_id: int, translator: Translator, *,
+        thread_id: int | None = None, quote: int | None = None,
     ) -> None:
         self.bot = bot
         self.chat_id = chat_id
+        self.translator = translator
         self.thread_id = thread_id
         self.quote = quote
 
     @classmethod
-    def replying_to(cls, bot: Bot, message: Message) -> TelegramOutbox:
+    def replying_to(cls, bot: Bot, message: Message, translator: Translator) -> TelegramOutbox:
         """Replies in the message's topic; in groups they quote it, so it's clear whom they answer."""
         return cls(
-            bot, message.chat_id,
+            bot, message.chat_id, translator,
             thread_id=message.message_thread_id if message.is_topic_message else None,
             quote=message.message_id if message.chat.type != ChatType.PRIVATE else None,
         )
 
     async def send(self, reply: Reply) -> list[int]:
         ids = []
-        for message in to_html(reply):
+        for message in to_html(reply, self.translator):
             sent = await self.bot.send_message(
                 self.chat_id, message.text,
                 parse_mode=ParseMode.HTML,
@@ -89,7 +95,7 @@ class TelegramOutbox:
         return ids
 
     async def edit(self, message_id: int, reply: Reply) -> list[int]:
-        first, *rest = to_html(reply)
+        first, *rest = to_html(reply, self.translator)
         try:
             await self.bot.edit_message_text(
                 first.text, self.chat_id, message_id,
@@ -206,18 +212,19 @@ class TelegramHandlers:
         if query is None:
             return
         notice: str | None = None
+        t = await self._translator(update)
         try:
             if query.message is None or not query.data:
-                notice = "That button no longer works."
+                notice = t.gettext(NO_LONGER_WORKS)
             elif (verdict := self.limiter.check(query.message.chat.id)) != Verdict.SERVE:
-                notice = SLOW_DOWN if verdict == Verdict.WARN else None
+                notice = t.gettext(SLOW_DOWN) if verdict == Verdict.WARN else None
             elif not self._allowed(update):
-                notice = NOT_ALLOWED
+                notice = t.gettext(NOT_ALLOWED)
             else:
                 message = query.message
                 in_topic = isinstance(message, Message) and message.is_topic_message
                 thread_id = message.message_thread_id if in_topic else None
-                outbox = TelegramOutbox(context.bot, message.chat.id, thread_id=thread_id)
+                outbox = TelegramOutbox(context.bot, message.chat.id, t, thread_id=thread_id)
                 notice = await self.conversation.button(
                     Owner.chat(message.chat.id), message.message_id, query.data, outbox
                 )
@@ -227,9 +234,10 @@ class TelegramHandlers:
     async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log_failure(log, "error while handling an update", error=context.error)
         if isinstance(update, Update) and update.effective_message and update.effective_chat:
-            outbox = TelegramOutbox.replying_to(context.bot, update.effective_message)
             with contextlib.suppress(Exception):
-                await outbox.send(Notice(text="Sorry, something went wrong on my side. Please try again."))
+                t = await self._translator(update)
+                outbox = TelegramOutbox.replying_to(context.bot, update.effective_message, t)
+                await outbox.send(Notice(text=t.gettext(SOMETHING_WENT_WRONG)))
 
     @contextlib.asynccontextmanager
     async def _serving(
@@ -247,18 +255,26 @@ class TelegramHandlers:
             log.debug("skipping message %d of %s: already handled", message.message_id, chat)
             yield None
             return
-        outbox = TelegramOutbox.replying_to(bot, message)
+        outbox = TelegramOutbox.replying_to(bot, message, await self._translator(update))
+        t = outbox.translator
         verdict = self.limiter.check(message.chat_id)
         if verdict == Verdict.WARN:
-            await outbox.send(Notice(text=SLOW_DOWN))
+            await outbox.send(Notice(text=t.gettext(SLOW_DOWN)))
         if verdict != Verdict.SERVE:
             yield None
         elif not self._allowed(update):
-            await outbox.send(Notice(text=NOT_ALLOWED))
+            await outbox.send(Notice(text=t.gettext(NOT_ALLOWED)))
             yield None
         else:
             yield outbox
         await asyncio.to_thread(self.state.mark_handled, chat, message.message_id)
+
+    async def _translator(self, update: Update) -> Translator:
+        """The language to answer ``update`` in: the chat's, when it chose one with /language;
+        else the language of the person who sent it."""
+        chat = update.effective_chat
+        chosen = await asyncio.to_thread(self.state.language, Owner.chat(chat.id)) if chat else None
+        return translator(chosen or _language_of(update))
 
     def _allowed(self, update: Update) -> bool:
         """The access check; a group allowed before it became a supergroup stays allowed."""
@@ -302,6 +318,7 @@ class TelegramHandlers:
         return Incoming(
             chat=Owner.chat(message.chat_id),
             admin=admin,
+            language=resolve_language(message.from_user.language_code) if message.from_user else None,
             text=text,
             reply_to=reply_to,
             forward=_forward(message.forward_origin) if message.forward_origin else None,
@@ -310,6 +327,12 @@ class TelegramHandlers:
                 (label for kind, label in UNSUPPORTED.items() if getattr(message, kind, None)), None
             ),
         )
+
+
+def _language_of(update: Update) -> str | None:
+    """The language of whoever sent ``update``, as their Telegram app is set."""
+    user = update.effective_user
+    return resolve_language(user.language_code) if user and user.language_code else None
 
 
 async def _answer(query: CallbackQuery, notice: str | None) -> None:

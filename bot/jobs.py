@@ -18,8 +18,10 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden
 from telegram.ext import Application, ContextTypes, JobQueue
 
 from bot import schedule
-from bot.conversation import NOTHING_NEW, move_chat
+from bot.conversation import move_chat
+from bot.following import NOTHING_NEW
 from bot.handlers import TelegramOutbox
+from bot.i18n import Translator, translator
 from bot.logs import log_failure
 from bot.refusals import Refusal, is_refusal
 from bot.replies import AlertView, DigestView, Notice, Reply
@@ -183,7 +185,7 @@ class Jobs:
             items = sum(len(s.items) for s in digest.sections)
             return DigestView(digest=digest, day=local_day), items, digest.until
         if delivery.digest.nothing_new_note:
-            return Notice(text=NOTHING_NEW), 0, digest.until
+            return Notice(text=self._translator(owner).gettext(NOTHING_NEW)), 0, digest.until
         self.engine.record_digest(owner, due.day, due.zone, 0, sent_at=digest.until)
         return None, 0, digest.until
 
@@ -195,11 +197,17 @@ class Jobs:
 
     # --- delivery ----------------------------------------------------------------------
 
+    def _translator(self, owner: Owner) -> Translator:
+        """What the bot sends on its own is written in the chat's language, or in the one
+        last seen there."""
+        return translator(self.state.reply_language(owner))
+
     async def _deliver(self, bot: Bot, owner: Owner, reply: Reply) -> Owner | None:
         """Send to a chat; returns the owner it reached (a migrated group's new name), or
         None when the chat blocked the bot (it is paused until it writes again)."""
         try:
-            await TelegramOutbox(bot, owner.id).send(reply)
+            t = await asyncio.to_thread(self._translator, owner)
+            await TelegramOutbox(bot, owner.id, t).send(reply)
             return owner
         except Forbidden:
             log.info("%s blocked the bot: pausing it", owner)

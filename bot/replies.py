@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from bot.i18n import N_
 from retrieval.models import (
     Alert,
     Answer,
@@ -25,9 +26,11 @@ from retrieval.models import (
 
 # Telegram refuses callback data longer than 64 bytes.
 MAX_CALLBACK_BYTES = 64
+# How a topic alerts its chat, and the mode's name on its button (English message ids).
 MODE_MEANING: dict[TopicMode, str] = {
-    "instant": "alerts at once", "daily": "in the daily digest", "off": "paused",
+    "instant": N_("alerts at once"), "daily": N_("in the daily digest"), "off": N_("paused"),
 }
+MODE_NAME: dict[TopicMode, str] = {"instant": N_("instant"), "daily": N_("daily"), "off": N_("off")}
 
 
 class Notice(BaseModel):
@@ -68,6 +71,20 @@ class SettingsView(BaseModel):
     sentences: int
     algorithm: str
     algorithms: tuple[str, ...]
+    # The language replies are written in, and whether the chat chose it (else it follows
+    # the language of each person's Telegram).
+    language: str = "en"
+    language_chosen: bool = False
+
+
+class LanguageView(BaseModel):
+    """/language: the language this chat's replies are written in, and the others to choose."""
+
+    kind: Literal["language"] = "language"
+    language: str
+    chosen: bool
+    languages: tuple[str, ...]
+    changed: bool = False
 
 
 class AskPrompt(BaseModel):
@@ -124,6 +141,8 @@ class DigestSettingsView(BaseModel):
     enabled: bool
     nothing_new_note: bool
     next_at: datetime | None = None
+    # When the view was made: the next digest is shown as "in 3 hours" from it.
+    now: datetime | None = None
 
 
 class BotLoad(BaseModel):
@@ -149,7 +168,7 @@ class StatsView(BaseModel):
 Reply = (
     Notice | HelpView | SummaryView | AnswerView | ArticlePage | SettingsView | AskPrompt
     | FeedAdded | FeedList | FeedImport | TopicList | AlertView | DigestView | DigestSettingsView
-    | StatsView
+    | StatsView | LanguageView
 )
 
 
@@ -157,7 +176,8 @@ class Action(BaseModel):
     """A button's callback data: ``verb:arg[:arg]`` (``length:12:5``, ``page:10``...)."""
 
     verb: Literal[
-        "length", "ask", "page", "sentences", "algorithm", "mode", "untopic", "unfeed", "dnote", "dsend"
+        "length", "ask", "page", "sentences", "algorithm", "mode", "untopic", "unfeed", "dnote", "dsend",
+        "language",
     ]
     args: tuple[str, ...]
 
@@ -214,3 +234,8 @@ def set_nothing_new_note(on: bool) -> Action:
 
 def set_digest_enabled(on: bool) -> Action:
     return Action(verb="dsend", args=("on" if on else "off",))
+
+
+def set_language(language: str) -> Action:
+    """Choose the chat's language; ``auto`` follows each person's Telegram language again."""
+    return Action(verb="language", args=(language,))

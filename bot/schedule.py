@@ -43,7 +43,7 @@ def parse_time(text: str) -> str:
     """``7:30``, ``07:30`` or ``07.30`` as ``07:30``."""
     match = _TIME.fullmatch(text.strip())
     if match is None:
-        raise ScheduleError(f"“{text}” is not a time of day; write it as HH:MM, for example 07:30.")
+        raise ScheduleError("“{text}” is not a time of day; write it as HH:MM, for example 07:30.", text=text)
     return f"{int(match.group(1)):02d}:{match.group(2)}"
 
 
@@ -52,7 +52,8 @@ def parse_zone(text: str) -> str:
     name = _zone_names().get(text.strip().lower())
     if name is None:
         raise ScheduleError(
-            f"I don't know the time zone “{text}”; use an IANA name like Europe/Paris or Asia/Tokyo."
+            "I don't know the time zone “{text}”; use an IANA name like Europe/Paris or Asia/Tokyo.",
+            text=text,
         )
     return name
 

@@ -130,6 +130,13 @@ MIGRATIONS: list[str] = [
     DROP TABLE renamed;
     ALTER TABLE renamed_v2 RENAME TO renamed
     """,
+    """
+    -- language: the one the chat chose with /language (None: each reply follows the language
+    -- of the person it answers). seen_language: the Telegram language of whoever wrote last,
+    -- for what the bot sends on its own (alerts, digests) when the chat chose none.
+    ALTER TABLE chats ADD COLUMN language TEXT;
+    ALTER TABLE chats ADD COLUMN seen_language TEXT
+    """,
 ]
 
 
@@ -186,6 +193,39 @@ class ChatState:
                 " ON CONFLICT (owner_kind, owner_id) DO UPDATE SET"
                 " sentences = excluded.sentences, algorithm = excluded.algorithm",
                 (*owner_columns(chat), settings.sentences, settings.algorithm),
+            )
+
+    # --- language ----------------------------------------------------------------------
+
+    def language(self, chat: Owner) -> str | None:
+        """The language the chat chose with /language, if it chose one."""
+        with self._db.reading() as db:
+            row = db.execute(f"SELECT language FROM chats WHERE {_CHAT}", owner_columns(chat)).fetchone()
+        return row[0] if row else None
+
+    def set_language(self, chat: Owner, language: str | None) -> None:
+        self._set_chat_column(chat, "language", language)
+
+    def note_language(self, chat: Owner, language: str | None) -> None:
+        """The Telegram language of the person who just wrote in the chat."""
+        if language is not None:
+            self._set_chat_column(chat, "seen_language", language)
+
+    def reply_language(self, chat: Owner) -> str | None:
+        """The language of what the bot sends the chat on its own: the one it chose, else
+        the one last seen there."""
+        with self._db.reading() as db:
+            row = db.execute(
+                f"SELECT COALESCE(language, seen_language) FROM chats WHERE {_CHAT}", owner_columns(chat)
+            ).fetchone()
+        return row[0] if row else None
+
+    def _set_chat_column(self, chat: Owner, column: str, value: object) -> None:
+        with self._db.transaction() as db:
+            db.execute(
+                f"INSERT INTO chats (owner_kind, owner_id, {column}) VALUES (?, ?, ?)"
+                f" ON CONFLICT (owner_kind, owner_id) DO UPDATE SET {column} = excluded.{column}",
+                (*owner_columns(chat), value),
             )
 
     def last_article(self, chat: Owner) -> int | None:

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from retrieval.config import EngineConfig
+from retrieval.errors import BriefbotError
 from retrieval.fetch import Fetcher
 from retrieval.index import PassageIndex
 from retrieval.models import (
@@ -213,7 +214,7 @@ class Engine:
 
     def import_opml(
         self, data: bytes, owner: Owner, progress: Callable[[int, int], None] | None = None
-    ) -> list[tuple[str, FeedInfo | str]]:
+    ) -> list[tuple[str, FeedInfo | BriefbotError]]:
         return self.feeds.import_opml(data, owner, progress)
 
     # --- topics and alerts ------------------------------------------------------------

@@ -31,7 +31,6 @@ PDF_LIMITS = {
         "run_length_maximum_output_length", "array_based_stream_maximum_output_length",
     )
 }
-READABLE = "I can read .txt, .md, .html and .pdf files"
 # trafilatura's time grows faster than linearly with the number of elements (about 2 s for
 # 20,000 on our machines); real article pages have a few thousand.
 MAX_HTML_TAGS = 50_000
@@ -211,10 +210,17 @@ def extract_bytes(
     if media == "text/markdown" or suffix in MARKDOWN_SUFFIXES:
         return extract_markdown(text, url=url)
     if suffix not in TEXT_SUFFIXES and not media.startswith("text/"):
-        raise InputError(f"{READABLE}, not {suffix or 'this kind of'} files.")
+        raise unreadable(suffix)
     if _LOOKS_LIKE_HTML.match(text):
         return extract_html(text, url=url)
     return extract_text(text, url=url)
+
+
+def unreadable(suffix: str) -> InputError:
+    """What a file of a kind this module cannot read is answered (``suffix`` like ".docx")."""
+    if not suffix:
+        return InputError("I can read .txt, .md, .html and .pdf files, not this kind of file.")
+    return InputError("I can read .txt, .md, .html and .pdf files, not {suffix} files.", suffix=suffix)
 
 
 def can_read(filename: str | None, content_type: str | None = None) -> bool:

@@ -30,7 +30,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from retrieval.config import FetchConfig
-from retrieval.errors import FetchError, FetchFailure
+from retrieval.errors import N_, NP_, FetchError, FetchFailure
 
 # httpx, ssl and the client's TLS set-up cost about 0.2 s: they are loaded at the first
 # fetch, so commands that fetch nothing start without them.
@@ -70,7 +70,7 @@ _HOST_NAME = re.compile(r"[A-Za-z0-9._-]+")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
-_PRIVATE = "That address points to a private network, so I won't fetch it."
+_PRIVATE = N_("That address points to a private network, so I won't fetch it.")
 
 
 @dataclass(frozen=True)
@@ -205,8 +205,9 @@ class Fetcher:
             target = _redirect(target, location)
             logger.debug("Redirected to %s", target.url)
         raise FetchError(
-            f"The page redirected more than {self._config.max_redirects} times.",
-            FetchFailure.TOO_MANY_REDIRECTS,
+            NP_("The page redirected more than {count} time.",
+                "The page redirected more than {count} times."),
+            FetchFailure.TOO_MANY_REDIRECTS, count=self._config.max_redirects,
         )
 
     def close(self) -> None:
@@ -238,7 +239,9 @@ class Fetcher:
         return addresses
 
     def _lookup(self, target: _Target) -> list[IPAddress]:
-        unresolvable = FetchError(f"I couldn't find the site {target.host}.", FetchFailure.UNRESOLVABLE)
+        unresolvable = FetchError(
+            "I couldn't find the site {host}.", FetchFailure.UNRESOLVABLE, host=target.host
+        )
         try:
             answers = self._resolve(target.host, target.port)
             addresses = list(dict.fromkeys(ipaddress.ip_address(a) for a in answers))
@@ -342,7 +345,9 @@ class Fetcher:
             if media_type not in accept:
                 raise _unsupported(media_type)
         else:
-            raise FetchError(f"The site answered {_status_text(status)}.", FetchFailure.HTTP_STATUS)
+            raise FetchError(
+                "The site answered {status}.", FetchFailure.HTTP_STATUS, status=_status_text(status)
+            )
         return FetchedPage(
             url=str(target.url),
             status=status,
@@ -390,14 +395,14 @@ class Fetcher:
             raise self._timeout() from exc
         except httpx.ConnectError as exc:
             if _caused_by(exc, ssl.SSLError):
-                message = f"I couldn't establish a secure connection to {target.host}."
+                message = N_("I couldn't establish a secure connection to {host}.")
             else:
-                message = f"I couldn't connect to {target.host}."
-            raise FetchError(message, FetchFailure.CONNECTION) from exc
+                message = N_("I couldn't connect to {host}.")
+            raise FetchError(message, FetchFailure.CONNECTION, host=target.host) from exc
         except httpx.HTTPError as exc:
             raise FetchError(
-                f"The connection to {target.host} broke off before the page arrived.",
-                FetchFailure.CONNECTION,
+                "The connection to {host} broke off before the page arrived.",
+                FetchFailure.CONNECTION, host=target.host,
             ) from exc
 
     def _remaining(self, deadline: float) -> float:
@@ -407,12 +412,15 @@ class Fetcher:
         return remaining
 
     def _timeout(self) -> FetchError:
-        seconds = f"{self._config.timeout_s:g} second" + ("" if self._config.timeout_s == 1 else "s")
-        return FetchError(f"The page took longer than {seconds} to answer.", FetchFailure.TIMEOUT)
+        return FetchError(
+            NP_("The page took longer than {count:g} second to answer.",
+                "The page took longer than {count:g} seconds to answer."),
+            FetchFailure.TIMEOUT, count=self._config.timeout_s,
+        )
 
     def _too_large(self) -> FetchError:
         return FetchError(
-            f"The page is larger than {_size_text(self._config.max_bytes)}.", FetchFailure.TOO_LARGE
+            "The page is larger than {size}.", FetchFailure.TOO_LARGE, size=_size_text(self._config.max_bytes)
         )
 
 
@@ -534,8 +542,8 @@ def _decompressor(content_encoding: str) -> zlib._Decompress | None:
         # wbits 32 + 15 accepts both gzip and zlib framing; servers mix up the labels.
         return zlib.decompressobj(32 + zlib.MAX_WBITS)
     raise FetchError(
-        f"The site sent the page compressed as {', '.join(codings)}, which I can't read.",
-        FetchFailure.UNSUPPORTED_TYPE,
+        "The site sent the page compressed as {codings}, which I can't read.",
+        FetchFailure.UNSUPPORTED_TYPE, codings=", ".join(codings),
     )
 
 
@@ -547,7 +555,9 @@ def _inflate(target: _Target, decompressor: zlib._Decompress, data: bytes, room:
     try:
         return decompressor.decompress(data, room + 1)
     except zlib.error as exc:
-        raise FetchError(f"The page from {target.host} arrived damaged.", FetchFailure.CONNECTION) from exc
+        raise FetchError(
+            "The page from {host} arrived damaged.", FetchFailure.CONNECTION, host=target.host
+        ) from exc
 
 
 def _sniff(content: bytes) -> str:
@@ -592,20 +602,18 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
 def _unsupported(media_type: str) -> FetchError:
     major = media_type.partition("/")[0]
     if major == "image":
-        kind = "an image"
+        message = N_("That link leads to an image ({media_type}), not an article.")
     elif major == "video":
-        kind = "a video"
+        message = N_("That link leads to a video ({media_type}), not an article.")
     elif major == "audio":
-        kind = "an audio file"
+        message = N_("That link leads to an audio file ({media_type}), not an article.")
     elif media_type == "application/pdf":
-        kind = "a PDF document"
+        message = N_("That link leads to a PDF document ({media_type}), not an article.")
     elif media_type in FEEDS:
-        kind = "a feed"
+        message = N_("That link leads to a feed ({media_type}), not an article.")
     else:
-        kind = "a file"
-    return FetchError(
-        f"That link leads to {kind} ({media_type}), not an article.", FetchFailure.UNSUPPORTED_TYPE
-    )
+        message = N_("That link leads to a file ({media_type}), not an article.")
+    return FetchError(message, FetchFailure.UNSUPPORTED_TYPE, media_type=media_type)
 
 
 def _invalid_url() -> FetchError:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from retrieval.errors import InputError
+from retrieval.errors import NP_, InputError
 from retrieval.language.detect import detect_language
 from retrieval.language.words import NEUTRAL, STEMMERS, words_of
 
@@ -84,7 +84,11 @@ def parse_query(text: str) -> TopicQuery:
     if not text:
         raise InputError("Tell me what to watch for, for example: /subscribe mexico cartels")
     if len(text) > MAX_QUERY_CHARS:
-        raise InputError(f"That topic is too long; keep it under {MAX_QUERY_CHARS} characters.")
+        raise InputError(
+            NP_("That topic is too long; keep it under {count} character.",
+                "That topic is too long; keep it under {count} characters."),
+            count=MAX_QUERY_CHARS,
+        )
     if text.count('"') % 2:
         raise InputError('A quotation mark is not closed: write phrases as "like this".')
     required: list[Clause] = []
@@ -138,7 +142,11 @@ def parse_query(text: str) -> TopicQuery:
     if not required:
         raise InputError("A topic needs at least one word to look for (not only -excluded ones).")
     if len(required) + len(excluded) > MAX_CLAUSES:
-        raise InputError(f"That topic has too many parts; use at most {MAX_CLAUSES} words or phrases.")
+        raise InputError(
+            NP_("That topic has too many parts; use at most {count} word or phrase.",
+                "That topic has too many parts; use at most {count} words or phrases."),
+            count=MAX_CLAUSES,
+        )
     return TopicQuery(tuple(required), tuple(excluded), tuple(sites), text)
 
 

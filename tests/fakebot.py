@@ -193,9 +193,11 @@ class FakeBotApi:
         document: dict[str, Any] | None = None,
         caption: str | None = None,
         chat_type: str = "private",
+        language_code: str | None = None,
         extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Queue a message from a user; returns the message as the bot will receive it."""
+        """Queue a message from a user (whose Telegram app is set to ``language_code``);
+        returns the message as the bot will receive it."""
         user_id = user_id if user_id is not None else (chat_id if chat_type == "private" else 42)
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
         if chat_type == "private":
@@ -207,7 +209,7 @@ class FakeBotApi:
             "message_id": self._new_message_id(),
             "date": int(time.time()),
             "chat": chat,
-            "from": {"id": user_id, "is_bot": False, "first_name": "Tester"},
+            "from": _user(user_id, language_code),
         }
         if text is not None:
             message["text"] = text
@@ -232,13 +234,16 @@ class FakeBotApi:
         self._push({"message": message})
         return message
 
-    def push_callback(self, chat_id: int, message_id: int, data: str, *, user_id: int | None = None) -> str:
+    def push_callback(
+        self, chat_id: int, message_id: int, data: str, *, user_id: int | None = None,
+        language_code: str | None = None,
+    ) -> str:
         """Queue a button press on the bot's message ``message_id``; returns the query id."""
         query_id = f"cq{self._next_update_id}"
         self.pushed_callbacks.append(query_id)
         self._push({"callback_query": {
             "id": query_id,
-            "from": {"id": user_id or chat_id, "is_bot": False, "first_name": "Tester"},
+            "from": _user(user_id or chat_id, language_code),
             "message": self._messages[(chat_id, message_id)],
             "chat_instance": str(chat_id),
             "data": data,
@@ -380,6 +385,11 @@ class FakeBotApi:
         for command in params.get("commands", []):
             if not re.fullmatch(r"[a-z0-9_]{1,32}", command["command"]):
                 self.violations.append(f"bad command name {command['command']!r}")
+            if not 1 <= len(command["description"]) <= 256:
+                self.violations.append(f"bad command description {command['description']!r}")
+        code = params.get("language_code")
+        if code is not None and not re.fullmatch(r"[a-z]{2}", code):
+            self.violations.append(f"bad language_code {code!r}")
         return True
 
     def _api_sendChatAction(self, params: dict[str, Any]) -> bool:
@@ -489,6 +499,13 @@ class FakeBotApi:
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
+
+
+def _user(user_id: int, language_code: str | None) -> dict[str, Any]:
+    user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": "Tester"}
+    if language_code is not None:
+        user["language_code"] = language_code
+    return user
 
 
 def _entities(text: str) -> list[dict[str, Any]]:

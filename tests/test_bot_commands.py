@@ -40,6 +40,7 @@ MISUSES = {
     "subscribe": "/subscribe",
     "unsubscribe": "/unsubscribe 1 2",
     "digest_at": "/digest_at 07:30 Europe/Paris tomorrow",
+    "language": "/language klingon",
 }
 ADMIN = 1
 
@@ -95,7 +96,10 @@ def test_arguments_are_words_and_the_addressee_is_compared_without_case() -> Non
 
 
 async def test_the_menu_is_the_registrys(telegram_bot, fake_api: FakeBotApi) -> None:
-    [published] = await fake_api.wait_for("setMyCommands")
+    # The default menu, in English: the one published without a language code.
+    [published] = await fake_api.wait_for(
+        lambda call: call.method == "setMyCommands" and "language_code" not in call.params
+    )
     assert published.params["commands"] == [
         {"command": command.name, "description": command.description} for command in menu()
     ]

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from telegram.ext import Application
 
-import bot.conversation
+import bot.conversation.following
 from bot.config import AccessConfig, BotConfig
 from bot.jobs import Jobs, jobs_of
 from bot.render import to_html
@@ -187,7 +187,7 @@ async def test_feeds_for_every_chat(bot_config: BotConfig, fake_api: FakeBotApi,
 async def test_opml_import_shows_progress_in_one_message(
     app, fake_api: FakeBotApi, web: WebServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.conversation, "PROGRESS_EVERY_S", 0)
+    monkeypatch.setattr(bot.conversation.following, "PROGRESS_EVERY_S", 0)
     web.pages["/a.xml"] = Page(rss("Island News", [volcano_item()]), RSS)
     web.pages["/b.xml"] = Page(atom("Atom News", [seals_item()]), "application/atom+xml")
     outlines = "".join(
@@ -228,7 +228,7 @@ async def test_export_sends_opml_and_json(app, fake_api: FakeBotApi, web: WebSer
     assert [feed["url"] for feed in exported["feeds"]] == [web.url("/a.xml")]
     [article] = exported["articles"]
     assert article["title"] == "Why the sea rises twice a day" and TIDES[0] in article["text"]
-    assert "1 topics, 1 feeds and 1 articles" in document.params["caption"]
+    assert "1 topic, 1 feed and 1 article" in document.params["caption"]
 
 
 # --- topics and alerts --------------------------------------------------------------------
@@ -369,12 +369,13 @@ async def test_digest_in_tokyo_time_is_sent_once_even_after_a_restart(
         assert "I don't know the time zone “Mars/Olympus”" in (
             await store(fake_api, 1, "/digest_at 09:30 Mars/Olympus")).text
         settings = await store(fake_api, 1, "/digest_at 9:30 asia/tokyo")
-        assert "Daily digest at 09:30 (Asia/Tokyo)" in plain_text(settings.text)
+        # The time as English writes it (9:30 AM, a narrow no-break space before AM).
+        assert "Daily digest at 9:30\u202fAM (Asia/Tokyo)" in plain_text(settings.text)
         job = jobs(application)
         assert await job.send_digests(application.bot, now=first - timedelta(minutes=1)) == 0
         assert await job.send_digests(application.bot, now=first + timedelta(minutes=1)) == 1
         digest = fake_api.sent(1)[-1]
-        assert plain_text(digest.text).startswith(f"Your digest · {first.strftime('%A %-d %B')}")
+        assert plain_text(digest.text).startswith(f"Your digest · {first.strftime('%a, %B %-d')}")
         assert "La Palma volcano erupts again" in digest.text
         assert await job.send_digests(application.bot, now=first + timedelta(minutes=2)) == 0
 

@@ -10,7 +10,7 @@ import pytest
 
 from retrieval.config import EngineConfig, FeedsConfig, FetchConfig, StorageConfig
 from retrieval.engine import Engine
-from retrieval.errors import InputError, NotFound
+from retrieval.errors import BriefbotError, InputError, NotFound
 from retrieval.models import FeedInfo
 from retrieval.owners import EVERYONE, Owner
 from tests.support import ARTICLE_HTML, atom, rss
@@ -254,7 +254,7 @@ def test_opml_import_and_export(engine: Engine, web: WebServer) -> None:
     [(first_url, added), (second_url, failure)] = results
     assert (first_url, second_url) == (web.url("/a.xml"), web.url("/gone.xml"))
     assert isinstance(added, FeedInfo) and added.title == "Island News"
-    assert failure == "The site answered 404 Not Found."
+    assert isinstance(failure, BriefbotError) and str(failure) == "The site answered 404 Not Found."
     assert [f.url for f in engine.feeds_of(Owner.chat(1))] == [web.url("/a.xml")]
     engine.subscribe(Owner.chat(1), "volcano")
     engine.ingest_text("\n\n".join(SEALS), Owner.chat(1))

@@ -208,3 +208,50 @@ def test_the_bots_chat_state_from_before_upgrades_in_place(tmp_path: Path) -> No
         state.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(STATE_MIGRATIONS)
+
+
+# The bot's state file as Briefbot wrote it before chats had a language (no user_version).
+STATE_BEFORE_LANGUAGES = """
+CREATE TABLE chats (chat TEXT PRIMARY KEY, sentences INTEGER, algorithm TEXT, last_article INTEGER);
+CREATE TABLE delivery (
+    chat TEXT PRIMARY KEY, digest_time TEXT, time_zone TEXT, digest_enabled INTEGER NOT NULL DEFAULT 1,
+    nothing_new_note INTEGER NOT NULL DEFAULT 1, handled_day TEXT, paused INTEGER NOT NULL DEFAULT 0,
+    last_alert_at TEXT
+);
+CREATE TABLE renamed (old TEXT NOT NULL, new TEXT NOT NULL, PRIMARY KEY (new, old)) WITHOUT ROWID;
+INSERT INTO chats VALUES ('chat:7', 5, 'textrank', 3);
+INSERT INTO delivery (chat, digest_time, time_zone, handled_day)
+    VALUES ('chat:7', '08:30', 'Europe/Kyiv', '2026-01-02');
+INSERT INTO renamed VALUES ('chat:-5', 'chat:7');
+"""
+
+
+def test_bot_state_from_before_languages_upgrades_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(STATE_BEFORE_LANGUAGES)
+    chat, supergroup = Owner.chat(7), Owner.chat(-1007)
+    state = ChatState(path)
+    try:
+        assert state.settings(chat) == ChatSettings(sentences=5, algorithm="textrank")
+        assert state.last_article(chat) == 3
+        delivery = state.delivery(chat)
+        assert (delivery.digest.time, delivery.digest.zone) == ("08:30", "Europe/Kyiv")
+        assert state.former_names(chat) == [Owner.chat(-5)]
+        assert state.language(chat) is None and state.reply_language(chat) is None
+        state.note_language(chat, "uk")
+        assert (state.language(chat), state.reply_language(chat)) == (None, "uk")
+        state.set_language(chat, "ru")
+        assert (state.language(chat), state.reply_language(chat)) == ("ru", "ru")
+        assert state.settings(chat).sentences == 5  # a language beside the settings, not over them
+        state.rename_chat(chat, supergroup)
+    finally:
+        state.close()
+    reopened = ChatState(path)  # upgraded once: opening it again changes nothing
+    try:
+        assert reopened.language(supergroup) == "ru"
+        assert reopened.settings(supergroup) == ChatSettings(sentences=5, algorithm="textrank")
+    finally:
+        reopened.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(STATE_MIGRATIONS)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from retrieval.config import EngineConfig
 from retrieval.digest import Sketch, group_stories
+from retrieval.errors import N_
 from retrieval.models import (
     ArticleRef,
     CitedSentence,
@@ -78,7 +79,7 @@ class Digests:
             arrived = self._articles.arrived_since(feed_owners, since_text, DIGEST_CANDIDATES)
             items = self._items([a for a in arrived if a not in shown], budget, None)
             if items:
-                sections.append(DigestSection(heading="From your feeds", items=items))
+                sections.append(DigestSection(heading=N_("From your feeds"), items=items))
         return Digest(owner=owner, since=since, until=until, sections=sections)
 
     def record_digest(

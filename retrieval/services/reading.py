@@ -111,7 +111,9 @@ class Reading:
         self._search.check_writable()
         info = self.article(article_id, owner)
         if owner not in self._articles.owners_of(article_id):
-            raise NotFound(f"Article {article_id} comes from a feed; it is not yours to forget.")
+            raise NotFound(
+                "Article {article_id} comes from a feed; it is not yours to forget.", article_id=article_id
+            )
         with self._search.writing():
             self._search.release(article_id, owner)
             self._search.commit()

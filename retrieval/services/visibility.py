@@ -39,5 +39,5 @@ class Visibility:
         """An article ``owner`` may see; :class:`NotFound` otherwise (also for others' ids)."""
         info = self._articles.article(article_id) if 0 < article_id < 2**63 else None
         if info is None or not self.can_see(owner, article_id):
-            raise NotFound(f"There is no article {article_id}.")
+            raise NotFound("There is no article {article_id}.", article_id=article_id)
         return info

@@ -94,7 +94,9 @@ class Database:
             self._db.execute("PRAGMA busy_timeout = 5000")
             self._migrate()
         except (sqlite3.DatabaseError, OSError) as error:
-            raise InputError(f"I can't use {path} as a database ({_reason(error)}).") from None
+            raise InputError(
+                "I can't use {path} as a database ({reason}).", path=str(path), reason=_reason(error)
+            ) from None
 
     def close(self) -> None:
         with self._lock:

@@ -1,0 +1,97 @@
+"""What a transport hands the conversation: a message (:class:`Incoming`), and where its
+replies go (:class:`Outbox`); and what kind of message a text is (:func:`classify`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Literal, Protocol
+
+from pydantic import BaseModel
+
+from bot.i18n import Translator
+from bot.replies import Reply
+from retrieval.owners import Owner
+
+# A one-line message shorter than this is a question; longer text is an article.
+QUESTION_CHARS = 300
+QUESTION_WORDS = frozenset({
+    "who", "whom", "whose", "what", "which", "when", "where", "why", "how", "is", "are", "was",
+    "were", "do", "does", "did", "can", "could", "should", "would", "will", "has", "have", "had",
+    "tell", "explain", "list", "name",
+})
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'«»]+", re.IGNORECASE)
+_URL_TAIL = ".,;:!?)]}’”"
+
+
+class Forward(BaseModel):
+    """Where a forwarded message came from."""
+
+    source: str
+    url: str | None = None
+
+
+class Attachment(BaseModel):
+    name: str
+    size: int | None = None
+    mime_type: str | None = None
+    download: Callable[[], Awaitable[bytes]]
+
+
+class Incoming(BaseModel):
+    """A message addressed to the bot. ``chat`` is the engine owner (a Telegram chat, or
+    the terminal's local owner); ``admin`` says whether its sender may change what every
+    chat receives; ``language`` is its sender's (Telegram's ``language_code``, resolved to
+    one Briefbot speaks)."""
+
+    chat: Owner
+    admin: bool = False
+    language: str | None = None
+    text: str = ""
+    reply_to: int | None = None
+    forward: Forward | None = None
+    attachment: Attachment | None = None
+    unsupported: str | None = None
+
+
+class Outbox(Protocol):
+    """Where replies go, written in ``translator``'s language. Message ids let replies to
+    the bot's messages be traced back."""
+
+    translator: Translator
+
+    async def send(self, reply: Reply) -> list[int]: ...
+
+    async def edit(self, message_id: int, reply: Reply) -> list[int]: ...
+
+    async def send_file(self, name: str, data: bytes, caption: str) -> None: ...
+
+    def working(self) -> AbstractAsyncContextManager[None]: ...
+
+
+MessageKind = Literal["links", "question", "article"]
+
+
+def classify(text: str, *, forwarded: bool = False) -> MessageKind:
+    """Links to fetch, a question to answer, or text to keep as an article."""
+    urls = find_urls(text)
+    if urls and len(_URL.sub("", text).strip()) < 100 and not _is_question(text):
+        return "links"
+    if forwarded or len(text) >= QUESTION_CHARS or "\n" in text.strip():
+        return "article"
+    return "question"
+
+
+def find_urls(text: str) -> list[str]:
+    urls = []
+    for match in _URL.findall(text):
+        url = match.rstrip(_URL_TAIL)
+        urls.append(url if url.lower().startswith("http") else f"https://{url}")
+    return list(dict.fromkeys(urls))
+
+
+def _is_question(text: str) -> bool:
+    stripped = text.strip()
+    first_word = stripped.split(maxsplit=1)[0].lower() if stripped else ""
+    return "\n" not in stripped and (stripped.endswith("?") or first_word in QUESTION_WORDS)
