@@ -27,6 +27,7 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_skeleton, format_time, format_timedelta
 from babel.numbers import format_decimal
+from babel.units import format_unit
 
 from retrieval.errors import N_, NP_, BriefbotError, Plural
 
@@ -197,6 +198,16 @@ class Translator:
 
     def datetime(self, value: datetime) -> str:
         return format_datetime(value, "medium", locale=self.locale)
+
+    def duration(self, delta: timedelta) -> str:
+        """``3 hours``, ``90 minutes``, ``2 days``: a length of time in this language, in the
+        largest unit that says it exactly (hours up to two days, so a day reads ``24 hours``)."""
+        minutes = max(1, round(delta.total_seconds() / 60))
+        if minutes % (24 * 60) == 0 and minutes >= 2 * 24 * 60:
+            return format_unit(minutes // (24 * 60), "duration-day", locale=self.locale)
+        if minutes % 60 == 0:
+            return format_unit(minutes // 60, "duration-hour", locale=self.locale)
+        return format_unit(minutes, "duration-minute", locale=self.locale)
 
     def relative(self, delta: timedelta) -> str:
         """``in 3 hours`` or ``5 minutes ago``: a time from now, in this language."""

@@ -98,7 +98,10 @@ def rows_of(buttons: list[tuple[str, Action]], width: int) -> Keyboard:
 
 
 def citation(sentence: CitedSentence, label: str) -> Span:
-    url = sentence_url(sentence.url, sentence.text) if sentence.url else None
+    """``[label]``, linked to the sentence in its article (or to the group message it quotes)."""
+    url = sentence.url
+    if url and sentence.message is None:
+        url = sentence_url(url, sentence.text)
     return Span(f"[{label}]", "cite", url)
 
 

@@ -9,7 +9,8 @@ vectors, each message's terms in its own language); a short message with nothing
 nothing starts a thread of its own. Naming someone who writes in a thread ("Priya, I
 restarted it") counts as much as sharing words with it.
 
-The threads where most was said (messages and people) become sections, and the quotes
+The threads where most was said (messages and people; a lone remark only when nothing
+else was discussed) become sections, and the quotes
 (3 to 7, more as more was said) are shared among them by size. Within a thread, messages
 are chosen as the hybrid summary chooses sentences (:mod:`retrieval.summarize`): their
 centrality in the thread's similarity graph (LexRank), plus the replies they drew and a
@@ -24,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -121,9 +122,10 @@ class _Thread:
         return _dot(vector, self.centroid) / self.norm if self.norm else 0.0
 
 
-def catch_up(messages: Sequence[Said]) -> list[Section]:
+def catch_up(messages: Sequence[Said], *, unquoted: Collection[int] = ()) -> list[Section]:
     """The sections that tell what ``messages`` (oldest first) said, in the order their
-    threads started; none when nothing was said worth quoting."""
+    threads started; none when nothing was said worth quoting. What the authors in
+    ``unquoted`` wrote counts, but is not quoted."""
     if not messages:
         return []
     languages = _languages(messages)
@@ -133,11 +135,14 @@ def catch_up(messages: Sequence[Said]) -> list[Section]:
     vectors = tfidf_vectors(bags)
     tokens = [w.tokens(text) for w, text in zip(words, texts, strict=True)]
     quotable = _quotable(messages, [len(t) for t in tokens], bags)
+    quotable = [ok and m.author_id not in unquoted for ok, m in zip(quotable, messages, strict=True)]
     names = [next(iter(w.tokens(m.author)), None) for w, m in zip(words, messages, strict=True)]
     threads = _untangle(messages, vectors, quotable, tokens, names)
     candidates = [thread for thread in threads if any(quotable[i] for i in thread.members)]
     if not candidates:
         return []
+    discussions = [thread for thread in candidates if len(thread.members) > 1]
+    candidates = discussions or candidates  # a remark nobody took up is no discussion
     weight = {id(thread): _weight(thread, messages) for thread in candidates}
     biggest = max(weight.values())
     ranked = sorted(

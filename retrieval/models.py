@@ -195,11 +195,17 @@ class GroupMessage(BaseModel):
 
 
 class QuotedMessage(BaseModel):
-    """A kept message quoted verbatim: the whole of it, or (``whole=False``) its best sentence."""
+    """A kept message quoted verbatim: the whole of it, or its best sentence (``sentence``,
+    from 1, of its ``sentences``)."""
 
     message: MessageRef
     text: str
-    whole: bool = True
+    sentence: int | None = None
+    sentences: int = 1
+
+    @property
+    def whole(self) -> bool:
+        return self.sentence is None
 
 
 class CatchUpSection(BaseModel):
@@ -215,10 +221,12 @@ class CatchUpSection(BaseModel):
 class CatchUp(BaseModel):
     """What a group said in a window of its kept messages, as quotes grouped by thread.
 
-    ``messages`` counts what was said in the window (empty: nothing was); ``since`` is where
-    the window starts (None: with the oldest message kept)."""
+    ``window`` is how the window was chosen: since the asker's last message, since a time
+    (``since``; also when the asker never wrote), or the last ``messages`` messages.
+    ``messages`` counts what was said in it."""
 
     chat_id: int
+    window: Literal["since_asker", "since", "last"]
     since: datetime | None
     messages: int
     sections: list[CatchUpSection]

@@ -79,9 +79,9 @@ async def sync(api: FakeBotApi, chat_id: int, **kwargs: Any) -> None:
 
 
 async def test_start_publishes_commands_and_greets(telegram_bot, fake_api: FakeBotApi) -> None:
-    # The default menu, in English: the one published without a language code.
+    # The default menu, in English: the one published without a language code or a scope.
     [commands] = await fake_api.wait_for(
-        lambda call: call.method == "setMyCommands" and "language_code" not in call.params
+        lambda call: call.method == "setMyCommands" and not {"language_code", "scope"} & set(call.params)
     )
     names = {command["command"] for command in commands.params["commands"]}
     assert {"start", "help", "ask", "summary", "articles", "forget", "settings"} <= names

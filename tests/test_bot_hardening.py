@@ -281,7 +281,7 @@ async def test_stats_are_for_admins_only(bot_config: BotConfig, fake_api: FakeBo
     assert "Feeds: 0 (0 failing)" in stats
     assert any(line.startswith("Search index: 6 passages, ") for line in stats)
     assert any(line.startswith("Updates: 1 chats in progress, 0 waiting") for line in stats)
-    assert "Jobs: 3 scheduled" in stats
+    assert "Jobs: 4 scheduled" in stats
     assert not fake_api.violations
 
 

@@ -26,6 +26,7 @@ from bot.replies import (
     ArticlePage,
     AskPrompt,
     BotLoad,
+    CatchUpView,
     DigestSettingsView,
     DigestView,
     FeedAdded,
@@ -46,12 +47,16 @@ from retrieval.models import (
     Answer,
     ArticleInfo,
     ArticleRef,
+    CatchUp,
+    CatchUpSection,
     CitedSentence,
     Digest,
     DigestItem,
     DigestSection,
     FeedInfo,
     HighlightedSentence,
+    MessageRef,
+    QuotedMessage,
     Stats,
     Summary,
     TopicInfo,
@@ -105,8 +110,36 @@ urls = st.one_of(
 ids = st.integers(1, 2**63 - 1)
 counts = st.integers(0, 10**9)
 times = st.datetimes(min_value=datetime(1990, 1, 1), timezones=st.just(UTC))
-cited_sentences = st.builds(
-    CitedSentence, article_id=ids, index=st.integers(1, 10**6), text=long_texts, title=titles, url=urls
+message_refs = st.builds(
+    MessageRef, chat_id=st.integers(-10**13, -1), message_id=ids, author=titles, author_id=ids, sent_at=times,
+    link=urls,
+)
+cited_sentences = st.one_of(
+    st.builds(
+        CitedSentence, article_id=ids, index=st.integers(1, 10**6), text=long_texts, title=titles, url=urls
+    ),
+    st.builds(  # a message a group kept: cited by its author and link
+        lambda message, index, text: CitedSentence(
+            article_id=None, index=index, text=text, title=message.author, url=message.link, message=message
+        ),
+        message_refs, st.integers(1, 50), long_texts,
+    ),
+)
+quoted_messages = st.builds(
+    lambda message, text, sentence, sentences: QuotedMessage(
+        message=message, text=text, sentence=None if sentence is None else min(sentence, sentences),
+        sentences=sentences,
+    ),
+    message_refs, long_texts.filter(str.strip), st.one_of(st.none(), st.integers(1, 40)), st.integers(1, 40),
+)
+catch_ups = st.builds(
+    CatchUp, chat_id=st.integers(-10**13, -1), window=st.sampled_from(["since_asker", "since", "last"]),
+    since=st.one_of(st.none(), times), messages=counts,
+    sections=st.lists(
+        st.builds(CatchUpSection, messages=counts, people=counts, started=times, ended=times,
+                  quotes=st.lists(quoted_messages, min_size=1, max_size=7)),
+        max_size=4,
+    ),
 )
 articles = st.builds(
     ArticleInfo, id=ids, title=titles, url=urls, site=st.one_of(st.none(), texts),
@@ -153,7 +186,8 @@ loads = st.builds(
 )
 every_reply: st.SearchStrategy[Reply] = st.one_of(
     st.builds(Notice, text=st.text(min_size=1, max_size=6000).filter(str.strip)),
-    st.builds(HelpView, greeting=st.booleans()),
+    st.builds(HelpView, greeting=st.booleans(), group=st.booleans(), catchup_on=st.booleans(),
+              catchup_days=st.one_of(st.none(), st.integers(1, 365))),
     st.builds(
         SummaryView,
         summary=st.builds(Summary, article_id=ids, title=titles, url=urls, algorithm=texts,
@@ -164,7 +198,8 @@ every_reply: st.SearchStrategy[Reply] = st.one_of(
         AnswerView,
         answer=st.builds(Answer, question=texts, abstained=st.booleans(),
                          sentences=st.lists(cited_sentences, max_size=8)),
-        scope_title=st.one_of(st.none(), titles),
+        scope_title=st.one_of(st.none(), titles), group_messages=st.booleans(),
+        zone=st.sampled_from(["UTC", "Asia/Tehran", "America/Los_Angeles"]),
     ),
     st.builds(ArticlePage, articles=st.lists(articles, max_size=10), offset=st.integers(0, 10**6),
               total=counts, page_size=st.integers(1, 50)),
@@ -181,6 +216,8 @@ every_reply: st.SearchStrategy[Reply] = st.one_of(
     st.builds(DigestSettingsView, time=st.sampled_from(["08:00", "23:59"]), zone=texts,
               enabled=st.booleans(), nothing_new_note=st.booleans(), next_at=st.one_of(st.none(), times)),
     st.builds(StatsView, engine=stats, known_chats=counts, load=st.one_of(st.none(), loads)),
+    st.builds(CatchUpView, catch_up=catch_ups, now=times,
+              zone=st.sampled_from(["UTC", "Asia/Tehran", "Pacific/Kiritimati"])),
 )
 
 

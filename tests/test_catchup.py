@@ -124,6 +124,7 @@ def test_a_long_message_is_quoted_by_its_best_sentence(engine: Engine) -> None:
     [cut] = [q for s in catch_up.sections for q in s.quotes if q.message.message_id == 999] or [None]
     assert cut is not None and not cut.whole
     assert cut.text.startswith("The checkout page failed because") and cut.text in report
+    assert (cut.sentence, cut.sentences) == (3, 4)
 
 
 def test_catch_up_starts_after_the_askers_last_message(engine: Engine) -> None:
@@ -136,7 +137,7 @@ def test_catch_up_starts_after_the_askers_last_message(engine: Engine) -> None:
     now = later + timedelta(hours=1)
 
     missed = engine.catch_up(owner, asker=ana, now=now)  # Ana last wrote in the English chatter
-    assert missed.since == STARTED + timedelta(minutes=13)
+    assert (missed.window, missed.since) == ("since_asker", STARTED + timedelta(minutes=13))
     assert missed.messages == 1 + len(GROUPS["ru"].lines)  # Leo's last message, and the Russian chatter
     assert {author for author, _, _ in quotes(missed)} <= {"Leo Park", *GROUPS["ru"].people}
 
@@ -148,9 +149,10 @@ def test_catch_up_starts_after_the_askers_last_message(engine: Engine) -> None:
     assert engine.catch_up(owner, asker=ana, now=now).since == STARTED + timedelta(minutes=13)
 
     stranger = engine.catch_up(owner, asker=1, now=now)  # never wrote: the last day
-    assert stranger.since == now - timedelta(hours=24)
+    assert (stranger.window, stranger.since) == ("since", now - timedelta(hours=24))
     assert engine.catch_up(owner, since=now - timedelta(minutes=30), now=now).messages == 1
-    assert engine.catch_up(owner, last=5, now=now).messages == 5
+    last_five = engine.catch_up(owner, last=5, now=now)
+    assert (last_five.window, last_five.since, last_five.messages) == ("last", None, 5)
 
 
 def test_a_quiet_window_has_nothing_to_quote(engine: Engine) -> None:

@@ -280,15 +280,25 @@ async def app(bot_config: BotConfig, fake_api: FakeBotApi) -> AsyncIterator[Appl
 
 
 async def test_menus_are_published_once_per_language(app, fake_api: FakeBotApi) -> None:
-    calls = await fake_api.wait_for("setMyCommands", count=len(languages()))
-    by_code = {call.params.get("language_code"): call.params["commands"] for call in calls}
-    assert len(calls) == len(by_code) == len(languages())
+    """Once per language for every chat, and once per language for groups (with the
+    group commands)."""
+    calls = await fake_api.wait_for("setMyCommands", count=2 * len(languages()))
+    by_code = {
+        (call.params.get("language_code"), (call.params.get("scope") or {}).get("type")):
+            call.params["commands"]
+        for call in calls
+    }
+    assert len(calls) == len(by_code) == 2 * len(languages())
     for language in languages():
         t = translator(language)
-        commands = by_code[None if language == "en" else language]
-        assert [c["command"] for c in commands] == [command.name for command in menu()]
-        assert [c["description"] for c in commands] == [t.gettext(command.description) for command in menu()]
-    assert by_code["ru"][0]["description"] == "Задать вопрос по статьям"
+        code = None if language == "en" else language
+        for scope, groups in ((None, False), ("all_group_chats", True)):
+            commands = by_code[code, scope]
+            assert [c["command"] for c in commands] == [command.name for command in menu(groups=groups)]
+            assert [c["description"] for c in commands] == [
+                t.gettext(command.description) for command in menu(groups=groups)
+            ]
+    assert by_code["ru", None][0]["description"] == "Задать вопрос по статьям"
 
 
 async def test_a_russian_user_gets_russian_and_can_switch_to_spanish(

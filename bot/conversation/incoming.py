@@ -39,14 +39,26 @@ class Attachment(BaseModel):
     download: Callable[[], Awaitable[bytes]]
 
 
+class Group(BaseModel):
+    """The group a message was posted in: who posted it, and what only the transport can
+    tell, asked when a command needs it (each is a call to Telegram)."""
+
+    member: int
+    # Whether the member administers the group (may turn catch-up on or off).
+    member_is_admin: Callable[[], Awaitable[bool]]
+    # Whether the bot receives every message of the group (privacy mode off, or an admin).
+    bot_sees_every_message: Callable[[], Awaitable[bool]]
+
+
 class Incoming(BaseModel):
     """A message addressed to the bot. ``chat`` is the engine owner (a Telegram chat, or
     the terminal's local owner); ``admin`` says whether its sender may change what every
     chat receives; ``language`` is its sender's (Telegram's ``language_code``, resolved to
-    one Briefbot speaks)."""
+    one Briefbot speaks); ``group`` is set when it was posted in a group."""
 
     chat: Owner
     admin: bool = False
+    group: Group | None = None
     language: str | None = None
     text: str = ""
     reply_to: int | None = None

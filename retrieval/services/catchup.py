@@ -11,6 +11,7 @@ so that expiry is tested without waiting.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from retrieval import catchup
 from retrieval.config import EngineConfig
@@ -115,7 +116,8 @@ class Catchups:
         now: datetime | None = None,
     ) -> CatchUp:
         """What the group said, in 3–7 verbatim quotes grouped by thread: its last ``last``
-        messages, those sent after ``since``, or else those since the ``asker``'s last message."""
+        messages, those sent after ``since``, or else those since the ``asker``'s last message
+        (then what the asker wrote is not quoted back to them)."""
         chat_id = _chat_id(owner)
         if not self._kept.is_on(chat_id):
             raise InputError("This group keeps no messages: catch-up is off.")
@@ -123,13 +125,17 @@ class Catchups:
         if not self._search.read_only:
             with self._search.writing():
                 self._search.remove_messages(self._kept.expire(now - self._retention, chat_id))
+        kind: Literal["since_asker", "since", "last"] = "last" if last is not None else "since"
         if since is None and last is None:
             since = self._kept.last_sent_by(chat_id, asker, now - JUST_WRITTEN) if asker is not None else None
+            kind = "since" if since is None else "since_asker"
             since = since or now - DEFAULT_WINDOW
         window = self._kept.window(chat_id, since=since, last=last, limit=MAX_WINDOW)
-        sections = [_section(section, window) for section in catchup.catch_up(window)]
+        # What they missed: not what they wrote themselves since (their "I'm back!").
+        unquoted = [asker] if kind == "since_asker" else []
+        sections = [_section(section, window) for section in catchup.catch_up(window, unquoted=unquoted)]
         since = None if last is not None else since
-        return CatchUp(chat_id=chat_id, since=since, messages=len(window), sections=sections)
+        return CatchUp(chat_id=chat_id, window=kind, since=since, messages=len(window), sections=sections)
 
 
 def _section(section: catchup.Section, window: list[KeptMessage]) -> CatchUpSection:
@@ -145,8 +151,11 @@ def _section(section: catchup.Section, window: list[KeptMessage]) -> CatchUpSect
 
 def _quote(message: KeptMessage, sentence: int | None) -> QuotedMessage:
     if sentence is None:
-        return QuotedMessage(message=message.ref, text=message.text)
-    return QuotedMessage(message=message.ref, text=message.sentences[sentence], whole=False)
+        return QuotedMessage(message=message.ref, text=message.text, sentences=len(message.sentences))
+    return QuotedMessage(
+        message=message.ref, text=message.sentences[sentence], sentence=sentence + 1,
+        sentences=len(message.sentences),
+    )
 
 
 def _chat_id(owner: Owner) -> int:
