@@ -10,7 +10,8 @@ nothing starts a thread of its own. Naming someone who writes in a thread ("Priy
 restarted it") counts as much as sharing words with it.
 
 The threads where most was said (messages and people; a lone remark only when nothing
-else was discussed) become sections, and the quotes
+else was discussed) become sections, a thread going on beside a section and alike in words
+joining it rather than making a section of its own; the quotes
 (3 to 7, more as more was said) are shared among them by size. Within a thread, messages
 are chosen as the hybrid summary chooses sentences (:mod:`retrieval.summarize`): their
 centrality in the thread's similarity graph (LexRank), plus the replies they drew and a
@@ -25,7 +26,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -35,8 +36,12 @@ from retrieval.summarize import Vector, lexrank, mmr, scaled, similarities, tfid
 
 # A thread is over after this long without a message.
 GAP = timedelta(minutes=45)
-# Cosine similarity to a thread at which a message joins it.
+# Cosine similarity to a thread at which a message joins it, and between two threads (going
+# on at the same time) at which they are one discussion and get one section. Measured with
+# bench/catchup.py: two threads of one discussion are rarely alike beyond 0.13, two of
+# different discussions rarely beyond 0.03.
 SAME_THREAD = 0.1
+SAME_DISCUSSION = 0.08
 # A message of fewer words, or fewer distinct content words, says too little to quote.
 MIN_WORDS = 4
 MIN_TERMS = 2
@@ -104,6 +109,7 @@ class _Thread:
     members: list[int] = field(default_factory=list)
     centroid: Vector = field(default_factory=dict)
     norm: float = 0.0  # the centroid's length
+    first: datetime | None = None
     last: datetime | None = None
     names: set[str] = field(default_factory=set)  # how its writers are called
 
@@ -115,7 +121,24 @@ class _Thread:
         for term, weight in vector.items():
             self.centroid[term] = self.centroid.get(term, 0.0) + weight
         self.norm = math.sqrt(max(squared, 0.0))
+        self.first = self.first or at
         self.last = at
+
+    def absorb(self, other: _Thread) -> None:
+        """Take in a thread found to be part of this one."""
+        self.members = sorted(self.members + other.members)
+        for term, weight in other.centroid.items():
+            self.centroid[term] = self.centroid.get(term, 0.0) + weight
+        self.norm = math.sqrt(_dot(self.centroid, self.centroid))
+        self.names |= other.names
+        self.first = min(filter(None, (self.first, other.first)))
+        self.last = max(filter(None, (self.last, other.last)))
+
+    def near(self, other: _Thread) -> bool:
+        """In the same forum topic, and going on at the same time (give or take a silence)."""
+        if self.topic != other.topic or None in (self.first, self.last, other.first, other.last):
+            return False
+        return self.first - GAP <= other.last and other.first - GAP <= self.last  # type: ignore[operator]
 
     def similarity(self, vector: Vector) -> float:
         """Cosine similarity of a unit ``vector`` to the thread's centroid."""
@@ -134,26 +157,24 @@ def catch_up(messages: Sequence[Said], *, unquoted: Collection[int] = ()) -> lis
     bags = [w.terms(text) for w, text in zip(words, texts, strict=True)]
     vectors = tfidf_vectors(bags)
     tokens = [w.tokens(text) for w, text in zip(words, texts, strict=True)]
-    quotable = _quotable(messages, [len(t) for t in tokens], bags)
-    quotable = [ok and m.author_id not in unquoted for ok, m in zip(quotable, messages, strict=True)]
+    substantial = _quotable(messages, [len(t) for t in tokens], bags)
+    quotable = [ok and m.author_id not in unquoted for ok, m in zip(substantial, messages, strict=True)]
     names = [next(iter(w.tokens(m.author)), None) for w, m in zip(words, messages, strict=True)]
-    threads = _untangle(messages, vectors, quotable, tokens, names)
+    threads = _untangle(messages, vectors, substantial, tokens, names)
     candidates = [thread for thread in threads if any(quotable[i] for i in thread.members)]
     if not candidates:
         return []
     discussions = [thread for thread in candidates if len(thread.members) > 1]
     candidates = discussions or candidates  # a remark nobody took up is no discussion
-    weight = {id(thread): _weight(thread, messages) for thread in candidates}
-    biggest = max(weight.values())
-    ranked = sorted(
-        (thread for thread in candidates if weight[id(thread)] >= MINOR_THREAD * biggest),
-        key=lambda thread: -weight[id(thread)],
-    )
     total = sum(quotable)
     budget = min(total, max(MIN_QUOTES, min(MAX_QUOTES, round(math.log2(max(total, 1))))))
-    chosen = ranked[: min(MAX_SECTIONS, budget)]
+
+    def weigh(thread: _Thread) -> int:
+        return _weight(thread, messages, substantial)
+
+    chosen = _sections(candidates, weigh, min(MAX_SECTIONS, budget))
     room = [sum(quotable[i] for i in thread.members) for thread in chosen]
-    shares = _shares([weight[id(thread)] for thread in chosen], room, budget)
+    shares = _shares([weigh(thread) for thread in chosen], room, budget)
     replies = Counter(m.reply_to for m in messages if m.reply_to is not None)
     sections = []
     for thread, share in zip(chosen, shares, strict=True):
@@ -233,9 +254,27 @@ def _untangle(
     return threads
 
 
-def _weight(thread: _Thread, messages: Sequence[Said]) -> int:
-    """How much a thread matters: its messages, and the people who wrote them."""
-    return len(thread.members) + len({messages[i].author_id for i in thread.members})
+def _sections(threads: list[_Thread], weigh: Callable[[_Thread], int], count: int) -> list[_Thread]:
+    """Up to ``count`` sections, from the threads where most was said down: a thread whose
+    words are like a section's going on at the same time is part of it (a discussion some of
+    whose messages shared too little with the one before), one too small beside the largest
+    is left out."""
+    sections: list[_Thread] = []
+    for thread in sorted(threads, key=lambda thread: -weigh(thread)):
+        alike = [(_cosine(thread.centroid, s.centroid), s) for s in sections if s.near(thread)]
+        similarity, home = max(alike, key=lambda pair: pair[0], default=(0.0, None))
+        if home is not None and similarity >= SAME_DISCUSSION:
+            home.absorb(thread)
+        elif len(sections) < count:
+            sections.append(thread)
+    largest = max(weigh(section) for section in sections)
+    return [section for section in sections if weigh(section) >= MINOR_THREAD * largest]
+
+
+def _weight(thread: _Thread, messages: Sequence[Said], substantial: Sequence[bool]) -> int:
+    """How much a thread matters: what was said in it (not its "ok"s), and by how many people."""
+    said = [i for i in thread.members if substantial[i]]
+    return len(said) + len({messages[i].author_id for i in said})
 
 
 def _shares(weights: Sequence[int], room: Sequence[int], budget: int) -> list[int]:
