@@ -256,6 +256,8 @@ def stats(reply: StatsView, t: Translator) -> Layout:
                                        feeds=n(s.feeds), failing=n(s.failing_feeds))),
         (t.gettext("Topics"), t.gettext("{topics} ({alerts} alerts pending)",
                                         topics=n(s.topics), alerts=n(s.pending_alerts))),
+        (t.gettext("Group catch-up"), t.gettext("{groups} groups keep {messages} messages",
+                                                groups=n(s.catchup_groups), messages=n(s.kept_messages))),
         (t.gettext("Search index"), t.gettext("{passages} passages, {size}", passages=n(s.index_passages),
                                               size=_size(s.index_bytes, t))),
         (t.gettext("Database"), _size(s.database_bytes, t)),

@@ -279,6 +279,7 @@ async def test_stats_are_for_admins_only(bot_config: BotConfig, fake_api: FakeBo
     assert "Chats: 2 known, 1 with articles" in stats
     assert "Articles: 1 (6 sentences)" in stats
     assert "Feeds: 0 (0 failing)" in stats
+    assert "Group catch-up: 0 groups keep 0 messages" in stats
     assert any(line.startswith("Search index: 6 passages, ") for line in stats)
     assert any(line.startswith("Updates: 1 chats in progress, 0 waiting") for line in stats)
     assert "Jobs: 4 scheduled" in stats

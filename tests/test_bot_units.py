@@ -178,7 +178,7 @@ digests = st.builds(
 stats = st.builds(
     Stats, articles=counts, sentences=counts, owners=counts, feeds=counts, failing_feeds=counts,
     topics=counts, pending_alerts=counts, index_passages=counts, index_bytes=st.integers(0, 2**50),
-    database_bytes=st.integers(0, 2**50),
+    database_bytes=st.integers(0, 2**50), catchup_groups=counts, kept_messages=counts,
 )
 loads = st.builds(
     BotLoad, chats_in_progress=counts, updates_waiting=counts, most_waiting_in_one_chat=counts,
