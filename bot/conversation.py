@@ -50,6 +50,7 @@ from retrieval.errors import BriefbotError, NotFound
 from retrieval.extract import READABLE, can_read
 from retrieval.feeds import EVERYONE
 from retrieval.models import FeedInfo, IngestResult, Summary, TopicMode
+from retrieval.sizes import byte_size
 from retrieval.summarize import ALGORITHMS
 
 log = logging.getLogger(__name__)
@@ -249,8 +250,8 @@ class Conversation:
         size = attachment.size or 0
         if size > MAX_DOWNLOAD_BYTES:
             await outbox.send(Notice(text=(
-                f"{attachment.name} is {_megabytes(size)}; Telegram lets me download files "
-                f"of up to {_megabytes(MAX_DOWNLOAD_BYTES)}."
+                f"{attachment.name} is {byte_size(size)}; Telegram lets me download files "
+                f"of up to {byte_size(MAX_DOWNLOAD_BYTES)}."
             )))
             return
         suffix = PurePath(attachment.name).suffix.lower()
@@ -272,7 +273,7 @@ class Conversation:
                 )
                 await self._show_saved(chat, result, outbox)
                 return
-            notice = Notice(text=f"Downloading {attachment.name} ({_megabytes(size)})…")
+            notice = Notice(text=f"Downloading {attachment.name} ({byte_size(size)})…")
             progress = (await outbox.send(notice))[0]
             try:
                 data = await attachment.download()
@@ -685,7 +686,3 @@ def _id_argument(args: list[str], usage: str) -> int:
     if len(args) != 1 or not args[0].lstrip("#").isdigit():
         raise UsageError(usage)
     return int(args[0].lstrip("#"))
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB"

@@ -48,6 +48,8 @@ from bot.replies import (
     show_page,
 )
 from retrieval.models import Alert, ArticleRef, CitedSentence, DigestItem, FeedInfo, TopicInfo, TopicMode
+from retrieval.sizes import byte_size
+from retrieval.urls import site_of
 
 MAX_MESSAGE = 4096
 SENTENCE_CHOICES = (1, 2, 3, 5, 7, 10)
@@ -209,15 +211,10 @@ def _length(text: str) -> int:
 
 
 def _is_web(url: str) -> bool:
-    return _url_part(url, "scheme") in {"http", "https"}
-
-
-def _url_part(url: str, part: Literal["scheme", "hostname"]) -> str | None:
-    """A part of a URL; None for a URL Python can't parse (an unclosed "[" in the host)."""
     try:
-        return getattr(urlsplit(url), part)
-    except ValueError:
-        return None
+        return urlsplit(url).scheme in {"http", "https"}
+    except ValueError:  # a URL Python can't parse (an unclosed "[" in the host)
+        return False
 
 
 # --- layouts ---------------------------------------------------------------------------
@@ -539,8 +536,8 @@ def _stats(reply: StatsView) -> Layout:
         ("Articles", f"{stats.articles:,} ({stats.sentences:,} sentences)"),
         ("Feeds", f"{stats.feeds:,} ({stats.failing_feeds:,} failing)"),
         ("Topics", f"{stats.topics:,} ({stats.pending_alerts:,} alerts pending)"),
-        ("Search index", f"{stats.index_passages:,} passages, {_size(stats.index_bytes)}"),
-        ("Database", _size(stats.database_bytes)),
+        ("Search index", f"{stats.index_passages:,} passages, {byte_size(stats.index_bytes)}"),
+        ("Database", byte_size(stats.database_bytes)),
     ]
     if load := reply.load:
         rows += [
@@ -555,23 +552,12 @@ def _stats(reply: StatsView) -> Layout:
     return Layout(lines)
 
 
-def _size(count: int) -> str:
-    if count < 1024:
-        return f"{count:,} bytes"
-    size = count / 1024
-    for unit in ("KB", "MB"):
-        if size < 1024:
-            return f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{size:,.1f} GB"
-
-
 def _feed_name(feed: FeedInfo) -> str:
-    return feed.title or _url_part(feed.url, "hostname") or feed.url
+    return feed.title or site_of(feed.url) or feed.url
 
 
 def _source_name(ref: ArticleRef) -> str:
-    return ref.site or (_url_part(ref.url, "hostname") if ref.url else None) or ref.title
+    return ref.site or site_of(ref.url) or ref.title
 
 
 def _ago(then: datetime, now: datetime) -> str:

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from retrieval.answer import rank_answers
 from retrieval.config import EngineConfig
@@ -64,6 +63,7 @@ from retrieval.store import Store, StoredSentence, canonical_url, text_hash, tim
 from retrieval.store import now as now_text
 from retrieval.summarize import select_sentences, sentence_count
 from retrieval.topics import ArticleText, TopicBook, matched_sentences
+from retrieval.urls import site_of
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ class Engine:
             self.index.add(stored, [owner])
             if commit:
                 self.commit()
-        site = extracted.site or _host(extracted.url)
+        site = extracted.site or site_of(extracted.url)
         self._match_topics(article_id, owner, [s.text for s in stored], site)
         return IngestResult(id=article_id, title=title, sentences=len(sentences))
 
@@ -658,7 +658,7 @@ class Engine:
             title=scrub(entry.title) if entry.title else None,
             text="\n\n".join(paragraphs),
             url=entry.link,
-            site=(urlsplit(entry.link).hostname or "").removeprefix("www.") or None if entry.link else None,
+            site=site_of(entry.link),
             published=entry.published,
         )
         return article, False
@@ -702,7 +702,7 @@ class Engine:
             if info is None:
                 return
             sentences = [s.text for s in self.store.sentences(article_id)]
-            site = info.site or _host(info.url)
+            site = info.site or site_of(info.url)
         self.topics.match(article_id, ArticleText(sentences, site), audience)
 
     def pending_alerts(self, owner_prefix: str = "") -> list[Alert]:
@@ -910,10 +910,6 @@ def _entry_keys(entry: FeedEntry) -> list[str]:
     if entry.link:
         keys.append("link:" + (canonical_url(entry.link) or entry.link))
     return keys
-
-
-def _host(url: str | None) -> str | None:
-    return (urlsplit(url).hostname or None) if url else None
 
 
 def _title_from(sentence: str) -> str:

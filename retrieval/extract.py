@@ -10,15 +10,16 @@ from __future__ import annotations
 import io
 import re
 from pathlib import PurePath
-from urllib.parse import urlsplit
 
 import trafilatura
 from pypdf import PdfReader, apply_configuration
 
+from retrieval.charset import decode_text
 from retrieval.clean import clean_page_text
 from retrieval.errors import InputError
 from retrieval.models import Extracted
 from retrieval.text import guess_language
+from retrieval.urls import site_of
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
@@ -78,7 +79,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         title=title,
         text="\n\n".join(paragraphs),
         url=url or document.url,
-        site=document.sitename or document.hostname or _site_of(url),
+        site=document.sitename or document.hostname or site_of(url),
         author=document.author,
         published=document.date,
         language=language,
@@ -99,7 +100,7 @@ def extract_text(
         title=title or cleaned.title,
         text="\n\n".join(cleaned.paragraphs),
         url=url,
-        site=site or _site_of(url),
+        site=site or site_of(url),
         language=guess_language(text),
     )
 
@@ -174,7 +175,7 @@ def extract_markdown(text: str, *, url: str | None = None) -> Extracted:
     if not paragraphs:
         raise InputError("I couldn't find any article text in that Markdown.")
     return Extracted(
-        title=title, text="\n\n".join(paragraphs), url=url, site=_site_of(url),
+        title=title, text="\n\n".join(paragraphs), url=url, site=site_of(url),
         language=guess_language(text),
     )
 
@@ -198,13 +199,15 @@ def extract_bytes(
     media = (content_type or "").split(";")[0].strip().lower()
     if suffix in PDF_SUFFIXES or media in PDF_TYPES or data.startswith(b"%PDF-"):
         return extract_pdf(data, url=url)
-    text = decode_text(data, encoding)
-    if media in {"text/html", "application/xhtml+xml"} or suffix in HTML_SUFFIXES:
-        return extract_html(text, url=url)
-    if media == "text/markdown" or suffix in MARKDOWN_SUFFIXES:
-        return extract_markdown(text, url=url)
-    if suffix not in TEXT_SUFFIXES and not media.startswith("text/"):
+    html = media in {"text/html", "application/xhtml+xml"} or suffix in HTML_SUFFIXES
+    markdown = media == "text/markdown" or suffix in MARKDOWN_SUFFIXES
+    if not (html or markdown or suffix in TEXT_SUFFIXES or media.startswith("text/")):
         raise InputError(f"{READABLE}, not {suffix or 'this kind of'} files.")
+    text = decode_text(data, encoding)
+    if html:
+        return extract_html(text, url=url)
+    if markdown:
+        return extract_markdown(text, url=url)
     if _LOOKS_LIKE_HTML.match(text):
         return extract_html(text, url=url)
     return extract_text(text, url=url)
@@ -218,42 +221,6 @@ def can_read(filename: str | None, content_type: str | None = None) -> bool:
     return suffix in known or media.startswith("text/") or media in PDF_TYPES
 
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-
-
-def _declared_charset(head: bytes) -> str | None:
-    """The charset an HTML page declares in a ``<meta>`` tag, if any."""
-    match = _META_CHARSET.search(head[:4096])
-    return match.group(1).decode("ascii") if match else None
-
-
-def decode_text(data: bytes, encoding: str | None = None) -> str:
-    """Bytes to text; raises :class:`InputError` for binary data."""
-    if not data.strip():
-        raise InputError("That is empty: there is no text to read.")
-    head = data[:8192]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"
-    elif b"\x00" in head:
-        raise InputError("That looks like a binary file, not text.")
-    for candidate in (encoding, "utf-8-sig", _declared_charset(head)):
-        if not candidate:
-            continue
-        try:
-            return data.decode(candidate)
-        except (UnicodeError, LookupError):  # a server's charset can name any codec
-            continue
-    text = data.decode("utf-8", errors="replace")
-    if not any(ord(ch) > 127 and ch != "\ufffd" for ch in text):
-        # No valid multi-byte sequence at all: a legacy single-byte page, usually cp1252.
-        text = data.decode("cp1252", errors="replace")
-    sample = text[:8192]
-    noise = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\n\r\f") or ch == "\ufffd")
-    if noise > len(sample) // 20:
-        raise InputError("That looks like a binary file, not text.")
-    return text
-
-
 def _same_words(first: str, second: str) -> bool:
     return first.casefold().split() == second.casefold().split()
 
@@ -262,10 +229,3 @@ def _clean_title(title: str | None) -> str | None:
     if not title:
         return None
     return " ".join(title.split()) or None
-
-
-def _site_of(url: str | None) -> str | None:
-    if not url:
-        return None
-    host = urlsplit(url).hostname or ""
-    return host.removeprefix("www.") or None

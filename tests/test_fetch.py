@@ -40,7 +40,7 @@ from retrieval.fetch import (
 
 HTML = "<html><head><title>Story</title></head><body><p>Grüße aus Köln.</p></body></html>"
 BOMB_SIZE = 100_000_000
-MAX_BYTES = 1_000_000
+MAX_BYTES = 1024 * 1024
 
 
 @dataclass

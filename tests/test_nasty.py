@@ -17,10 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from retrieval.charset import decode_text
 from retrieval.config import EngineConfig, FeedsConfig, FetchConfig, StorageConfig
 from retrieval.engine import Engine
 from retrieval.errors import BriefbotError, InputError
-from retrieval.extract import decode_text, extract_markdown, extract_text
+from retrieval.extract import extract_markdown, extract_text
 from retrieval.models import IngestResult
 from retrieval.sentences import MAX_SENTENCE_CHARS, split_paragraphs, split_sentences
 from tests.support import LocalSite, Page, atom, make_pdf, one_page_pdf, serve
