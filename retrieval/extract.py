@@ -17,6 +17,7 @@ from pypdf import PdfReader, apply_configuration
 from retrieval.charset import decode_text
 from retrieval.clean import clean_page_text
 from retrieval.errors import InputError
+from retrieval.markdown import read_markdown
 from retrieval.models import Extracted
 from retrieval.text import guess_language
 from retrieval.urls import site_of
@@ -125,65 +126,16 @@ def extract_pdf(data: bytes, *, url: str | None = None) -> Extracted:
     return extract_text(text, title=_clean_title(title), url=url)
 
 
-_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
-_MD_LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
-_MD_QUOTE = re.compile(r"^\s*>\s?")
-_MD_RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
-
-
 def extract_markdown(text: str, *, url: str | None = None) -> Extracted:
-    """Markdown: the first heading becomes the title, markup is removed, code blocks dropped."""
+    """Markdown: the text a reader of its rendered page sees (:mod:`retrieval.markdown`)."""
     text = scrub(text)
-    title: str | None = None
-    paragraphs: list[str] = []
-    block: list[str] = []
-    in_code = False
-
-    def flush() -> None:
-        if block:
-            paragraphs.append(" ".join(block))
-            block.clear()
-
-    for raw_line in text.splitlines():
-        if raw_line.lstrip().startswith(("```", "~~~")):
-            in_code = not in_code
-            flush()
-            continue
-        if in_code or _MD_RULE.match(raw_line):
-            continue
-        heading = _MD_HEADING.match(raw_line)
-        if heading:
-            flush()
-            if title is None and not paragraphs:
-                title = _strip_inline_markdown(heading.group(1))
-            else:
-                paragraphs.append(_strip_inline_markdown(heading.group(1)))
-            continue
-        line = _strip_inline_markdown(_MD_QUOTE.sub("", _MD_LIST.sub("", raw_line))).strip()
-        if not line:
-            flush()
-        elif _MD_LIST.match(raw_line):
-            flush()
-            block.append(line)
-        else:
-            block.append(line)
-    flush()
-    paragraphs = [p for p in paragraphs if p.strip()]
-    if not paragraphs:
+    document = read_markdown(text)
+    if not document.paragraphs:
         raise InputError("I couldn't find any article text in that Markdown.")
     return Extracted(
-        title=title, text="\n\n".join(paragraphs), url=url, site=site_of(url),
+        title=document.title, text="\n\n".join(document.paragraphs), url=url, site=site_of(url),
         language=guess_language(text),
     )
-
-
-def _strip_inline_markdown(line: str) -> str:
-    line = _MD_IMAGE.sub(r"\1", line)
-    line = _MD_LINK.sub(r"\1", line)
-    return _MD_EMPHASIS.sub(r"\2", line)
 
 
 def extract_bytes(

@@ -7,6 +7,7 @@ import pytest
 from retrieval.charset import decode_text
 from retrieval.errors import InputError
 from retrieval.extract import can_read, extract_bytes, extract_html, extract_markdown
+from retrieval.markdown import MAX_MARKS
 from retrieval.sentences import MAX_SENTENCE_CHARS, split_sentences
 from retrieval.sizes import byte_size
 from retrieval.urls import site_of
@@ -62,8 +63,49 @@ def test_markdown() -> None:
     )
     assert extracted.title == "The title"
     assert extracted.paragraphs == [
-        "First bold paragraph with a link continued here.", "Section", "item one", "item two",
+        "First bold paragraph with a link continued here.", "code = 1", "Section", "item one", "item two",
     ]
+
+
+def test_markdown_keeps_every_character_a_reader_sees() -> None:
+    extracted = extract_markdown(
+        "Reads settings before my_config_file.py, then calls `run_batch_job` and `__init__`;\n"
+        "snake_case_name stays, *emphasis* and __strong__ lose their marks, 2 * 3 * 4 = 24.\n\n"
+        "1. First, see [the docs](https://docs.example/a_b \"Docs\") and <https://x.example/y_z>.\n"
+        "2. A line ends here  \n   and goes on; `a * b` and \\_escaped\\_ stay. ![chart](c.png)\n\n"
+        "> Quoted *text* with an &amp; and &copy;.\n\n"
+        "```python\ndef run_batch_job(my_config):\n    return 1  # __main__\n```\n\n"
+        "    indented_code = True\n"
+    )
+    assert extracted.title is None
+    assert extracted.paragraphs == [
+        "Reads settings before my_config_file.py, then calls run_batch_job and __init__; "
+        "snake_case_name stays, emphasis and strong lose their marks, 2 * 3 * 4 = 24.",
+        "First, see the docs and https://x.example/y_z.",
+        "A line ends here\nand goes on; a * b and _escaped_ stay.",
+        "Quoted text with an & and ©.",
+        "def run_batch_job(my_config):\n    return 1  # __main__",
+        "indented_code = True",
+    ]
+
+
+def test_markdown_in_other_scripts_and_raw_html() -> None:
+    extracted = extract_markdown(
+        "Заметки о порте\n===============\n\n"
+        "Программа читает **настройки** из `my_config_file.py`; имя snake_case_name остаётся.\n\n"
+        "* ميناء _جديد_ في المدينة\n* 新的港口于星期一开放。\n\n"
+        "<div>\n<p>Первый абзац.</p><p>Второй<br>абзац.</p>\n<script>track()</script>\n</div>\n"
+    )
+    assert extracted.title == "Заметки о порте"
+    assert extracted.paragraphs == [
+        "Программа читает настройки из my_config_file.py; имя snake_case_name остаётся.",
+        "ميناء جديد في المدينة", "新的港口于星期一开放。", "Первый абзац.", "Второй\nабзац.",
+    ]
+
+
+def test_markdown_too_complex_to_parse_quickly_is_refused() -> None:
+    with pytest.raises(InputError, match="too big and complex"):
+        extract_markdown("![" * (MAX_MARKS + 1))
 
 
 def test_bytes_by_name_and_sniffing() -> None:

@@ -22,6 +22,7 @@ from retrieval.config import EngineConfig, FeedsConfig, FetchConfig, StorageConf
 from retrieval.engine import Engine
 from retrieval.errors import BriefbotError, InputError
 from retrieval.extract import extract_markdown, extract_text
+from retrieval.markdown import MAX_MARKS
 from retrieval.models import IngestResult
 from retrieval.sentences import MAX_SENTENCE_CHARS, split_paragraphs, split_sentences
 from tests.support import LocalSite, Page, atom, make_pdf, one_page_pdf, serve
@@ -89,6 +90,7 @@ TEXTS: dict[str, str] = {
     "zero-width and control characters": INVISIBLE,
     "lone surrogates": "The harbour \ud800 authority published \udfff its report on Tuesday. " + PROSE,
     "one word of a million characters": "w" * 999_000,
+    "unclosed Markdown images and links": "![a" * (MAX_MARKS // 2 - 1),
     "a huge single line": "The port keeps growing and the town keeps building new quays for it " * 12_000,
 }
 BYTES: dict[str, bytes] = {
