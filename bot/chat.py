@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import BotConfig
-from bot.conversation import Attachment, Conversation, Incoming
+from bot.conversation import Attachment, Conversation, Incoming, find_links
 from bot.logs import log_failure
 from bot.render import to_plain
 from bot.replies import HelpView, Reply
@@ -96,7 +96,10 @@ async def _handle(conversation: Conversation, text: str, source: TextIO, outbox:
             lines = []
             while (line := await asyncio.to_thread(source.readline)) and line.rstrip("\n") != ".":
                 lines.append(line)
-            await conversation.message(Incoming(chat=LOCAL_OWNER, text="".join(lines)), outbox)
+            pasted = "".join(lines)
+            await conversation.message(
+                Incoming(chat=LOCAL_OWNER, text=pasted, links=find_links(pasted)), outbox
+            )
         elif text.startswith("/file"):
             await conversation.message(_file_message(text), outbox)
         elif text.startswith("/"):
@@ -104,7 +107,7 @@ async def _handle(conversation: Conversation, text: str, source: TextIO, outbox:
             # The terminal's user runs the bot: an admin.
             await conversation.command(name.lower(), args, Incoming(chat=LOCAL_OWNER, admin=True), outbox)
         else:
-            await conversation.message(Incoming(chat=LOCAL_OWNER, text=text), outbox)
+            await conversation.message(Incoming(chat=LOCAL_OWNER, text=text, links=find_links(text)), outbox)
     except Exception as error:
         log_failure(log, "error while handling a message", error=error)
         outbox.output.write("Sorry, something went wrong on my side. Please try again.\n\n")

@@ -13,13 +13,13 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Literal, Protocol, get_args
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from bot import schedule
 from bot.replies import (
@@ -103,13 +103,25 @@ class Attachment(BaseModel):
     download: Callable[[], Awaitable[bytes]]
 
 
+class Link(BaseModel):
+    """A link in a message, as the transport found it (Telegram marks links as entities)."""
+
+    url: str
+    """The address to fetch."""
+    written: str | None = None
+    """The address as it stands in the text; None when words link to it (a ``text_link``)."""
+
+
 class Incoming(BaseModel):
     """A message addressed to the bot. ``chat`` is the engine owner ("chat:42", "local");
-    ``admin`` says whether its sender may change what every chat receives."""
+    ``admin`` says whether its sender may change what every chat receives. ``text`` is
+    the message's text or a photo's, video's or file's caption; ``links`` are the links
+    in it."""
 
     chat: str
     admin: bool = False
     text: str = ""
+    links: list[Link] = Field(default_factory=list)
     reply_to: int | None = None
     forward: Forward | None = None
     attachment: Attachment | None = None
@@ -131,22 +143,27 @@ class Outbox(Protocol):
 MessageKind = Literal["links", "question", "article"]
 
 
-def classify(text: str, *, forwarded: bool = False) -> MessageKind:
+def classify(text: str, links: Sequence[Link] = (), *, forwarded: bool = False) -> MessageKind:
     """Links to fetch, a question to answer, or text to keep as an article."""
-    urls = find_urls(text)
-    if urls and len(_URL.sub("", text).strip()) < 100 and not _is_question(text):
+    prose = text
+    for link in links:
+        if link.written:
+            prose = prose.replace(link.written, "")
+    if links and len(prose.strip()) < 100 and not _is_question(text):
         return "links"
     if forwarded or len(text) >= QUESTION_CHARS or "\n" in text.strip():
         return "article"
     return "question"
 
 
-def find_urls(text: str) -> list[str]:
-    urls = []
+def find_links(text: str) -> list[Link]:
+    """The addresses written in typed text (the terminal's; Telegram marks links itself)."""
+    links: dict[str, Link] = {}
     for match in _URL.findall(text):
-        url = match.rstrip(_URL_TAIL)
-        urls.append(url if url.lower().startswith("http") else f"https://{url}")
-    return list(dict.fromkeys(urls))
+        written = match.rstrip(_URL_TAIL)
+        url = written if written.lower().startswith("http") else f"https://{written}"
+        links.setdefault(url, Link(url=url, written=written))
+    return list(links.values())
 
 
 def _is_question(text: str) -> bool:
@@ -207,20 +224,25 @@ class Conversation:
     # --- messages ----------------------------------------------------------------------
 
     async def _message(self, incoming: Incoming, outbox: Outbox) -> None:
-        if incoming.attachment is not None:
-            await self._file(incoming.chat, incoming.attachment, outbox)
-            return
         text = incoming.text.strip()
-        if incoming.unsupported or not text:
+        kind = classify(text, incoming.links, forwarded=incoming.forward is not None) if text else None
+        # A photo, a video or a file that isn't text is passed over for its caption's links,
+        # or for a caption long enough to be an article; nothing is said of the thing itself.
+        read_caption = kind == "links" or (kind == "article" and len(text) >= QUESTION_CHARS)
+        attachment = incoming.attachment
+        if attachment is not None and (_readable(attachment) or not read_caption):
+            await self._file(incoming.chat, attachment, outbox)
+            return
+        if kind is None or (incoming.unsupported and not read_caption):
             what = incoming.unsupported or "that"
             await outbox.send(Notice(text=(
                 f"I can't read {what}. Send me a link, some text, or a .txt, .md, .html or .pdf "
                 "file, and ask me questions about them."
             )))
             return
-        match classify(text, forwarded=incoming.forward is not None):
+        match kind:
             case "links":
-                await self._links(incoming.chat, find_urls(text), outbox)
+                await self._links(incoming.chat, [link.url for link in incoming.links], outbox)
             case "question":
                 await self._ask(incoming.chat, text, incoming.reply_to, outbox)
             case "article":
@@ -255,7 +277,7 @@ class Conversation:
             )))
             return
         suffix = PurePath(attachment.name).suffix.lower()
-        if suffix == ".opml" or (attachment.mime_type in OPML_TYPES and suffix in {".xml", ""}):
+        if _may_be_opml(attachment):
             data = await attachment.download()
             if suffix == ".opml" or b"<opml" in data[:4096].lower():
                 await self._import_opml(chat, data, outbox)
@@ -414,7 +436,7 @@ class Conversation:
 
     async def _add_feed(self, incoming: Incoming, args: list[str], outbox: Outbox, *, everyone: bool) -> None:
         command = "/addfeed_all" if everyone else "/addfeed"
-        urls = find_urls(" ".join(args))
+        urls = [link.url for link in find_links(" ".join(args))]
         if len(urls) != 1:
             await outbox.send(Notice(text=f"Use {command} URL: a feed (RSS or Atom) or a web page that "
                                           "announces one, for example /addfeed https://example.com/feed.xml"))
@@ -680,6 +702,16 @@ async def move_chat(engine: Engine, state: ChatState, old: str, new: str) -> Non
     """A group became a supergroup: everything it had moves to its new id."""
     await asyncio.to_thread(engine.rename_owner, old, new)
     await asyncio.to_thread(state.rename_chat, old, new)
+
+
+def _may_be_opml(attachment: Attachment) -> bool:
+    suffix = PurePath(attachment.name).suffix.lower()
+    return suffix == ".opml" or (attachment.mime_type in OPML_TYPES and suffix in {".xml", ""})
+
+
+def _readable(attachment: Attachment) -> bool:
+    """Whether the bot reads files of this name and type (an OPML file imports feeds)."""
+    return can_read(attachment.name, attachment.mime_type) or _may_be_opml(attachment)
 
 
 def _id_argument(args: list[str], usage: str) -> int:
