@@ -7,11 +7,15 @@ the markup is gone.
 
 from __future__ import annotations
 
+import bisect
 import io
+import itertools
 import re
 from pathlib import PurePath
 
+import lxml.html
 import trafilatura
+from lxml import etree
 from pypdf import PdfReader, apply_configuration
 
 from retrieval.charset import decode_text
@@ -41,6 +45,10 @@ READABLE = "I can read .txt, .md, .html and .pdf files"
 # 20,000 on our machines); real article pages have a few thousand.
 MAX_HTML_TAGS = 50_000
 
+# Elements of trafilatura's output tree that run inside a line of text.
+_INLINE_ELEMENTS = frozenset({"hi", "ref", "code", "del", "span", "sub", "sup"})
+_UTF8_HTML = lxml.html.HTMLParser(encoding="utf-8")
+_NON_SPACE = re.compile(r"\S+")
 _HTML_LANG = re.compile(rb"<html[^>]*\blang=[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
 _LOOKS_LIKE_HTML = re.compile(r"^\s*(<!doctype html|<html|<head|<body|<meta|<div|<article|<p[ >])", re.I)
 # Control characters (but tab, line breaks and form feed), lone surrogates and the two
@@ -65,7 +73,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     if document is None or not (document.text or "").strip():
         raise InputError("I couldn't find an article in that page.")
     title = _clean_title(document.title)
-    paragraphs = [line.strip() for line in document.text.splitlines() if line.strip()]
+    paragraphs = _anchored(_shown_paragraphs(document.body), html)
     if title and paragraphs and _same_words(paragraphs[0], title):
         paragraphs = paragraphs[1:] or paragraphs
     # trafilatura falls back to any text it finds: on a page that is only navigation,
@@ -85,6 +93,62 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         published=document.date,
         language=language,
     )
+
+
+def _shown_paragraphs(body: etree._Element) -> list[str]:
+    """The lines of trafilatura's extracted body as the page shows them.
+
+    Not trafilatura's own text, which unescapes text that is already decoded (a page's
+    literal "&amp;" becomes "&") and writes lists and tables as Markdown ("- item",
+    "| a | b |"). Every element that does not run inside a line stands on lines of its own.
+    """
+    pieces: list[str] = []
+    for event, element in etree.iterwalk(body, events=("start", "end")):
+        tail = (element.tail or "") if element is not body else ""
+        if not isinstance(element.tag, str):  # a comment: only its tail is text
+            pieces.append(tail if event == "end" else "")
+            continue
+        line_break = "" if element.tag in _INLINE_ELEMENTS else "\n"
+        pieces += [line_break, element.text or ""] if event == "start" else [line_break, tail]
+    return [line.strip() for line in "".join(pieces).splitlines() if line.strip()]
+
+
+def _anchored(paragraphs: list[str], html: str) -> list[str]:
+    """Each paragraph with the spacing the page's own text has.
+
+    trafilatura drops a space now and then (after a ``<br>`` in a list item, before the
+    next element: "the <code>x</code>" becomes "thex"), so every paragraph is looked up in
+    the page's text with whitespace ignored, and taken from there. A paragraph not found
+    there is kept as it is.
+    """
+    try:  # as bytes, in case the page starts with an XML declaration naming another encoding
+        page = lxml.html.document_fromstring(html.encode(), parser=_UTF8_HTML)
+    except etree.ParserError:
+        return paragraphs
+    etree.strip_elements(page, "script", "style", "noscript", "template", with_tail=False)
+    shown = page.text_content()
+    runs = [match.span() for match in _NON_SPACE.finditer(shown)]
+    compact = "".join(shown[begin:end] for begin, end in runs)
+    run_starts = list(itertools.accumulate((end - begin for begin, end in runs), initial=0))
+
+    def in_shown(offset: int) -> int:
+        """Where the character at ``offset`` in ``compact`` stands in ``shown``."""
+        run = bisect.bisect_right(run_starts, offset) - 1
+        return runs[run][0] + offset - run_starts[run]
+
+    anchored: list[str] = []
+    search_from = 0
+    for paragraph in paragraphs:
+        key = "".join(paragraph.split())
+        found = compact.find(key, search_from)
+        if found < 0:
+            found = compact.find(key)
+        if found < 0:
+            anchored.append(paragraph)
+            continue
+        search_from = found + len(key)
+        anchored.append(shown[in_shown(found):in_shown(search_from - 1) + 1])
+    return anchored
 
 
 def extract_text(

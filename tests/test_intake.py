@@ -51,6 +51,24 @@ def test_html_article_and_metadata() -> None:
     assert "Copyright" not in extracted.text and "Sport" not in extracted.text
 
 
+def test_html_keeps_the_text_the_page_shows() -> None:
+    page = (
+        "<html><head><title>Entities in HTML</title></head><body><article><h1>Entities in HTML</h1>"
+        "<p>On this page &amp;amp; stands for the five characters a reader sees, and &amp;lt;b&amp;gt; "
+        "names a tag, as every tutorial about HTML explains to its readers.</p>"
+        "<ul><li>Первый пункт списка</li>"
+        "<li>the seals <br> came back to the <code>estuary</code> again</li></ul>"
+        "<table><tr><th>Port</th><th>Ships</th></tr><tr><td>Southend</td><td>1,200</td></tr></table>"
+        "</article></body></html>"
+    )
+    assert extract_html(page).paragraphs == [
+        "On this page &amp; stands for the five characters a reader sees, and &lt;b&gt; names a tag, "
+        "as every tutorial about HTML explains to its readers.",
+        "Первый пункт списка", "the seals", "came back to the estuary again",
+        "Port", "Ships", "Southend", "1,200",
+    ]
+
+
 def test_html_without_text_is_refused() -> None:
     with pytest.raises(InputError):
         extract_html("<html><body><div><div></div></div></body></html>")
