@@ -143,7 +143,7 @@ class Outbox(Protocol):
 MessageKind = Literal["links", "question", "article"]
 
 
-def classify(text: str, links: Sequence[Link] = (), *, forwarded: bool = False) -> MessageKind:
+def classify(text: str, links: Sequence[Link], *, forwarded: bool = False) -> MessageKind:
     """Links to fetch, a question to answer, or text to keep as an article."""
     prose = text
     for link in links:
