@@ -7,7 +7,7 @@ from __future__ import annotations
 from telegram import ForceReply
 
 from bot.commands import menu, usage_line
-from bot.i18n import N_, ONE_DECIMAL, Translator, translator
+from bot.i18n import N_, Translator, translator
 from bot.layout import (
     Keyboard,
     Layout,
@@ -236,8 +236,8 @@ def stats(reply: StatsView, t: Translator) -> Layout:
         (t.gettext("Topics"), t.gettext("{topics} ({alerts} alerts pending)",
                                         topics=n(s.topics), alerts=n(s.pending_alerts))),
         (t.gettext("Search index"), t.gettext("{passages} passages, {size}", passages=n(s.index_passages),
-                                              size=_size(s.index_bytes, t))),
-        (t.gettext("Database"), _size(s.database_bytes, t)),
+                                              size=t.size(s.index_bytes))),
+        (t.gettext("Database"), t.size(s.database_bytes)),
     ]
     if load := reply.load:
         rows += [
@@ -253,14 +253,3 @@ def stats(reply: StatsView, t: Translator) -> Layout:
     lines: list[Line] = [(Span(t.gettext("Briefbot stats"), "bold"),)]
     lines += [(Span(t.gettext("{label}:", label=label) + " ", "bold"), Span(value)) for label, value in rows]
     return Layout(lines)
-
-
-def _size(count: int, t: Translator) -> str:
-    if count < 1024:
-        return t.ngettext("{count} byte", "{count} bytes", count)
-    size = count / 1024
-    for unit in ("KB", "MB"):
-        if size < 1024:
-            return f"{t.number(size, ONE_DECIMAL)} {unit}"
-        size /= 1024
-    return f"{t.number(size, ONE_DECIMAL)} GB"

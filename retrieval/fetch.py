@@ -13,7 +13,6 @@ the person who sent the link; no httpx exception escapes.
 
 from __future__ import annotations
 
-import codecs
 import ipaddress
 import logging
 import random
@@ -29,8 +28,10 @@ from http import HTTPStatus
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
+from retrieval.charset import decode_text
 from retrieval.config import FetchConfig
 from retrieval.errors import N_, NP_, FetchError, FetchFailure
+from retrieval.sizes import ByteSize
 
 # httpx, ssl and the client's TLS set-up cost about 0.2 s: they are loaded at the first
 # fetch, so commands that fetch nothing start without them.
@@ -67,8 +68,6 @@ _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 # "example.org/story" or "example.org:8080": a host name with a dot, no scheme.
 _BARE_HOST = re.compile(r"[\w-]+(?:\.[\w-]+)+(?::\d+)?(?:[/?#]|$)")
 _HOST_NAME = re.compile(r"[A-Za-z0-9._-]+")
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 _PRIVATE = N_("That address points to a private network, so I won't fetch it.")
 
@@ -90,29 +89,9 @@ class FetchedPage:
     """Response headers, case-insensitive (``headers["etag"]``)."""
 
     def text(self) -> str:
-        """The body as text: BOM, then header charset, then ``<meta charset>``, then a guess."""
-        for encoding in self._declared_encodings():
-            text = _decode(self.content, encoding)
-            if text is not None:
-                return text
-        try:
-            return self.content.decode("utf-8")
-        except UnicodeDecodeError:
-            import charset_normalizer
-
-            best = charset_normalizer.from_bytes(self.content).best()
-            return str(best) if best is not None else self.content.decode("utf-8", "replace")
-
-    def _declared_encodings(self) -> Iterator[str]:
-        for bom, encoding in _BOMS:
-            if self.content.startswith(bom):
-                yield encoding
-        if self.encoding:
-            yield self.encoding
-        if self.content_type in ("text/html", "application/xhtml+xml"):
-            match = _META_CHARSET.search(self.content[:2048])
-            if match:
-                yield match.group(1).decode("ascii")
+        """The body as text (see :func:`~retrieval.charset.decode_text`); raises
+        :class:`~retrieval.errors.InputError` for a binary or empty body."""
+        return decode_text(self.content, self.encoding)
 
 
 class Fetcher:
@@ -420,7 +399,7 @@ class Fetcher:
 
     def _too_large(self) -> FetchError:
         return FetchError(
-            "The page is larger than {size}.", FetchFailure.TOO_LARGE, size=_size_text(self._config.max_bytes)
+            "The page is larger than {size}.", FetchFailure.TOO_LARGE, size=ByteSize(self._config.max_bytes)
         )
 
 
@@ -570,17 +549,6 @@ def _sniff(content: bytes) -> str:
     return "text/plain"
 
 
-def _decode(content: bytes, encoding: str) -> str | None:
-    try:
-        codec = codecs.lookup(encoding).name
-        # As browsers do: pages labelled latin-1 or ascii are really windows-1252.
-        if codec in ("iso8859-1", "ascii"):
-            codec = "cp1252"
-        return content.decode(codec, "replace")
-    except (LookupError, UnicodeError):
-        return None
-
-
 def _retry_after(value: str | None) -> float | None:
     """A Retry-After header in seconds (dates and nonsense are ignored)."""
     try:
@@ -626,10 +594,3 @@ def _status_text(status: int) -> str:
     except ValueError:
         return str(status)
 
-
-def _size_text(size: int) -> str:
-    if size >= 1_000_000:
-        return f"{round(size / 1_000_000, 1):g} MB"
-    if size >= 1_000:
-        return f"{round(size / 1_000, 1):g} kB"
-    return f"{size} bytes"

@@ -196,6 +196,17 @@ def test_engine_errors_and_usage_messages_are_translated() -> None:
     assert "/ask ВОПРОС" in usage_message(BY_NAME["ask"], ru)
 
 
+def test_sizes_are_written_as_each_language_writes_numbers() -> None:
+    with Fetcher(FetchConfig(max_bytes=int(2.5 * 1024 * 1024))) as fetcher:
+        too_large = fetcher._too_large()
+    assert str(too_large) == "The page is larger than 2.5 MB."
+    assert translator("de").error(too_large) == "Die Seite ist größer als 2,5 MB."
+    assert [translator("ru").size(n) for n in (1, 5, 1_000, 20 * 1024 * 1024)] == [
+        "1 байт", "5 байт", "1\u00a0000 байт", "20 MB",
+    ]
+    assert translator("fr").size(1536) == "1,5 KB"
+
+
 def test_language_names_are_their_own() -> None:
     assert translator("ru").name == "Русский"
     assert translator("en").name == "English"

@@ -21,7 +21,16 @@ from bot import commands
 from bot.commands import CommandCall
 from bot.conversation import following, intake, reading, settings
 from bot.conversation.context import ButtonHandler, CommandHandler, Context
-from bot.conversation.incoming import Attachment, Forward, Incoming, Outbox, classify, find_urls
+from bot.conversation.incoming import (
+    QUESTION_CHARS,
+    Attachment,
+    Forward,
+    Incoming,
+    Link,
+    Outbox,
+    classify,
+    find_links,
+)
 from bot.i18n import N_
 from bot.replies import Action, BotLoad, HelpView, Notice
 from bot.state import ChatState
@@ -32,8 +41,8 @@ from retrieval.errors import BriefbotError
 from retrieval.owners import Owner
 
 __all__ = [
-    "NO_LONGER_WORKS", "Attachment", "Conversation", "Forward", "Incoming", "Outbox", "classify",
-    "find_urls", "move_chat",
+    "NO_LONGER_WORKS", "Attachment", "Conversation", "Forward", "Incoming", "Link", "Outbox", "classify",
+    "find_links", "move_chat",
 ]
 
 NO_LONGER_WORKS = N_("That button no longer works.")
@@ -121,16 +130,21 @@ class Conversation:
 
     async def _message(self, incoming: Incoming, outbox: Outbox) -> None:
         ctx, chat = self.context, incoming.chat
-        if incoming.attachment is not None:
-            await intake.file(ctx, chat, incoming.attachment, outbox)
-            return
         text = incoming.text.strip()
-        if incoming.unsupported or not text:
+        kind = classify(text, incoming.links, forwarded=incoming.forward is not None) if text else None
+        # A photo, a video or a file that isn't text is passed over for its caption's links,
+        # or for a caption long enough to be an article; nothing is said of the thing itself.
+        read_caption = kind == "links" or (kind == "article" and len(text) >= QUESTION_CHARS)
+        attachment = incoming.attachment
+        if attachment is not None and (intake.readable(attachment) or not read_caption):
+            await intake.file(ctx, chat, attachment, outbox)
+            return
+        if kind is None or (incoming.unsupported and not read_caption):
             await intake.cant_read(incoming, outbox)
             return
-        match classify(text, forwarded=incoming.forward is not None):
+        match kind:
             case "links":
-                await intake.links(ctx, chat, find_urls(text), outbox)
+                await intake.links(ctx, chat, [link.url for link in incoming.links], outbox)
             case "question":
                 await reading.ask(ctx, chat, text, incoming.reply_to, outbox)
             case "article":
