@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Awaitable
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, Update
@@ -149,18 +150,41 @@ async def publish_menus(application: Application) -> None:
 
 
 def run(config: BotConfig) -> None:
-    """Serve until interrupted: long polling by default, or a webhook."""
-    application = build_application(config)
+    """Serve until SIGTERM or SIGINT: long polling by default, or a webhook."""
+    asyncio.run(_serve(build_application(config), config))
+
+
+async def _serve(application: Application, config: BotConfig) -> None:
+    """Start in the order ``Application.run_polling`` uses, serve, stop in reverse order.
+
+    Our own loop rather than ``run_polling``: a signal only sets an event, so one that
+    arrives while the bot is still starting (python-telegram-bot would raise SystemExit in
+    the middle of a request) lets the start finish and then stops cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stop.set)
+    updater = application.updater
+    assert updater is not None
     telegram = config.telegram
-    if telegram.mode == "webhook":
-        log.info("webhook on %s:%d", telegram.listen, telegram.port)
-        application.run_webhook(
-            listen=telegram.listen,
-            port=telegram.port,
-            url_path=telegram.webhook_path,
-            webhook_url=telegram.webhook_url,
-            secret_token=telegram.secret_token.get_secret_value(),
-            allowed_updates=ALLOWED_UPDATES,
-        )
-    else:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    async with application:  # initialize, and shutdown at the end
+        if application.post_init:
+            await application.post_init(application)
+        if telegram.mode == "webhook":
+            log.info("webhook on %s:%d", telegram.listen, telegram.port)
+            await updater.start_webhook(
+                listen=telegram.listen,
+                port=telegram.port,
+                url_path=telegram.webhook_path,
+                webhook_url=telegram.webhook_url,
+                secret_token=telegram.secret_token.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        await application.start()
+        await stop.wait()
+        await updater.stop()
+        await application.stop()
+    if application.post_shutdown:
+        await application.post_shutdown(application)

@@ -36,7 +36,7 @@ from telegram.ext import (
 
 from bot.commands import parse_command
 from bot.config import AccessConfig
-from bot.conversation import NO_LONGER_WORKS, Attachment, Conversation, Forward, Incoming
+from bot.conversation import NO_LONGER_WORKS, Attachment, Conversation, Forward, Incoming, Link
 from bot.group_messages import group_of, in_group, kept_message
 from bot.i18n import N_, Translator, resolve_language, translator
 from bot.inline import inline_results
@@ -367,6 +367,7 @@ class TelegramHandlers:
             group=group_of(message, bot),
             language=resolve_language(message.from_user.language_code) if message.from_user else None,
             text=text,
+            links=_links(message),
             reply_to=reply_to,
             forward=_forward(message.forward_origin) if message.forward_origin else None,
             attachment=_attachment(message, bot) if message.document else None,
@@ -405,6 +406,21 @@ def _forward(origin: MessageOrigin) -> Forward:
         case MessageOriginHiddenUser(sender_user_name=name):
             return Forward(source=name)
     return Forward(source="a forward")
+
+
+def _links(message: Message) -> list[Link]:
+    """The links Telegram marked in the text or caption: addresses written out (``url``)
+    and words that link to one (``text_link``), each address once, in order."""
+    kinds = [MessageEntityType.URL, MessageEntityType.TEXT_LINK]
+    entities = message.parse_entities(kinds) if message.text else message.parse_caption_entities(kinds)
+    links: dict[str, Link] = {}
+    for entity, shown in entities.items():
+        if entity.type == MessageEntityType.TEXT_LINK and entity.url:
+            link = Link(url=entity.url)
+        else:  # Telegram marks "example.com/story" too
+            link = Link(url=shown if "://" in shown else f"https://{shown}", written=shown)
+        links.setdefault(link.url, link)
+    return list(links.values())
 
 
 def _attachment(message: Message, bot: Bot) -> Attachment:

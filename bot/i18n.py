@@ -30,9 +30,10 @@ from babel.numbers import format_decimal
 from babel.units import format_unit
 
 from retrieval.errors import N_, NP_, BriefbotError, Plural
+from retrieval.sizes import ByteSize, byte_size
 
 __all__ = [
-    "DEFAULT_LANGUAGE", "DOMAIN", "ENGLISH", "LOCALES", "N_", "NP_", "ONE_DECIMAL", "Phrase", "Plural",
+    "DEFAULT_LANGUAGE", "DOMAIN", "ENGLISH", "LOCALES", "N_", "NP_", "Phrase", "Plural",
     "Translator", "language_from_environment", "languages", "resolve_language", "translator",
 ]
 
@@ -43,8 +44,8 @@ DEFAULT_LANGUAGE = "en"
 # direction keeps its own direction and does not pull the punctuation around it along.
 FIRST_STRONG_ISOLATE = "\u2068"
 POP_DIRECTIONAL_ISOLATE = "\u2069"
-# A CLDR number pattern: sizes like "2.5 MB" ("2,5 MB" in German).
-ONE_DECIMAL = "#,##0.0"
+# A CLDR number pattern: sizes like "2.5 MB" ("2,5 MB" in German), "20 MB" with no decimal.
+AT_MOST_ONE_DECIMAL = "#,##0.#"
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,8 @@ class Translator:
     def _value(self, value: Any) -> Any:
         if isinstance(value, Phrase):
             value = self.say(value)
+        elif isinstance(value, ByteSize):
+            value = self.size(value.count)
         if isinstance(value, str) and self.right_to_left:
             return f"{FIRST_STRONG_ISOLATE}{value}{POP_DIRECTIONAL_ISOLATE}"
         return value
@@ -182,6 +185,15 @@ class Translator:
     def number(self, value: float, pattern: str | None = None) -> str:
         """``1,234.5`` as this language writes it; ``pattern`` is a CLDR pattern (``#,##0.0``)."""
         return format_decimal(value, pattern, locale=self.locale)
+
+    def size(self, count: int) -> str:
+        """``count`` bytes as this language writes them: ``1.5 KB``, ``20 MB``, ``512 bytes``
+        (the units are the same in every language)."""
+
+        def bytes_(small: int) -> str:
+            return self.ngettext("{count} byte", "{count} bytes", small, count=self.number(small))
+
+        return byte_size(count, number=lambda units: self.number(units, AT_MOST_ONE_DECIMAL), bytes_=bytes_)
 
     def date(self, value: date | datetime, width: str = "medium") -> str:
         """``3 Feb 2025`` as this language writes it."""

@@ -10,7 +10,7 @@ from telegram import ForceReply
 
 from bot.commands import menu, usage_line
 from bot.groups import IN_A_GROUP, IS_OFF, IS_ON, KEEPS
-from bot.i18n import N_, ONE_DECIMAL, Translator, translator
+from bot.i18n import N_, Translator, translator
 from bot.layout import (
     Keyboard,
     Layout,
@@ -259,8 +259,8 @@ def stats(reply: StatsView, t: Translator) -> Layout:
         (t.gettext("Group catch-up"), t.gettext("{groups} groups keep {messages} messages",
                                                 groups=n(s.catchup_groups), messages=n(s.kept_messages))),
         (t.gettext("Search index"), t.gettext("{passages} passages, {size}", passages=n(s.index_passages),
-                                              size=_size(s.index_bytes, t))),
-        (t.gettext("Database"), _size(s.database_bytes, t)),
+                                              size=t.size(s.index_bytes))),
+        (t.gettext("Database"), t.size(s.database_bytes)),
     ]
     if load := reply.load:
         rows += [
@@ -276,14 +276,3 @@ def stats(reply: StatsView, t: Translator) -> Layout:
     lines: list[Line] = [(Span(t.gettext("Briefbot stats"), "bold"),)]
     lines += [(Span(t.gettext("{label}:", label=label) + " ", "bold"), Span(value)) for label, value in rows]
     return Layout(lines)
-
-
-def _size(count: int, t: Translator) -> str:
-    if count < 1024:
-        return t.ngettext("{count} byte", "{count} bytes", count)
-    size = count / 1024
-    for unit in ("KB", "MB"):
-        if size < 1024:
-            return f"{t.number(size, ONE_DECIMAL)} {unit}"
-        size /= 1024
-    return f"{t.number(size, ONE_DECIMAL)} GB"

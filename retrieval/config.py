@@ -41,7 +41,7 @@ class StorageConfig(Section):
 class FetchConfig(Section):
     allow_private: bool = False
     timeout_s: float = Field(15, gt=0)
-    max_bytes: int = Field(5_000_000, gt=0)
+    max_bytes: int = Field(5 * 1024 * 1024, gt=0)
     max_redirects: int = Field(5, ge=0)
     user_agent: str = "Briefbot/0.1 (+https://github.com/briefbot/briefbot)"
 

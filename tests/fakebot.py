@@ -208,13 +208,17 @@ class FakeBotApi:
         forward_origin: dict[str, Any] | None = None,
         document: dict[str, Any] | None = None,
         caption: str | None = None,
+        text_links: dict[str, str] | None = None,
         chat_type: str = "private",
         language_code: str | None = None,
         name: str = "Tester",
         extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Queue a message from a user called ``name`` (whose Telegram app is set to
-        ``language_code``); returns the message as the bot will receive it."""
+        ``language_code``); returns the message as the bot will receive it.
+
+        ``text_links`` maps words of the text (or caption) to the address they link to, as
+        Telegram's apps send a link put behind words (a ``text_link`` entity)."""
         user_id = user_id if user_id is not None else (chat_id if chat_type == "private" else 42)
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
         if chat_type == "private":
@@ -230,12 +234,11 @@ class FakeBotApi:
         }
         if text is not None:
             message["text"] = text
-            entities = _entities(text)
-            if entities:
+            if entities := _entities(text, text_links or {}):
                 message["entities"] = entities
         if caption is not None:
             message["caption"] = caption
-            if entities := _entities(caption):
+            if entities := _entities(caption, text_links or {}):
                 message["caption_entities"] = entities
         if reply_to is not None:
             message["reply_to_message"] = self._messages[(chat_id, reply_to)]
@@ -271,7 +274,7 @@ class FakeBotApi:
         """Queue the edit of a user's message to ``text``; returns the message as edited."""
         message = {**self._messages[(chat_id, message_id)], "text": text, "edit_date": int(time.time())}
         message.pop("entities", None)
-        if entities := _entities(text):
+        if entities := _entities(text, {}):
             message["entities"] = entities
         self._messages[(chat_id, message_id)] = message
         self._push({"edited_message": message})
@@ -625,18 +628,26 @@ def inline_texts(answer: dict[str, Any]) -> list[str]:
     return [plain_text(result["input_message_content"]["message_text"]) for result in answer["results"]]
 
 
-def _entities(text: str) -> list[dict[str, Any]]:
-    """The entities Telegram would add: bot commands, @mentions and links."""
+def _entities(text: str, text_links: dict[str, str]) -> list[dict[str, Any]]:
+    """The entities Telegram would add: bot commands, @mentions and links (an address
+    written out, without the punctuation after it; words linked to an address)."""
     entities = []
     patterns = (("bot_command", r"(?<!\S)/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?"),
                 ("mention", r"(?<!\S)@[A-Za-z0-9_]{5,32}"),
-                ("url", r"https?://\S+"))
+                ("url", r"(?:https?://|www\.)\S*[^\s.,;:!?)\]}'\"»”’]"))
     for kind, pattern in patterns:
         for match in re.finditer(pattern, text):
-            start = len(text[: match.start()].encode("utf-16-le")) // 2
-            length = len(match.group().encode("utf-16-le")) // 2
-            entities.append({"type": kind, "offset": start, "length": length})
+            entities.append({"type": kind, **_span(text, match.start(), match.end())})
+    for words, url in text_links.items():
+        start = text.index(words)
+        entities.append({"type": "text_link", "url": url, **_span(text, start, start + len(words))})
     return sorted(entities, key=lambda entity: entity["offset"])
+
+
+def _span(text: str, start: int, end: int) -> dict[str, int]:
+    """Telegram counts offsets and lengths in UTF-16 code units."""
+    offset = len(text[:start].encode("utf-16-le")) // 2
+    return {"offset": offset, "length": len(text[start:end].encode("utf-16-le")) // 2}
 
 
 async def _params(request: web.Request) -> dict[str, Any]:

@@ -153,10 +153,10 @@ async def test_file_upload(telegram_bot, fake_api: FakeBotApi) -> None:
     assert plain_text(reply.text).startswith("Tides\n")
     assert fake_api.sent(1, "sendChatAction")
 
-    pdf = fake_api.add_file("tides.pdf", make_pdf(TIDES, title="Tide tables"), "application/pdf")
+    pdf = fake_api.add_file("bees.pdf", make_pdf(BEES, title="Bee dances"), "application/pdf")
     fake_api.push_message(1, document=pdf)
     reply = await next_reply(fake_api, 1)
-    assert plain_text(reply.text).startswith("Tide tables\n")
+    assert plain_text(reply.text).startswith("Bee dances\n")
 
     word = fake_api.add_file("notes.docx", b"PK\x03\x04 zipped", "application/octet-stream")
     fake_api.push_message(1, document=word)

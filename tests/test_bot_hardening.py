@@ -89,7 +89,7 @@ async def test_limits_are_explained(bot_config: BotConfig, fake_api: FakeBotApi)
         huge = fake_api.add_file("huge.txt", b"tiny")
         huge["file_size"] = 25 * 1024 * 1024
         fake_api.push_message(1, document=huge)
-        assert "huge.txt is 25.0 MB; Telegram lets me download files of up to 20.0 MB" in (
+        assert "huge.txt is 25 MB; Telegram lets me download files of up to 20 MB" in (
             plain_text((await next_reply(fake_api, 1)).text)
         )
         for name, mime in [("photo.png", "image/png"), ("tool.exe", "application/octet-stream")]:
@@ -331,6 +331,30 @@ async def test_logs_above_debug_hold_no_token_and_nothing_users_sent(
 
 
 # --- SIGTERM -------------------------------------------------------------------------------
+
+
+async def test_sigterm_while_the_bot_starts_stops_it_cleanly(tmp_path: Path, fake_api: FakeBotApi) -> None:
+    environment = {
+        **os.environ,
+        "BRIEFBOT_TELEGRAM__TOKEN": fake_api.token,
+        "BRIEFBOT_TELEGRAM__BASE_URL": fake_api.base_url,
+        "BRIEFBOT_TELEGRAM__BASE_FILE_URL": fake_api.base_file_url,
+        "BRIEFBOT_STORAGE__PATH": str(tmp_path / "briefbot.db"),
+    }
+    process = await asyncio.create_subprocess_exec(
+        *BRIEFBOT, "run", env=environment, cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await fake_api.wait_for("setMyCommands", timeout=30)  # the first of one per language
+        process.send_signal(signal.SIGTERM)
+        _, errors = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, errors.decode()
+    assert b"Traceback" not in errors and b"closed the database" in errors
 
 
 async def test_sigterm_finishes_the_update_in_progress_and_closes_the_database(

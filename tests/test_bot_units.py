@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bot.chat import run_chat
 from bot.cli import RedactSecrets, main
 from bot.config import BotConfig
-from bot.conversation import classify, find_urls
+from bot.conversation import Link, classify, find_links
 from bot.ratelimit import ChatRateLimiter, Verdict
 from bot.render import to_html, to_plain
 from bot.replies import (
@@ -315,12 +315,22 @@ def test_actions_round_trip_and_junk_is_refused() -> None:
     ],
 )
 def test_classify(text: str, kind: str) -> None:
-    assert classify(text) == kind
+    assert classify(text, find_links(text)) == kind
 
 
-def test_find_urls_strips_trailing_punctuation() -> None:
-    assert find_urls("see (https://a.example/x), www.b.example.") == [
-        "https://a.example/x", "https://www.b.example"
+def test_links_behind_words_make_a_short_message_links_to_fetch() -> None:
+    behind = [Link(url="https://news.example/a")]
+    assert classify("Worth a read", behind) == "links"
+    assert classify("Стоит прочитать", behind) == "links"
+    assert classify("Worth a read", []) == "question"
+    assert classify("Why did the port close? This explains it", behind) == "question"
+    assert classify("Worth a read. " * 25, behind) == "article"
+
+
+def test_find_links_strips_trailing_punctuation() -> None:
+    assert find_links("see (https://a.example/x), www.b.example.") == [
+        Link(url="https://a.example/x", written="https://a.example/x"),
+        Link(url="https://www.b.example", written="www.b.example"),
     ]
 
 

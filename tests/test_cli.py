@@ -232,7 +232,8 @@ def test_articles_says_how_many_there_are_and_how_to_see_the_rest(cli: Cli, tmp_
 # (bench/startup.py measures the start-up itself).
 NOT_FOR_READING = frozenset({
     "nltk", "scipy", "numpy", "trafilatura", "pypdf", "httpx", "ssl", "feedparser", "lxml", "courlan",
-    "nupunkt", "charset_normalizer", "requests", "rich", "telegram", "asyncio", "sumy.summarizers",
+    "nupunkt", "charset_normalizer", "markdown_it", "requests", "rich", "telegram", "asyncio",
+    "sumy.summarizers",
 })
 # Runs ``briefbot`` with the arguments given, then lists every module it loaded on stderr.
 LIST_MODULES = """

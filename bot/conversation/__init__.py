@@ -22,7 +22,17 @@ from bot import commands
 from bot.commands import CommandCall
 from bot.conversation import catchup, following, inline, intake, reading, settings
 from bot.conversation.context import ButtonHandler, CommandHandler, Context
-from bot.conversation.incoming import Attachment, Forward, Group, Incoming, Outbox, classify, find_urls
+from bot.conversation.incoming import (
+    QUESTION_CHARS,
+    Attachment,
+    Forward,
+    Group,
+    Incoming,
+    Link,
+    Outbox,
+    classify,
+    find_links,
+)
 from bot.i18n import N_
 from bot.logs import log_failure
 from bot.replies import Action, BotLoad, HelpView, InlineView, Notice
@@ -35,8 +45,8 @@ from retrieval.models import GroupMessage
 from retrieval.owners import Owner, OwnerKind
 
 __all__ = [
-    "NO_LONGER_WORKS", "Attachment", "Conversation", "Forward", "Group", "Incoming", "Outbox", "classify",
-    "find_urls", "move_chat",
+    "NO_LONGER_WORKS", "Attachment", "Conversation", "Forward", "Group", "Incoming", "Link", "Outbox",
+    "classify", "find_links", "move_chat",
 ]
 
 log = logging.getLogger(__name__)
@@ -151,16 +161,21 @@ class Conversation:
 
     async def _message(self, incoming: Incoming, outbox: Outbox) -> None:
         ctx, chat = self.context, incoming.chat
-        if incoming.attachment is not None:
-            await intake.file(ctx, chat, incoming.attachment, outbox)
-            return
         text = incoming.text.strip()
-        if incoming.unsupported or not text:
+        kind = classify(text, incoming.links, forwarded=incoming.forward is not None) if text else None
+        # A photo, a video or a file that isn't text is passed over for its caption's links,
+        # or for a caption long enough to be an article; nothing is said of the thing itself.
+        read_caption = kind == "links" or (kind == "article" and len(text) >= QUESTION_CHARS)
+        attachment = incoming.attachment
+        if attachment is not None and (intake.readable(attachment) or not read_caption):
+            await intake.file(ctx, chat, attachment, outbox)
+            return
+        if kind is None or (incoming.unsupported and not read_caption):
             await intake.cant_read(incoming, outbox)
             return
-        match classify(text, forwarded=incoming.forward is not None):
+        match kind:
             case "links":
-                await intake.links(ctx, chat, find_urls(text), outbox)
+                await intake.links(ctx, chat, [link.url for link in incoming.links], outbox)
             case "question":
                 await reading.ask(ctx, chat, text, incoming.reply_to, outbox)
             case "article":
