@@ -7,7 +7,7 @@ import logging
 import signal
 from collections.abc import Awaitable
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, BotCommandScopeAllGroupChats, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
 
 from bot.commands import menu
@@ -25,7 +25,7 @@ from retrieval.engine import Engine
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 # Updates handled at once, across all chats.
 MAX_CONCURRENT_UPDATES = 64
 UNBOUNDED = 1_000_000
@@ -140,15 +140,18 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
 
 
 async def publish_menus(application: Application) -> None:
-    """The command menu, once per language: Telegram shows each user the one of their app's
-    language, and the English one (without a language code) to everyone else. Command
-    names stay English; their descriptions are translated."""
+    """The command menus, once per language: Telegram shows each user the one of their app's
+    language, and the English one (without a language code) to everyone else; groups get
+    theirs (with the catch-up commands), every other chat the default one. Command names
+    stay English; their descriptions are translated."""
     for language in languages():
         t = translator(language)
-        await application.bot.set_my_commands(
-            [BotCommand(command.name, t.gettext(command.description)) for command in menu()],
-            language_code=None if language == DEFAULT_LANGUAGE else language,
-        )
+        code = None if language == DEFAULT_LANGUAGE else language
+        for scope, groups in ((None, False), (BotCommandScopeAllGroupChats(), True)):
+            await application.bot.set_my_commands(
+                [BotCommand(command.name, t.gettext(command.description)) for command in menu(groups=groups)],
+                scope=scope, language_code=code,
+            )
 
 
 def run(config: BotConfig) -> None:

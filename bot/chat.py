@@ -17,7 +17,7 @@ from typing import TextIO
 
 from bot.commands import CommandCall, parse_command
 from bot.config import BotConfig
-from bot.conversation import Attachment, Conversation, Incoming
+from bot.conversation import Attachment, Conversation, Incoming, find_links
 from bot.handlers import SOMETHING_WENT_WRONG
 from bot.i18n import N_, Translator, translator
 from bot.legacy_state import import_beside
@@ -110,13 +110,15 @@ async def _handle(
     """One line: a message, a command, or one of the terminal's own (/paste, /file)."""
     try:
         if call is None:
-            await conversation.message(Incoming(chat=LOCAL, language=language, text=text), outbox)
+            typed = Incoming(chat=LOCAL, language=language, text=text, links=find_links(text))
+            await conversation.message(typed, outbox)
         elif call.name == "paste":
             lines = []
             while (line := await asyncio.to_thread(source.readline)) and line.rstrip("\n") != ".":
                 lines.append(line)
-            pasted = Incoming(chat=LOCAL, language=language, text="".join(lines))
-            await conversation.message(pasted, outbox)
+            pasted = "".join(lines)
+            message = Incoming(chat=LOCAL, language=language, text=pasted, links=find_links(pasted))
+            await conversation.message(message, outbox)
         elif call.name == "file":
             await conversation.message(_file_message(call.rest, language), outbox)
         else:

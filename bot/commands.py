@@ -16,6 +16,7 @@ carry their command and are translated when they are answered
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -48,6 +49,8 @@ class Command(BaseModel):
     # What someone who is not an admin is told; without it the command does not exist for them.
     refusal: str | None = None
     in_menu: bool = True
+    # Where it belongs: "groups" are in the menu Telegram shows in groups only.
+    chats: Literal["all", "groups"] = "all"
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -103,6 +106,22 @@ COMMANDS: tuple[Command, ...] = (
         name="language", description=N_("Choose the language I write in"), arguments=N_("[CODE]"),
         misuse=N_("Use {usage} with one of {languages}, for example {command} es."),
     ),
+    Command(
+        name="tldr", description=N_("What was said here while you were away, quoted"),
+        arguments=N_("[3h|200]"), chats="groups",
+        misuse=N_(
+            "Use {usage}: {command} alone for what was said since your last message, {command} 3h "
+            "for the last three hours, {command} 200 for the last 200 messages."
+        ),
+    ),
+    Command(
+        name="catchup", description=N_("Keep this group's messages for /tldr (admins)"),
+        arguments=N_("[on|off]"), chats="groups",
+        misuse=N_(
+            "Use {usage}: {command} on or {command} off (admins); {command} alone says whether it is on."
+        ),
+    ),
+    Command(name="forgetme", description=N_("Delete your messages I kept in this group"), chats="groups"),
     Command(name="help", description=N_("What I can do")),
     Command(name="start", description=N_("Say hello")),
     Command(
@@ -117,9 +136,10 @@ COMMANDS: tuple[Command, ...] = (
 BY_NAME: dict[str, Command] = {command.name: command for command in COMMANDS}
 
 
-def menu() -> list[Command]:
-    """The commands of the menu Telegram shows, in its order; /help lists the same."""
-    return [command for command in COMMANDS if command.in_menu]
+def menu(*, groups: bool = False) -> list[Command]:
+    """The commands of the menu Telegram shows in private chats (or in ``groups``), in its
+    order; /help lists the same."""
+    return [command for command in COMMANDS if command.in_menu and (groups or command.chats == "all")]
 
 
 def usage_line(command: Command, t: Translator = ENGLISH) -> str:

@@ -25,12 +25,21 @@ from telegram import (
 )
 from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ContextTypes,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.commands import parse_command
 from bot.config import AccessConfig
-from bot.conversation import NO_LONGER_WORKS, Attachment, Conversation, Forward, Incoming
+from bot.conversation import NO_LONGER_WORKS, Attachment, Conversation, Forward, Incoming, Link
+from bot.group_messages import group_of, in_group, kept_message
 from bot.i18n import N_, Translator, resolve_language, translator
+from bot.inline import inline_results
 from bot.logs import log_failure
 from bot.ratelimit import SLOW_DOWN, ChatRateLimiter, Verdict
 from bot.refusals import Refusal, is_refusal
@@ -44,6 +53,8 @@ log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # Telegram shows "typing…" for about five seconds per chat action.
 TYPING_EVERY_S = 4.5
+# Seconds Telegram may reuse an inline answer for the same person and query.
+INLINE_CACHE_S = 10
 NOT_ALLOWED = N_("Sorry, this Briefbot serves only the chats its owner allowed.")
 SOMETHING_WENT_WRONG = N_("Sorry, something went wrong on my side. Please try again.")
 # What Briefbot cannot read, by the Message field that holds it ("I can't read {what}").
@@ -145,10 +156,13 @@ class TelegramOutbox:
 
 
 class TelegramHandlers:
-    """Adapts updates to the conversation. Groups: only commands, mentions and replies.
+    """Adapts updates to the conversation. Groups: only commands, mentions and replies are
+    answered; everything else said there (and its edits) goes to the group's catch-up,
+    which keeps it only where an admin turned it on, and is never answered.
 
     Every message and button press first passes the chat's rate limit, then the access
-    check; a message Telegram delivers again (after a crash) is skipped."""
+    check; a message Telegram delivers again (after a crash) is skipped. Inline queries
+    answer from the asker's own articles."""
 
     def __init__(
         self, conversation: Conversation, access: AccessConfig, state: ChatState, limiter: ChatRateLimiter
@@ -159,11 +173,14 @@ class TelegramHandlers:
         self.limiter = limiter
 
     def register(self, application: Application) -> None:
+        # An edit only replaces what a group's catch-up kept: it is never answered.
+        application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, self.edited))
         application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.migrated))
         # One handler for every command, known or not: the conversation answers unknown
         # ones with a hint instead of silence.
         application.add_handler(MessageHandler(filters.COMMAND, self.command))
         application.add_handler(CallbackQueryHandler(self.button))
+        application.add_handler(InlineQueryHandler(self.inline))
         application.add_handler(
             MessageHandler(~filters.COMMAND & ~filters.StatusUpdate.ALL, self.message)
         )
@@ -171,7 +188,10 @@ class TelegramHandlers:
 
     async def message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
-        if message is None or not self._addressed(message, context.bot):
+        if message is None:
+            return
+        if not self._addressed(message, context.bot):
+            await self._keep(update, message)
             return
         async with self._serving(update, message, context.bot) as outbox:
             if outbox is None:
@@ -193,6 +213,31 @@ class TelegramHandlers:
                 return
             incoming = self._incoming(message, context.bot, self._admin(update))
             await self.conversation.command(call, incoming, outbox)
+
+    async def edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is not None and not self._addressed(message, context.bot):
+            await self._keep(update, message)
+
+    async def _keep(self, update: Update, message: Message) -> None:
+        """What a group says among itself: to its catch-up, without a word (no rate limit,
+        no "already handled": keeping a message again only replaces it)."""
+        if in_group(message) and (kept := kept_message(message)) is not None and self._allowed(update):
+            await self.conversation.keep(kept)
+
+    async def inline(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """``@briefbot question`` in any chat: cited answers from the asker's own articles
+        (those of their private chat with the bot), for them alone."""
+        query = update.inline_query
+        if query is None:
+            return
+        asker = Owner.chat(query.from_user.id)  # a private chat's id is its user's
+        t = await self._translator(update, asker)
+        if not self.access.allows(asker.id, query.from_user.id):
+            await query.answer([], cache_time=INLINE_CACHE_S, is_personal=True)
+            return
+        results, button = inline_results(await self.conversation.inline(asker, query.query), t)
+        await query.answer(results, cache_time=INLINE_CACHE_S, is_personal=True, button=button)
 
     async def migrated(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A group became a supergroup: Telegram says so in both chats; the first moves it."""
@@ -269,11 +314,12 @@ class TelegramHandlers:
             yield outbox
         await asyncio.to_thread(self.state.mark_handled, chat, message.message_id)
 
-    async def _translator(self, update: Update) -> Translator:
-        """The language to answer ``update`` in: the chat's, when it chose one with /language;
-        else the language of the person who sent it."""
-        chat = update.effective_chat
-        chosen = await asyncio.to_thread(self.state.language, Owner.chat(chat.id)) if chat else None
+    async def _translator(self, update: Update, chat: Owner | None = None) -> Translator:
+        """The language to answer ``update`` in: the chat's (``chat``, else the update's), when
+        it chose one with /language; else the language of the person who sent it."""
+        if chat is None and update.effective_chat is not None:
+            chat = Owner.chat(update.effective_chat.id)
+        chosen = await asyncio.to_thread(self.state.language, chat) if chat else None
         return translator(chosen or _language_of(update))
 
     def _allowed(self, update: Update) -> bool:
@@ -318,8 +364,10 @@ class TelegramHandlers:
         return Incoming(
             chat=Owner.chat(message.chat_id),
             admin=admin,
+            group=group_of(message, bot),
             language=resolve_language(message.from_user.language_code) if message.from_user else None,
             text=text,
+            links=_links(message),
             reply_to=reply_to,
             forward=_forward(message.forward_origin) if message.forward_origin else None,
             attachment=_attachment(message, bot) if message.document else None,
@@ -358,6 +406,21 @@ def _forward(origin: MessageOrigin) -> Forward:
         case MessageOriginHiddenUser(sender_user_name=name):
             return Forward(source=name)
     return Forward(source="a forward")
+
+
+def _links(message: Message) -> list[Link]:
+    """The links Telegram marked in the text or caption: addresses written out (``url``)
+    and words that link to one (``text_link``), each address once, in order."""
+    kinds = [MessageEntityType.URL, MessageEntityType.TEXT_LINK]
+    entities = message.parse_entities(kinds) if message.text else message.parse_caption_entities(kinds)
+    links: dict[str, Link] = {}
+    for entity, shown in entities.items():
+        if entity.type == MessageEntityType.TEXT_LINK and entity.url:
+            link = Link(url=entity.url)
+        else:  # Telegram marks "example.com/story" too
+            link = Link(url=shown if "://" in shown else f"https://{shown}", written=shown)
+        links.setdefault(link.url, link)
+    return list(links.values())
 
 
 def _attachment(message: Message, bot: Bot) -> Attachment:

@@ -27,11 +27,13 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_skeleton, format_time, format_timedelta
 from babel.numbers import format_decimal
+from babel.units import format_unit
 
 from retrieval.errors import N_, NP_, BriefbotError, Plural
+from retrieval.sizes import ByteSize, byte_size
 
 __all__ = [
-    "DEFAULT_LANGUAGE", "DOMAIN", "ENGLISH", "LOCALES", "N_", "NP_", "ONE_DECIMAL", "Phrase", "Plural",
+    "DEFAULT_LANGUAGE", "DOMAIN", "ENGLISH", "LOCALES", "N_", "NP_", "Phrase", "Plural",
     "Translator", "language_from_environment", "languages", "resolve_language", "translator",
 ]
 
@@ -42,8 +44,8 @@ DEFAULT_LANGUAGE = "en"
 # direction keeps its own direction and does not pull the punctuation around it along.
 FIRST_STRONG_ISOLATE = "\u2068"
 POP_DIRECTIONAL_ISOLATE = "\u2069"
-# A CLDR number pattern: sizes like "2.5 MB" ("2,5 MB" in German).
-ONE_DECIMAL = "#,##0.0"
+# A CLDR number pattern: sizes like "2.5 MB" ("2,5 MB" in German), "20 MB" with no decimal.
+AT_MOST_ONE_DECIMAL = "#,##0.#"
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,8 @@ class Translator:
     def _value(self, value: Any) -> Any:
         if isinstance(value, Phrase):
             value = self.say(value)
+        elif isinstance(value, ByteSize):
+            value = self.size(value.count)
         if isinstance(value, str) and self.right_to_left:
             return f"{FIRST_STRONG_ISOLATE}{value}{POP_DIRECTIONAL_ISOLATE}"
         return value
@@ -181,6 +185,15 @@ class Translator:
     def number(self, value: float, pattern: str | None = None) -> str:
         """``1,234.5`` as this language writes it; ``pattern`` is a CLDR pattern (``#,##0.0``)."""
         return format_decimal(value, pattern, locale=self.locale)
+
+    def size(self, count: int) -> str:
+        """``count`` bytes as this language writes them: ``1.5 KB``, ``20 MB``, ``512 bytes``
+        (the units are the same in every language)."""
+
+        def bytes_(small: int) -> str:
+            return self.ngettext("{count} byte", "{count} bytes", small, count=self.number(small))
+
+        return byte_size(count, number=lambda units: self.number(units, AT_MOST_ONE_DECIMAL), bytes_=bytes_)
 
     def date(self, value: date | datetime, width: str = "medium") -> str:
         """``3 Feb 2025`` as this language writes it."""
@@ -197,6 +210,16 @@ class Translator:
 
     def datetime(self, value: datetime) -> str:
         return format_datetime(value, "medium", locale=self.locale)
+
+    def duration(self, delta: timedelta) -> str:
+        """``3 hours``, ``90 minutes``, ``2 days``: a length of time in this language, in the
+        largest unit that says it exactly (hours up to two days, so a day reads ``24 hours``)."""
+        minutes = max(1, round(delta.total_seconds() / 60))
+        if minutes % (24 * 60) == 0 and minutes >= 2 * 24 * 60:
+            return format_unit(minutes // (24 * 60), "duration-day", locale=self.locale)
+        if minutes % 60 == 0:
+            return format_unit(minutes // 60, "duration-hour", locale=self.locale)
+        return format_unit(minutes, "duration-minute", locale=self.locale)
 
     def relative(self, delta: timedelta) -> str:
         """``in 3 hours`` or ``5 minutes ago``: a time from now, in this language."""

@@ -1,4 +1,5 @@
-"""Scheduled work on python-telegram-bot's JobQueue: polling feeds, instant alerts, daily digests.
+"""Scheduled work on python-telegram-bot's JobQueue: polling feeds, instant alerts, daily
+digests, and deleting what groups kept longer than their catch-up keeps it.
 
 Each job is a plain async method taking an optional ``now``: the JobQueue calls it on a
 timer, tests call it directly with the time they want. Messages go out one chat after
@@ -37,6 +38,9 @@ log = logging.getLogger(__name__)
 POLL_EVERY_S = 30
 ALERTS_EVERY_S = 30
 DIGESTS_EVERY_S = 60
+# Kept group messages past their retention are deleted this often (and what groups said
+# since the last commit becomes searchable).
+EXPIRY_EVERY_S = 600
 # Articles shown in one alert message; the rest are counted ("…and 7 more").
 MAX_ALERTS_PER_MESSAGE = 10
 JOBS_KEY = "jobs"
@@ -60,6 +64,7 @@ class Jobs:
             self._alerts_on_timer, ALERTS_EVERY_S, first=ALERTS_EVERY_S, name="send_alerts"
         )
         job_queue.run_repeating(self._digests_on_timer, DIGESTS_EVERY_S, first=0, name="send_digests")
+        job_queue.run_repeating(self._expiry_on_timer, EXPIRY_EVERY_S, first=60, name="expire_messages")
 
     async def _poll_on_timer(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.poll_feeds()
@@ -69,6 +74,16 @@ class Jobs:
 
     async def _digests_on_timer(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.send_digests(context.bot)
+
+    async def _expiry_on_timer(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.expire_messages()
+
+    # --- group catch-up ------------------------------------------------------------------
+
+    async def expire_messages(self, now: datetime | None = None) -> int:
+        """Delete the group messages kept longer than ``[catchup] retention_days``; returns
+        how many."""
+        return await asyncio.to_thread(self.engine.expire_messages, now)
 
     # --- feeds -------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 from bot.i18n import Plural, Translator
 from bot.replies import Action
 from retrieval.models import ArticleRef, CitedSentence, FeedInfo
+from retrieval.urls import site_of
 
 # Words of a sentence put in a link's text fragment (#:~:text=start,end), which makes
 # browsers scroll to the cited sentence and highlight it.
@@ -70,23 +71,18 @@ def styled(t: Translator, message: str | Plural, spans: dict[str, Span], /, **pa
 
 
 def is_web(url: str) -> bool:
-    return url_part(url, "scheme") in {"http", "https"}
-
-
-def url_part(url: str, part: Literal["scheme", "hostname"]) -> str | None:
-    """A part of a URL; None for a URL Python can't parse (an unclosed "[" in the host)."""
     try:
-        return getattr(urlsplit(url), part)
-    except ValueError:
-        return None
+        return urlsplit(url).scheme in {"http", "https"}
+    except ValueError:  # a URL Python can't parse (an unclosed "[" in the host)
+        return False
 
 
 def feed_name(feed: FeedInfo) -> str:
-    return feed.title or url_part(feed.url, "hostname") or feed.url
+    return feed.title or site_of(feed.url) or feed.url
 
 
 def source_name(ref: ArticleRef) -> str:
-    return ref.site or (url_part(ref.url, "hostname") if ref.url else None) or ref.title
+    return ref.site or site_of(ref.url) or ref.title
 
 
 def checked(label: str, chosen: bool) -> str:
@@ -98,7 +94,10 @@ def rows_of(buttons: list[tuple[str, Action]], width: int) -> Keyboard:
 
 
 def citation(sentence: CitedSentence, label: str) -> Span:
-    url = sentence_url(sentence.url, sentence.text) if sentence.url else None
+    """``[label]``, linked to the sentence in its article (or to the group message it quotes)."""
+    url = sentence.url
+    if url and sentence.message is None:
+        url = sentence_url(url, sentence.text)
     return Span(f"[{label}]", "cite", url)
 
 

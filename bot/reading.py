@@ -4,10 +4,13 @@ quotes (titles, sentences, URLs) is shown as it is."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from telegram import ForceReply
 
 from bot.commands import menu, usage_line
-from bot.i18n import N_, ONE_DECIMAL, Translator, translator
+from bot.groups import IN_A_GROUP, IS_OFF, IS_ON, KEEPS
+from bot.i18n import N_, Translator, translator
 from bot.layout import (
     Keyboard,
     Layout,
@@ -67,11 +70,16 @@ def help_text(reply: HelpView, t: Translator) -> Layout:
             "Follow feeds with /addfeed (or send me an OPML file), watch topics with /subscribe, "
             "and get what is new in a daily digest."
         )),),
-        (),
     ]
+    if reply.catchup_days is not None and reply.group:
+        lines += [(), (Span(t.gettext(IS_ON) if reply.catchup_on else t.gettext(IS_OFF), "bold"),),
+                  (Span(t.ngettext(*KEEPS, reply.catchup_days)),)]
+    elif reply.catchup_days is not None:
+        lines.append((Span(t.ngettext(*IN_A_GROUP, reply.catchup_days)),))
+    lines.append(())
     lines += [
         (quoted(usage_line(command, t), "bold"), Span(f" — {t.gettext(command.description)}"))
-        for command in menu()
+        for command in menu(groups=reply.group)
     ]
     return Layout(lines)
 
@@ -111,26 +119,39 @@ def answer(reply: AnswerView, t: Translator) -> Layout:
     if answer.abstained:
         if reply.scope_title:
             text = t.gettext("I found nothing about that in “{title}”.", title=reply.scope_title)
+        elif reply.group_messages:
+            text = t.gettext("I found nothing about that in your articles or in what this group said.")
         else:
             text = t.gettext("I found nothing about that in your articles.")
         return Layout([(Span(text),)])
-    sources: dict[int, list[CitedSentence]] = {}
+    sources: dict[object, list[CitedSentence]] = {}
     lines: list[Line] = []
     for sentence in answer.sentences:
-        sources.setdefault(sentence.article_id, []).append(sentence)
-        number = list(sources).index(sentence.article_id) + 1
+        sources.setdefault(_source(sentence), []).append(sentence)
+        number = list(sources).index(_source(sentence)) + 1
         lines.append((quoted(f"{sentence.text} "), citation(sentence, str(number))))
     lines += [(), (Span(t.gettext("Sources"), "bold"),)]
     for number, cited in enumerate(sources.values(), 1):
         first = cited[0]
-        where = t.ngettext(
-            "#{article_id}, sentence {positions}", "#{article_id}, sentences {positions}", len(cited),
-            article_id=first.article_id, positions=", ".join(str(s.index) for s in cited),
-        )
+        if first.message is not None:  # a message the group kept: who wrote it, and when
+            sent = first.message.sent_at.astimezone(ZoneInfo(reply.zone))
+            where = t.gettext("message of {time}", time=f"{t.day(sent, short=True)} {t.time(sent)}")
+        else:
+            where = t.ngettext(
+                "#{article_id}, sentence {positions}", "#{article_id}, sentences {positions}", len(cited),
+                article_id=first.article_id, positions=", ".join(str(s.index) for s in cited),
+            )
         lines.append(
             (Span(f"[{number}] "), quoted(first.title, url=first.url), Span(f" · {where}", "italic"))
         )
     return Layout(lines)
+
+
+def _source(sentence: CitedSentence) -> object:
+    """What one [n] of an answer stands for: an article, or one message of the group."""
+    if sentence.message is not None:
+        return ("message", sentence.message.chat_id, sentence.message.message_id)
+    return sentence.article_id
 
 
 def articles(reply: ArticlePage, t: Translator) -> Layout:
@@ -235,9 +256,11 @@ def stats(reply: StatsView, t: Translator) -> Layout:
                                        feeds=n(s.feeds), failing=n(s.failing_feeds))),
         (t.gettext("Topics"), t.gettext("{topics} ({alerts} alerts pending)",
                                         topics=n(s.topics), alerts=n(s.pending_alerts))),
+        (t.gettext("Group catch-up"), t.gettext("{groups} groups keep {messages} messages",
+                                                groups=n(s.catchup_groups), messages=n(s.kept_messages))),
         (t.gettext("Search index"), t.gettext("{passages} passages, {size}", passages=n(s.index_passages),
-                                              size=_size(s.index_bytes, t))),
-        (t.gettext("Database"), _size(s.database_bytes, t)),
+                                              size=t.size(s.index_bytes))),
+        (t.gettext("Database"), t.size(s.database_bytes)),
     ]
     if load := reply.load:
         rows += [
@@ -253,14 +276,3 @@ def stats(reply: StatsView, t: Translator) -> Layout:
     lines: list[Line] = [(Span(t.gettext("Briefbot stats"), "bold"),)]
     lines += [(Span(t.gettext("{label}:", label=label) + " ", "bold"), Span(value)) for label, value in rows]
     return Layout(lines)
-
-
-def _size(count: int, t: Translator) -> str:
-    if count < 1024:
-        return t.ngettext("{count} byte", "{count} bytes", count)
-    size = count / 1024
-    for unit in ("KB", "MB"):
-        if size < 1024:
-            return f"{t.number(size, ONE_DECIMAL)} {unit}"
-        size /= 1024
-    return f"{t.number(size, ONE_DECIMAL)} GB"

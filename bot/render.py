@@ -24,7 +24,7 @@ from typing import Any
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import following, reading
+from bot import following, groups, reading
 from bot.i18n import ENGLISH, FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE, Translator
 from bot.layout import Layout, Line, Span, is_web
 from bot.replies import Reply
@@ -48,7 +48,7 @@ _LAYOUTS: dict[str, Callable[[Any, Translator], Layout]] = {
     "language": reading.language, "ask_prompt": reading.ask_prompt, "stats": reading.stats,
     "feed_added": following.feed_added, "feeds": following.feeds, "feed_import": following.feed_import,
     "topics": following.topics, "alerts": following.alerts, "digest": following.digest,
-    "digest_settings": following.digest_settings,
+    "digest_settings": following.digest_settings, "catch_up": groups.catch_up,
 }
 
 
@@ -89,6 +89,11 @@ def to_html(reply: Reply, t: Translator = ENGLISH) -> list[Message]:
     messages = [Message(text) for text in chunks]
     messages[-1] = Message(messages[-1].text, markup)
     return messages
+
+
+def line_html(line: Line, t: Translator = ENGLISH) -> str:
+    """One laid-out line as Telegram HTML in ``t``'s direction (an inline result's text)."""
+    return _html_line(_right_to_left(line) if t.right_to_left else line)
 
 
 def to_plain(reply: Reply, t: Translator = ENGLISH) -> str:

@@ -16,6 +16,7 @@ from retrieval.models import (
     Alert,
     Answer,
     ArticleInfo,
+    CatchUp,
     Digest,
     FeedInfo,
     Stats,
@@ -43,6 +44,11 @@ class Notice(BaseModel):
 class HelpView(BaseModel):
     kind: Literal["help"] = "help"
     greeting: bool = False
+    # Asked in a group (its menu is shown), and whether that group keeps its messages.
+    group: bool = False
+    catchup_on: bool = False
+    # How many days a group's messages are kept; None where there are no groups (the terminal).
+    catchup_days: int | None = None
 
 
 class SummaryView(BaseModel):
@@ -56,6 +62,10 @@ class AnswerView(BaseModel):
     kind: Literal["answer"] = "answer"
     answer: Answer
     scope_title: str | None = None
+    # Asked in a group that keeps its messages: they were searched too (and the time of a
+    # message cited is shown in ``zone``).
+    group_messages: bool = False
+    zone: str = "UTC"
 
 
 class ArticlePage(BaseModel):
@@ -145,6 +155,26 @@ class DigestSettingsView(BaseModel):
     now: datetime | None = None
 
 
+class CatchUpView(BaseModel):
+    """/tldr: what a group said, quoted thread by thread; times are shown in ``zone``, and
+    a window of time is measured up to ``now``."""
+
+    kind: Literal["catch_up"] = "catch_up"
+    catch_up: CatchUp
+    zone: str = "UTC"
+    now: datetime
+
+
+class InlineView(BaseModel):
+    """What an inline query offers: the cited sentences that answer it, or (an empty query)
+    short summaries of the asker's latest articles; ``has_articles`` is False for someone
+    who has none yet. Not a message: :mod:`bot.inline` turns it into inline results."""
+
+    answer: Answer | None = None
+    summaries: list[Summary] = []
+    has_articles: bool = True
+
+
 class BotLoad(BaseModel):
     """What the Telegram side is busy with right now."""
 
@@ -168,7 +198,7 @@ class StatsView(BaseModel):
 Reply = (
     Notice | HelpView | SummaryView | AnswerView | ArticlePage | SettingsView | AskPrompt
     | FeedAdded | FeedList | FeedImport | TopicList | AlertView | DigestView | DigestSettingsView
-    | StatsView | LanguageView
+    | StatsView | LanguageView | CatchUpView
 )
 
 

@@ -110,14 +110,15 @@ def make_pdf(paragraphs: list[str], title: str | None = None) -> bytes:
 
 
 def one_page_pdf(stream_dictionary: bytes, stream: bytes, *, info: bytes = b"<< >>") -> bytes:
-    """A one-page PDF (Helvetica) with the given content stream, cross-reference table and all."""
+    """A one-page PDF (Helvetica, its text in windows-1252) with the given content stream,
+    cross-reference table and all."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 2000 842] /Contents 4 0 R"
         b" /Resources << /Font << /F1 5 0 R >> >> >>",
         stream_dictionary + b"\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         info,
     ]
     out = bytearray(b"%PDF-1.4\n")

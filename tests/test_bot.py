@@ -81,9 +81,9 @@ async def sync(api: FakeBotApi, chat_id: int, **kwargs: Any) -> None:
 
 
 async def test_start_publishes_commands_and_greets(telegram_bot, fake_api: FakeBotApi) -> None:
-    # The default menu, in English: the one published without a language code.
+    # The default menu, in English: the one published without a language code or a scope.
     [commands] = await fake_api.wait_for(
-        lambda call: call.method == "setMyCommands" and "language_code" not in call.params
+        lambda call: call.method == "setMyCommands" and not {"language_code", "scope"} & set(call.params)
     )
     names = {command["command"] for command in commands.params["commands"]}
     assert {"start", "help", "ask", "summary", "articles", "forget", "settings"} <= names
@@ -155,10 +155,10 @@ async def test_file_upload(telegram_bot, fake_api: FakeBotApi) -> None:
     assert plain_text(reply.text).startswith("Tides\n")
     assert fake_api.sent(1, "sendChatAction")
 
-    pdf = fake_api.add_file("tides.pdf", make_pdf(TIDES, title="Tide tables"), "application/pdf")
+    pdf = fake_api.add_file("bees.pdf", make_pdf(BEES, title="Bee dances"), "application/pdf")
     fake_api.push_message(1, document=pdf)
     reply = await next_reply(fake_api, 1)
-    assert plain_text(reply.text).startswith("Tide tables\n")
+    assert plain_text(reply.text).startswith("Bee dances\n")
 
     word = fake_api.add_file("notes.docx", b"PK\x03\x04 zipped", "application/octet-stream")
     fake_api.push_message(1, document=word)

@@ -457,7 +457,7 @@ async def test_a_migrated_group_keeps_its_feeds_and_gets_its_digest(
 async def test_the_jobs_are_scheduled(telegram_bot: Application) -> None:
     assert telegram_bot.job_queue is not None
     names = {job.name for job in telegram_bot.job_queue.jobs()}
-    assert names == {"poll_feeds", "send_alerts", "send_digests"}
+    assert names == {"poll_feeds", "send_alerts", "send_digests", "expire_messages"}
 
 
 # --- rendering ------------------------------------------------------------------------------

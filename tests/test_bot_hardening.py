@@ -89,7 +89,7 @@ async def test_limits_are_explained(bot_config: BotConfig, fake_api: FakeBotApi)
         huge = fake_api.add_file("huge.txt", b"tiny")
         huge["file_size"] = 25 * 1024 * 1024
         fake_api.push_message(1, document=huge)
-        assert "huge.txt is 25.0 MB; Telegram lets me download files of up to 20.0 MB" in (
+        assert "huge.txt is 25 MB; Telegram lets me download files of up to 20 MB" in (
             plain_text((await next_reply(fake_api, 1)).text)
         )
         for name, mime in [("photo.png", "image/png"), ("tool.exe", "application/octet-stream")]:
@@ -279,9 +279,10 @@ async def test_stats_are_for_admins_only(bot_config: BotConfig, fake_api: FakeBo
     assert "Chats: 2 known, 1 with articles" in stats
     assert "Articles: 1 (6 sentences)" in stats
     assert "Feeds: 0 (0 failing)" in stats
+    assert "Group catch-up: 0 groups keep 0 messages" in stats
     assert any(line.startswith("Search index: 6 passages, ") for line in stats)
     assert any(line.startswith("Updates: 1 chats in progress, 0 waiting") for line in stats)
-    assert "Jobs: 3 scheduled" in stats
+    assert "Jobs: 4 scheduled" in stats
     assert not fake_api.violations
 
 

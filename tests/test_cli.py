@@ -236,8 +236,8 @@ def test_articles_says_how_many_there_are_and_how_to_see_the_rest(cli: Cli, tmp_
 # dialect nor the migration tool (a database already up to date never needs it).
 NOT_FOR_READING = frozenset({
     "nltk", "scipy", "numpy", "trafilatura", "pypdf", "httpx", "feedparser", "lxml", "courlan",
-    "nupunkt", "charset_normalizer", "requests", "rich", "telegram", "sumy.summarizers", "alembic",
-    "psycopg", "sqlalchemy.dialects.postgresql", "sqlalchemy.orm",
+    "nupunkt", "charset_normalizer", "markdown_it", "requests", "rich", "telegram", "sumy.summarizers",
+    "alembic", "psycopg", "sqlalchemy.dialects.postgresql", "sqlalchemy.orm",
 })
 # Runs ``briefbot`` with the arguments given, then lists every module it loaded on stderr.
 LIST_MODULES = """

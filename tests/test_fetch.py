@@ -35,7 +35,7 @@ from tests.web import Exchange, Handler, Page, Route, WebServer, drip, serve
 
 HTML = "<html><head><title>Story</title></head><body><p>Grüße aus Köln.</p></body></html>"
 BOMB_SIZE = 100_000_000
-MAX_BYTES = 1_000_000
+MAX_BYTES = 1024 * 1024
 
 
 def _chunked(exchange: Exchange) -> None:

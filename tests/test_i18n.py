@@ -41,9 +41,9 @@ from bot.i18n import (
 )
 from bot.render import RIGHT_TO_LEFT_MARK, to_html, to_plain
 from bot.replies import AnswerView, ArticlePage, HelpView, Reply, SummaryView
-from retrieval.config import FetchConfig, StorageConfig
+from retrieval.config import StorageConfig
 from retrieval.errors import NotFound
-from retrieval.fetch import Fetcher
+from retrieval.fetch.transport import timeout_error, too_large_error
 from retrieval.models import Answer, ArticleInfo, CitedSentence, Summary
 from retrieval.summarize import ALGORITHMS
 from tests.conftest import running_bot
@@ -187,13 +187,22 @@ def test_the_terminal_takes_its_language_from_the_locale() -> None:
 def test_engine_errors_and_usage_messages_are_translated() -> None:
     ru = translator("ru")
     assert ru.error(NotFound("There is no article {article_id}.", article_id=5)) == "Статьи 5 нет."
-    with Fetcher(FetchConfig(timeout_s=3)) as fetcher:
-        timeout = fetcher._timeout()
+    timeout = timeout_error(3)
     assert str(timeout) == "The page took longer than 3 seconds to answer."
     assert ru.error(timeout) == "Страница не ответила за 3 секунды."
     usage = usage_message(BY_NAME["forget"], ru)
     assert "/forget ID" in usage and "/articles" in usage and usage.startswith("Какую")
     assert "/ask ВОПРОС" in usage_message(BY_NAME["ask"], ru)
+
+
+def test_sizes_are_written_as_each_language_writes_numbers() -> None:
+    too_large = too_large_error(int(2.5 * 1024 * 1024))
+    assert str(too_large) == "The page is larger than 2.5 MB."
+    assert translator("de").error(too_large) == "Die Seite ist größer als 2,5 MB."
+    assert [translator("ru").size(n) for n in (1, 5, 1_000, 20 * 1024 * 1024)] == [
+        "1 байт", "5 байт", "1\u00a0000 байт", "20 MB",
+    ]
+    assert translator("fr").size(1536) == "1,5 KB"
 
 
 def test_language_names_are_their_own() -> None:
@@ -280,15 +289,25 @@ async def app(bot_config: BotConfig, fake_api: FakeBotApi) -> AsyncIterator[Appl
 
 
 async def test_menus_are_published_once_per_language(app, fake_api: FakeBotApi) -> None:
-    calls = await fake_api.wait_for("setMyCommands", count=len(languages()))
-    by_code = {call.params.get("language_code"): call.params["commands"] for call in calls}
-    assert len(calls) == len(by_code) == len(languages())
+    """Once per language for every chat, and once per language for groups (with the
+    group commands)."""
+    calls = await fake_api.wait_for("setMyCommands", count=2 * len(languages()))
+    by_code = {
+        (call.params.get("language_code"), (call.params.get("scope") or {}).get("type")):
+            call.params["commands"]
+        for call in calls
+    }
+    assert len(calls) == len(by_code) == 2 * len(languages())
     for language in languages():
         t = translator(language)
-        commands = by_code[None if language == "en" else language]
-        assert [c["command"] for c in commands] == [command.name for command in menu()]
-        assert [c["description"] for c in commands] == [t.gettext(command.description) for command in menu()]
-    assert by_code["ru"][0]["description"] == "Задать вопрос по статьям"
+        code = None if language == "en" else language
+        for scope, groups in ((None, False), ("all_group_chats", True)):
+            commands = by_code[code, scope]
+            assert [c["command"] for c in commands] == [command.name for command in menu(groups=groups)]
+            assert [c["description"] for c in commands] == [
+                t.gettext(command.description) for command in menu(groups=groups)
+            ]
+    assert by_code["ru", None][0]["description"] == "Задать вопрос по статьям"
 
 
 async def test_a_russian_user_gets_russian_and_can_switch_to_spanish(

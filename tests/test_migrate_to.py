@@ -14,6 +14,7 @@ from bot.config import BotConfig
 from bot.state import ChatSettings, ChatState
 from retrieval.config import StorageConfig
 from retrieval.engine import Engine
+from retrieval.models import GroupMessage
 from retrieval.owners import LOCAL, Owner
 from retrieval.storage.schema import metadata
 from tests.pgserver import PostgresServer
@@ -21,6 +22,10 @@ from tests.test_upgrade import BRIDGE, NOTES, SEALS, VOLCANO, version_0_state_fi
 
 CHAT, GROUP = Owner.chat(1), Owner.chat(-100)
 SENT = datetime(2026, 1, 2, 8, 0, 5, 123456, tzinfo=UTC)
+KEPT = GroupMessage(
+    chat_id=GROUP.id, message_id=7, author_id=3, author="Оля", sent_at=datetime.now(UTC),
+    text="Встречаемся в субботу у входа в парк в девять утра.",
+)
 
 
 def sqlite_installation(folder: Path) -> tuple[BotConfig, dict[str, int]]:
@@ -29,6 +34,8 @@ def sqlite_installation(folder: Path) -> tuple[BotConfig, dict[str, int]]:
     config = BotConfig(storage=StorageConfig(path=str(folder / "briefbot.db")))
     with Engine(config) as engine:
         engine.subscribe(GROUP, "volcano", mode="instant")
+        engine.start_catchup(GROUP)
+        engine.keep_message(KEPT)
         ids = {
             "seals": engine.ingest_text(SEALS, CHAT).id,
             "notes": engine.ingest_text(NOTES, LOCAL).id,
@@ -72,6 +79,9 @@ def test_a_sqlite_installation_moves_to_postgresql(
         assert [a.id for a in engine.articles(GROUP)] == [ids["volcano"]]
         assert "1,200 seals" in engine.ask("How many seals did the survey count?", CHAT).sentences[0].text
         assert engine.ask("How many seals did the survey count?", GROUP).abstained
+        [said] = engine.ask("Где мы встречаемся в субботу?", GROUP).sentences
+        assert (said.text, said.message.author) == (KEPT.text, "Оля")
+        assert engine.catch_up(GROUP, last=5).messages == 1
         [alert] = engine.pending_alerts()
         assert (alert.owner, alert.article_id) == (GROUP, ids["volcano"])
         assert engine.last_digest(CHAT) == SENT

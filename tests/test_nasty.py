@@ -21,10 +21,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from retrieval.charset import decode_text
 from retrieval.config import EngineConfig, FeedsConfig, FetchConfig, StorageConfig
 from retrieval.engine import Engine
 from retrieval.errors import BriefbotError, InputError
-from retrieval.extract import decode_text, extract_markdown, extract_text
+from retrieval.extract import extract_markdown, extract_text
+from retrieval.markdown import MAX_MARKS
 from retrieval.models import IngestResult
 from retrieval.owners import Owner
 from retrieval.sentences import MAX_SENTENCE_CHARS, split_paragraphs, split_sentences
@@ -98,6 +100,7 @@ TEXTS: dict[str, str] = {
     "zero-width and control characters": INVISIBLE,
     "lone surrogates": "The harbour \ud800 authority published \udfff its report on Tuesday. " + PROSE,
     "one word of a million characters": "w" * 999_000,
+    "unclosed Markdown images": "![a b " * (MAX_MARKS // 2 - 1),
     "a huge single line": "The port keeps growing and the town keeps building new quays for it " * 12_000,
 }
 BYTES: dict[str, bytes] = {
@@ -554,23 +557,33 @@ def test_extract_markdown_raises_only_input_errors(text: str) -> None:
                      "idna", "rot13", "base64", "utf-7", "unicode_escape", "shift_jis"]),
 )
 def test_decode_text_raises_only_input_errors(data: bytes, encoding: str | None) -> None:
-    """Text comes back as its encoding says when that encoding fits (one the caller names, or
-    a UTF-16 byte order mark), else as UTF-8 when it is UTF-8; binary is refused."""
+    """Text comes back as a byte order mark says, else as the encoding the caller names says
+    when it fits (read as a browser reads the label), else as UTF-8 when it is UTF-8; binary
+    is refused."""
     try:
         text = decode_text(data, encoding)
     except InputError as error:
         assert ONE_SENTENCE.fullmatch(str(error))
         return
     head = data[:8192]
-    marked = head.startswith((b"\xff\xfe", b"\xfe\xff"))
-    assert marked or b"\x00" not in head, "bytes with NULs were taken for text"
-    if (declared := decoded(data, "utf-16" if marked else encoding)) is not None:
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    assert utf16 or b"\x00" not in head, "bytes with NULs were taken for text"
+    mark = "utf-16" if utf16 else "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else None
+    if (declared := decoded(data, mark or as_browsers_read(encoding))) is not None:
         assert text == declared
     elif (utf8 := decoded(data, "utf-8-sig")) is not None:
         assert text == utf8
     else:  # a charset named inside the data, or a lenient guess: mostly text either way
         noise = sum(1 for ch in text[:8192] if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f"))
         assert noise <= len(text[:8192]) // 20 or _names_a_charset(head), repr(text[:200])
+
+
+def as_browsers_read(label: str | None) -> str | None:
+    """The codec a charset label names for a web page (the WHATWG Encoding Standard): latin-1
+    means windows-1252, and codecs no page is written in (that rewrite text) are no charset."""
+    if label in {"punycode", "idna", "utf-7", "unicode_escape"}:
+        return None
+    return "cp1252" if label == "latin-1" else label
 
 
 def decoded(data: bytes, encoding: str | None) -> str | None:

@@ -22,7 +22,7 @@ from retrieval.owners import EVERYONE, LOCAL, Owner, OwnerKind
 from retrieval.sentences import split_paragraphs
 from retrieval.storage import Storage
 from retrieval.storage.articles import text_hash
-from retrieval.storage.legacy import MIGRATIONS
+from retrieval.storage.legacy import MIGRATIONS, upgrade_legacy
 from retrieval.storage.upgrade import HEAD
 
 SEALS = (
@@ -163,6 +163,43 @@ def test_a_version_1_database_upgrades_in_place(tmp_path: Path) -> None:
         assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
         assert db.execute("SELECT COUNT(*) FROM sentences").fetchone()[0] == 10  # 5 gone with its feed, 7 new
+
+
+def test_a_database_with_catchup_from_before_alembic_upgrades_in_place(tmp_path: Path) -> None:
+    """The last schema before Alembic (step 4: groups keep their messages), with a group's
+    Russian chatter kept and indexed, as that Briefbot left it."""
+    path = tmp_path / "catchup.db"
+    version_1_database(path)
+    group = Owner.chat(-1001234567890)
+    kept = [
+        ("Встречаемся в субботу у входа в парк в девять утра.", 9),
+        ("Я возьму термос с чаем и бутерброды на всех.", 10),
+    ]
+    db = sqlite3.connect(path)
+    upgrade_legacy(db, MIGRATIONS)  # as the Briefbot before Alembic upgraded it
+    db.execute("INSERT INTO catchup_groups VALUES (?, ?)", (group.id, ADDED))
+    for message_id, (text, minute) in enumerate(kept, start=1):
+        db.execute(
+            "INSERT INTO kept_messages (chat_id, message_id, author_id, author, sent_at, language, text,"
+            " sentence_count, indexed) VALUES (?, ?, 7, 'Оля', ?, 'ru', ?, 1, 1)",
+            (group.id, message_id, f"2026-01-02T07:{minute:02d}:00.000000+00:00", text),
+        )
+        db.execute("INSERT INTO kept_sentences VALUES (?, 1, ?)", (message_id, text))
+    db.commit()
+    db.close()
+    now = datetime.fromisoformat("2026-01-02T08:00:00+00:00")
+    with Engine(config(path)) as engine:
+        assert engine.catchup_on(group)
+        catch_up = engine.catch_up(group, last=10, now=now)
+        assert catch_up.messages == 2
+        quoted = {quote.text for section in catch_up.sections for quote in section.quotes}
+        assert quoted <= {text for text, _ in kept}
+        answer = engine.ask("Где мы встречаемся в субботу?", group)
+        assert answer.sentences[0].text == kept[0][0] and answer.sentences[0].message.author == "Оля"
+        assert engine.ask("Где мы встречаемся в субботу?", Owner.chat(1)).abstained
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
+        assert db.execute("SELECT COUNT(*) FROM kept_sentences").fetchone()[0] == 2
 
 
 def test_an_upgrade_that_fails_leaves_the_database_as_it_was(tmp_path: Path) -> None:

@@ -14,37 +14,63 @@ settings, language, export, stats).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import ClassVar
 
 from bot import commands
 from bot.commands import CommandCall
-from bot.conversation import following, intake, reading, settings
+from bot.conversation import catchup, following, inline, intake, reading, settings
 from bot.conversation.context import ButtonHandler, CommandHandler, Context
-from bot.conversation.incoming import Attachment, Forward, Incoming, Outbox, classify, find_urls
+from bot.conversation.incoming import (
+    QUESTION_CHARS,
+    Attachment,
+    Forward,
+    Group,
+    Incoming,
+    Link,
+    Outbox,
+    classify,
+    find_links,
+)
 from bot.i18n import N_
-from bot.replies import Action, BotLoad, HelpView, Notice
+from bot.logs import log_failure
+from bot.replies import Action, BotLoad, HelpView, InlineView, Notice
 from bot.state import ChatState
 from bot.workers import Workers
 from retrieval.config import EngineConfig
 from retrieval.engine import Engine
 from retrieval.errors import BriefbotError
-from retrieval.owners import Owner
+from retrieval.models import GroupMessage
+from retrieval.owners import Owner, OwnerKind
 
 __all__ = [
-    "NO_LONGER_WORKS", "Attachment", "Conversation", "Forward", "Incoming", "Outbox", "classify",
-    "find_urls", "move_chat",
+    "NO_LONGER_WORKS", "Attachment", "Conversation", "Forward", "Group", "Incoming", "Link", "Outbox",
+    "classify", "find_links", "move_chat",
 ]
+
+log = logging.getLogger(__name__)
 
 NO_LONGER_WORKS = N_("That button no longer works.")
 
 
 async def _start(ctx: Context, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
-    await outbox.send(HelpView(greeting=True))
+    await outbox.send(await asyncio.to_thread(_help_view, ctx, incoming, True))
 
 
 async def _help(ctx: Context, args: list[str], incoming: Incoming, outbox: Outbox) -> None:
-    await outbox.send(HelpView())
+    await outbox.send(await asyncio.to_thread(_help_view, ctx, incoming, False))
+
+
+def _help_view(ctx: Context, incoming: Incoming, greeting: bool) -> HelpView:
+    """Help for where it is asked: a Telegram chat hears about catch-up (a group, whether it
+    keeps its messages); the terminal has no groups."""
+    in_group = incoming.group is not None
+    return HelpView(
+        greeting=greeting, group=in_group,
+        catchup_on=in_group and ctx.engine.catchup_on(incoming.chat),
+        catchup_days=ctx.catchup.retention_days if incoming.chat.kind is OwnerKind.CHAT else None,
+    )
 
 
 class Conversation:
@@ -59,6 +85,7 @@ class Conversation:
         "digest": following.digest, "digest_at": following.digest_at, "digest_off": following.digest_off,
         "settings": settings.settings_command, "language": settings.language_command,
         "export": settings.export, "stats": settings.stats,
+        "catchup": catchup.catchup_command, "tldr": catchup.tldr, "forgetme": catchup.forgetme,
     }
     # Each verb of Action, by name.
     _BUTTON_HANDLERS: ClassVar[dict[str, ButtonHandler]] = {
@@ -80,7 +107,8 @@ class Conversation:
     ) -> None:
         self.context = Context(
             engine=engine, state=state, workers=workers,
-            summary_defaults=config.summary, digest_defaults=config.digest, load=load,
+            summary_defaults=config.summary, digest_defaults=config.digest, catchup=config.catchup,
+            load=load,
         )
 
     async def message(self, incoming: Incoming, outbox: Outbox) -> None:
@@ -112,6 +140,18 @@ class Conversation:
         except ValueError:
             return t.gettext(NO_LONGER_WORKS)
 
+    async def keep(self, message: GroupMessage) -> None:
+        """A message a group said among itself: kept, if the group keeps its messages, and
+        never answered, not even when keeping it fails."""
+        try:
+            await asyncio.to_thread(self.context.engine.keep_message, message)
+        except Exception as error:  # the group must not hear of it: logged, not replied
+            log_failure(log, "could not keep a group message", error=error)
+
+    async def inline(self, asker: Owner, query: str) -> InlineView:
+        """What an inline query from ``asker`` (their private chat with the bot) is offered."""
+        return await asyncio.to_thread(inline.inline_view, self.context, asker, query)
+
     async def chat_moved(self, old: Owner, new: Owner) -> None:
         await move_chat(self.context.engine, self.context.state, old, new)
 
@@ -121,16 +161,21 @@ class Conversation:
 
     async def _message(self, incoming: Incoming, outbox: Outbox) -> None:
         ctx, chat = self.context, incoming.chat
-        if incoming.attachment is not None:
-            await intake.file(ctx, chat, incoming.attachment, outbox)
-            return
         text = incoming.text.strip()
-        if incoming.unsupported or not text:
+        kind = classify(text, incoming.links, forwarded=incoming.forward is not None) if text else None
+        # A photo, a video or a file that isn't text is passed over for its caption's links,
+        # or for a caption long enough to be an article; nothing is said of the thing itself.
+        read_caption = kind == "links" or (kind == "article" and len(text) >= QUESTION_CHARS)
+        attachment = incoming.attachment
+        if attachment is not None and (intake.readable(attachment) or not read_caption):
+            await intake.file(ctx, chat, attachment, outbox)
+            return
+        if kind is None or (incoming.unsupported and not read_caption):
             await intake.cant_read(incoming, outbox)
             return
-        match classify(text, forwarded=incoming.forward is not None):
+        match kind:
             case "links":
-                await intake.links(ctx, chat, find_urls(text), outbox)
+                await intake.links(ctx, chat, [link.url for link in incoming.links], outbox)
             case "question":
                 await reading.ask(ctx, chat, text, incoming.reply_to, outbox)
             case "article":

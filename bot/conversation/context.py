@@ -15,7 +15,7 @@ from bot.conversation.incoming import Incoming, Outbox
 from bot.replies import Action, BotLoad
 from bot.state import ChatState
 from bot.workers import Workers
-from retrieval.config import DigestConfig, SummaryConfig
+from retrieval.config import CatchupConfig, DigestConfig, SummaryConfig
 from retrieval.engine import Engine
 from retrieval.owners import Owner
 
@@ -27,6 +27,7 @@ class Context:
     workers: Workers
     summary_defaults: SummaryConfig
     digest_defaults: DigestConfig
+    catchup: CatchupConfig
     # What the transport is busy with, for /stats; the terminal has no queues.
     load: Callable[[], BotLoad] | None = None
 

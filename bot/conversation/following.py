@@ -11,7 +11,7 @@ from typing import get_args
 from bot import schedule
 from bot.commands import UsageError
 from bot.conversation.context import Context, id_argument, one_of
-from bot.conversation.incoming import Incoming, Outbox, find_urls
+from bot.conversation.incoming import Incoming, Outbox, find_links
 from bot.following import NOTHING_NEW
 from bot.replies import (
     MODE_MEANING,
@@ -47,11 +47,11 @@ async def add_feed_for_everyone(ctx: Context, args: list[str], incoming: Incomin
 
 
 async def _follow(ctx: Context, command: str, args: list[str], owner: Owner, outbox: Outbox) -> None:
-    urls = find_urls(" ".join(args))
-    if len(urls) != 1:
+    links = find_links(" ".join(args))
+    if len(links) != 1:
         raise UsageError(command)
     async with outbox.working():
-        feed, result = await ctx.workers.fetch(ctx.engine.add_feed, urls[0], owner)
+        feed, result = await ctx.workers.fetch(ctx.engine.add_feed, links[0].url, owner)
         await outbox.send(FeedAdded(feed=feed, new_articles=len(result.new_articles)))
 
 

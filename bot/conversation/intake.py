@@ -9,7 +9,7 @@ from pathlib import PurePath
 from bot.conversation import following, reading
 from bot.conversation.context import Context
 from bot.conversation.incoming import Attachment, Forward, Incoming, Outbox
-from bot.i18n import N_, ONE_DECIMAL, Translator
+from bot.i18n import N_
 from bot.replies import Notice
 from retrieval.errors import BriefbotError
 from retrieval.extract import can_read, unreadable
@@ -74,11 +74,11 @@ async def file(ctx: Context, chat: Owner, attachment: Attachment, outbox: Outbox
     if size > MAX_DOWNLOAD_BYTES:
         await outbox.send(Notice(text=t.gettext(
             "{name} is {size}; Telegram lets me download files of up to {limit}.",
-            name=attachment.name, size=_megabytes(size, t), limit=_megabytes(MAX_DOWNLOAD_BYTES, t),
+            name=attachment.name, size=t.size(size), limit=t.size(MAX_DOWNLOAD_BYTES),
         )))
         return
     suffix = PurePath(attachment.name).suffix.lower()
-    if suffix == ".opml" or (attachment.mime_type in OPML_TYPES and suffix in {".xml", ""}):
+    if _may_be_opml(attachment):
         data = await attachment.download()
         if suffix == ".opml" or b"<opml" in data[:4096].lower():
             await following.import_opml(ctx, chat, data, outbox)
@@ -99,7 +99,7 @@ async def _large_file(ctx: Context, chat: Owner, attachment: Attachment, outbox:
     """A file big enough to take a while: one message says what is happening, then shows the summary."""
     t = outbox.translator
     notice = Notice(text=t.gettext(
-        "Downloading {name} ({size})…", name=attachment.name, size=_megabytes(attachment.size or 0, t)
+        "Downloading {name} ({size})…", name=attachment.name, size=t.size(attachment.size or 0)
     ))
     progress = (await outbox.send(notice))[0]
     try:
@@ -112,11 +112,18 @@ async def _large_file(ctx: Context, chat: Owner, attachment: Attachment, outbox:
     await reading.show_saved(ctx, chat, result, outbox, replace=progress)
 
 
+def readable(attachment: Attachment) -> bool:
+    """Whether Briefbot reads files of this name and type (an OPML file imports feeds)."""
+    return can_read(attachment.name, attachment.mime_type) or _may_be_opml(attachment)
+
+
+def _may_be_opml(attachment: Attachment) -> bool:
+    suffix = PurePath(attachment.name).suffix.lower()
+    return suffix == ".opml" or (attachment.mime_type in OPML_TYPES and suffix in {".xml", ""})
+
+
 async def _ingest(ctx: Context, chat: Owner, attachment: Attachment, data: bytes) -> IngestResult:
     return await asyncio.to_thread(
         ctx.engine.ingest_bytes, data, chat, filename=attachment.name, content_type=attachment.mime_type
     )
 
-
-def _megabytes(size: int, t: Translator) -> str:
-    return f"{t.number(size / 1024 / 1024, ONE_DECIMAL)} MB"

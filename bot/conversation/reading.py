@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot import schedule
 from bot.commands import UsageError
 from bot.conversation.context import Context
 from bot.conversation.incoming import Incoming, Outbox
@@ -28,8 +29,8 @@ async def ask(ctx: Context, chat: Owner, question: str, reply_to: int | None, ou
         ids = await outbox.send(view)
     if isinstance(view, AnswerView):
         cited = {sentence.article_id for sentence in view.answer.sentences}
-        if len(cited) == 1:
-            await asyncio.to_thread(ctx.state.remember_shown, chat, ids, cited.pop())
+        if len(cited) == 1 and (article_id := cited.pop()) is not None:  # not a group's message
+            await asyncio.to_thread(ctx.state.remember_shown, chat, ids, article_id)
 
 
 async def show_saved(
@@ -137,11 +138,13 @@ def summarize(ctx: Context, chat: Owner, article_id: int, sentences: int | None)
 
 def _answer(ctx: Context, chat: Owner, question: str, article_id: int | None, t: Translator) -> Reply:
     answer = ctx.engine.ask(question, chat, article_id=article_id)
-    if not answer.abstained:
-        return AnswerView(answer=answer)
     if article_id is not None:
-        return AnswerView(answer=answer, scope_title=ctx.engine.article(article_id, chat).title)
-    if ctx.engine.count_articles(chat) == 0:
+        title = ctx.engine.article(article_id, chat).title if answer.abstained else None
+        return AnswerView(answer=answer, scope_title=title)
+    if ctx.engine.catchup_on(chat):  # the group's messages were searched too
+        zone = schedule.digest_zone(ctx.state.delivery(chat).digest, ctx.digest_defaults)
+        return AnswerView(answer=answer, group_messages=True, zone=zone)
+    if answer.abstained and ctx.engine.count_articles(chat) == 0:
         return Notice(text=t.gettext(NO_ARTICLES))
     return AnswerView(answer=answer)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 from retrieval.config import EngineConfig
 from retrieval.errors import BriefbotError, FetchError, InputError, NotFound
@@ -24,6 +23,7 @@ from retrieval.services.intake import Intake
 from retrieval.services.search_index import SearchIndex
 from retrieval.storage import Storage
 from retrieval.storage.articles import canonical_url, text_hash
+from retrieval.urls import site_of
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +217,7 @@ class Feeds:
             title=scrub(entry.title) if entry.title else None,
             text="\n\n".join(paragraphs),
             url=entry.link,
-            site=(urlsplit(entry.link).hostname or "").removeprefix("www.") or None if entry.link else None,
+            site=site_of(entry.link),
             published=entry.published,
         )
         return article, False

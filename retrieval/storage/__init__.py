@@ -9,6 +9,7 @@ from pathlib import Path
 
 from retrieval.owners import Owner
 from retrieval.storage.articles import ArticleStore
+from retrieval.storage.catchup import CatchupStore
 from retrieval.storage.database import Database
 from retrieval.storage.digests import DigestLog
 from retrieval.storage.feeds import FeedStore
@@ -31,6 +32,7 @@ class Storage:
         self.feeds = FeedStore(self.db)
         self.topics = TopicStore(self.db)
         self.digests = DigestLog(self.db)
+        self.catchup = CatchupStore(self.db)
 
     def close(self) -> None:
         self.db.close()

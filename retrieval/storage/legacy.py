@@ -243,6 +243,43 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX digests_day ON digests(owner_kind, owner_id, zone, day) WHERE kind != 'on_demand';
     CREATE INDEX digests_sent ON digests(owner_kind, owner_id, sent_at)
     """,
+    """
+    -- Catch-up: the groups where an admin turned it on, and the text messages (and
+    -- captions) they keep, each split into sentences as articles are. A message's id is
+    -- never reused (the search index holds its sentences under it, negated), and an
+    -- edited message is kept again under a new id. Messages go with their group, and expire.
+    CREATE TABLE catchup_groups (
+        chat_id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL
+    );
+    CREATE TABLE kept_messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id INTEGER NOT NULL REFERENCES catchup_groups(chat_id) ON DELETE CASCADE,
+        message_id INTEGER NOT NULL,
+        thread_id INTEGER,
+        reply_to INTEGER,
+        author_id INTEGER NOT NULL,
+        author TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        edited_at TEXT,
+        link TEXT,
+        language TEXT,
+        text TEXT NOT NULL,
+        sentence_count INTEGER NOT NULL,
+        indexed INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (chat_id, message_id)
+    );
+    CREATE INDEX kept_messages_sent ON kept_messages(chat_id, sent_at);
+    CREATE INDEX kept_messages_author ON kept_messages(chat_id, author_id, sent_at);
+    CREATE INDEX kept_messages_expiry ON kept_messages(sent_at);
+    CREATE INDEX kept_messages_unindexed ON kept_messages(chat_id) WHERE indexed = 0;
+    CREATE TABLE kept_sentences (
+        message INTEGER NOT NULL REFERENCES kept_messages(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (message, position)
+    ) WITHOUT ROWID
+    """,
 ]
 
 

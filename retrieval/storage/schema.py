@@ -116,7 +116,9 @@ class LocalDay(_PerBackend):
         return None if value is None else value.isoformat()
 
 
-OWNER_KINDS = ", ".join(f"'{kind.value}'" for kind in OwnerKind)
+# The kinds an owner column holds. A ``group`` owner (what a group said) lives only in the
+# search index: its kept messages are stored by their chat's id.
+OWNER_KINDS = ", ".join(f"'{kind.value}'" for kind in OwnerKind if kind is not OwnerKind.GROUP)
 
 
 def owner_kind_column(name: str = "owner_kind") -> Column:
@@ -281,6 +283,58 @@ Index(
     sqlite_where=digests.c.kind != "on_demand",
 )
 Index("digests_sent", digests.c.owner_kind, digests.c.owner_id, digests.c.sent_at)
+
+# --- group catch-up: the groups that keep their messages, and the messages kept ------------
+
+# A kept message's id is never reused (the search index holds its sentences under it,
+# negated), and an edited message is kept again under a new id. Messages go with their
+# group, and expire.
+catchup_groups = Table(
+    "catchup_groups",
+    metadata,
+    Column("chat_id", BigId, primary_key=True, autoincrement=False),
+    Column("started_at", UtcTime, nullable=False),
+)
+
+kept_messages = Table(
+    "kept_messages",
+    metadata,
+    Column("id", BigId, Identity(), primary_key=True),
+    Column(
+        "chat_id", BigId, ForeignKey("catchup_groups.chat_id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("message_id", BigId, nullable=False),
+    Column("thread_id", BigId),
+    Column("reply_to", BigId),
+    Column("author_id", BigId, nullable=False),
+    Column("author", Text, nullable=False),
+    Column("sent_at", UtcTime, nullable=False),
+    Column("edited_at", UtcTime),
+    Column("link", Text),
+    Column("language", Text),
+    Column("text", Text, nullable=False),
+    Column("sentence_count", Integer, nullable=False),
+    Column("indexed", Flag, nullable=False, server_default=false()),
+    UniqueConstraint("chat_id", "message_id"),
+    sqlite_autoincrement=True,
+)
+Index("kept_messages_sent", kept_messages.c.chat_id, kept_messages.c.sent_at)
+Index("kept_messages_author", kept_messages.c.chat_id, kept_messages.c.author_id, kept_messages.c.sent_at)
+Index("kept_messages_expiry", kept_messages.c.sent_at)
+Index(
+    "kept_messages_unindexed", kept_messages.c.chat_id,
+    sqlite_where=kept_messages.c.indexed == false(),
+)
+
+kept_sentences = Table(
+    "kept_sentences",
+    metadata,
+    Column("message", BigId, ForeignKey("kept_messages.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    PrimaryKeyConstraint("message", "position"),
+    sqlite_with_rowid=False,
+)
 
 # --- chat state: what the bot (bot/state.py) remembers per chat ------------------------------
 

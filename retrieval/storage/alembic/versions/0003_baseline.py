@@ -1,9 +1,9 @@
-"""The schema as the pre-Alembic steps left it (``PRAGMA user_version`` 3): articles,
+"""The schema as the pre-Alembic step 3 left it (``PRAGMA user_version`` 3): articles,
 sentences, ownership, feeds, subscriptions, feed entries, topics, their anchors and matches,
 and the digest log.
 
-A SQLite database at version 3 already has these tables and is stamped here without
-running this (:mod:`retrieval.storage.upgrade`); older ones are brought to version 3 first.
+A SQLite database from before Alembic never runs this: it is brought to the last of the
+pre-Alembic steps and stamped at the revision with that schema (:mod:`retrieval.storage.upgrade`).
 """
 
 from __future__ import annotations

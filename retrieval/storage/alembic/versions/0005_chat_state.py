@@ -11,8 +11,8 @@ from alembic import op
 
 from retrieval.storage.schema import OWNER_KINDS, BigId, Flag, UtcTime
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
