@@ -15,6 +15,7 @@ from bot.config import BotConfig
 from bot.conversation import Conversation
 from bot.handlers import TelegramHandlers
 from bot.i18n import DEFAULT_LANGUAGE, languages, translator
+from bot.inbox import DurableUpdateQueue, Inbox, handle_once, keep_inbox
 from bot.jobs import JOBS_KEY, Jobs
 from bot.legacy_state import import_beside
 from bot.ratelimit import ChatRateLimiter
@@ -22,6 +23,7 @@ from bot.replies import BotLoad
 from bot.state import ChatState
 from bot.workers import Workers
 from retrieval.engine import Engine
+from retrieval.storage.leases import Leases, replica_name
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +39,20 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     An update takes one of ``max_concurrent_updates`` slots only once its chat's turn has
     come, so a chat that sends a hundred messages at once cannot hold every slot while its
-    updates wait for each other, and other chats are still served."""
+    updates wait for each other, and other chats are still served. It is handled only if
+    this replica holds it in the ``inbox`` (:func:`bot.inbox.handle_once`)."""
 
-    def __init__(self, max_concurrent_updates: int) -> None:
+    def __init__(self, max_concurrent_updates: int, inbox: Inbox) -> None:
         # The base class's semaphore is taken before the chat's lock: made too large to
         # matter, the real limit is ``_slots``, taken after it.
         super().__init__(UNBOUNDED)
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
+        self._inbox = inbox
 
     async def do_process_update(self, update: object, coroutine: Awaitable[object]) -> None:
+        coroutine = handle_once(self._inbox, update, coroutine)
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             async with self._slots:
@@ -88,7 +93,10 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
         raise
     state = ChatState(engine.storage.db)
     workers = Workers(config.feeds.max_concurrent)
-    processor = PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES)
+    replica = replica_name()
+    queue = DurableUpdateQueue(Inbox(engine.storage.db, replica))
+    processor = PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES, queue.inbox)
+    inbox_keeper: list[asyncio.Task[None]] = []
     limiter = ChatRateLimiter(config.limits.messages_per_minute)
 
     def load() -> BotLoad:
@@ -103,9 +111,10 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
         )
 
     conversation = Conversation(engine, state, config, workers, load)
-    jobs = Jobs(engine, state, config, workers)
+    jobs = Jobs(engine, state, config, workers, Leases(engine.storage.db, replica))
 
     async def start(application: Application) -> None:
+        inbox_keeper.append(asyncio.create_task(keep_inbox(queue, application.bot)))
         await publish_menus(application)
         await asyncio.to_thread(engine.set_config_feeds, config.feeds.urls)
         if schedule_jobs:
@@ -113,6 +122,9 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
             jobs.schedule(application.job_queue)
 
     async def close_resources(application: Application) -> None:
+        for task in inbox_keeper:
+            task.cancel()
+        await asyncio.gather(*inbox_keeper, return_exceptions=True)
         await asyncio.to_thread(workers.close)
         await asyncio.to_thread(engine.close)
         log.info("closed the database")
@@ -129,6 +141,7 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
                 max_retries=telegram.max_retries,
             )
         )
+        .update_queue(queue)
         .concurrent_updates(processor)
         .post_init(start)
         .post_shutdown(close_resources)

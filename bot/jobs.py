@@ -10,8 +10,9 @@ a chat that blocked the bot is paused, a group that became a supergroup is follo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 
 from telegram import Bot
@@ -32,6 +33,7 @@ from retrieval.config import EngineConfig
 from retrieval.engine import Engine
 from retrieval.models import Alert, PollResult
 from retrieval.owners import Owner, OwnerKind
+from retrieval.storage.leases import Leases
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +46,23 @@ EXPIRY_EVERY_S = 600
 # Articles shown in one alert message; the rest are counted ("…and 7 more").
 MAX_ALERTS_PER_MESSAGE = 10
 JOBS_KEY = "jobs"
+# Alerts and digests are sent by one replica at a time, which holds the job's lease for
+# this long, renewed after each chat; a replica that died lets another go on after it.
+JOB_LEASE = timedelta(minutes=2)
+ALERTS, DIGESTS = "send_alerts", "send_digests"
 
 
 class Jobs:
-    def __init__(self, engine: Engine, state: ChatState, config: EngineConfig, workers: Workers) -> None:
+    def __init__(
+        self, engine: Engine, state: ChatState, config: EngineConfig, workers: Workers, leases: Leases
+    ) -> None:
         self.engine = engine
         self.state = state
         self.config = config
         self.workers = workers
-        # A run that overlaps the previous one (slow sends) must not deliver twice.
+        self.leases = leases
+        # A run that overlaps the previous one (slow sends) must not deliver twice: in this
+        # process (the locks), nor in another replica (the leases).
         self._alerts_running = asyncio.Lock()
         self._digests_running = asyncio.Lock()
 
@@ -96,6 +106,8 @@ class Jobs:
 
         async def worker() -> None:
             for feed_id in queue:  # the workers share the queue: each takes the next feed
+                if not await asyncio.to_thread(self.engine.take_feed, feed_id, now):
+                    continue  # another replica polls it
                 try:
                     results.append(await self.workers.poll(self.engine.poll_feed, feed_id))
                 except Exception as error:  # one broken feed must not stop the others
@@ -110,10 +122,14 @@ class Jobs:
         """One message per chat with its new matches, at most one per ``alerts.min_interval_seconds``.
         Returns the number of messages sent."""
         now = now or datetime.now(UTC)
-        async with self._alerts_running:
+        async with self._alerts_running, self._held(ALERTS) as held:
+            if not held:
+                return 0
             pending = await asyncio.to_thread(self.engine.pending_alerts, OwnerKind.CHAT)
             sent = 0
             for owner, alerts in _by_chat(pending).items():
+                if not await self._still_held(ALERTS):
+                    break
                 try:
                     sent += await self._alert(bot, owner, alerts, now)
                 except Exception as error:  # one chat's failure must not hold back the others
@@ -147,9 +163,13 @@ class Jobs:
         """Send each chat's digest once its local time has come, once per local day.
         Returns the number of digests sent."""
         now = now or datetime.now(UTC)
-        async with self._digests_running:
+        async with self._digests_running, self._held(DIGESTS) as held:
+            if not held:
+                return 0
             sent = 0
             for delivery, due in await asyncio.to_thread(self._due_digests, now):
+                if not await self._still_held(DIGESTS):
+                    break
                 try:
                     sent += await self._digest(bot, delivery, due, now)
                 except Exception as error:  # one chat's failure must not hold back the others
@@ -209,6 +229,22 @@ class Jobs:
         return bool(self.engine.feeds_of(owner)) or any(
             topic.mode == "daily" for topic in self.engine.topics_of(owner)
         )
+
+    # --- one replica at a time ----------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _held(self, job: str) -> AsyncIterator[bool]:
+        """Hold the job's lease while the run lasts: False when another replica runs it."""
+        held = await self._still_held(job)
+        try:
+            yield held
+        finally:
+            if held:
+                await asyncio.to_thread(self.leases.release, job)
+
+    async def _still_held(self, job: str) -> bool:
+        """Take or renew the job's lease (False once another replica took it over)."""
+        return await asyncio.to_thread(self.leases.take, job, JOB_LEASE)
 
     # --- delivery ----------------------------------------------------------------------
 

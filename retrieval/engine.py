@@ -209,6 +209,9 @@ class Engine:
     def due_feeds(self, at: datetime | None = None) -> list[int]:
         return self.feeds.due_feeds(at)
 
+    def take_feed(self, feed_id: int, at: datetime | None = None) -> bool:
+        return self.feeds.take_feed(feed_id, at)
+
     def poll_feed(self, feed_id: int) -> PollResult:
         return self.feeds.poll_feed(feed_id)
 

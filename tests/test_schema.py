@@ -43,7 +43,9 @@ def test_the_revisions_build_the_schema_the_stores_query(storage: StorageConfig)
                 }
                 query = "SELECT indexname FROM pg_indexes WHERE indexdef LIKE '% WHERE %'"
                 found = set(db.execute(text(query)).scalars())
-                assert found == partial == {"articles_unindexed", "digests_day", "kept_messages_unindexed"}
+                assert found == partial == {
+                    "articles_unindexed", "digests_day", "kept_messages_unindexed", "updates_open"
+                }
     finally:
         store.close()
     assert differences == []

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 # A feed entry shorter than this is a teaser: the article page itself is fetched.
 TEASER_WORDS = 150
+# A poll taken by a process that died before it finished is taken again after this.
+POLL_LEASE = timedelta(minutes=5)
 
 
 class Feeds:
@@ -86,6 +88,11 @@ class Feeds:
 
     def due_feeds(self, at: datetime | None = None) -> list[int]:
         return self._store.due(at or datetime.now(UTC))
+
+    def take_feed(self, feed_id: int, at: datetime | None = None) -> bool:
+        """Take a due feed to poll it now; False when another process took it (several
+        replicas poll the same feeds: each feed once per interval)."""
+        return self._store.take(feed_id, at or datetime.now(UTC), POLL_LEASE)
 
     def poll_feed(self, feed_id: int) -> PollResult:
         """Fetch one feed (conditional GET) and ingest its new entries."""

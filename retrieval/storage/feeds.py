@@ -171,6 +171,18 @@ class FeedStore:
         with self._db.reading() as db:
             return list(db.execute(query).scalars())
 
+    def take(self, feed_id: int, at: datetime, lease: timedelta) -> bool:
+        """Take a due feed to poll it: its next poll moves ``lease`` on, so no other process
+        polls it meanwhile, and one that died while polling it is polled again after that.
+        False when it is not due (another process took it)."""
+        with self._db.transaction() as db:
+            taken = db.execute(
+                feeds.update()
+                .where(feeds.c.id == feed_id, feeds.c.next_poll_at <= timestamp(at))
+                .values(next_poll_at=timestamp(at + lease))
+            ).rowcount
+        return bool(taken)
+
     def state(self, feed_id: int) -> FeedState:
         f = feeds.c
         query = select(f.id, f.url, f.etag, f.last_modified, f.error_count, f.last_fetched_at).where(

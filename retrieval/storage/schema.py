@@ -406,3 +406,43 @@ renamed_chats = Table(
     PrimaryKeyConstraint("new_kind", "new_id", "old_kind", "old_id"),
     sqlite_with_rowid=False,
 )
+
+# --- replicas: what the bot's processes share when several serve one PostgreSQL database ---
+
+# Every update Telegram delivered, kept until it is handled (bot/inbox.py): the replica
+# that handles it holds it until lease_until, renewing the lease while it works; one whose
+# lease ran out (its replica died) or that nobody claimed is taken over by another.
+updates = Table(
+    "updates",
+    metadata,
+    Column("update_id", BigId, primary_key=True, autoincrement=False),
+    Column("body", Text, nullable=False),  # the update as Telegram sent it (JSON)
+    Column("received_at", UtcTime, nullable=False),
+    Column("claimed_by", Text),
+    Column("lease_until", UtcTime),
+    Column("done_at", UtcTime),
+)
+Index("updates_open", updates.c.received_at, sqlite_where=updates.c.done_at.is_(None))
+Index("updates_done", updates.c.done_at)
+
+# A scheduled job that one replica at a time runs (alerts, digests): held by ``holder``
+# until ``until``, renewed while it runs, taken over once it ran out.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("holder", Text, nullable=False),
+    Column("until", UtcTime, nullable=False),
+)
+
+# What changed in the search index's sources, in commit order (retrieval/storage/changes.py):
+# each replica's index follows it. kind: an article, or a message a group kept.
+index_changes = Table(
+    "index_changes",
+    metadata,
+    Column("id", BigId, Identity(), primary_key=True),
+    Column("kind", Text, CheckConstraint("kind IN ('article', 'message')"), nullable=False),
+    Column("item_id", BigId, nullable=False),
+    Column("changed_at", UtcTime, nullable=False),
+    sqlite_autoincrement=True,
+)

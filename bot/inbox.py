@@ -1,0 +1,186 @@
+"""Updates kept in the database until one replica has handled them.
+
+Every update the bot receives, from its webhook or from getUpdates, is written to the
+``updates`` table before Telegram learns it arrived (:class:`DurableUpdateQueue`: the
+webhook answers 200 only once the update is stored). The replica that stored it holds it
+for a lease (:data:`LEASE`), renewed while the update waits for its turn and while it is
+handled, and marks it done at the end. So, whichever replicas Telegram or the load
+balancer deliver an update to, and however often:
+
+- it is handled once: a done update, or one a live replica holds, is skipped;
+- nothing acknowledged is lost: an update whose replica died (its lease ran out) is taken
+  over by the next sweep of any replica (:meth:`Inbox.take_abandoned`).
+
+Done updates are forgotten after :data:`KEEP_DONE` (Telegram redelivers for a day at most).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from telegram import Bot, Update
+
+from retrieval.storage.database import Database, insert_or_ignore, timestamp
+from retrieval.storage.leases import replica_name
+from retrieval.storage.schema import updates
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=20)
+RENEW_EVERY_S = 5.0
+SWEEP_EVERY_S = 2.0
+KEEP_DONE = timedelta(days=2)
+SWEEP_BATCH = 100
+
+
+class Inbox:
+    """The ``updates`` table, as one replica (``holder``) sees it. Thread-safe."""
+
+    def __init__(self, db: Database, holder: str | None = None, lease: timedelta = LEASE) -> None:
+        self._db = db
+        self.holder = holder or replica_name()
+        self._lease = lease
+
+    def receive(self, update_id: int, body: str) -> None:
+        """Keep an update until it is handled, held by this replica (an update received
+        before stays as it is, with its holder)."""
+        now = datetime.now(UTC)
+        with self._db.transaction() as db:
+            db.execute(
+                insert_or_ignore(db, updates).values(
+                    update_id=update_id, body=body, received_at=timestamp(now), claimed_by=self.holder,
+                    lease_until=timestamp(now + self._lease),
+                )
+            )
+
+    def claim(self, update_id: int) -> bool:
+        """Hold the update to handle it: False when it is done or another live replica holds it."""
+        now = datetime.now(UTC)
+        with self._db.transaction() as db:
+            taken = db.execute(
+                updates.update()
+                .where(
+                    updates.c.update_id == update_id,
+                    updates.c.done_at.is_(None),
+                    or_(updates.c.claimed_by == self.holder, updates.c.lease_until < timestamp(now)),
+                )
+                .values(claimed_by=self.holder, lease_until=timestamp(now + self._lease))
+            ).rowcount
+        return bool(taken)
+
+    def finish(self, update_id: int) -> None:
+        with self._db.transaction() as db:
+            db.execute(
+                updates.update()
+                .where(updates.c.update_id == update_id, updates.c.claimed_by == self.holder)
+                .values(done_at=timestamp(datetime.now(UTC)))
+            )
+
+    def release(self, update_id: int) -> None:
+        """Give an update back unhandled (this replica stops): another takes it at once."""
+        with self._db.transaction() as db:
+            db.execute(
+                updates.update()
+                .where(
+                    updates.c.update_id == update_id,
+                    updates.c.claimed_by == self.holder,
+                    updates.c.done_at.is_(None),
+                )
+                .values(lease_until=timestamp(datetime.now(UTC)))
+            )
+
+    def renew(self) -> None:
+        """Extend the lease of every update this replica is handling."""
+        now = datetime.now(UTC)
+        with self._db.transaction() as db:
+            db.execute(
+                updates.update()
+                .where(updates.c.claimed_by == self.holder, updates.c.done_at.is_(None))
+                .values(lease_until=timestamp(now + self._lease))
+            )
+
+    def take_abandoned(self, limit: int = SWEEP_BATCH) -> list[tuple[int, str]]:
+        """Hold the updates (id, body) whose replica died (their lease ran out), oldest first."""
+        now = datetime.now(UTC)
+        query = (
+            select(updates.c.update_id, updates.c.body)
+            .where(updates.c.done_at.is_(None), updates.c.lease_until < timestamp(now))
+            .order_by(updates.c.update_id)
+            .limit(limit)
+        )
+        with self._db.reading() as db:
+            found = [(row[0], row[1]) for row in db.execute(query)]
+        return [(update_id, body) for update_id, body in found if self.claim(update_id)]
+
+    def forget_done(self, now: datetime | None = None) -> None:
+        before = (now or datetime.now(UTC)) - KEEP_DONE
+        with self._db.transaction() as db:
+            db.execute(updates.delete().where(updates.c.done_at < timestamp(before)))
+
+
+class DurableUpdateQueue(asyncio.Queue):  # type: ignore[type-arg]
+    """The queue between the webhook (or getUpdates) and the handlers, which keeps every
+    update in the database before it is queued: if storing fails, the webhook answers an
+    error and Telegram delivers the update again."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        super().__init__()
+        self.inbox = inbox
+
+    async def put(self, item: Any) -> None:
+        if isinstance(item, Update):
+            await asyncio.to_thread(self.inbox.receive, item.update_id, item.to_json())
+        await super().put(item)
+
+    async def put_taken_over(self, item: Update) -> None:
+        """Queue an update already kept (one the sweep took over)."""
+        await super().put(item)
+
+
+async def handle_once(inbox: Inbox, update: object, coroutine: Awaitable[Any]) -> None:
+    """Run the handling of ``update`` if this replica claims it; mark it done after, or
+    give it back when the handling was interrupted (the replica is stopping)."""
+    if not isinstance(update, Update):
+        await coroutine
+        return
+    if not await asyncio.to_thread(inbox.claim, update.update_id):
+        log.info("update %d is handled elsewhere or was already", update.update_id)
+        if asyncio.iscoroutine(coroutine):
+            coroutine.close()
+        return
+    try:
+        await coroutine
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(inbox.release, update.update_id)
+        raise
+    await asyncio.to_thread(inbox.finish, update.update_id)
+
+
+async def keep_inbox(queue: DurableUpdateQueue, bot: Bot) -> None:
+    """Run for the replica's life: renew its leases, and queue the updates other replicas
+    abandoned (or this one, before a restart)."""
+    inbox = queue.inbox
+    last_renewal = 0.0
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            if loop.time() - last_renewal >= RENEW_EVERY_S:
+                await asyncio.to_thread(inbox.renew)
+                await asyncio.to_thread(inbox.forget_done)
+                last_renewal = loop.time()
+            for update_id, body in await asyncio.to_thread(inbox.take_abandoned):
+                log.info("taking over update %d", update_id)
+                update = Update.de_json(json.loads(body), bot)
+                if update is not None:
+                    await queue.put_taken_over(update)
+        except Exception as error:  # the database may be away for a moment: try again
+            log.warning("keeping the inbox failed: %s", error)
+        await asyncio.sleep(SWEEP_EVERY_S)
