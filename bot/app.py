@@ -115,6 +115,8 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
 
     async def start(application: Application) -> None:
         inbox_keeper.append(asyncio.create_task(keep_inbox(queue, application.bot)))
+        if engine.search.follower is not None:  # PostgreSQL: what other replicas store
+            engine.search.follower.start()
         await publish_menus(application)
         await asyncio.to_thread(engine.set_config_feeds, config.feeds.urls)
         if schedule_jobs:

@@ -82,6 +82,8 @@ class Engine:
 
     def close(self) -> None:
         """Release everything; safe to call twice, and after a failed start."""
+        if self.search.follower is not None:
+            self.search.follower.stop()
         with self.search.writing():
             try:
                 self.search.close()

@@ -4,7 +4,8 @@ One process writes an index (it holds its lock file: ``<db file>.lock`` beside a
 database, ``briefbot.lock`` in the index's folder with PostgreSQL); others may only read
 beside it (``read_only``). Writes that touch the database and the index together run under
 :meth:`SearchIndex.writing`, so the two never disagree for long, and :meth:`reconcile`
-repairs what a crash left between them.
+repairs what a crash left between them. With PostgreSQL, where other replicas write too,
+the index follows the database's change log instead (:mod:`retrieval.services.index_follower`).
 
 The index holds articles and the messages groups keep for their catch-up
 (:func:`retrieval.index.message_source`). Both are marked ``indexed`` in SQLite once a
@@ -28,8 +29,10 @@ from retrieval.errors import IndexBusy, IndexUnavailable
 from retrieval.index import PassageIndex, kept_message_id, message_source
 from retrieval.language.detect import detect_language
 from retrieval.owners import Owner, OwnerKind
+from retrieval.services.index_follower import IndexFollower
 from retrieval.storage import Storage
 from retrieval.storage.articles import StoredSentence
+from retrieval.storage.changes import ChangeLog
 from retrieval.storage.database import disk_usage
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,8 @@ class SearchIndex:
         self._write_lock = threading.RLock()
         self._lock_fd: int | None = None
         self.index: PassageIndex | None = None  # type: ignore[assignment]
+        # PostgreSQL: other replicas write too, and this index follows their changes.
+        self.follower = None if storage.db.is_sqlite else IndexFollower(self, ChangeLog(storage.db), path)
 
     def open(self) -> None:
         """Take the database (unless reading only) and open its index, repaired if need be."""
@@ -56,7 +61,10 @@ class SearchIndex:
         else:
             self._lock_fd = _lock_index(self._path)
             self.index = self._open()
-            self.reconcile()
+            if self.follower is None:
+                self.reconcile()
+            else:
+                self.follower.catch_up()
 
     def close(self) -> None:
         """Close the index; safe to call twice, and after a failed :meth:`open`."""
@@ -170,6 +178,20 @@ class SearchIndex:
             elif caught_up:
                 log.info("indexed %d articles missing from the search index", caught_up)
 
+    def build(self) -> int:
+        """Index everything the database holds into an emptied index, without the
+        ``indexed`` marks (other replicas share them); returns how many articles and
+        messages."""
+        with self._write_lock:
+            self.index.delete_all()
+            articles, messages = self._articles.ids(), self._kept.ids()
+            for article_id in articles:
+                self._index(article_id)
+            for message_id in messages:
+                self._index_message(message_id)
+            self.index.commit()
+        return len(articles) + len(messages)
+
     def index_unindexed(self) -> int:
         """Index what SQLite holds and the index may not (after a crash, or to rebuild it);
         returns the number of articles and kept messages indexed."""
@@ -225,7 +247,8 @@ class SearchIndex:
             return PassageIndex(self._path)
         except IndexUnavailable as exc:
             log.warning("search index unusable (%s): rebuilding from the database", exc)
-            self._articles.mark_all_unindexed()
+            if self.follower is None:  # with PostgreSQL, the lost position says so
+                self._articles.mark_all_unindexed()
             return PassageIndex.recreate(self._path)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Text, bindparam, distinct, false, func, inser
 
 from retrieval.models import ArticleInfo, Extracted
 from retrieval.owners import EVERYONE, Owner, OwnerKind
+from retrieval.storage.changes import log_changes
 from retrieval.storage.database import (
     Database,
     Read,
@@ -175,6 +176,7 @@ class ArticleStore:
                     owner_kind=owner.kind.value, owner_id=owner.id, article_id=article_id, added_at=now()
                 )
             )
+            log_changes(db, "article", [article_id])
         return article_id
 
     def add_owner(self, article_id: int, owner: Owner) -> bool:
@@ -187,6 +189,7 @@ class ArticleStore:
             ).rowcount
             if added:
                 db.execute(articles.update().where(articles.c.id == article_id).values(indexed=False))
+                log_changes(db, "article", [article_id])
         return bool(added)
 
     def remove_owner(self, article_id: int, owner: Owner) -> bool:
@@ -198,6 +201,7 @@ class ArticleStore:
             db.execute(
                 ownership.delete().where(owner_is(owner, *_OWNER), ownership.c.article_id == article_id)
             )
+            log_changes(db, "article", [article_id])
             remaining = db.execute(
                 select(func.count()).select_from(ownership).where(ownership.c.article_id == article_id)
             ).scalar_one()
@@ -232,6 +236,10 @@ class ArticleStore:
         )
         with self._db.reading() as db:
             return db.execute(query).scalar_one()
+
+    def ids(self) -> list[int]:
+        with self._db.reading() as db:
+            return list(db.execute(select(articles.c.id).order_by(articles.c.id)).scalars())
 
     def owned_by(self, owner: Owner) -> list[int]:
         with self._db.reading() as db:
@@ -337,6 +345,7 @@ class ArticleStore:
         )
         if moved:
             db.execute(_SET_INDEXED.values(indexed=False), [{"article_id": a} for a in moved])
+        log_changes(db, "article", moved)
         return moved
 
     # --- sentences ------------------------------------------------------------------

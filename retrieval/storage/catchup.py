@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Text, bindparam, false, func, insert, select, true
 
 from retrieval.models import GroupMessage, MessageRef
+from retrieval.storage.changes import log_changes
 from retrieval.storage.database import Database, Read, insert_or_ignore, json_rows, now, one_of, timestamp
 from retrieval.storage.schema import catchup_groups, kept_messages, kept_sentences
 
@@ -88,6 +89,7 @@ class CatchupStore:
         with self._db.transaction() as db:
             ids = _ids(db, kept_messages.c.chat_id == chat_id)
             db.execute(catchup_groups.delete().where(catchup_groups.c.chat_id == chat_id))
+            log_changes(db, "message", ids)
         return ids
 
     def is_on(self, chat_id: int) -> bool:
@@ -100,6 +102,7 @@ class CatchupStore:
         with self._db.transaction() as db:
             ids = _ids(db, kept_messages.c.chat_id == old_chat_id)
             db.execute(kept_messages.delete().where(kept_messages.c.chat_id == old_chat_id))
+            log_changes(db, "message", ids)
             started = db.execute(
                 select(catchup_groups.c.started_at).where(catchup_groups.c.chat_id == old_chat_id)
             ).scalar()
@@ -140,6 +143,7 @@ class CatchupStore:
                     for position, text in enumerate(sentences, start=1)
                 ],
             )
+            log_changes(db, "message", [message_row] if earlier is None else [earlier, message_row])
         return Kept(message_row, earlier)
 
     def forget_author(self, chat_id: int, author_id: int) -> list[int]:
@@ -158,6 +162,7 @@ class CatchupStore:
         with self._db.transaction() as db:
             ids = _ids(db, condition)
             db.execute(kept_messages.delete().where(condition))
+            log_changes(db, "message", ids)
         return ids
 
     def window(
@@ -221,6 +226,10 @@ class CatchupStore:
         ]
 
     # --- the search index -----------------------------------------------------------
+
+    def ids(self) -> list[int]:
+        with self._db.reading() as db:
+            return list(db.execute(select(kept_messages.c.id).order_by(kept_messages.c.id)).scalars())
 
     def unindexed_ids(self, chat_ids: Sequence[int] | None = None) -> list[int]:
         """Messages not yet in the committed search index (of these groups, or of any)."""
