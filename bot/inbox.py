@@ -47,6 +47,9 @@ class Inbox:
         self._db = db
         self.holder = holder or replica_name()
         self._lease = lease
+        # Updates queued or being handled here (touched on the event loop only): one whose
+        # lease ran out while it waited (a stalled loop) is not queued a second time.
+        self.in_hand: set[int] = set()
 
     def receive(self, update_id: int, body: str) -> None:
         """Keep an update until it is handled, held by this replica (an update received
@@ -137,10 +140,12 @@ class DurableUpdateQueue(asyncio.Queue):  # type: ignore[type-arg]
     async def put(self, item: Any) -> None:
         if isinstance(item, Update):
             await asyncio.to_thread(self.inbox.receive, item.update_id, item.to_json())
+            self.inbox.in_hand.add(item.update_id)
         await super().put(item)
 
     async def put_taken_over(self, item: Update) -> None:
         """Queue an update already kept (one the sweep took over)."""
+        self.inbox.in_hand.add(item.update_id)
         await super().put(item)
 
 
@@ -150,18 +155,21 @@ async def handle_once(inbox: Inbox, update: object, coroutine: Awaitable[Any]) -
     if not isinstance(update, Update):
         await coroutine
         return
-    if not await asyncio.to_thread(inbox.claim, update.update_id):
-        log.info("update %d is handled elsewhere or was already", update.update_id)
-        if asyncio.iscoroutine(coroutine):
-            coroutine.close()
-        return
     try:
-        await coroutine
-    except BaseException:
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(inbox.release, update.update_id)
-        raise
-    await asyncio.to_thread(inbox.finish, update.update_id)
+        if not await asyncio.to_thread(inbox.claim, update.update_id):
+            log.info("update %d is handled elsewhere or was already", update.update_id)
+            if asyncio.iscoroutine(coroutine):
+                coroutine.close()
+            return
+        try:
+            await coroutine
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(inbox.release, update.update_id)
+            raise
+        await asyncio.to_thread(inbox.finish, update.update_id)
+    finally:
+        inbox.in_hand.discard(update.update_id)
 
 
 async def keep_inbox(queue: DurableUpdateQueue, bot: Bot) -> None:
@@ -177,6 +185,8 @@ async def keep_inbox(queue: DurableUpdateQueue, bot: Bot) -> None:
                 await asyncio.to_thread(inbox.forget_done)
                 last_renewal = loop.time()
             for update_id, body in await asyncio.to_thread(inbox.take_abandoned):
+                if update_id in inbox.in_hand:
+                    continue  # queued here already: its lease ran out while it waited
                 log.info("taking over update %d", update_id)
                 update = Update.de_json(json.loads(body), bot)
                 if update is not None:
