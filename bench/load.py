@@ -20,7 +20,13 @@ and a question an answer or "I found nothing": any other reply is an error reply
 Latency runs from the moment the update is queued on the fake server to the reply's
 arrival. The bot's RSS (and its anonymous part) is sampled every 5 seconds.
 
-Writes ``bench/results/load.json``.
+Replicas: ``--postgres`` runs the bot on a throwaway PostgreSQL cluster (tests/pgserver.py:
+Debian's server programs) instead of SQLite, and ``--replicas N`` (with ``--postgres``)
+runs N ``briefbot run`` processes on it, each with its own search index, all polling the
+same fake Bot API, which hands each update to whichever asks first: they share the load as
+replicas behind a load balancer do. Memory is then the sum over the replicas.
+
+Writes ``bench/results/load.json`` (``load-postgres-N.json`` with ``--postgres``).
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ if str(ROOT) not in sys.path:
 
 from bench.metrics import percentile, squad_articles  # noqa: E402
 from tests.fakebot import Call, FakeBotApi, plain_text  # noqa: E402
+from tests.pgserver import PostgresServer  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "load.json"
 BRIEFBOT = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())", "run"]
@@ -178,13 +185,24 @@ def memory(pid: int) -> tuple[int, int]:
     return int(fields["VmRSS"].split()[0]) * 1024, int(fields["RssAnon"].split()[0]) * 1024
 
 
-async def sample_memory(pid: int, results: Results, started: float) -> None:
+async def sample_memory(pids: list[int], results: Results, started: float) -> None:
     while True:
-        results.rss.append((round(time.monotonic() - started, 1), *memory(pid)))
+        sizes = [memory(pid) for pid in pids]
+        results.rss.append(
+            (round(time.monotonic() - started, 1), sum(s[0] for s in sizes), sum(s[1] for s in sizes))
+        )
         await asyncio.sleep(SAMPLE_EVERY_S)
 
 
-async def start_bot(api: FakeBotApi, directory: Path) -> asyncio.subprocess.Process:
+async def start_bot(
+    api: FakeBotApi, directory: Path, database: str | None = None, name: str = "bot"
+) -> asyncio.subprocess.Process:
+    """One ``briefbot run``: on SQLite in ``directory``, or on the PostgreSQL ``database``
+    with its search index in a folder of its own."""
+    storage = (
+        {"BRIEFBOT_STORAGE__PATH": str(directory / "load.db")} if database is None
+        else {"BRIEFBOT_STORAGE__URL": database, "BRIEFBOT_STORAGE__PATH": str(directory / name)}
+    )
     environment = {
         **os.environ,
         "BRIEFBOT_TELEGRAM__TOKEN": api.token,
@@ -192,14 +210,15 @@ async def start_bot(api: FakeBotApi, directory: Path) -> asyncio.subprocess.Proc
         "BRIEFBOT_TELEGRAM__BASE_FILE_URL": api.base_file_url,
         "BRIEFBOT_TELEGRAM__MESSAGES_PER_SECOND": "0",
         "BRIEFBOT_TELEGRAM__GROUP_MESSAGES_PER_MINUTE": "0",
-        "BRIEFBOT_STORAGE__PATH": str(directory / "load.db"),
+        **storage,
         "BRIEFBOT_FETCH__ALLOW_PRIVATE": "true",
     }
-    log = (directory / "bot.log").open("wb")
+    log = (directory / f"{name}.log").open("wb")
+    started = len(api.sent(method="setMyCommands"))
     process = await asyncio.create_subprocess_exec(
         *BRIEFBOT, env=environment, cwd=ROOT, stdout=log, stderr=log
     )
-    await api.wait_for("setMyCommands", timeout=60)
+    await api.wait_for("setMyCommands", count=started + 1, timeout=120)
     return process
 
 
@@ -221,19 +240,33 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     api = FakeBotApi()
     await api.start()
     pages, pages_url = await serve_pages(articles)
-    with tempfile.TemporaryDirectory() as temporary:
-        directory = Path(temporary)
-        process = await start_bot(api, directory)
-        driver = Driver(api, articles, pages_url, args)
-        started = time.monotonic()
-        sampler = asyncio.create_task(sample_memory(process.pid, driver.results, started))
-        until = started + args.duration
-        await asyncio.gather(*(driver.chat(chat_id, until) for chat_id in range(1, args.chats + 1)))
-        elapsed = time.monotonic() - started
-        sampler.cancel()
-        exit_code, stop_seconds = await stop_bot(process)
-        logged_errors = (directory / "bot.log").read_text(errors="replace").count(" ERROR ")
-        database_bytes = sum(p.stat().st_size for p in directory.glob("load.*db*"))
+    server = PostgresServer.start() if args.postgres else None
+    try:
+        with tempfile.TemporaryDirectory() as temporary:
+            directory = Path(temporary)
+            database = server.create_database() if server else None
+            processes = [
+                await start_bot(api, directory, database, f"replica-{number}")
+                for number in range(1, args.replicas + 1)
+            ]
+            driver = Driver(api, articles, pages_url, args)
+            started = time.monotonic()
+            pids = [process.pid for process in processes]
+            sampler = asyncio.create_task(sample_memory(pids, driver.results, started))
+            until = started + args.duration
+            await asyncio.gather(*(driver.chat(chat_id, until) for chat_id in range(1, args.chats + 1)))
+            elapsed = time.monotonic() - started
+            sampler.cancel()
+            stops = [await stop_bot(process) for process in processes]
+            exit_code = max((code for code, _ in stops), key=lambda code: code != 0)
+            stop_seconds = max(seconds for _, seconds in stops)
+            logged_errors = sum(
+                log.read_text(errors="replace").count(" ERROR ") for log in directory.glob("*.log")
+            )
+            database_bytes = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+    finally:
+        if server is not None:
+            server.stop()
     await pages.cleanup()
     await api.stop()
     return summarize(args, driver.results, elapsed, exit_code, stop_seconds, logged_errors,
@@ -249,6 +282,8 @@ def summarize(
     anon = [sample[2] for sample in results.rss]
     mib = 1024 * 1024
     return {
+        "database": "PostgreSQL" if args.postgres else "SQLite",
+        "replicas": args.replicas,
         "chats": args.chats,
         "duration_s": round(elapsed, 1),
         "think_s": args.think,
@@ -276,7 +311,10 @@ def summarize(
 
 
 def show(result: dict[str, object]) -> None:
-    table = Table(title=f"Load: {result['chats']} chats for {result['duration_s']} s")
+    table = Table(
+        title=f"Load: {result['chats']} chats for {result['duration_s']} s, "
+        f"{result['replicas']} replica(s) on {result['database']}"
+    )
     table.add_column("measure")
     table.add_column("value", justify="right")
     sent = result["sent"]
@@ -300,7 +338,8 @@ def show(result: dict[str, object]) -> None:
     sigterm = result["sigterm"]
     assert isinstance(sigterm, dict)
     rows += [
-        ("database and index", f"{result['database_mib']} MiB"),
+        ("database and index" if result["database"] == "SQLite" else "search indexes",
+         f"{result['database_mib']} MiB"),
         ("SIGTERM", f"exit {sigterm['exit_code']} after {sigterm['seconds']} s"),
     ]
     for row in rows:
@@ -315,12 +354,17 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=180, help="seconds of load")
     parser.add_argument("--think", type=float, default=60, help="mean seconds between a chat's messages")
     parser.add_argument("--reply-timeout", type=float, default=120)
+    parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL, not SQLite")
+    parser.add_argument("--replicas", type=int, default=1, help="bot processes (needs --postgres)")
     args = parser.parse_args()
     if args.quick:
         args.duration = 30
+    if args.replicas > 1 and not args.postgres:
+        parser.error("--replicas needs --postgres: replicas share a PostgreSQL database")
     result = asyncio.run(run(args))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=1) + "\n")
+    results = RESULTS.with_name(f"load-postgres-{args.replicas}.json") if args.postgres else RESULTS
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(result, indent=1) + "\n")
     show(result)
 
 
