@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from retrieval.engine import Engine
 from retrieval.models import GroupMessage
 from retrieval.owners import Owner
 from retrieval.services.index_follower import POSITION_FILE
+from retrieval.storage.changes import KEEP_CHANGES, ChangeLog
 from tests.conftest import SCHEMA_TEMPLATE
 from tests.pgserver import PostgresServer
 from tests.test_upgrade import SEALS, VOLCANO
@@ -112,3 +113,23 @@ def test_a_replica_with_an_empty_disk_builds_its_index_then_follows(
             assert back.index.num_docs() == first.index.num_docs()
         assert int(position.read_text()) > followed
 
+
+
+def test_a_replica_further_behind_than_the_log_keeps_rebuilds(
+    database: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with replica(database, tmp_path / "a", follow=False) as first:
+        first.ingest_text(SEALS, CHAT)
+        with replica(database, tmp_path / "b", follow=False):
+            pass  # built, and stopped
+        first.ingest_text(VOLCANO, CHAT)
+        first.ingest_text("The old bridge will close for repairs in March.", CHAT)
+        changes = ChangeLog(first.storage.db)
+        changes.forget_old(datetime.now(UTC) + KEEP_CHANGES + timedelta(minutes=1))
+        assert changes.oldest_id() == changes.last_id()  # the newest is kept: the log's end
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="retrieval.services.index_follower"), \
+                replica(database, tmp_path / "b", follow=False) as back:
+            assert [r for r in caplog.records if r.getMessage().startswith("built the search index")]
+            assert answers(back, "Which villages were evacuated?", CHAT, "three villages")
+            assert back.index.num_docs() == first.index.num_docs()
