@@ -13,7 +13,7 @@ from pathlib import PurePath
 from urllib.parse import urlsplit
 
 from retrieval.errors import InputError
-from retrieval.language.detect import detect_language
+from retrieval.language.detect import body_language
 from retrieval.language.words import base_language
 from retrieval.models import Extracted
 
@@ -73,7 +73,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         raise InputError("I couldn't find an article in that page.")
     # The body's language, not the page's: templates declare their own language, and a
     # page may wrap a Russian article in an English site. The declaration is the fallback.
-    language = detect_language("\n\n".join(paragraphs))
+    language = body_language(paragraphs)
     if language is None:
         match = _HTML_LANG.search(html[:5000].encode("utf-8", "ignore"))
         language = base_language(document.language or (match.group(1).decode() if match else None))
@@ -105,7 +105,7 @@ def extract_text(
         text="\n\n".join(cleaned.paragraphs),
         url=url,
         site=site or _site_of(url),
-        language=detect_language("\n\n".join(cleaned.paragraphs)),
+        language=body_language(cleaned.paragraphs),
     )
 
 
@@ -182,7 +182,7 @@ def extract_markdown(text: str, *, url: str | None = None) -> Extracted:
         raise InputError("I couldn't find any article text in that Markdown.")
     return Extracted(
         title=title, text="\n\n".join(paragraphs), url=url, site=_site_of(url),
-        language=detect_language("\n\n".join(paragraphs)),
+        language=body_language(paragraphs),
     )
 
 

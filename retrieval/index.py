@@ -138,9 +138,9 @@ class PassageIndex:
     def add(
         self, sentences: Sequence[StoredSentence], owners: Sequence[Owner], language: str | None
     ) -> None:
-        """Index one article's sentences (not visible to searches before :meth:`commit`)."""
-        words = words_of(language)
-        terms = [" ".join(words.terms(s.text)) for s in sentences]
+        """Index one article's sentences (not visible to searches before :meth:`commit`),
+        each in its own language if it has one, else in the article's ``language``."""
+        terms = [" ".join(words_of(s.language or language).terms(s.text)) for s in sentences]
         with self._lock:
             for i, sentence in enumerate(sentences):
                 passage = " ".join(terms[max(0, i - WINDOW) : i + WINDOW + 1])
@@ -148,7 +148,7 @@ class PassageIndex:
                     article_id=sentence.article_id,
                     position=sentence.position,
                     owner=[str(owner) for owner in owners],
-                    language=language or UNKNOWN_LANGUAGE,
+                    language=sentence.language or language or UNKNOWN_LANGUAGE,
                     sentence=terms[i],
                     passage=passage,
                 )

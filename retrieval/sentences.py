@@ -13,6 +13,7 @@ A "sentence" longer than MAX_SENTENCE_CHARS is cut where it does not split a wor
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from retrieval.sentence_cut import cut_long
@@ -32,6 +33,7 @@ _LANGUAGE_TAG = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]+)*")
 class SplitSentence:
     paragraph: int  # 0-based paragraph number in the article
     text: str
+    language: str | None = None  # its paragraph's own language; None: the article's
 
 
 def language_code(language: str | None) -> str | None:
@@ -53,12 +55,22 @@ def split_sentences(text: str, language: str | None = None) -> list[str]:
     return result
 
 
-def split_paragraphs(paragraphs: list[str], language: str | None = None) -> list[SplitSentence]:
-    """Sentences of an article's paragraphs, numbered by paragraph."""
+def split_paragraphs(
+    paragraphs: list[str],
+    language: str | None = None,
+    own_languages: Sequence[str | None] | None = None,
+) -> list[SplitSentence]:
+    """Sentences of an article's paragraphs in ``language``, numbered by paragraph.
+
+    ``own_languages`` names, for each paragraph, a language of its own it is split in
+    instead (None: the article's), as :func:`retrieval.language.detect.article_languages`
+    finds them.
+    """
+    own = own_languages or [None] * len(paragraphs)
     return [
-        SplitSentence(paragraph=number, text=sentence)
-        for number, paragraph in enumerate(paragraphs)
-        for sentence in split_sentences(paragraph, language)
+        SplitSentence(paragraph=number, text=sentence, language=own_language)
+        for number, (paragraph, own_language) in enumerate(zip(paragraphs, own, strict=True))
+        for sentence in split_sentences(paragraph, own_language or language)
     ]
 
 

@@ -24,6 +24,7 @@ class StoredSentence:
     position: int  # 1-based
     paragraph: int
     text: str
+    language: str | None = None  # its own language; None: the article's
 
 
 def canonical_url(url: str | None) -> str | None:
@@ -94,12 +95,13 @@ class ArticleStore:
         self,
         extracted: Extracted,
         title: str,
-        sentences: Sequence[tuple[int, str]],
+        sentences: Sequence[tuple[int, str, str | None]],
         owner: Owner,
         *,
         public: bool,
     ) -> int:
-        """Store a new article with its sentences (paragraph, text) and its first owner.
+        """Store a new article with its sentences (paragraph, text, own language or None
+        for the article's) and its first owner.
 
         ``public``: the text is what our fetcher read at ``extracted.url``, so any chat that
         sends that URL or text may share this copy.
@@ -119,10 +121,11 @@ class ArticleStore:
             article_id = cursor.lastrowid
             assert article_id is not None
             db.executemany(
-                "INSERT INTO sentences (article_id, position, paragraph, text) VALUES (?, ?, ?, ?)",
+                "INSERT INTO sentences (article_id, position, paragraph, text, language)"
+                " VALUES (?, ?, ?, ?, ?)",
                 [
-                    (article_id, position, paragraph, text)
-                    for position, (paragraph, text) in enumerate(sentences, start=1)
+                    (article_id, position, paragraph, text, language)
+                    for position, (paragraph, text, language) in enumerate(sentences, start=1)
                 ],
             )
             db.execute(
@@ -306,7 +309,7 @@ class ArticleStore:
     def sentences(self, article_id: int) -> list[StoredSentence]:
         with self._db.reading() as db:
             rows = db.execute(
-                "SELECT article_id, position, paragraph, text FROM sentences"
+                "SELECT article_id, position, paragraph, text, language FROM sentences"
                 " WHERE article_id = ? ORDER BY position",
                 (article_id,),
             ).fetchall()

@@ -213,4 +213,9 @@ MIGRATIONS: list[str] = [
     DROP TABLE digests;
     ALTER TABLE digests_v2 RENAME TO digests
     """,
+    """
+    -- A sentence's own language, when its paragraph is in another language than its
+    -- article (a quotation), NULL for the article's.
+    ALTER TABLE sentences ADD COLUMN language TEXT
+    """,
 ]
