@@ -58,7 +58,7 @@ STAGES: dict[str, list[tuple[str, str, str | None]]] = {
     "HTML extraction (extract_html: trafilatura, check)": [
         ("retrieval/extract.py", "extract_html", None)
     ],
-    "language detection (fastText)": [("retrieval/language/detect.py", "detect_language", None)],
+    "language detection (fastText)": [("retrieval/language/detect.py", "article_languages", None)],
     "sentence splitting (nupunkt)": [("retrieval/sentences.py", "split_paragraphs", None)],
     "SQLite: duplicate check, insert, read back": [
         ("retrieval/storage/articles.py", "find_duplicate", None),

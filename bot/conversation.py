@@ -49,6 +49,7 @@ from retrieval.config import EngineConfig
 from retrieval.engine import Engine
 from retrieval.errors import BriefbotError, NotFound
 from retrieval.extract import READABLE, can_read
+from retrieval.language.questions import is_question
 from retrieval.models import FeedInfo, IngestResult, Summary, TopicMode
 from retrieval.owners import EVERYONE, Owner
 from retrieval.summarize import ALGORITHMS
@@ -65,11 +66,6 @@ MAX_LINKS = 5
 MAX_SUMMARY_SENTENCES = 50
 PAGE_SIZE = 10
 
-QUESTION_WORDS = frozenset({
-    "who", "whom", "whose", "what", "which", "when", "where", "why", "how", "is", "are", "was",
-    "were", "do", "does", "did", "can", "could", "should", "would", "will", "has", "have", "had",
-    "tell", "explain", "list", "name",
-})
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'«»]+", re.IGNORECASE)
 _URL_TAIL = ".,;:!?)]}’”"
 NO_ARTICLES = "You have no articles yet: send me a link, some text or a file."
@@ -147,9 +143,10 @@ def find_urls(text: str) -> list[str]:
 
 
 def _is_question(text: str) -> bool:
+    """One line that asks, in any language (question marks of every script, or a first
+    word that asks in the line's language)."""
     stripped = text.strip()
-    first_word = stripped.split(maxsplit=1)[0].lower() if stripped else ""
-    return "\n" not in stripped and (stripped.endswith("?") or first_word in QUESTION_WORDS)
+    return "\n" not in stripped and is_question(stripped)
 
 
 # A command's handler: (the conversation, the arguments, the message, where replies go).
