@@ -28,9 +28,9 @@ from functools import cache
 
 import regex
 import stopwordsiso
-from sumy.utils import get_stop_words
 
-from retrieval.sentence_ends import CLOSERS, SENTENCE_END_MARKS
+from retrieval.language.sentence_ends import CLOSERS, SENTENCE_END_MARKS
+from retrieval.language.words import stop_words as _stop_words
 
 __all__ = ["CleanedPage", "clean_page_text"]
 
@@ -184,18 +184,6 @@ _DATELINE = re.compile(
 )
 # Words after the first one, unless they follow sentence punctuation or a quote.
 _INNER_WORD = re.compile(r"(?<=[^\W\d_,;–—-]) +(\w+)")
-
-
-@cache
-def _stop_words(language: str) -> frozenset[str]:
-    """Stop words of ``language``: for English sumy's list, which the thresholds were tuned
-    with (stopwords-iso's English list holds many content words); for the others
-    stopwords-iso's (empty when it has none)."""
-    if language == "en":
-        return frozenset(get_stop_words("english"))
-    if not stopwordsiso.has_lang(language):
-        return frozenset()
-    return frozenset(word.lower() for word in stopwordsiso.stopwords(language))
 
 
 @cache

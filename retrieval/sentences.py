@@ -3,30 +3,29 @@
 ``language`` is an ISO 639-1 code (a tag such as "en-US" is read as "en") or None when
 it is not known. English goes to nupunkt (offline Punkt, no NLTK data), which measures
 best on English; every other language, and text of unknown language, goes to the
-punctuation rules of :mod:`retrieval.sentence_ends`, which know the sentence ends of
+punctuation rules of :mod:`retrieval.language.sentence_ends`, which know the sentence ends of
 every script; Thai, which has no sentence punctuation, is then cut by PyThaiNLP
-(:mod:`retrieval.thai`), whether it was named "th" or is found to be mostly Thai letters.
+(:mod:`retrieval.language.thai`), whether it was named "th" or is found to be mostly Thai letters.
 A "sentence" longer than MAX_SENTENCE_CHARS is cut where it does not split a word
-(:mod:`retrieval.sentence_cut`). Measured with ``bench/sentences.py``.
+(:mod:`retrieval.language.sentence_cut`). Measured with ``bench/sentences.py``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from retrieval.sentence_cut import cut_long
-from retrieval.sentence_ends import split_at_sentence_ends
-from retrieval.thai import is_thai, thai_sentences
+from retrieval.language.sentence_cut import cut_long
+from retrieval.language.sentence_ends import split_at_sentence_ends
+from retrieval.language.thai import is_thai, thai_sentences
+from retrieval.language.words import base_language
 
-__all__ = ["MAX_SENTENCE_CHARS", "SplitSentence", "language_code", "split_paragraphs", "split_sentences"]
+__all__ = ["MAX_SENTENCE_CHARS", "SplitSentence", "split_paragraphs", "split_sentences"]
 
 # A "sentence" longer than this (a list with no full stops, a run of one word) is cut
 # where it does not split a word, so every piece still quotes the source verbatim.
 MAX_SENTENCE_CHARS = 1_000
 
-_LANGUAGE_TAG = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]+)*")
 
 
 @dataclass(frozen=True)
@@ -36,17 +35,9 @@ class SplitSentence:
     language: str | None = None  # its paragraph's own language; None: the article's
 
 
-def language_code(language: str | None) -> str | None:
-    """The primary language of a tag ("pt-BR" → "pt"), or None for None or no tag."""
-    if not language:
-        return None
-    match = _LANGUAGE_TAG.fullmatch(language.strip().lower())
-    return match.group(1) if match else None
-
-
 def split_sentences(text: str, language: str | None = None) -> list[str]:
     """Sentences of one paragraph in ``language``, whitespace-normalised, in order."""
-    language = language_code(language)
+    language = base_language(language)
     result: list[str] = []
     for sentence in _sentences(text, language):
         sentence = " ".join(sentence.split())

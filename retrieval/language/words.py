@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import regex
 import Stemmer
 import stopwordsiso
+
+from retrieval.language.thai import thai_words
 
 # Snowball stemmers PyStemmer ships, by ISO 639-1 code.
 STEMMERS = {
@@ -52,6 +54,7 @@ _TOKEN = regex.compile(
     rf"([{_CJK}]+)|(\p{{Thai}}+)|([{_BIGRAM_SCRIPTS}]+)|([^\W{_CJK}\p{{Thai}}{_BIGRAM_SCRIPTS}]+)"
 )
 _WORD = regex.compile(r"\w+")
+_LANGUAGE_TAG = regex.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]+)*")
 _APOSTROPHE_SUFFIX = regex.compile(r"(?<=\w)['’]\w+")
 # Languages whose terms are their words' first letters, and how many.
 PREFIX_LENGTH = {"tr": 5, "az": 5, "uz": 5}
@@ -77,7 +80,7 @@ class Words:
         self._stemmer = Stemmer.Stemmer(algorithm) if algorithm else None
         if self._stemmer is not None:
             self._stemmer.maxCacheSize = 50_000
-        self.stop_words: frozenset[str] = _stop_words(language)
+        self.stop_words: frozenset[str] = stop_words(language)
         self._turkic = language in {"tr", "az", "uz"}
 
     def lower(self, text: str) -> str:
@@ -97,7 +100,7 @@ class Words:
             if word:
                 result.append(word)
             elif thai:
-                result.extend(_thai_words(thai))
+                result.extend(thai_words(thai))
             elif cjk:
                 result.extend(self._cjk_tokens(cjk))
             else:
@@ -176,15 +179,11 @@ def _bigrams(run: str) -> list[str]:
     return [run[i : i + 2] for i in range(len(run) - 1)]
 
 
-def _thai_words(run: str) -> list[str]:
-    from pythainlp.tokenize import word_tokenize  # its dictionary loads on first use
-
-    return [word for word in word_tokenize(run, engine="newmm", keep_whitespace=False) if word.strip()]
-
-
-def _stop_words(language: str | None) -> frozenset[str]:
-    if language == "en":  # sumy's list: stopwords-iso's English one drops "million", "first"...
-        # read as a file: sumy.utils.get_stop_words would import requests (~0.1 s)
+@cache
+def stop_words(language: str | None) -> frozenset[str]:
+    """Stop words of ``language``: stopwords-iso's list (empty when it has none), but for
+    English sumy's shorter one (stopwords-iso's holds "million", "first"...)."""
+    if language == "en":  # read as a file: sumy.utils.get_stop_words would import requests (~0.1 s)
         listed = resources.files("sumy") / "data" / "stopwords" / "english.txt"
         return frozenset(listed.read_text("utf-8").split())
     if language and stopwordsiso.has_lang(language):
@@ -193,10 +192,12 @@ def _stop_words(language: str | None) -> frozenset[str]:
 
 
 def base_language(code: str | None) -> str | None:
-    """``pt-BR`` → ``pt``; ``None`` and empty stay ``None``."""
+    """The primary language of a tag (``pt-BR`` → ``pt``, `` ZH_hant `` → ``zh``); None for
+    None, empty, or anything that is no language tag."""
     if not code:
         return None
-    return code.replace("_", "-").split("-")[0].lower() or None
+    match = _LANGUAGE_TAG.fullmatch(code.strip().lower())
+    return match.group(1) if match else None
 
 
 @lru_cache(maxsize=64)
