@@ -281,3 +281,18 @@ def test_each_paragraph_of_a_mixed_article_is_split_and_searched_in_its_own_lang
     # A rebuilt index reads each sentence in the language stored with it.
     engine.reindex()
     assert {question: first_answer(question)[: len(start)] for question, start in asked.items()} == asked
+
+
+def test_a_question_word_finds_its_root_in_a_compound(engine: Engine) -> None:
+    """German writes "Ostanatolien" as one word: the question's "Anatolien" is in it, though no
+    stemmer brings the two together, and that sentence answers rather than the shorter one
+    that shares only the verb."""
+    text = (
+        "In England kämpften die Ritter gegen die Sachsen.\n\n"
+        "Die Normannen kamen im elften Jahrhundert mit vielen Schiffen nach Süditalien.\n\n"
+        "Dort gründeten sie mehrere Grafschaften und später ein eigenes Königreich.\n\n"
+        "Einige normannische Ritter kämpften später an der Seite byzantinischer Truppen in Ostanatolien."
+    )
+    engine.ingest(Extracted(title="Normannen", text=text), OWNER)
+    answer = engine.ask("Wer kämpfte in Anatolien?", OWNER)
+    assert answer.sentences[0].text.endswith("in Ostanatolien.")

@@ -59,7 +59,8 @@ _APOSTROPHE_SUFFIX = regex.compile(r"(?<=\w)['’]\w+")
 # Languages whose terms are their words' first letters, and how many.
 PREFIX_LENGTH = {"tr": 5, "az": 5, "uz": 5}
 # Languages whose terms include pairs of neighbouring tokens.
-PAIRED: frozenset[str] = frozenset()
+PAIRED: frozenset[str] = frozenset({"vi"})
+PAIR_JOIN = "_"  # between the two tokens of a pair term
 _NEEDS_SEGMENTING = regex.compile(rf"[{_CJK}\p{{Thai}}{_BIGRAM_SCRIPTS}]")
 _LAST_DIGIT = 0x1FBF9  # no decimal digit lies above U+1FBF9 (Unicode 15)
 _DIGITS = {
@@ -81,6 +82,9 @@ class Words:
         if self._stemmer is not None:
             self._stemmer.maxCacheSize = 50_000
         self.stop_words: frozenset[str] = stop_words(language)
+        # Stop-word lists hold some forms of a word and not others (Russian "новый" and
+        # not "нового"): a question word is left out when any of its forms is listed.
+        self.stop_stems: frozenset[str] = frozenset(self.stems(sorted(self.stop_words)))
         self._turkic = language in {"tr", "az", "uz"}
 
     def lower(self, text: str) -> str:
@@ -150,7 +154,7 @@ class Words:
                 continue
             result.append(token)
             if previous:
-                result.append(f"{previous}_{token}")
+                result.append(f"{previous}{PAIR_JOIN}{token}")
             previous = token
         return result
 
