@@ -13,7 +13,7 @@ from pathlib import PurePath
 from urllib.parse import urlsplit
 
 from retrieval.errors import InputError
-from retrieval.language.detect import body_language
+from retrieval.language.detect import body_language, detect_language
 from retrieval.language.words import base_language
 from retrieval.models import Extracted
 
@@ -97,7 +97,8 @@ def extract_text(
     text = scrub(text)
     title = scrub(title) if title else title
     url = scrub(url) if url else url
-    cleaned = clean_page_text(text)
+    # The page's language chooses the cleaner's stop words; the body's is decided after.
+    cleaned = clean_page_text(text, detect_language(text))
     if not cleaned.paragraphs:
         raise InputError("I couldn't find any article text in that.")
     return Extracted(
