@@ -2,7 +2,7 @@
 and the cleaner on plain articles in twelve languages.
 
 Run from the repository root: ``python bench/extraction.py``. Scores (a) ``clean_page_text``
-on the flat page text (in the language detected in it, as ``extract_text`` runs it), (b)
+on the flat page text (through ``extract_text``, in the language the page is in), (b)
 the flat page text as it is, (c) ``extract_html`` on the HTML, with the Zyte benchmark's
 shingle metric. Then pastes each XQuAD article (title, then its paragraphs, separated by
 blank lines; ``../shared/bench/multilingual/xquad``) in each of its 12 languages through
@@ -32,7 +32,6 @@ from bench.metrics import shared_dir, zyte_scores  # noqa: E402
 from retrieval.clean import clean_page_text  # noqa: E402
 from retrieval.errors import BriefbotError, InputError  # noqa: E402
 from retrieval.extract import extract_html, extract_text  # noqa: E402
-from retrieval.language.detect import detect_language  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "extraction.json"
 
@@ -42,8 +41,11 @@ def _load_json(path: Path) -> dict[str, dict[str, str]]:
 
 
 def _cleaned(text: str) -> str:
-    """The cleaner as intake runs it: with the language the page's text is in."""
-    page = clean_page_text(text, detect_language(text))
+    """The cleaner as intake runs it (``extract_text``, in the language the page is in)."""
+    try:
+        page = extract_text(text)
+    except InputError:  # nothing kept: an empty prediction
+        return ""
     return "\n".join(([page.title] if page.title else []) + page.paragraphs)
 
 

@@ -13,7 +13,7 @@ from pathlib import PurePath
 from urllib.parse import urlsplit
 
 from retrieval.errors import InputError
-from retrieval.language.detect import body_language, detect_language
+from retrieval.language.detect import body_language
 from retrieval.language.words import base_language
 from retrieval.models import Extracted
 
@@ -97,8 +97,10 @@ def extract_text(
     text = scrub(text)
     title = scrub(title) if title else title
     url = scrub(url) if url else url
-    # The page's language chooses the cleaner's stop words; the body's is decided after.
-    cleaned = clean_page_text(text, detect_language(text))
+    # The page's language chooses the cleaner's stop words; the body's is decided after,
+    # from the paragraphs kept (those read here already are not read again).
+    blocks = [block.strip() for block in text.split("\n\n") if block.strip()]
+    cleaned = clean_page_text(text, body_language(blocks))
     if not cleaned.paragraphs:
         raise InputError("I couldn't find any article text in that.")
     return Extracted(
