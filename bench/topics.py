@@ -4,7 +4,7 @@ Run from the repository root: ``python bench/topics.py`` (``--quick`` for a smal
 
 1. Matching: ``--topics`` topics (default 10,000) spread over 1,000 chats, all able to
    see a feed; each new article is checked against them through the engine's inverted
-   index of topics (``TopicBook.match``), and, as the baseline in the same run, by
+   index of topics (``Topics.match``), and, as the baseline in the same run, by
    evaluating every topic against the article. Target: under 50 ms per article.
 2. Digest: ``--articles`` new articles (default 10,000) from 20 feeds; ``--chats``
    chats (default 1,000) each follow 3 feeds and watch 2 daily topics. Reported: the

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Awaitable
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, BotCommandScopeAllGroupChats, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
 
 from bot.commands import menu
 from bot.config import BotConfig
 from bot.conversation import Conversation
 from bot.handlers import TelegramHandlers
+from bot.i18n import DEFAULT_LANGUAGE, languages, translator
 from bot.jobs import JOBS_KEY, Jobs
 from bot.ratelimit import ChatRateLimiter
 from bot.replies import BotLoad
@@ -22,7 +24,7 @@ from retrieval.engine import Engine
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 # Updates handled at once, across all chats.
 MAX_CONCURRENT_UPDATES = 64
 UNBOUNDED = 1_000_000
@@ -98,9 +100,7 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
     jobs = Jobs(engine, state, config, workers)
 
     async def start(application: Application) -> None:
-        await application.bot.set_my_commands(
-            [BotCommand(command.name, command.description) for command in menu()]
-        )
+        await publish_menus(application)
         await asyncio.to_thread(engine.set_config_feeds, config.feeds.urls)
         if schedule_jobs:
             assert application.job_queue is not None, "python-telegram-bot[job-queue] is required"
@@ -134,19 +134,57 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
     return application
 
 
+async def publish_menus(application: Application) -> None:
+    """The command menus, once per language: Telegram shows each user the one of their app's
+    language, and the English one (without a language code) to everyone else; groups get
+    theirs (with the catch-up commands), every other chat the default one. Command names
+    stay English; their descriptions are translated."""
+    for language in languages():
+        t = translator(language)
+        code = None if language == DEFAULT_LANGUAGE else language
+        for scope, groups in ((None, False), (BotCommandScopeAllGroupChats(), True)):
+            await application.bot.set_my_commands(
+                [BotCommand(command.name, t.gettext(command.description)) for command in menu(groups=groups)],
+                scope=scope, language_code=code,
+            )
+
+
 def run(config: BotConfig) -> None:
-    """Serve until interrupted: long polling by default, or a webhook."""
-    application = build_application(config)
+    """Serve until SIGTERM or SIGINT: long polling by default, or a webhook."""
+    asyncio.run(_serve(build_application(config), config))
+
+
+async def _serve(application: Application, config: BotConfig) -> None:
+    """Start in the order ``Application.run_polling`` uses, serve, stop in reverse order.
+
+    Our own loop rather than ``run_polling``: a signal only sets an event, so one that
+    arrives while the bot is still starting (python-telegram-bot would raise SystemExit in
+    the middle of a request) lets the start finish and then stops cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stop.set)
+    updater = application.updater
+    assert updater is not None
     telegram = config.telegram
-    if telegram.mode == "webhook":
-        log.info("webhook on %s:%d", telegram.listen, telegram.port)
-        application.run_webhook(
-            listen=telegram.listen,
-            port=telegram.port,
-            url_path=telegram.webhook_path,
-            webhook_url=telegram.webhook_url,
-            secret_token=telegram.secret_token.get_secret_value(),
-            allowed_updates=ALLOWED_UPDATES,
-        )
-    else:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    async with application:  # initialize, and shutdown at the end
+        if application.post_init:
+            await application.post_init(application)
+        if telegram.mode == "webhook":
+            log.info("webhook on %s:%d", telegram.listen, telegram.port)
+            await updater.start_webhook(
+                listen=telegram.listen,
+                port=telegram.port,
+                url_path=telegram.webhook_path,
+                webhook_url=telegram.webhook_url,
+                secret_token=telegram.secret_token.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        await application.start()
+        await stop.wait()
+        await updater.stop()
+        await application.stop()
+    if application.post_shutdown:
+        await application.post_shutdown(application)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterable
 
@@ -48,8 +49,11 @@ def guard_logs(handlers: Iterable[logging.Handler], *secrets: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser, commands = build_parser()
     add_command(commands, "run", "run the Telegram bot (needs telegram.token)", json_output=False)
-    add_command(
+    chat = add_command(
         commands, "chat", "talk to the bot in this terminal, no Telegram needed", json_output=False
+    )
+    chat.add_argument(
+        "--language", help="the language the bot writes in (en, ru, es...; default: the terminal's locale)"
     )
     args = parser.parse_args(argv)
     try:
@@ -70,9 +74,11 @@ def main(argv: list[str] | None = None) -> int:
             import asyncio
 
             from bot.chat import run_chat
+            from bot.i18n import language_from_environment
 
             configure_logging(logging.WARNING)
-            return asyncio.run(run_chat(config, sys.stdin, sys.stdout))
+            language = args.language or language_from_environment(os.environ)
+            return asyncio.run(run_chat(config, sys.stdin, sys.stdout, language))
     except BriefbotError as error:
         print(f"briefbot: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -7,17 +7,20 @@ here and its handler to ``Conversation``'s table in :mod:`bot.conversation`; a t
 that the two agree.
 
 Descriptions, arguments and messages are English message ids marked with
-:func:`bot.i18n.N_`; they become the text a user reads only when shown
-(:func:`usage_line`, :func:`usage_message`, the errors below, /help and the menu).
+:func:`bot.i18n.N_`; they become the text a user reads only when shown, in the reader's
+language (:func:`usage_line`, :func:`usage_message`, /help and the menu). The errors below
+carry their command and are translated when they are answered
+(:meth:`bot.i18n.Translator.error`).
 """
 
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.i18n import N_
+from bot.i18n import ENGLISH, N_, Phrase, Translator, languages
 from retrieval.errors import BriefbotError
 from retrieval.summarize import ALGORITHMS
 
@@ -46,6 +49,8 @@ class Command(BaseModel):
     # What someone who is not an admin is told; without it the command does not exist for them.
     refusal: str | None = None
     in_menu: bool = True
+    # Where it belongs: "groups" are in the menu Telegram shows in groups only.
+    chats: Literal["all", "groups"] = "all"
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -97,6 +102,26 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(name="digest_off", description=N_("Stop the daily digest")),
     Command(name="export", description=N_("Download your feeds (OPML), topics and articles")),
+    Command(
+        name="language", description=N_("Choose the language I write in"), arguments=N_("[CODE]"),
+        misuse=N_("Use {usage} with one of {languages}, for example {command} es."),
+    ),
+    Command(
+        name="tldr", description=N_("What was said here while you were away, quoted"),
+        arguments=N_("[3h|200]"), chats="groups",
+        misuse=N_(
+            "Use {usage}: {command} alone for what was said since your last message, {command} 3h "
+            "for the last three hours, {command} 200 for the last 200 messages."
+        ),
+    ),
+    Command(
+        name="catchup", description=N_("Keep this group's messages for /tldr (admins)"),
+        arguments=N_("[on|off]"), chats="groups",
+        misuse=N_(
+            "Use {usage}: {command} on or {command} off (admins); {command} alone says whether it is on."
+        ),
+    ),
+    Command(name="forgetme", description=N_("Delete your messages I kept in this group"), chats="groups"),
     Command(name="help", description=N_("What I can do")),
     Command(name="start", description=N_("Say hello")),
     Command(
@@ -111,30 +136,36 @@ COMMANDS: tuple[Command, ...] = (
 BY_NAME: dict[str, Command] = {command.name: command for command in COMMANDS}
 
 
-def menu() -> list[Command]:
-    """The commands of the menu Telegram shows, in its order; /help lists the same."""
-    return [command for command in COMMANDS if command.in_menu]
+def menu(*, groups: bool = False) -> list[Command]:
+    """The commands of the menu Telegram shows in private chats (or in ``groups``), in its
+    order; /help lists the same."""
+    return [command for command in COMMANDS if command.in_menu and (groups or command.chats == "all")]
 
 
-def usage_line(command: Command) -> str:
-    """``/name ARGUMENTS``, as /help shows it."""
-    return f"/{command.name} {command.arguments}" if command.arguments else f"/{command.name}"
+def usage_line(command: Command, t: Translator = ENGLISH) -> str:
+    """``/name ARGUMENTS``, as /help shows it (the arguments' names in ``t``'s language)."""
+    return t.say(_usage(command))
 
 
-def usage_message(command: Command) -> str:
-    """What someone who used ``command`` the wrong way is told."""
-    if command.misuse is None:
-        raise ValueError(f"/{command.name} takes no arguments to get wrong")
-    return command.misuse.format(
-        usage=usage_line(command), command=f"/{command.name}", algorithms=", ".join(ALGORITHMS)
+def _usage(command: Command) -> Phrase:
+    # "{command} {arguments}" only puts the two together; it is not a sentence to translate.
+    if not command.arguments:
+        return Phrase("{command}", {"command": f"/{command.name}"})
+    return Phrase(
+        "{command} {arguments}", {"command": f"/{command.name}", "arguments": Phrase(command.arguments)}
     )
+
+
+def usage_message(command: Command, t: Translator = ENGLISH) -> str:
+    """What someone who used ``command`` the wrong way is told, in ``t``'s language."""
+    return t.error(UsageError(command.name))
 
 
 class UnknownCommand(BriefbotError):
     """A command the registry doesn't have, or an admin's command sent by someone else."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(UNKNOWN.format(command=f"/{name}"))
+        super().__init__(UNKNOWN, command=f"/{name}")
 
 
 class NotAllowed(BriefbotError):
@@ -146,7 +177,12 @@ class UsageError(BriefbotError):
 
     def __init__(self, name: str) -> None:
         self.command = BY_NAME[name]
-        super().__init__(usage_message(self.command))
+        if self.command.misuse is None:
+            raise ValueError(f"/{name} takes no arguments to get wrong")
+        super().__init__(
+            self.command.misuse, usage=_usage(self.command), command=f"/{name}",
+            algorithms=", ".join(ALGORITHMS), languages=", ".join(languages()),
+        )
 
 
 def allowed(name: str, *, admin: bool) -> Command:

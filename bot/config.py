@@ -82,6 +82,8 @@ class AccessConfig(Section):
 class BotLimitsConfig(LimitsConfig):
     """The engine's limits plus the bot's own, so that every limit lives in [limits]."""
 
+    model_config = ConfigDict(extra="forbid")
+
     messages_per_minute: int = Field(
         20, ge=0, description="Messages, commands and button presses one chat may send a minute; 0: no limit."
     )

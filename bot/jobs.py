@@ -1,4 +1,5 @@
-"""Scheduled work on python-telegram-bot's JobQueue: polling feeds, instant alerts, daily digests.
+"""Scheduled work on python-telegram-bot's JobQueue: polling feeds, instant alerts, daily
+digests, and deleting what groups kept longer than their catch-up keeps it.
 
 Each job is a plain async method taking an optional ``now``: the JobQueue calls it on a
 timer, tests call it directly with the time they want. Messages go out one chat after
@@ -18,8 +19,10 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden
 from telegram.ext import Application, ContextTypes, JobQueue
 
 from bot import schedule
-from bot.conversation import NOTHING_NEW, move_chat
+from bot.conversation import move_chat
+from bot.following import NOTHING_NEW
 from bot.handlers import TelegramOutbox
+from bot.i18n import Translator, translator
 from bot.logs import log_failure
 from bot.refusals import Refusal, is_refusal
 from bot.replies import AlertView, DigestView, Notice, Reply
@@ -35,6 +38,9 @@ log = logging.getLogger(__name__)
 POLL_EVERY_S = 30
 ALERTS_EVERY_S = 30
 DIGESTS_EVERY_S = 60
+# Kept group messages past their retention are deleted this often (and what groups said
+# since the last commit becomes searchable).
+EXPIRY_EVERY_S = 600
 # Articles shown in one alert message; the rest are counted ("…and 7 more").
 MAX_ALERTS_PER_MESSAGE = 10
 JOBS_KEY = "jobs"
@@ -58,6 +64,7 @@ class Jobs:
             self._alerts_on_timer, ALERTS_EVERY_S, first=ALERTS_EVERY_S, name="send_alerts"
         )
         job_queue.run_repeating(self._digests_on_timer, DIGESTS_EVERY_S, first=0, name="send_digests")
+        job_queue.run_repeating(self._expiry_on_timer, EXPIRY_EVERY_S, first=60, name="expire_messages")
 
     async def _poll_on_timer(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.poll_feeds()
@@ -67,6 +74,16 @@ class Jobs:
 
     async def _digests_on_timer(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.send_digests(context.bot)
+
+    async def _expiry_on_timer(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.expire_messages()
+
+    # --- group catch-up ------------------------------------------------------------------
+
+    async def expire_messages(self, now: datetime | None = None) -> int:
+        """Delete the group messages kept longer than ``[catchup] retention_days``; returns
+        how many."""
+        return await asyncio.to_thread(self.engine.expire_messages, now)
 
     # --- feeds -------------------------------------------------------------------------
 
@@ -132,23 +149,29 @@ class Jobs:
         now = now or datetime.now(UTC)
         async with self._digests_running:
             sent = 0
-            for delivery in await asyncio.to_thread(self.state.deliveries, OwnerKind.CHAT):
-                due = schedule.due_digest(delivery.digest, self.config.digest, delivery.handled_day, now)
-                if due is None:
-                    continue
+            for delivery, due in await asyncio.to_thread(self._due_digests, now):
                 try:
                     sent += await self._digest(bot, delivery, due, now)
                 except Exception as error:  # one chat's failure must not hold back the others
                     log_failure(log, "the digest for %s failed", delivery.chat, error=error)
             return sent
 
+    def _due_digests(self, now: datetime) -> list[tuple[Delivery, schedule.DueDigest]]:
+        due = []
+        for delivery in self.state.deliveries(OwnerKind.CHAT):
+            handled = schedule.handled_day(self.engine, delivery.chat, delivery.digest, self.config.digest)
+            today = schedule.due_digest(delivery.digest, self.config.digest, handled, now)
+            if today is not None:
+                due.append((delivery, today))
+        return due
+
     async def _digest(self, bot: Bot, delivery: Delivery, due: schedule.DueDigest, now: datetime) -> bool:
         owner = delivery.chat
         if due.too_late:
             log.info("skipping %s's digest of %s: %s late", owner, due.day, due.late)
-            await asyncio.to_thread(self.state.set_handled_day, owner, due.day)
+            await asyncio.to_thread(self.engine.skip_digest, owner, due.day, due.zone)
             return False
-        reply, items, built = await asyncio.to_thread(self._prepare_digest, delivery, due.day, now)
+        reply, items, built = await asyncio.to_thread(self._prepare_digest, delivery, due, now)
         if reply is None:
             return False
         reached = await self._deliver(bot, owner, reply)
@@ -156,20 +179,20 @@ class Jobs:
             return False
         # Recorded once sent (a crash in between may resend it once; never skip one), with
         # the time it was built, so what arrived while it was being sent goes in the next one.
-        key = schedule.digest_key(due.day, delivery.digest, self.config.digest)
-        await asyncio.to_thread(self.engine.record_digest, reached, key, items, now=built)
-        await asyncio.to_thread(self.state.set_handled_day, reached, due.day)
+        await asyncio.to_thread(self.engine.record_digest, reached, due.day, due.zone, items, sent_at=built)
         return True
 
     def _prepare_digest(
-        self, delivery: Delivery, day: str, now: datetime
+        self, delivery: Delivery, due: schedule.DueDigest, now: datetime
     ) -> tuple[Reply | None, int, datetime]:
         """The digest to send, its number of items and when it was built; no reply when
         there is nothing to send."""
         owner = delivery.chat
-        key = schedule.digest_key(day, delivery.digest, self.config.digest)
-        if self.engine.digest_sent(owner, key) or not self._wants_digest(owner):
-            self.state.set_handled_day(owner, day)
+        handled = self.engine.digest_handled_day(owner, due.zone)
+        if handled is not None and handled >= due.day:  # handled since the run began
+            return None, 0, now
+        if not self._wants_digest(owner):
+            self.engine.skip_digest(owner, due.day, due.zone)
             return None, 0, now
         digest = self.engine.digest(owner)
         if not digest.empty:
@@ -177,9 +200,8 @@ class Jobs:
             items = sum(len(s.items) for s in digest.sections)
             return DigestView(digest=digest, day=local_day), items, digest.until
         if delivery.digest.nothing_new_note:
-            return Notice(text=NOTHING_NEW), 0, digest.until
-        self.engine.record_digest(owner, key, 0, now=digest.until)
-        self.state.set_handled_day(owner, day)
+            return Notice(text=self._translator(owner).gettext(NOTHING_NEW)), 0, digest.until
+        self.engine.record_digest(owner, due.day, due.zone, 0, sent_at=digest.until)
         return None, 0, digest.until
 
     def _wants_digest(self, owner: Owner) -> bool:
@@ -190,11 +212,17 @@ class Jobs:
 
     # --- delivery ----------------------------------------------------------------------
 
+    def _translator(self, owner: Owner) -> Translator:
+        """What the bot sends on its own is written in the chat's language, or in the one
+        last seen there."""
+        return translator(self.state.reply_language(owner))
+
     async def _deliver(self, bot: Bot, owner: Owner, reply: Reply) -> Owner | None:
         """Send to a chat; returns the owner it reached (a migrated group's new name), or
         None when the chat blocked the bot (it is paused until it writes again)."""
         try:
-            await TelegramOutbox(bot, owner.id).send(reply)
+            t = await asyncio.to_thread(self._translator, owner)
+            await TelegramOutbox(bot, owner.id, t).send(reply)
             return owner
         except Forbidden:
             log.info("%s blocked the bot: pausing it", owner)

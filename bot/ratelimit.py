@@ -12,7 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-SLOW_DOWN = "You're sending messages faster than I can read them; wait a minute."
+from bot.i18n import N_
+
+SLOW_DOWN = N_("You're sending messages faster than I can read them; wait a minute.")
 # Buckets are swept once this many chats have one: a full bucket is the same as none.
 SWEEP_FROM = 10_000
 

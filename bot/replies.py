@@ -11,10 +11,12 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from bot.i18n import N_
 from retrieval.models import (
     Alert,
     Answer,
     ArticleInfo,
+    CatchUp,
     Digest,
     FeedInfo,
     Stats,
@@ -25,9 +27,11 @@ from retrieval.models import (
 
 # Telegram refuses callback data longer than 64 bytes.
 MAX_CALLBACK_BYTES = 64
+# How a topic alerts its chat, and the mode's name on its button (English message ids).
 MODE_MEANING: dict[TopicMode, str] = {
-    "instant": "alerts at once", "daily": "in the daily digest", "off": "paused",
+    "instant": N_("alerts at once"), "daily": N_("in the daily digest"), "off": N_("paused"),
 }
+MODE_NAME: dict[TopicMode, str] = {"instant": N_("instant"), "daily": N_("daily"), "off": N_("off")}
 
 
 class Notice(BaseModel):
@@ -40,6 +44,11 @@ class Notice(BaseModel):
 class HelpView(BaseModel):
     kind: Literal["help"] = "help"
     greeting: bool = False
+    # Asked in a group (its menu is shown), and whether that group keeps its messages.
+    group: bool = False
+    catchup_on: bool = False
+    # How many days a group's messages are kept; None where there are no groups (the terminal).
+    catchup_days: int | None = None
 
 
 class SummaryView(BaseModel):
@@ -53,6 +62,10 @@ class AnswerView(BaseModel):
     kind: Literal["answer"] = "answer"
     answer: Answer
     scope_title: str | None = None
+    # Asked in a group that keeps its messages: they were searched too (and the time of a
+    # message cited is shown in ``zone``).
+    group_messages: bool = False
+    zone: str = "UTC"
 
 
 class ArticlePage(BaseModel):
@@ -68,6 +81,20 @@ class SettingsView(BaseModel):
     sentences: int
     algorithm: str
     algorithms: tuple[str, ...]
+    # The language replies are written in, and whether the chat chose it (else it follows
+    # the language of each person's Telegram).
+    language: str = "en"
+    language_chosen: bool = False
+
+
+class LanguageView(BaseModel):
+    """/language: the language this chat's replies are written in, and the others to choose."""
+
+    kind: Literal["language"] = "language"
+    language: str
+    chosen: bool
+    languages: tuple[str, ...]
+    changed: bool = False
 
 
 class AskPrompt(BaseModel):
@@ -124,6 +151,28 @@ class DigestSettingsView(BaseModel):
     enabled: bool
     nothing_new_note: bool
     next_at: datetime | None = None
+    # When the view was made: the next digest is shown as "in 3 hours" from it.
+    now: datetime | None = None
+
+
+class CatchUpView(BaseModel):
+    """/tldr: what a group said, quoted thread by thread; times are shown in ``zone``, and
+    a window of time is measured up to ``now``."""
+
+    kind: Literal["catch_up"] = "catch_up"
+    catch_up: CatchUp
+    zone: str = "UTC"
+    now: datetime
+
+
+class InlineView(BaseModel):
+    """What an inline query offers: the cited sentences that answer it, or (an empty query)
+    short summaries of the asker's latest articles; ``has_articles`` is False for someone
+    who has none yet. Not a message: :mod:`bot.inline` turns it into inline results."""
+
+    answer: Answer | None = None
+    summaries: list[Summary] = []
+    has_articles: bool = True
 
 
 class BotLoad(BaseModel):
@@ -149,7 +198,7 @@ class StatsView(BaseModel):
 Reply = (
     Notice | HelpView | SummaryView | AnswerView | ArticlePage | SettingsView | AskPrompt
     | FeedAdded | FeedList | FeedImport | TopicList | AlertView | DigestView | DigestSettingsView
-    | StatsView
+    | StatsView | LanguageView | CatchUpView
 )
 
 
@@ -157,7 +206,8 @@ class Action(BaseModel):
     """A button's callback data: ``verb:arg[:arg]`` (``length:12:5``, ``page:10``...)."""
 
     verb: Literal[
-        "length", "ask", "page", "sentences", "algorithm", "mode", "untopic", "unfeed", "dnote", "dsend"
+        "length", "ask", "page", "sentences", "algorithm", "mode", "untopic", "unfeed", "dnote", "dsend",
+        "language",
     ]
     args: tuple[str, ...]
 
@@ -214,3 +264,8 @@ def set_nothing_new_note(on: bool) -> Action:
 
 def set_digest_enabled(on: bool) -> Action:
     return Action(verb="dsend", args=("on" if on else "off",))
+
+
+def set_language(language: str) -> Action:
+    """Choose the chat's language; ``auto`` follows each person's Telegram language again."""
+    return Action(verb="language", args=(language,))

@@ -1,4 +1,9 @@
-"""When a chat's daily digest is due: its time and IANA time zone, or the configured ones."""
+"""When a chat's daily digest is due: its time and IANA time zone, or the configured ones.
+
+Which days were already handled (their digest sent or skipped) is the engine's digest log
+(:mod:`retrieval.services.digests`), the one record of which digest was sent when; this
+module reads it and decides, it keeps no state of its own.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,9 @@ from pydantic import BaseModel
 
 from bot.state import DigestSettings
 from retrieval.config import DigestConfig
+from retrieval.engine import Engine
 from retrieval.errors import BriefbotError
+from retrieval.owners import Owner
 
 # A digest missed while the bot was down is still sent this late; later, that day's is skipped.
 MAX_DIGEST_LATENESS = timedelta(hours=3)
@@ -23,7 +30,8 @@ class ScheduleError(BriefbotError):
 
 
 class DueDigest(BaseModel):
-    day: str
+    day: date  # the local date, in ``zone``
+    zone: str
     late: timedelta
 
     @property
@@ -35,7 +43,7 @@ def parse_time(text: str) -> str:
     """``7:30``, ``07:30`` or ``07.30`` as ``07:30``."""
     match = _TIME.fullmatch(text.strip())
     if match is None:
-        raise ScheduleError(f"“{text}” is not a time of day; write it as HH:MM, for example 07:30.")
+        raise ScheduleError("“{text}” is not a time of day; write it as HH:MM, for example 07:30.", text=text)
     return f"{int(match.group(1)):02d}:{match.group(2)}"
 
 
@@ -44,7 +52,8 @@ def parse_zone(text: str) -> str:
     name = _zone_names().get(text.strip().lower())
     if name is None:
         raise ScheduleError(
-            f"I don't know the time zone “{text}”; use an IANA name like Europe/Paris or Asia/Tokyo."
+            "I don't know the time zone “{text}”; use an IANA name like Europe/Paris or Asia/Tokyo.",
+            text=text,
         )
     return name
 
@@ -66,10 +75,9 @@ def local_now(settings: DigestSettings, defaults: DigestConfig, now: datetime) -
     return now.astimezone(ZoneInfo(digest_zone(settings, defaults)))
 
 
-def digest_key(day: str, settings: DigestSettings, defaults: DigestConfig) -> str:
-    """What the engine records a digest under: the local day and its zone, since the same
-    date in another zone is another day."""
-    return f"{day} {digest_zone(settings, defaults)}"
+def handled_day(engine: Engine, chat: Owner, settings: DigestSettings, defaults: DigestConfig) -> date | None:
+    """The last local day (in the chat's zone) whose digest was sent or skipped."""
+    return engine.digest_handled_day(chat, digest_zone(settings, defaults))
 
 
 def due_at(settings: DigestSettings, defaults: DigestConfig, day: date) -> datetime:
@@ -78,30 +86,29 @@ def due_at(settings: DigestSettings, defaults: DigestConfig, day: date) -> datet
 
 
 def due_digest(
-    settings: DigestSettings, defaults: DigestConfig, handled_day: str | None, now: datetime
+    settings: DigestSettings, defaults: DigestConfig, handled: date | None, now: datetime
 ) -> DueDigest | None:
     """Today's digest (local day), if its time has come and it was neither sent nor skipped."""
     if not settings.enabled:
         return None
     local = local_now(settings, defaults, now)
-    day = local.date().isoformat()
     scheduled = due_at(settings, defaults, local.date())
-    if local < scheduled or (handled_day is not None and handled_day >= day):
+    if local < scheduled or (handled is not None and handled >= local.date()):
         return None
-    return DueDigest(day=day, late=local - scheduled)
+    return DueDigest(day=local.date(), zone=digest_zone(settings, defaults), late=local - scheduled)
 
 
-def already_past_day(settings: DigestSettings, defaults: DigestConfig, now: datetime) -> str | None:
+def already_past_day(settings: DigestSettings, defaults: DigestConfig, now: datetime) -> date | None:
     """Today's local day if today's digest time has passed: a time set now starts tomorrow."""
     local = local_now(settings, defaults, now)
-    return local.date().isoformat() if local >= due_at(settings, defaults, local.date()) else None
+    return local.date() if local >= due_at(settings, defaults, local.date()) else None
 
 
 def next_digest_at(
-    settings: DigestSettings, defaults: DigestConfig, handled_day: str | None, now: datetime
+    settings: DigestSettings, defaults: DigestConfig, handled: date | None, now: datetime
 ) -> datetime | None:
     if not settings.enabled:
         return None
     today = local_now(settings, defaults, now).date()
-    handled_today = handled_day is not None and handled_day >= today.isoformat()
+    handled_today = handled is not None and handled >= today
     return due_at(settings, defaults, today + timedelta(days=1) if handled_today else today)

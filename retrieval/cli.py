@@ -365,8 +365,8 @@ def _print_summary(summary: Summary, *, as_json: bool) -> None:
 
 
 def _print_answer(answer: Answer, *, as_json: bool) -> None:
-    if as_json:
-        _emit(answer)
+    if as_json:  # the command line keeps no group's messages: no sentence quotes one
+        _emit(answer.model_dump(mode="json", exclude={"sentences": {"__all__": {"message"}}}))
         return
     if answer.abstained:
         print("I found nothing about that in the stored articles.")

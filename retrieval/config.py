@@ -41,7 +41,7 @@ class StorageConfig(Section):
 class FetchConfig(Section):
     allow_private: bool = False
     timeout_s: float = Field(15, gt=0)
-    max_bytes: int = Field(5_000_000, gt=0)
+    max_bytes: int = Field(5 * 1024 * 1024, gt=0)
     max_redirects: int = Field(5, ge=0)
     user_agent: str = "Briefbot/0.1 (+https://github.com/briefbot/briefbot)"
 
@@ -52,6 +52,10 @@ class SummaryConfig(Section):
 
 
 class LimitsConfig(Section):
+    # The bot keeps its own limits in this section too (bot.config.BotLimitsConfig, which
+    # refuses unknown keys): the engine alone passes over them.
+    model_config = ConfigDict(extra="ignore")
+
     max_text_chars: int = Field(1_000_000, gt=0, description="Longest text accepted as one article.")
     max_sentences: int = Field(5_000, gt=0, description="Most sentences kept from one article.")
     max_articles_per_owner: int = Field(
@@ -86,6 +90,12 @@ class AlertsConfig(Section):
     min_interval_seconds: int = Field(300, ge=0, description="At most one alert message per chat per this.")
 
 
+class CatchupConfig(Section):
+    retention_days: int = Field(
+        7, ge=1, le=365, description="Days a group's kept messages are kept for /tldr and /ask."
+    )
+
+
 class EngineConfig(BaseModel):
     """The sections the engine reads. Unknown top-level sections belong to the bot."""
 
@@ -98,6 +108,7 @@ class EngineConfig(BaseModel):
     feeds: FeedsConfig = FeedsConfig()
     digest: DigestConfig = DigestConfig()
     alerts: AlertsConfig = AlertsConfig()
+    catchup: CatchupConfig = CatchupConfig()
 
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)

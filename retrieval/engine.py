@@ -8,26 +8,29 @@ is synchronous and thread-safe; the bot calls them from worker threads.
 Every call names its requester, an :class:`~retrieval.owners.Owner` (the command line,
 a Telegram chat, a feed). :meth:`Engine.scope` (:mod:`retrieval.services.visibility`)
 is the one place that decides which owners' articles a requester may see: its own, and
-its feeds'.
+its feeds' (and a group with catch-up on searches the messages it keeps).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from retrieval.config import EngineConfig
+from retrieval.errors import BriefbotError
 from retrieval.fetch import Fetcher
 from retrieval.index import PassageIndex
 from retrieval.models import (
     Alert,
     Answer,
     ArticleInfo,
+    CatchUp,
     Digest,
     Export,
     Extracted,
     FeedInfo,
+    GroupMessage,
     IngestResult,
     PollResult,
     Stats,
@@ -37,6 +40,7 @@ from retrieval.models import (
 )
 from retrieval.owners import Owner, OwnerKind
 from retrieval.services import reports
+from retrieval.services.catchup import Catchups
 from retrieval.services.digests import Digests
 from retrieval.services.feeds import Feeds
 from retrieval.services.intake import Intake
@@ -69,6 +73,7 @@ class Engine:
         self.reading = Reading(config, self.storage, self.search, self.visibility)
         self.feeds = Feeds(config, self.storage, self.search, self.intake, self.fetcher)
         self.digests = Digests(config, self.storage, self.visibility, self.topics)
+        self.catchups = Catchups(config, self.storage, self.search)
         try:
             self.search.open()
         except BaseException:
@@ -179,6 +184,7 @@ class Engine:
 
     def rename_owner(self, old: Owner, new: Owner) -> None:
         self.search.rename_owner(old, new)
+        self.catchups.move_group(old, new)
 
     def stats(self) -> Stats:
         return reports.stats(self.storage, self.search)
@@ -208,7 +214,7 @@ class Engine:
 
     def import_opml(
         self, data: bytes, owner: Owner, progress: Callable[[int, int], None] | None = None
-    ) -> list[tuple[str, FeedInfo | str]]:
+    ) -> list[tuple[str, FeedInfo | BriefbotError]]:
         return self.feeds.import_opml(data, owner, progress)
 
     # --- topics and alerts ------------------------------------------------------------
@@ -236,11 +242,43 @@ class Engine:
     def digest(self, owner: Owner, *, since: datetime | None = None, now: datetime | None = None) -> Digest:
         return self.digests.digest(owner, since=since, now=now)
 
-    def record_digest(self, owner: Owner, day: str, items: int, *, now: datetime | None = None) -> bool:
-        return self.digests.record_digest(owner, day, items, now=now)
+    def record_digest(
+        self, owner: Owner, day: date, zone: str, items: int, *, sent_at: datetime | None = None,
+        on_demand: bool = False,
+    ) -> bool:
+        return self.digests.record_digest(owner, day, zone, items, sent_at=sent_at, on_demand=on_demand)
 
-    def digest_sent(self, owner: Owner, day: str) -> bool:
-        return self.digests.digest_sent(owner, day)
+    def skip_digest(self, owner: Owner, day: date, zone: str) -> bool:
+        return self.digests.skip_digest(owner, day, zone)
+
+    def digest_handled_day(self, owner: Owner, zone: str) -> date | None:
+        return self.digests.handled_day(owner, zone)
 
     def last_digest(self, owner: Owner) -> datetime | None:
         return self.digests.last_digest(owner)
+
+    # --- group catch-up ---------------------------------------------------------------
+
+    def start_catchup(self, owner: Owner) -> bool:
+        return self.catchups.start(owner)
+
+    def stop_catchup(self, owner: Owner) -> int:
+        return self.catchups.stop(owner)
+
+    def catchup_on(self, owner: Owner) -> bool:
+        return self.catchups.is_on(owner)
+
+    def keep_message(self, message: GroupMessage) -> bool:
+        return self.catchups.keep(message)
+
+    def forget_member(self, owner: Owner, member_id: int) -> int:
+        return self.catchups.forget_member(owner, member_id)
+
+    def expire_messages(self, now: datetime | None = None) -> int:
+        return self.catchups.expire(now)
+
+    def catch_up(
+        self, owner: Owner, *, asker: int | None = None, since: datetime | None = None,
+        last: int | None = None, now: datetime | None = None,
+    ) -> CatchUp:
+        return self.catchups.catch_up(owner, asker=asker, since=since, last=last, now=now)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import io
 import re
 from pathlib import PurePath
-from urllib.parse import urlsplit
 
+from retrieval.charset import decode_text
 from retrieval.errors import InputError
 from retrieval.language.detect import body_language
 from retrieval.language.words import base_language
 from retrieval.models import Extracted
+from retrieval.urls import site_of
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
@@ -31,7 +32,6 @@ PDF_LIMITS = {
         "run_length_maximum_output_length", "array_based_stream_maximum_output_length",
     )
 }
-READABLE = "I can read .txt, .md, .html and .pdf files"
 # trafilatura's time grows faster than linearly with the number of elements (about 2 s for
 # 20,000 on our machines); real article pages have a few thousand.
 MAX_HTML_TAGS = 50_000
@@ -56,6 +56,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     import trafilatura  # about 0.3 s to import: only when a page is read
 
     from retrieval.clean import clean_page_text
+    from retrieval.html_text import anchored, shown_paragraphs
 
     html = scrub(html)
     document = trafilatura.bare_extraction(
@@ -64,7 +65,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     if document is None or not (document.text or "").strip():
         raise InputError("I couldn't find an article in that page.")
     title = _clean_title(document.title)
-    paragraphs = [line.strip() for line in document.text.splitlines() if line.strip()]
+    paragraphs = anchored(shown_paragraphs(document.body), html)
     if title and paragraphs and _same_words(paragraphs[0], title):
         paragraphs = paragraphs[1:] or paragraphs
     # trafilatura falls back to any text it finds: on a page that is only navigation,
@@ -81,7 +82,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         title=title,
         text="\n\n".join(paragraphs),
         url=url or document.url,
-        site=document.sitename or document.hostname or _site_of(url),
+        site=document.sitename or document.hostname or site_of(url),
         author=document.author,
         published=document.date,
         language=language,
@@ -107,7 +108,7 @@ def extract_text(
         title=title or cleaned.title,
         text="\n\n".join(cleaned.paragraphs),
         url=url,
-        site=site or _site_of(url),
+        site=site or site_of(url),
         language=body_language(cleaned.paragraphs),
     )
 
@@ -134,65 +135,18 @@ def extract_pdf(data: bytes, *, url: str | None = None) -> Extracted:
     return extract_text(text, title=_clean_title(title), url=url)
 
 
-_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
-_MD_LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
-_MD_QUOTE = re.compile(r"^\s*>\s?")
-_MD_RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
-
-
 def extract_markdown(text: str, *, url: str | None = None) -> Extracted:
-    """Markdown: the first heading becomes the title, markup is removed, code blocks dropped."""
+    """Markdown: the text a reader of its rendered page sees (:mod:`retrieval.markdown`)."""
+    from retrieval.markdown import read_markdown  # markdown-it: only when Markdown comes
+
     text = scrub(text)
-    title: str | None = None
-    paragraphs: list[str] = []
-    block: list[str] = []
-    in_code = False
-
-    def flush() -> None:
-        if block:
-            paragraphs.append(" ".join(block))
-            block.clear()
-
-    for raw_line in text.splitlines():
-        if raw_line.lstrip().startswith(("```", "~~~")):
-            in_code = not in_code
-            flush()
-            continue
-        if in_code or _MD_RULE.match(raw_line):
-            continue
-        heading = _MD_HEADING.match(raw_line)
-        if heading:
-            flush()
-            if title is None and not paragraphs:
-                title = _strip_inline_markdown(heading.group(1))
-            else:
-                paragraphs.append(_strip_inline_markdown(heading.group(1)))
-            continue
-        line = _strip_inline_markdown(_MD_QUOTE.sub("", _MD_LIST.sub("", raw_line))).strip()
-        if not line:
-            flush()
-        elif _MD_LIST.match(raw_line):
-            flush()
-            block.append(line)
-        else:
-            block.append(line)
-    flush()
-    paragraphs = [p for p in paragraphs if p.strip()]
-    if not paragraphs:
+    document = read_markdown(text)
+    if not document.paragraphs:
         raise InputError("I couldn't find any article text in that Markdown.")
     return Extracted(
-        title=title, text="\n\n".join(paragraphs), url=url, site=_site_of(url),
-        language=body_language(paragraphs),
+        title=document.title, text="\n\n".join(document.paragraphs), url=url, site=site_of(url),
+        language=body_language(document.paragraphs),
     )
-
-
-def _strip_inline_markdown(line: str) -> str:
-    line = _MD_IMAGE.sub(r"\1", line)
-    line = _MD_LINK.sub(r"\1", line)
-    return _MD_EMPHASIS.sub(r"\2", line)
 
 
 def extract_bytes(
@@ -208,16 +162,25 @@ def extract_bytes(
     media = (content_type or "").split(";")[0].strip().lower()
     if suffix in PDF_SUFFIXES or media in PDF_TYPES or data.startswith(b"%PDF-"):
         return extract_pdf(data, url=url)
+    html = media in {"text/html", "application/xhtml+xml"} or suffix in HTML_SUFFIXES
+    markdown = media == "text/markdown" or suffix in MARKDOWN_SUFFIXES
+    if not (html or markdown or suffix in TEXT_SUFFIXES or media.startswith("text/")):
+        raise unreadable(suffix)
     text = decode_text(data, encoding)
-    if media in {"text/html", "application/xhtml+xml"} or suffix in HTML_SUFFIXES:
+    if html:
         return extract_html(text, url=url)
-    if media == "text/markdown" or suffix in MARKDOWN_SUFFIXES:
+    if markdown:
         return extract_markdown(text, url=url)
-    if suffix not in TEXT_SUFFIXES and not media.startswith("text/"):
-        raise InputError(f"{READABLE}, not {suffix or 'this kind of'} files.")
     if _LOOKS_LIKE_HTML.match(text):
         return extract_html(text, url=url)
     return extract_text(text, url=url)
+
+
+def unreadable(suffix: str) -> InputError:
+    """What a file of a kind this module cannot read is answered (``suffix`` like ".docx")."""
+    if not suffix:
+        return InputError("I can read .txt, .md, .html and .pdf files, not this kind of file.")
+    return InputError("I can read .txt, .md, .html and .pdf files, not {suffix} files.", suffix=suffix)
 
 
 def can_read(filename: str | None, content_type: str | None = None) -> bool:
@@ -226,42 +189,6 @@ def can_read(filename: str | None, content_type: str | None = None) -> bool:
     media = (content_type or "").split(";")[0].strip().lower()
     known = HTML_SUFFIXES | MARKDOWN_SUFFIXES | TEXT_SUFFIXES | PDF_SUFFIXES
     return suffix in known or media.startswith("text/") or media in PDF_TYPES
-
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-
-
-def _declared_charset(head: bytes) -> str | None:
-    """The charset an HTML page declares in a ``<meta>`` tag, if any."""
-    match = _META_CHARSET.search(head[:4096])
-    return match.group(1).decode("ascii") if match else None
-
-
-def decode_text(data: bytes, encoding: str | None = None) -> str:
-    """Bytes to text; raises :class:`InputError` for binary data."""
-    if not data.strip():
-        raise InputError("That is empty: there is no text to read.")
-    head = data[:8192]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"
-    elif b"\x00" in head:
-        raise InputError("That looks like a binary file, not text.")
-    for candidate in (encoding, "utf-8-sig", _declared_charset(head)):
-        if not candidate:
-            continue
-        try:
-            return data.decode(candidate)
-        except (UnicodeError, LookupError):  # a server's charset can name any codec
-            continue
-    text = data.decode("utf-8", errors="replace")
-    if not any(ord(ch) > 127 and ch != "\ufffd" for ch in text):
-        # No valid multi-byte sequence at all: a legacy single-byte page, usually cp1252.
-        text = data.decode("cp1252", errors="replace")
-    sample = text[:8192]
-    noise = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\n\r\f") or ch == "\ufffd")
-    if noise > len(sample) // 20:
-        raise InputError("That looks like a binary file, not text.")
-    return text
 
 
 def _same_words(first: str, second: str) -> bool:
@@ -273,9 +200,3 @@ def _clean_title(title: str | None) -> str | None:
         return None
     return " ".join(title.split()) or None
 
-
-def _site_of(url: str | None) -> str | None:
-    if not url:
-        return None
-    host = urlsplit(url).hostname or ""
-    return host.removeprefix("www.") or None

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 from xml.etree import ElementTree
 
-from retrieval.errors import InputError
+from retrieval.errors import NP_, InputError
 from retrieval.models import FeedInfo
 
 if TYPE_CHECKING:  # feedparser and lxml are imported where a feed or page is parsed
@@ -152,7 +152,11 @@ def opml_feeds(data: bytes) -> list[tuple[str | None, str]]:
     if not feeds:
         raise InputError("That OPML file lists no feeds.")
     if len(feeds) > MAX_OPML_FEEDS:
-        raise InputError(f"That OPML file lists {len(feeds)} feeds; I import up to {MAX_OPML_FEEDS} at once.")
+        raise InputError(
+            NP_("That OPML file lists {count} feed; I import up to {limit} at once.",
+                "That OPML file lists {count} feeds; I import up to {limit} at once."),
+            count=len(feeds), limit=MAX_OPML_FEEDS,
+        )
     return feeds
 
 

@@ -9,6 +9,10 @@ scores both, so the best hit is at once the best passage and the sentence in it 
 answers. Each document carries its article's owners (their text form), so a search is
 filtered to what the caller may see inside the index, not after it.
 
+A message a group keeps for its catch-up is indexed the same way, as a short article of
+its own held by the group's ``group`` owner; its documents' ``article_id`` is the kept
+message's id negated (:func:`message_source`), so the two never meet.
+
 The index is derived data: SQLite is the truth and :meth:`PassageIndex.delete_all`
 plus re-adding every article rebuilds it.
 """
@@ -36,6 +40,16 @@ PASSAGE_BOOST = 1.0
 FORMAT = f"briefbot passages v4 (terms in each sentence's language, Vietnamese pairs), window {WINDOW}"
 FORMAT_FILE = "briefbot-format"
 UNKNOWN_LANGUAGE = "und"  # ISO 639-2 "undetermined"
+
+
+def message_source(message_id: int) -> int:
+    """The ``article_id`` a kept group message's sentences have in the index."""
+    return -message_id
+
+
+def kept_message_id(source: int) -> int | None:
+    """The kept message a hit's ``article_id`` names, or None when it names an article."""
+    return -source if source < 0 else None
 
 
 @dataclass(frozen=True)

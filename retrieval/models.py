@@ -47,15 +47,30 @@ class IngestResult(BaseModel):
     duplicate: bool = Field(False, description="True when the article was already stored.")
 
 
-class CitedSentence(BaseModel):
-    """One sentence quoted verbatim from a stored article, with what is needed to cite it."""
+class MessageRef(BaseModel):
+    """A message a group's catch-up kept, as a quote of it is cited: who wrote it, when,
+    and its link (none where Telegram has none: basic groups)."""
 
-    article_id: int
-    index: int = Field(description="Position of the sentence in its article, from 1.")
+    chat_id: int
+    message_id: int
+    author: str
+    author_id: int
+    sent_at: datetime
+    link: str | None = None
+
+
+class CitedSentence(BaseModel):
+    """One sentence quoted verbatim from a stored article, or from a message a group
+    kept (then ``message`` says which, ``article_id`` is None and ``title`` is the author),
+    with what is needed to cite it."""
+
+    article_id: int | None
+    index: int = Field(description="Position of the sentence in its article (or message), from 1.")
     text: str
     title: str
     url: str | None = None
     score: float | None = None
+    message: MessageRef | None = None
 
 
 class Summary(BaseModel):
@@ -163,6 +178,64 @@ class Export(BaseModel):
     articles: list[dict]
 
 
+class GroupMessage(BaseModel):
+    """A text message (or a caption) posted in a group, as its catch-up keeps it. ``link``
+    opens it in Telegram (``https://t.me/c/<id>/<message id>`` in a supergroup)."""
+
+    chat_id: int
+    message_id: int
+    author_id: int
+    author: str = Field(description="The author's display name.")
+    text: str
+    sent_at: datetime
+    edited_at: datetime | None = None
+    thread_id: int | None = Field(None, description="The forum topic it was posted in.")
+    reply_to: int | None = Field(None, description="The message (in the same chat) it answers.")
+    link: str | None = None
+
+
+class QuotedMessage(BaseModel):
+    """A kept message quoted verbatim: the whole of it, or its best sentence (``sentence``,
+    from 1, of its ``sentences``)."""
+
+    message: MessageRef
+    text: str
+    sentence: int | None = None
+    sentences: int = 1
+
+    @property
+    def whole(self) -> bool:
+        return self.sentence is None
+
+
+class CatchUpSection(BaseModel):
+    """One thread of discussion: how much was said in it, and the messages that tell it."""
+
+    messages: int
+    people: int
+    started: datetime
+    ended: datetime
+    quotes: list[QuotedMessage]
+
+
+class CatchUp(BaseModel):
+    """What a group said in a window of its kept messages, as quotes grouped by thread.
+
+    ``window`` is how the window was chosen: since the asker's last message, since a time
+    (``since``; also when the asker never wrote), or the last ``messages`` messages.
+    ``messages`` counts what was said in it."""
+
+    chat_id: int
+    window: Literal["since_asker", "since", "last"]
+    since: datetime | None
+    messages: int
+    sections: list[CatchUpSection]
+
+    @property
+    def empty(self) -> bool:
+        return not self.sections
+
+
 class Stats(BaseModel):
     articles: int
     sentences: int
@@ -174,3 +247,5 @@ class Stats(BaseModel):
     index_passages: int
     index_bytes: int
     database_bytes: int
+    catchup_groups: int = Field(0, description="Groups with catch-up on.")
+    kept_messages: int = Field(0, description="Messages those groups keep.")

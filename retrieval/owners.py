@@ -1,8 +1,9 @@
 """Who holds an article, a feed subscription, a topic or a digest: an :class:`Owner`.
 
 Kinds: ``local`` (the command line and the terminal chat), ``chat`` (a Telegram chat, by
-its id), ``feed`` (a feed, by its id: its articles are seen through subscriptions) and
-``everyone`` (a feed subscription for every chat). This module is the one place that
+its id), ``feed`` (a feed, by its id: its articles are seen through subscriptions),
+``everyone`` (a feed subscription for every chat) and ``group`` (what a group said: the
+messages kept for its catch-up, by the chat's id; seen only from that chat). This module is the one place that
 writes an owner as text and reads it back; the text form (``"local"``, ``"chat:42"``,
 ``"feed:7"``, ``"*"``) is what the search index's owner field and the logs hold. The
 databases store the kind and the id in columns of their own.
@@ -22,10 +23,11 @@ class OwnerKind(StrEnum):
     CHAT = "chat"
     FEED = "feed"
     EVERYONE = "everyone"
+    GROUP = "group"
 
 
 # Kinds that are one of many, so they carry an id; the others are one of a kind (id 0).
-_NUMBERED = frozenset({OwnerKind.CHAT, OwnerKind.FEED})
+_NUMBERED = frozenset({OwnerKind.CHAT, OwnerKind.FEED, OwnerKind.GROUP})
 _EVERYONE_TEXT = "*"
 
 
@@ -45,6 +47,11 @@ class Owner:
     @classmethod
     def feed(cls, feed_id: int) -> Owner:
         return cls(OwnerKind.FEED, feed_id)
+
+    @classmethod
+    def group(cls, chat_id: int) -> Owner:
+        """The messages kept from the chat ``chat_id`` (a group with catch-up on)."""
+        return cls(OwnerKind.GROUP, chat_id)
 
     @classmethod
     def parse(cls, text: str) -> Owner:

@@ -163,8 +163,8 @@ Vector = dict[str, float]
 def hybrid(sentences: Sequence[str], count: int, language: str | None = None) -> list[int]:
     """0-based positions of ``count`` sentences chosen by centrality and position."""
     words = words_of(language)
-    similarity = _similarities(_tfidf_vectors([words.terms(s) for s in sentences]))
-    centrality = _scaled(_lexrank(similarity))
+    similarity = similarities(tfidf_vectors([words.terms(s) for s in sentences]))
+    centrality = scaled(lexrank(similarity))
     scores = [
         CENTRALITY_WEIGHT * central + 0.5 ** (i / POSITION_HALF_LIFE)
         for i, central in enumerate(centrality)
@@ -172,12 +172,12 @@ def hybrid(sentences: Sequence[str], count: int, language: str | None = None) ->
     standalone = [_stands_alone(text, words) for text in sentences]
     preferred = [i for i, ok in enumerate(standalone) if ok]
     fallback = [i for i, ok in enumerate(standalone) if not ok]
-    chosen = _mmr(preferred, scores, similarity, count)
-    chosen += _mmr(fallback, scores, similarity, count - len(chosen))
+    chosen = mmr(preferred, scores, similarity, count)
+    chosen += mmr(fallback, scores, similarity, count - len(chosen))
     return sorted(chosen)
 
 
-def _tfidf_vectors(bags: Sequence[Sequence[str]]) -> list[Vector]:
+def tfidf_vectors(bags: Sequence[Sequence[str]]) -> list[Vector]:
     """Unit-length TF-IDF vectors, with IDF over the bags themselves."""
     frequency = Counter(term for bag in bags for term in set(bag))
     total = len(bags)
@@ -191,7 +191,7 @@ def _tfidf_vectors(bags: Sequence[Sequence[str]]) -> list[Vector]:
     return vectors
 
 
-def _similarities(vectors: Sequence[Vector]) -> list[list[float]]:
+def similarities(vectors: Sequence[Vector]) -> list[list[float]]:
     """Pairwise cosine similarities through an inverted list (the vectors are sparse)."""
     postings: dict[str, list[tuple[int, float]]] = {}
     for i, vector in enumerate(vectors):
@@ -207,7 +207,7 @@ def _similarities(vectors: Sequence[Vector]) -> list[list[float]]:
     return matrix
 
 
-def _lexrank(similarity: Sequence[Sequence[float]]) -> list[float]:
+def lexrank(similarity: Sequence[Sequence[float]]) -> list[float]:
     """Stationary distribution of a damped random walk over the similarity graph."""
     size = len(similarity)
     edges = [[(j, w) for j, w in enumerate(row) if w >= EDGE_THRESHOLD] for row in similarity]
@@ -225,7 +225,7 @@ def _lexrank(similarity: Sequence[Sequence[float]]) -> list[float]:
     return rank
 
 
-def _scaled(values: Sequence[float]) -> list[float]:
+def scaled(values: Sequence[float]) -> list[float]:
     low, high = min(values), max(values)
     if high <= low:
         return [0.0] * len(values)
@@ -255,7 +255,7 @@ def _quoted_share(text: str) -> float:
     return quoted / max(len(text), 1)
 
 
-def _mmr(
+def mmr(
     candidates: Sequence[int],
     scores: Sequence[float],
     similarity: Sequence[Sequence[float]],

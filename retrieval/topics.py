@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from retrieval.errors import InputError
+from retrieval.errors import N_, NP_, InputError
 from retrieval.language.detect import detect_language
 from retrieval.language.words import NEUTRAL, STEMMERS, words_of
 
@@ -27,6 +27,7 @@ MAX_CLAUSES = 12
 
 _TOKEN = re.compile(r'-?"[^"]*"|\S+')
 _SITE = re.compile(r"^site:([a-z0-9.-]+\.[a-z]{2,})$", re.IGNORECASE)
+_OR_NEEDS_TWO_SIDES = N_("OR needs a word on each side, for example: mexico OR canada")
 
 
 @dataclass(frozen=True)
@@ -80,66 +81,104 @@ class TopicQuery:
 
 def parse_query(text: str) -> TopicQuery:
     """Parse a topic; raises :class:`InputError` with a sentence saying what to fix."""
+    text = _checked_text(text)
+    # A lone stop word is no topic; which words those are depends on the topic's language.
+    reader = _QueryReader(words_of(detect_language(text)).stop_words)
+    for token in _TOKEN.findall(text):
+        reader.read(token)
+    return reader.query(text)
+
+
+def _checked_text(text: str) -> str:
+    """The query with its whitespace normalised, if it is not empty, too long or unbalanced."""
     text = " ".join(text.split())
     if not text:
         raise InputError("Tell me what to watch for, for example: /subscribe mexico cartels")
     if len(text) > MAX_QUERY_CHARS:
-        raise InputError(f"That topic is too long; keep it under {MAX_QUERY_CHARS} characters.")
+        raise InputError(
+            NP_("That topic is too long; keep it under {count} character.",
+                "That topic is too long; keep it under {count} characters."),
+            count=MAX_QUERY_CHARS,
+        )
     if text.count('"') % 2:
         raise InputError('A quotation mark is not closed: write phrases as "like this".')
-    required: list[Clause] = []
-    excluded: list[Clause] = []
-    sites: list[str] = []
-    pending: list[Term] = []  # alternatives of the clause being built
-    negate_pending = False
-    expect_alternative = False
+    return text
 
-    def close_clause() -> None:
-        nonlocal negate_pending
-        if pending:
-            (excluded if negate_pending else required).append(Clause(tuple(pending)))
-            pending.clear()
-        negate_pending = False
 
-    # A lone stop word is no topic; which words those are depends on the topic's language.
-    stop_words = words_of(detect_language(text)).stop_words
-    for token in _TOKEN.findall(text):
+class _QueryReader:
+    """Reads a query token by token: ``OR``, ``site:``, and words or phrases (``-`` excludes).
+
+    A word or phrase opens a clause; ``OR`` makes the next one an alternative in the same
+    clause instead.
+    """
+
+    def __init__(self, stop_words: frozenset[str]) -> None:
+        self._stop_words = stop_words
+        self._required: list[Clause] = []
+        self._excluded: list[Clause] = []
+        self._sites: list[str] = []
+        self._pending: list[Term] = []  # alternatives of the clause being built
+        self._negate_pending = False
+        self._expect_alternative = False
+
+    def read(self, token: str) -> None:
         if token == "OR":
-            if not pending or expect_alternative:
-                raise InputError("OR needs a word on each side, for example: mexico OR canada")
-            expect_alternative = True
-            continue
+            self._read_or()
+            return
         negate = token.startswith("-") and len(token) > 1
         body = token[1:] if negate else token
         site = _SITE.match(body)
         if site:
-            if expect_alternative:
-                raise InputError("site: cannot be one side of an OR.")
-            close_clause()
-            if negate:
-                raise InputError("Excluding a site is not supported; name the sites you want instead.")
-            sites.append(site.group(1).lower().removeprefix("www."))
-            continue
-        term = _term(body, stop_words)
+            self._read_site(site.group(1), negate)
+        else:
+            self._read_term(_term(body, self._stop_words), negate)
+
+    def query(self, text: str) -> TopicQuery:
+        if self._expect_alternative:
+            raise InputError(_OR_NEEDS_TWO_SIDES)
+        self._close_clause()
+        if not self._required:
+            raise InputError("A topic needs at least one word to look for (not only -excluded ones).")
+        if len(self._required) + len(self._excluded) > MAX_CLAUSES:
+            raise InputError(
+                NP_("That topic has too many parts; use at most {count} word or phrase.",
+                    "That topic has too many parts; use at most {count} words or phrases."),
+                count=MAX_CLAUSES,
+            )
+        return TopicQuery(tuple(self._required), tuple(self._excluded), tuple(self._sites), text)
+
+    def _read_or(self) -> None:
+        if not self._pending or self._expect_alternative:
+            raise InputError(_OR_NEEDS_TWO_SIDES)
+        self._expect_alternative = True
+
+    def _read_site(self, site: str, negate: bool) -> None:
+        if self._expect_alternative:
+            raise InputError("site: cannot be one side of an OR.")
+        self._close_clause()
+        if negate:
+            raise InputError("Excluding a site is not supported; name the sites you want instead.")
+        self._sites.append(site.lower().removeprefix("www."))
+
+    def _read_term(self, term: Term | None, negate: bool) -> None:
+        """A word or phrase; None for a lone stop word, which is skipped."""
         if term is None:
-            if expect_alternative:
-                raise InputError("OR needs a word on each side, for example: mexico OR canada")
-            continue
-        if expect_alternative:
-            pending.append(term)
-            expect_alternative = False
-            continue
-        close_clause()
-        pending.append(term)
-        negate_pending = negate
-    if expect_alternative:
-        raise InputError("OR needs a word on each side, for example: mexico OR canada")
-    close_clause()
-    if not required:
-        raise InputError("A topic needs at least one word to look for (not only -excluded ones).")
-    if len(required) + len(excluded) > MAX_CLAUSES:
-        raise InputError(f"That topic has too many parts; use at most {MAX_CLAUSES} words or phrases.")
-    return TopicQuery(tuple(required), tuple(excluded), tuple(sites), text)
+            if self._expect_alternative:
+                raise InputError(_OR_NEEDS_TWO_SIDES)
+            return
+        if self._expect_alternative:
+            self._pending.append(term)
+            self._expect_alternative = False
+            return
+        self._close_clause()
+        self._pending.append(term)
+        self._negate_pending = negate
+
+    def _close_clause(self) -> None:
+        if self._pending:
+            (self._excluded if self._negate_pending else self._required).append(Clause(tuple(self._pending)))
+            self._pending.clear()
+        self._negate_pending = False
 
 
 def _term(body: str, stop_words: frozenset[str]) -> Term | None:

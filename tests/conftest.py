@@ -4,27 +4,23 @@ Application against the fake Bot API in tests/fakebot.py, over HTTP on 127.0.0.1
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from telegram.ext import Application
 
 from bot.app import build_application
 from bot.config import AccessConfig, BotConfig, TelegramConfig
 from retrieval.config import FetchConfig, StorageConfig
 from tests.fakebot import FakeBotApi
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+from tests.support import shared_file
+from tests.web import WebServer, serve
 
 
 @pytest.fixture
 def seed_text() -> str:
-    path = SHARED / "seed" / "seed-article.txt"
-    if not path.is_file():
-        pytest.skip(f"{path} is missing")
-    return path.read_text(encoding="utf-8")
+    return shared_file("seed/seed-article.txt").read_text(encoding="utf-8")
 
 
 @pytest.fixture
@@ -36,28 +32,10 @@ async def fake_api() -> AsyncIterator[FakeBotApi]:
 
 
 @pytest.fixture
-async def pages() -> AsyncIterator[dict[str, str | bytes]]:
-    """A web server on 127.0.0.1: put a path's body in the dict; its URL is pages["url"]."""
-    bodies: dict[str, str | bytes] = {}
-
-    async def serve(request: web.Request) -> web.Response:
-        body = bodies.get(request.path)
-        if body is None:
-            return web.Response(status=404, text="not here")
-        if isinstance(body, bytes):
-            return web.Response(body=body, content_type="application/octet-stream")
-        return web.Response(text=body, content_type="text/html")
-
-    app = web.Application()
-    app.router.add_get("/{path:.*}", serve)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    bodies["url"] = f"http://127.0.0.1:{port}"
-    yield bodies
-    await runner.cleanup()
+def web() -> Iterator[WebServer]:
+    """This test's web server on 127.0.0.1: see tests/web.py."""
+    with serve() as server:
+        yield server
 
 
 @pytest.fixture

@@ -3,7 +3,12 @@
 It implements the methods python-telegram-bot calls, serves the updates a test
 scripts, records every call and checks what the bot sends the way Telegram would:
 well-formed HTML with only Telegram's tags, at most 4096 characters after entity
-parsing, callback data under 64 bytes. Anything wrong is kept in ``violations``.
+parsing, callback data under 64 bytes, inline answers Telegram would accept (once per
+query). Anything wrong is kept in ``violations``.
+
+Groups: ``members`` holds each chat's admins and owner (everyone else is a member), and
+``me`` is what getMe answers (set ``can_read_all_group_messages`` for a bot whose privacy
+mode is off, ``supports_inline_queries`` for inline mode).
 """
 
 from __future__ import annotations
@@ -29,8 +34,13 @@ ALLOWED_TAGS = {
     "blockquote", "tg-spoiler", "span", "tg-emoji",
 }
 JSON_PARAMS = {"reply_markup", "reply_parameters", "link_preview_options", "commands",
-               "allowed_updates", "entities", "scope"}
-INT_PARAMS = {"chat_id", "message_id", "offset", "timeout", "limit", "message_thread_id"}
+               "allowed_updates", "entities", "scope", "results", "button"}
+INT_PARAMS = {"chat_id", "message_id", "offset", "timeout", "limit", "message_thread_id", "user_id",
+              "cache_time"}
+# What an inline result's id, and a button's start parameter, may hold.
+_RESULT_ID = re.compile(r"[\x20-\x7e]{1,64}")
+_START_PARAMETER = re.compile(r"[A-Za-z0-9_-]{1,64}")
+MAX_INLINE_RESULTS = 50
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:=\"[^\"]*\"|='[^']*')?)*)\s*>")
 _ATTRIBUTE = re.compile(r"([a-zA-Z-]+)(?:=(?:\"([^\"]*)\"|'([^']*)'))?")
 _ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
@@ -131,6 +141,7 @@ class FakeBotApi:
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
         self.calls: list[Call] = []
+        self.polls: list[Call] = []  # getUpdates requests, as they arrive
         self.violations: list[str] = []
         self.files: dict[str, tuple[str, bytes]] = {}
         self.pushed_callbacks: list[str] = []
@@ -145,6 +156,12 @@ class FakeBotApi:
         # Chats that blocked the bot (403), and groups that became supergroups (old -> new id).
         self.blocked: set[int] = set()
         self.migrated: dict[int, int] = {}
+        # What getMe answers; each group's members who are not plain members (user id ->
+        # "administrator" or "creator"); inline queries pushed, and how each was answered.
+        self.me: dict[str, Any] = dict(BOT_USER)
+        self.members: dict[int, dict[int, str]] = {}
+        self.pushed_inline: list[str] = []
+        self.inline_answers: dict[str, dict[str, Any]] = {}
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -191,10 +208,17 @@ class FakeBotApi:
         forward_origin: dict[str, Any] | None = None,
         document: dict[str, Any] | None = None,
         caption: str | None = None,
+        text_links: dict[str, str] | None = None,
         chat_type: str = "private",
+        language_code: str | None = None,
+        name: str = "Tester",
         extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Queue a message from a user; returns the message as the bot will receive it."""
+        """Queue a message from a user called ``name`` (whose Telegram app is set to
+        ``language_code``); returns the message as the bot will receive it.
+
+        ``text_links`` maps words of the text (or caption) to the address they link to, as
+        Telegram's apps send a link put behind words (a ``text_link`` entity)."""
         user_id = user_id if user_id is not None else (chat_id if chat_type == "private" else 42)
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
         if chat_type == "private":
@@ -206,16 +230,15 @@ class FakeBotApi:
             "message_id": self._new_message_id(),
             "date": int(time.time()),
             "chat": chat,
-            "from": {"id": user_id, "is_bot": False, "first_name": "Tester"},
+            "from": _user(user_id, language_code, name),
         }
         if text is not None:
             message["text"] = text
-            entities = _entities(text)
-            if entities:
+            if entities := _entities(text, text_links or {}):
                 message["entities"] = entities
         if caption is not None:
             message["caption"] = caption
-            if entities := _entities(caption):
+            if entities := _entities(caption, text_links or {}):
                 message["caption_entities"] = entities
         if reply_to is not None:
             message["reply_to_message"] = self._messages[(chat_id, reply_to)]
@@ -231,18 +254,51 @@ class FakeBotApi:
         self._push({"message": message})
         return message
 
-    def push_callback(self, chat_id: int, message_id: int, data: str, *, user_id: int | None = None) -> str:
+    def push_callback(
+        self, chat_id: int, message_id: int, data: str, *, user_id: int | None = None,
+        language_code: str | None = None,
+    ) -> str:
         """Queue a button press on the bot's message ``message_id``; returns the query id."""
         query_id = f"cq{self._next_update_id}"
         self.pushed_callbacks.append(query_id)
         self._push({"callback_query": {
             "id": query_id,
-            "from": {"id": user_id or chat_id, "is_bot": False, "first_name": "Tester"},
+            "from": _user(user_id or chat_id, language_code),
             "message": self._messages[(chat_id, message_id)],
             "chat_instance": str(chat_id),
             "data": data,
         }})
         return query_id
+
+    def push_edit(self, chat_id: int, message_id: int, text: str) -> dict[str, Any]:
+        """Queue the edit of a user's message to ``text``; returns the message as edited."""
+        message = {**self._messages[(chat_id, message_id)], "text": text, "edit_date": int(time.time())}
+        message.pop("entities", None)
+        if entities := _entities(text, {}):
+            message["entities"] = entities
+        self._messages[(chat_id, message_id)] = message
+        self._push({"edited_message": message})
+        return message
+
+    def push_inline_query(
+        self, user_id: int, query: str, *, language_code: str | None = None, name: str = "Tester"
+    ) -> str:
+        """Queue an inline query (``@bot query`` typed in any chat); returns its id."""
+        query_id = f"iq{self._next_update_id}"
+        self.pushed_inline.append(query_id)
+        self._push({"inline_query": {
+            "id": query_id, "from": _user(user_id, language_code, name), "query": query, "offset": "",
+            "chat_type": "sender",
+        }})
+        return query_id
+
+    async def inline_answer(self, query_id: str, *, timeout: float = 10) -> dict[str, Any]:
+        """Wait for the bot's answer to an inline query: its params as Telegram received them."""
+        [call] = await self.wait_for(
+            lambda c: c.method == "answerInlineQuery" and c.params.get("inline_query_id") == query_id,
+            timeout=timeout,
+        )
+        return call.params
 
     def redeliver(self, message: dict[str, Any]) -> None:
         """Deliver the update that carried ``message`` once more, with its update id, as
@@ -280,22 +336,40 @@ class FakeBotApi:
     ) -> list[Call]:
         """Wait until ``count`` recorded calls match (a method name or a predicate)."""
         predicate = (lambda call: call.method == match) if isinstance(match, str) else match
+        return await self._wait(self.calls, predicate, count, timeout, repr(match))
 
+    async def messages(
+        self, chat_id: int, count: int, *, method: str = "sendMessage", timeout: float = 10
+    ) -> list[Call]:
+        """Wait until the bot has sent ``count`` messages to ``chat_id``; returns them all."""
+        return await self.wait_for(
+            lambda call: call.method == method and call.chat_id == chat_id, count=count, timeout=timeout
+        )
+
+    async def wait_for_poll(self, predicate: Callable[[Call], bool], *, timeout: float = 10) -> Call:
+        """Wait for a getUpdates request that matches: these are kept in ``polls``, apart from
+        ``calls``, from the moment they arrive."""
+        return (await self._wait(self.polls, predicate, 1, timeout, "getUpdates"))[0]
+
+    async def _wait(
+        self, calls: list[Call], predicate: Callable[[Call], bool], count: int, timeout: float, what: str
+    ) -> list[Call]:
         def found() -> list[Call]:
-            return [call for call in self.calls if predicate(call)]
+            return [call for call in calls if predicate(call)]
 
         async with self._changed:
             try:
-                await asyncio.wait_for(
-                    self._changed.wait_for(lambda: len(found()) >= count), timeout
-                )
+                await asyncio.wait_for(self._changed.wait_for(lambda: len(found()) >= count), timeout)
             except TimeoutError:
-                seen = [(c.method, c.params.get("text", "")[:80]) for c in self.calls]
-                raise AssertionError(f"no {count} call(s) matching {match!r}; calls: {seen}") from None
+                seen = [(c.method, c.params.get("text", "")[:80]) for c in calls]
+                raise AssertionError(f"no {count} call(s) matching {what}; calls: {seen}") from None
         return found()
 
     def message(self, chat_id: int, message_id: int) -> dict[str, Any]:
         return self._messages[(chat_id, message_id)]
+
+    def unanswered_inline_queries(self) -> list[str]:
+        return [query for query in self.pushed_inline if query not in self.inline_answers]
 
     def unanswered_callbacks(self) -> list[str]:
         answered = {c.params.get("callback_query_id") for c in self.sent(method="answerCallbackQuery")}
@@ -316,6 +390,8 @@ class FakeBotApi:
                                parameters={"retry_after": retry_after})
             return web.json_response(refusal, status=status)
         if method == "getUpdates":
+            self.polls.append(Call(method, params))
+            await self._notify()
             return _ok(await self._get_updates(params))
         if method in SENDING and (refusal := self._refusal(params.get("chat_id"))):
             await self._record(Call(method, params, result="failed"))
@@ -350,7 +426,50 @@ class FakeBotApi:
         return self._updates[: params.get("limit", 100)]
 
     def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
-        return BOT_USER
+        return self.me
+
+    def _api_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id, user_id = params["chat_id"], params["user_id"]
+        if chat_id > 0:
+            self.violations.append(f"getChatMember in private chat {chat_id}")
+        status = self.members.get(chat_id, {}).get(user_id, "member")
+        user = self.me if user_id == self.me["id"] else _user(user_id, None, "Tester")
+        member: dict[str, Any] = {"status": status, "user": user}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            member.update(dict.fromkeys((
+                "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+                "can_manage_video_chats", "can_restrict_members", "can_promote_members", "can_change_info",
+                "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
+            ), False))
+        return member
+
+    def _api_answerInlineQuery(self, params: dict[str, Any]) -> bool:
+        """Check an inline answer the way Telegram would, and keep it."""
+        query_id = params.get("inline_query_id")
+        where = f"answerInlineQuery {query_id}"
+        if query_id not in self.pushed_inline:
+            self.violations.append(f"{where}: no such query")
+        if query_id in self.inline_answers:
+            self.violations.append(f"{where}: answered twice")
+        if not self.me.get("supports_inline_queries"):
+            self.violations.append(f"{where}: inline mode is off (BotFather /setinline)")
+        results = params.get("results", [])
+        if len(results) > MAX_INLINE_RESULTS:
+            self.violations.append(f"{where}: {len(results)} results")
+        ids = [result.get("id", "") for result in results]
+        if len(set(ids)) != len(ids) or not all(_RESULT_ID.fullmatch(i) for i in ids):
+            self.violations.append(f"{where}: result ids {ids!r} are not unique 1-64 byte strings")
+        for result in results:
+            self.violations += [f"{where}: {problem}" for problem in _check_inline_result(result)]
+        button = params.get("button")
+        if button is not None and not (
+            button.get("text") and _START_PARAMETER.fullmatch(button.get("start_parameter", ""))
+        ):
+            self.violations.append(f"{where}: bad button {button!r}")
+        self.inline_answers[query_id] = params
+        return True
 
     def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
         return True
@@ -362,6 +481,11 @@ class FakeBotApi:
         for command in params.get("commands", []):
             if not re.fullmatch(r"[a-z0-9_]{1,32}", command["command"]):
                 self.violations.append(f"bad command name {command['command']!r}")
+            if not 1 <= len(command["description"]) <= 256:
+                self.violations.append(f"bad command description {command['description']!r}")
+        code = params.get("language_code")
+        if code is not None and not re.fullmatch(r"[a-z]{2}", code):
+            self.violations.append(f"bad language_code {code!r}")
         return True
 
     def _api_sendChatAction(self, params: dict[str, Any]) -> bool:
@@ -473,18 +597,57 @@ class FakeBotApi:
             self._changed.notify_all()
 
 
-def _entities(text: str) -> list[dict[str, Any]]:
-    """The entities Telegram would add: bot commands, @mentions and links."""
+def _user(user_id: int, language_code: str | None, name: str = "Tester") -> dict[str, Any]:
+    first, _, last = name.partition(" ")
+    user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first}
+    if last:
+        user["last_name"] = last
+    if language_code is not None:
+        user["language_code"] = language_code
+    return user
+
+
+def _check_inline_result(result: dict[str, Any]) -> list[str]:
+    """What Telegram would reject in one inline result of type article."""
+    problems = []
+    if result.get("type") != "article" or not result.get("title"):
+        problems.append(f"result {result.get('id')!r} is not an article with a title")
+    content = result.get("input_message_content") or {}
+    text = content.get("message_text", "")
+    if content.get("parse_mode") != "HTML":
+        problems.append(f"result {result.get('id')!r}: parse_mode is {content.get('parse_mode')!r}")
+    else:
+        problems += [f"result {result.get('id')!r}: {problem}" for problem in check_html(text)]
+    if not (content.get("link_preview_options") or {}).get("is_disabled"):
+        problems.append(f"result {result.get('id')!r}: link previews are on")
+    return problems
+
+
+def inline_texts(answer: dict[str, Any]) -> list[str]:
+    """The messages an inline answer offers to send, as their readers see them."""
+    return [plain_text(result["input_message_content"]["message_text"]) for result in answer["results"]]
+
+
+def _entities(text: str, text_links: dict[str, str]) -> list[dict[str, Any]]:
+    """The entities Telegram would add: bot commands, @mentions and links (an address
+    written out, without the punctuation after it; words linked to an address)."""
     entities = []
     patterns = (("bot_command", r"(?<!\S)/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?"),
                 ("mention", r"(?<!\S)@[A-Za-z0-9_]{5,32}"),
-                ("url", r"https?://\S+"))
+                ("url", r"(?:https?://|www\.)\S*[^\s.,;:!?)\]}'\"»”’]"))
     for kind, pattern in patterns:
         for match in re.finditer(pattern, text):
-            start = len(text[: match.start()].encode("utf-16-le")) // 2
-            length = len(match.group().encode("utf-16-le")) // 2
-            entities.append({"type": kind, "offset": start, "length": length})
+            entities.append({"type": kind, **_span(text, match.start(), match.end())})
+    for words, url in text_links.items():
+        start = text.index(words)
+        entities.append({"type": "text_link", "url": url, **_span(text, start, start + len(words))})
     return sorted(entities, key=lambda entity: entity["offset"])
+
+
+def _span(text: str, start: int, end: int) -> dict[str, int]:
+    """Telegram counts offsets and lengths in UTF-16 code units."""
+    offset = len(text[:start].encode("utf-16-le")) // 2
+    return {"offset": offset, "length": len(text[start:end].encode("utf-16-le")) // 2}
 
 
 async def _params(request: web.Request) -> dict[str, Any]:

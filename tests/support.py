@@ -1,13 +1,9 @@
-"""Helpers shared by the engine tests: the shared evaluation data and a local web server."""
+"""Helpers shared by the tests: the shared evaluation data, an article page, feeds and PDFs."""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,65 +19,28 @@ def shared_file(relative: str) -> Path:
     return path
 
 
-@dataclass
-class Page:
-    body: bytes
-    content_type: str = "text/html; charset=utf-8"
-    status: int = 200
-    etag: str | None = None
-    delay: float = 0.0  # seconds before the answer
+def assert_linear(work: Callable[[int], object], size: int, factor: int = 10) -> None:
+    """``work(factor * size)`` must cost about ``factor`` times ``work(size)``, not
+    ``factor ** 2``: at most ``3 * factor`` times. Both are measured here, in the same run,
+    in CPU time of this process (other processes on the machine hardly count), best of a
+    few runs each; a quadratic regression fails after one run of the large input."""
 
+    def cpu(n: int) -> float:
+        started = time.process_time()
+        work(n)
+        return time.process_time() - started
 
-@dataclass
-class LocalSite:
-    """Pages served on 127.0.0.1; ``requests`` records every path asked for."""
-
-    pages: dict[str, Page]
-    base_url: str = ""
-    requests: list[str] = field(default_factory=list)
-    not_modified: int = 0
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
-
-
-@contextmanager
-def serve(pages: dict[str, Page]) -> Iterator[LocalSite]:
-    site = LocalSite(pages)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-            site.requests.append(self.path)
-            page = site.pages.get(self.path)
-            if page is None:
-                page = Page(b"not found", "text/plain", 404)
-            time.sleep(page.delay)
-            if page.etag and self.headers.get("If-None-Match") == page.etag:
-                site.not_modified += 1
-                self.send_response(304)
-                self.send_header("ETag", page.etag)
-                self.end_headers()
-                return
-            self.send_response(page.status)
-            self.send_header("Content-Type", page.content_type)
-            self.send_header("Content-Length", str(len(page.body)))
-            if page.etag:
-                self.send_header("ETag", page.etag)
-            self.end_headers()
-            self.wfile.write(page.body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    site.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield site
-    finally:
-        server.shutdown()
-        server.server_close()
+    small = min(cpu(size) for _ in range(5))
+    limit = 3 * factor * small
+    large = []
+    for _ in range(3):
+        large.append(cpu(factor * size))
+        if large[-1] <= limit or large[-1] > 10 * limit:
+            break
+    assert min(large) <= limit, (
+        f"{factor} times the input took {min(large) / small:.0f} times the CPU time ({small:.4f} s"
+        f" for {size}, {min(large):.4f} s for {factor * size})"
+    )
 
 
 ARTICLE_HTML = """<!doctype html>
@@ -151,14 +110,15 @@ def make_pdf(paragraphs: list[str], title: str | None = None) -> bytes:
 
 
 def one_page_pdf(stream_dictionary: bytes, stream: bytes, *, info: bytes = b"<< >>") -> bytes:
-    """A one-page PDF (Helvetica) with the given content stream, cross-reference table and all."""
+    """A one-page PDF (Helvetica, its text in windows-1252) with the given content stream,
+    cross-reference table and all."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 2000 842] /Contents 4 0 R"
         b" /Resources << /Font << /F1 5 0 R >> >> >>",
         stream_dictionary + b"\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         info,
     ]
     out = bytearray(b"%PDF-1.4\n")

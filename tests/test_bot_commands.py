@@ -40,6 +40,9 @@ MISUSES = {
     "subscribe": "/subscribe",
     "unsubscribe": "/unsubscribe 1 2",
     "digest_at": "/digest_at 07:30 Europe/Paris tomorrow",
+    "language": "/language klingon",
+    "tldr": "/tldr yesterday",
+    "catchup": "/catchup maybe",
 }
 ADMIN = 1
 
@@ -95,10 +98,21 @@ def test_arguments_are_words_and_the_addressee_is_compared_without_case() -> Non
 
 
 async def test_the_menu_is_the_registrys(telegram_bot, fake_api: FakeBotApi) -> None:
-    [published] = await fake_api.wait_for("setMyCommands")
+    # The default menus, in English: those published without a language code, for every
+    # chat and for groups.
+    published, in_groups = await fake_api.wait_for(
+        lambda call: call.method == "setMyCommands" and "language_code" not in call.params, count=2
+    )
+    assert "scope" not in published.params
     assert published.params["commands"] == [
         {"command": command.name, "description": command.description} for command in menu()
     ]
+    assert in_groups.params["scope"] == {"type": "all_group_chats"}
+    assert in_groups.params["commands"] == [
+        {"command": command.name, "description": command.description} for command in menu(groups=True)
+    ]
+    assert {"tldr", "catchup", "forgetme"} <= {c["command"] for c in in_groups.params["commands"]}
+    assert {"tldr", "catchup", "forgetme"}.isdisjoint(c["command"] for c in published.params["commands"])
     help_text = plain_text((await store(fake_api, 1, "/help")).text)
     for command in menu():
         assert f"{usage_line(command)} — {command.description}" in help_text.splitlines()

@@ -12,14 +12,8 @@ import os
 import signal
 import sqlite3
 import sys
-import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
-from aiohttp import web
 
 from bot.cli import guard_logs
 from bot.config import AccessConfig, BotConfig, BotLimitsConfig
@@ -34,20 +28,13 @@ from tests.support import rss
 from tests.test_bot import BEES, TIDES, next_reply, page, pasted, sent_id, store
 from tests.test_bot_feeds import instant_topic
 from tests.test_feeds import VOLCANO, long_text, volcano_item
+from tests.web import Page, WebServer, drip
 
 ROOT = Path(__file__).resolve().parents[1]
 # The ``briefbot`` console script, whether or not it is on the PATH.
 BRIEFBOT = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
 GROUP = -100777
 MENTION = f"@{BOT_USER['username']}"
-
-
-async def settle(api: FakeBotApi, quiet: float = 0.3) -> None:
-    """Wait until the bot has made no call for ``quiet`` seconds."""
-    count = -1
-    while count != len(api.calls):
-        count = len(api.calls)
-        await asyncio.sleep(quiet)
 
 
 def texts_to(api: FakeBotApi, chat_id: int) -> list[str]:
@@ -69,7 +56,9 @@ async def test_a_flood_gets_one_warning_then_silence(bot_config: BotConfig, fake
             fake_api.push_message(1, "/help")
         query = fake_api.push_callback(1, sent_id(help_message), "page:0")
         await store(fake_api, 2, "/help")  # another chat is served meanwhile
-        await settle(fake_api)
+        # The chat's updates are handled in order: once the button press (sent last) is
+        # answered, every message before it has been handled too.
+        await fake_api.wait_for(lambda c: c.params.get("callback_query_id") == query)
 
         replies = texts_to(fake_api, 1)
         assert sum("/ask" in text for text in replies) == 3
@@ -100,7 +89,7 @@ async def test_limits_are_explained(bot_config: BotConfig, fake_api: FakeBotApi)
         huge = fake_api.add_file("huge.txt", b"tiny")
         huge["file_size"] = 25 * 1024 * 1024
         fake_api.push_message(1, document=huge)
-        assert "huge.txt is 25.0 MB; Telegram lets me download files of up to 20.0 MB" in (
+        assert "huge.txt is 25 MB; Telegram lets me download files of up to 20 MB" in (
             plain_text((await next_reply(fake_api, 1)).text)
         )
         for name, mime in [("photo.png", "image/png"), ("tool.exe", "application/octet-stream")]:
@@ -114,11 +103,11 @@ async def test_limits_are_explained(bot_config: BotConfig, fake_api: FakeBotApi)
 
 
 async def test_a_redelivered_message_is_handled_once(
-    bot_config: BotConfig, fake_api: FakeBotApi, pages: dict[str, str | bytes]
+    bot_config: BotConfig, fake_api: FakeBotApi, web: WebServer
 ) -> None:
-    pages["/bees.html"] = page("How bees dance", BEES)
+    web.pages["/bees.html"] = Page(page("How bees dance", BEES))
     async with running_bot(bot_config):
-        link = fake_api.push_message(1, f"{pages['url']}/bees.html")
+        link = fake_api.push_message(1, web.url("/bees.html"))
         fake_api.redeliver(link)  # the same update twice in one batch
         await next_reply(fake_api, 1)
         question = fake_api.push_message(1, "Who decoded the dance language?")
@@ -130,75 +119,41 @@ async def test_a_redelivered_message_is_handled_once(
         listing = await store(fake_api, 1, "/articles")
         assert "1–1 of 1" in plain_text(listing.text)
     assert len(fake_api.sent(1)) == 3  # the summary, the answer, the list
+    assert web.paths == ["/bees.html"]
     assert not fake_api.violations
 
 
 # --- slow and failing networks ---------------------------------------------------------------
 
 
-@dataclass
-class SlowSite:
-    """Serves RSS at /feed/N until ``slow`` is set; from then on every path drips one byte
-    every 0.2 s and never ends."""
-
-    url: str = ""
-    slow: bool = False
-    dripping: list[str] = field(default_factory=list)
-
-
-@pytest.fixture
-async def slow_site() -> AsyncIterator[SlowSite]:
-    site = SlowSite()
-
-    async def serve(request: web.Request) -> web.StreamResponse:
-        if not site.slow:
-            return web.Response(body=rss("Island News", [volcano_item()]), content_type="application/rss+xml")
-        site.dripping.append(request.path)
-        response = web.StreamResponse(headers={"Content-Type": "text/html"})
-        await response.prepare(request)
-        try:
-            for _ in range(300):
-                await response.write(b" ")
-                await asyncio.sleep(0.2)
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
-        return response
-
-    app = web.Application()
-    app.router.add_get("/{path:.*}", serve)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    tcp = web.TCPSite(runner, "127.0.0.1", 0)
-    await tcp.start()
-    site.url = f"http://127.0.0.1:{tcp._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    yield site
-    await runner.cleanup()
+def island_news() -> Page:
+    return Page(rss("Island News", [volcano_item()]), "application/rss+xml")
 
 
 async def test_slow_pages_and_feeds_never_hold_up_other_chats(
-    bot_config: BotConfig, fake_api: FakeBotApi, slow_site: SlowSite
+    bot_config: BotConfig, fake_api: FakeBotApi, web: WebServer
 ) -> None:
     """Ten chats send links to pages that drip forever (more than asyncio's default thread
     pool holds) while every feed is polled and drips too; another chat's question is still
-    answered at once, and each slow link gets its own timeout reply."""
+    answered while all of them are in flight, and each slow link gets its own timeout reply."""
     config = with_changes(bot_config, fetch=FetchConfig(allow_private=True, timeout_s=3))
     async with running_bot(config, schedule_jobs=False) as application:
+        web.fallback = island_news()
         for feed in range(4):
-            await store(fake_api, 50, f"/addfeed {slow_site.url}/feed/{feed}")
+            await store(fake_api, 50, f"/addfeed {web.url(f'/feed/{feed}')}")
         await store(fake_api, 100, pasted("Why the sea rises twice a day", TIDES))
-        slow_site.slow = True
+        web.fallback = drip(0.2, 300, "text/html")  # from now on every page drips
+        before = len(web.requests)
         tomorrow = datetime.now(UTC) + timedelta(days=1)
         polls = asyncio.create_task(jobs_of(application).poll_feeds(now=tomorrow))
         slow_chats = range(1, 11)
         for chat in slow_chats:
-            fake_api.push_message(chat, f"{slow_site.url}/article/{chat}")
-        while len(slow_site.dripping) < 14:
-            await asyncio.sleep(0.05)
+            fake_api.push_message(chat, web.url(f"/article/{chat}"))
+        slow = (await web.requests_arrived(before + 14))[before:]
 
-        asked = time.monotonic()
         answer = await store(fake_api, 100, "Which bay has the highest tides?")
-        assert time.monotonic() - asked < 1.5
         assert "Bay of Fundy" in answer.text
+        assert not any(request.finished for request in slow), "a slow page ended before the answer"
         assert not any(fake_api.sent(chat) for chat in slow_chats)
 
         for chat in slow_chats:
@@ -207,7 +162,7 @@ async def test_slow_pages_and_feeds_never_hold_up_other_chats(
             )
             assert plain_text(reply.text) == "The page took longer than 3 seconds to answer."
         results = await polls
-        assert len(results) == 4 and all("longer than 3 seconds" in (r.error or "") for r in results)
+        assert [r.error for r in results] == ["The page took longer than 3 seconds to answer."] * 4
         feeds = plain_text((await store(fake_api, 50, "/feeds")).text)
         assert feeds.count("1 error in a row") == 4
     assert not fake_api.violations
@@ -217,11 +172,12 @@ async def test_slow_pages_and_feeds_never_hold_up_other_chats(
 
 
 async def test_forged_ids_and_buttons_reach_nothing_of_another_chat(
-    telegram_bot, fake_api: FakeBotApi, slow_site: SlowSite
+    telegram_bot, fake_api: FakeBotApi, web: WebServer
 ) -> None:
+    web.pages["/feed.xml"] = island_news()
     await store(fake_api, 1, pasted("Why the sea rises twice a day", TIDES))
     await store(fake_api, 1, "/subscribe tides")  # topic 1
-    await store(fake_api, 1, f"/addfeed {slow_site.url}/feed.xml")  # feed 1, its article 2
+    await store(fake_api, 1, f"/addfeed {web.url('/feed.xml')}")  # feed 1, its article 2
 
     other = await store(fake_api, 2, "/help")
     forged = {
@@ -268,15 +224,22 @@ async def test_a_reply_to_a_message_forwarded_from_another_chat_sees_nothing(
         GROUP, plain_text(summary.text), chat_type="supergroup",
         forward_origin={"type": "user", "date": 1700000000, "sender_user": BOT_USER},
     )
-    for text in [f"{MENTION} /summary", f"{MENTION} /forget", f"{MENTION} which bay has the highest tides?"]:
+    nothing = "You have no articles yet: send me a link, some text or a file."
+    expected = {
+        f"{MENTION} /summary": nothing,
+        f"{MENTION} /forget": "Which one? Use /forget ID; /articles shows the ids.",  # no article is meant
+        f"{MENTION} which bay has the highest tides?": nothing,
+    }
+    for text, refusal in expected.items():
         reply = await store(fake_api, GROUP, text, chat_type="supergroup", reply_to=forwarded["message_id"])
-        assert "no articles yet" in reply.text or "Which one?" in reply.text, text
+        assert plain_text(reply.text) == refusal, text
     # A reply naming the bot's message of chat 1 by its id, as if it were in the group.
     forged_reply = {"message_id": sent_id(summary), "date": 1700000000, "from": BOT_USER, "text": "x",
                     "chat": {"id": GROUP, "type": "supergroup", "title": "Group"}}
     reply = await store(fake_api, GROUP, f"{MENTION} /summary", chat_type="supergroup",
                         extra={"reply_to_message": forged_reply})
-    assert "no articles yet" in reply.text
+    assert plain_text(reply.text) == nothing
+    assert "1–1 of 1" in plain_text((await store(fake_api, 1, "/articles")).text)  # chat 1 lost nothing
 
 
 async def test_topics_and_digests_never_carry_another_chats_private_article(
@@ -316,9 +279,10 @@ async def test_stats_are_for_admins_only(bot_config: BotConfig, fake_api: FakeBo
     assert "Chats: 2 known, 1 with articles" in stats
     assert "Articles: 1 (6 sentences)" in stats
     assert "Feeds: 0 (0 failing)" in stats
+    assert "Group catch-up: 0 groups keep 0 messages" in stats
     assert any(line.startswith("Search index: 6 passages, ") for line in stats)
     assert any(line.startswith("Updates: 1 chats in progress, 0 waiting") for line in stats)
-    assert "Jobs: 3 scheduled" in stats
+    assert "Jobs: 4 scheduled" in stats
     assert not fake_api.violations
 
 
@@ -326,7 +290,7 @@ async def test_stats_are_for_admins_only(bot_config: BotConfig, fake_api: FakeBo
 
 
 async def test_logs_above_debug_hold_no_token_and_nothing_users_sent(
-    bot_config: BotConfig, fake_api: FakeBotApi, pages: dict[str, str | bytes], monkeypatch
+    bot_config: BotConfig, fake_api: FakeBotApi, web: WebServer, monkeypatch
 ) -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
@@ -337,13 +301,13 @@ async def test_logs_above_debug_hold_no_token_and_nothing_users_sent(
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     private = "zebra-quartz"
-    pages[f"/{private}.html"] = page(f"Tides {private}", TIDES)
+    web.pages[f"/{private}.html"] = Page(page(f"Tides {private}", TIDES))
     sent = [
-        f"{pages['url']}/{private}.html",
-        f"{pages['url']}/missing-{private}.html",
+        web.url(f"/{private}.html"),
+        web.url(f"/missing-{private}.html"),
         pasted(f"Bees {private}", BEES),
         f"What do the {private} bees dance?",
-        f"/addfeed {pages['url']}/feed-{private}.xml",
+        f"/addfeed {web.url(f'/feed-{private}.xml')}",
         f"/subscribe {private}",
     ]
     try:
@@ -363,29 +327,41 @@ async def test_logs_above_debug_hold_no_token_and_nothing_users_sent(
     logged = stream.getvalue()
     assert "error while handling an update: RuntimeError" in logged  # the failure itself is logged
     assert "Application started" in logged
-    assert private not in logged and fake_api.token not in logged and pages["url"] not in logged
+    assert private not in logged and fake_api.token not in logged and web.base_url not in logged
 
 
 # --- SIGTERM -------------------------------------------------------------------------------
 
 
+async def test_sigterm_while_the_bot_starts_stops_it_cleanly(tmp_path: Path, fake_api: FakeBotApi) -> None:
+    environment = {
+        **os.environ,
+        "BRIEFBOT_TELEGRAM__TOKEN": fake_api.token,
+        "BRIEFBOT_TELEGRAM__BASE_URL": fake_api.base_url,
+        "BRIEFBOT_TELEGRAM__BASE_FILE_URL": fake_api.base_file_url,
+        "BRIEFBOT_STORAGE__PATH": str(tmp_path / "briefbot.db"),
+    }
+    process = await asyncio.create_subprocess_exec(
+        *BRIEFBOT, "run", env=environment, cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await fake_api.wait_for("setMyCommands", timeout=30)  # the first of one per language
+        process.send_signal(signal.SIGTERM)
+        _, errors = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, errors.decode()
+    assert b"Traceback" not in errors and b"closed the database" in errors
+
+
 async def test_sigterm_finishes_the_update_in_progress_and_closes_the_database(
-    tmp_path: Path, fake_api: FakeBotApi
+    tmp_path: Path, fake_api: FakeBotApi, web: WebServer
 ) -> None:
-    started = asyncio.Event()
-
-    async def slow_article(request: web.Request) -> web.Response:
-        started.set()
-        await asyncio.sleep(1.5)
-        return web.Response(text=page("How bees dance", BEES), content_type="text/html")
-
-    app = web.Application()
-    app.router.add_get("/bees.html", slow_article)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/bees.html"  # type: ignore[union-attr]
+    web.pages["/bees.html"] = Page(page("How bees dance", BEES))
+    article_requested = web.hold("/bees.html")
 
     db = tmp_path / "briefbot.db"
     environment = {
@@ -402,21 +378,26 @@ async def test_sigterm_finishes_the_update_in_progress_and_closes_the_database(
     )
     try:
         await fake_api.wait_for("setMyCommands", timeout=30)
-        fake_api.push_message(1, url)
-        await asyncio.wait_for(started.wait(), 10)
+        fake_api.push_message(1, web.url("/bees.html"))
+        await article_requested.held()  # the update is in progress
+        polls = len(fake_api.polls)
         process.send_signal(signal.SIGTERM)
-        stopping = time.monotonic()
-        _, errors = await asyncio.wait_for(process.communicate(), 15)
+        # Stopping, the bot asks for updates once more without waiting (to confirm those it
+        # took): from then on it takes no new ones. Only then does the article arrive.
+        stopped_polling = await fake_api.wait_for_poll(
+            lambda poll: poll in fake_api.polls[polls:] and poll.params.get("timeout") == 0, timeout=15
+        )
+        assert not fake_api.sent(1)
+        article_requested.release()
+        _, errors = await asyncio.wait_for(process.communicate(), 30)
         assert process.returncode == 0, errors.decode()
-        assert time.monotonic() - stopping < 8
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
-        await runner.cleanup()
 
     [reply] = fake_api.sent(1)
-    assert plain_text(reply.text).startswith("How bees dance") and reply.at > stopping
+    assert plain_text(reply.text).startswith("How bees dance") and reply.at > stopped_polling.at
     assert b"closed the database" in errors
     for path in (db, db.with_name("briefbot.bot.db")):
         with sqlite3.connect(path) as connection:

@@ -11,10 +11,11 @@ from bot.config import BotConfig
 from bot.jobs import jobs_of
 from tests.conftest import running_bot
 from tests.fakebot import Call, FakeBotApi, plain_text
-from tests.support import Page, rss, serve
+from tests.support import rss
 from tests.test_bot import TIDES, pasted, sent_id, store
 from tests.test_bot_feeds import RSS, tomorrow_at
 from tests.test_feeds import volcano_item
+from tests.web import Page, serve
 
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
@@ -68,7 +69,7 @@ async def test_a_button_press_too_old_to_answer_is_no_error(telegram_bot, fake_a
 
 
 async def test_a_chat_that_no_longer_exists_is_paused(bot_config: BotConfig, fake_api: FakeBotApi) -> None:
-    with serve({}) as site:
+    with serve() as site:
         site.pages["/a.xml"] = Page(rss("Island News", [volcano_item()]), RSS)
         async with running_bot(bot_config, schedule_jobs=False) as application:
             jobs = jobs_of(application)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bot.chat import run_chat
 from bot.cli import RedactSecrets, main
 from bot.config import BotConfig
-from bot.conversation import classify, find_urls
+from bot.conversation import Link, classify, find_links
 from bot.ratelimit import ChatRateLimiter, Verdict
 from bot.render import to_html, to_plain
 from bot.replies import (
@@ -26,6 +26,7 @@ from bot.replies import (
     ArticlePage,
     AskPrompt,
     BotLoad,
+    CatchUpView,
     DigestSettingsView,
     DigestView,
     FeedAdded,
@@ -46,12 +47,16 @@ from retrieval.models import (
     Answer,
     ArticleInfo,
     ArticleRef,
+    CatchUp,
+    CatchUpSection,
     CitedSentence,
     Digest,
     DigestItem,
     DigestSection,
     FeedInfo,
     HighlightedSentence,
+    MessageRef,
+    QuotedMessage,
     Stats,
     Summary,
     TopicInfo,
@@ -105,8 +110,36 @@ urls = st.one_of(
 ids = st.integers(1, 2**63 - 1)
 counts = st.integers(0, 10**9)
 times = st.datetimes(min_value=datetime(1990, 1, 1), timezones=st.just(UTC))
-cited_sentences = st.builds(
-    CitedSentence, article_id=ids, index=st.integers(1, 10**6), text=long_texts, title=titles, url=urls
+message_refs = st.builds(
+    MessageRef, chat_id=st.integers(-10**13, -1), message_id=ids, author=titles, author_id=ids, sent_at=times,
+    link=urls,
+)
+cited_sentences = st.one_of(
+    st.builds(
+        CitedSentence, article_id=ids, index=st.integers(1, 10**6), text=long_texts, title=titles, url=urls
+    ),
+    st.builds(  # a message a group kept: cited by its author and link
+        lambda message, index, text: CitedSentence(
+            article_id=None, index=index, text=text, title=message.author, url=message.link, message=message
+        ),
+        message_refs, st.integers(1, 50), long_texts,
+    ),
+)
+quoted_messages = st.builds(
+    lambda message, text, sentence, sentences: QuotedMessage(
+        message=message, text=text, sentence=None if sentence is None else min(sentence, sentences),
+        sentences=sentences,
+    ),
+    message_refs, long_texts.filter(str.strip), st.one_of(st.none(), st.integers(1, 40)), st.integers(1, 40),
+)
+catch_ups = st.builds(
+    CatchUp, chat_id=st.integers(-10**13, -1), window=st.sampled_from(["since_asker", "since", "last"]),
+    since=st.one_of(st.none(), times), messages=counts,
+    sections=st.lists(
+        st.builds(CatchUpSection, messages=counts, people=counts, started=times, ended=times,
+                  quotes=st.lists(quoted_messages, min_size=1, max_size=7)),
+        max_size=4,
+    ),
 )
 articles = st.builds(
     ArticleInfo, id=ids, title=titles, url=urls, site=st.one_of(st.none(), texts),
@@ -145,7 +178,7 @@ digests = st.builds(
 stats = st.builds(
     Stats, articles=counts, sentences=counts, owners=counts, feeds=counts, failing_feeds=counts,
     topics=counts, pending_alerts=counts, index_passages=counts, index_bytes=st.integers(0, 2**50),
-    database_bytes=st.integers(0, 2**50),
+    database_bytes=st.integers(0, 2**50), catchup_groups=counts, kept_messages=counts,
 )
 loads = st.builds(
     BotLoad, chats_in_progress=counts, updates_waiting=counts, most_waiting_in_one_chat=counts,
@@ -153,7 +186,8 @@ loads = st.builds(
 )
 every_reply: st.SearchStrategy[Reply] = st.one_of(
     st.builds(Notice, text=st.text(min_size=1, max_size=6000).filter(str.strip)),
-    st.builds(HelpView, greeting=st.booleans()),
+    st.builds(HelpView, greeting=st.booleans(), group=st.booleans(), catchup_on=st.booleans(),
+              catchup_days=st.one_of(st.none(), st.integers(1, 365))),
     st.builds(
         SummaryView,
         summary=st.builds(Summary, article_id=ids, title=titles, url=urls, algorithm=texts,
@@ -164,7 +198,8 @@ every_reply: st.SearchStrategy[Reply] = st.one_of(
         AnswerView,
         answer=st.builds(Answer, question=texts, abstained=st.booleans(),
                          sentences=st.lists(cited_sentences, max_size=8)),
-        scope_title=st.one_of(st.none(), titles),
+        scope_title=st.one_of(st.none(), titles), group_messages=st.booleans(),
+        zone=st.sampled_from(["UTC", "Asia/Tehran", "America/Los_Angeles"]),
     ),
     st.builds(ArticlePage, articles=st.lists(articles, max_size=10), offset=st.integers(0, 10**6),
               total=counts, page_size=st.integers(1, 50)),
@@ -181,6 +216,8 @@ every_reply: st.SearchStrategy[Reply] = st.one_of(
     st.builds(DigestSettingsView, time=st.sampled_from(["08:00", "23:59"]), zone=texts,
               enabled=st.booleans(), nothing_new_note=st.booleans(), next_at=st.one_of(st.none(), times)),
     st.builds(StatsView, engine=stats, known_chats=counts, load=st.one_of(st.none(), loads)),
+    st.builds(CatchUpView, catch_up=catch_ups, now=times,
+              zone=st.sampled_from(["UTC", "Asia/Tehran", "Pacific/Kiritimati"])),
 )
 
 
@@ -194,7 +231,15 @@ def test_any_reply_renders_to_valid_telegram_messages(reply: Reply) -> None:
     for message in messages:
         assert check_html(message.text) == [], message.text
     assert all(message.markup is None for message in messages[:-1])
-    to_plain(reply)
+    # The terminal shows everything Telegram shows, in the same order (plus link targets).
+    shown = "".join("".join(plain_text(message.text).split()) for message in messages)
+    assert in_order(shown, "".join(to_plain(reply).split()))
+
+
+def in_order(needle: str, haystack: str) -> bool:
+    """Whether the characters of ``needle`` occur in ``haystack`` in the same order."""
+    rest = iter(haystack)
+    return all(char in rest for char in needle)
 
 
 @settings(max_examples=60, deadline=None)
@@ -281,12 +326,22 @@ def test_actions_round_trip_and_junk_is_refused() -> None:
     ],
 )
 def test_classify(text: str, kind: str) -> None:
-    assert classify(text) == kind
+    assert classify(text, find_links(text)) == kind
 
 
-def test_find_urls_strips_trailing_punctuation() -> None:
-    assert find_urls("see (https://a.example/x), www.b.example.") == [
-        "https://a.example/x", "https://www.b.example"
+def test_links_behind_words_make_a_short_message_links_to_fetch() -> None:
+    behind = [Link(url="https://news.example/a")]
+    assert classify("Worth a read", behind) == "links"
+    assert classify("Стоит прочитать", behind) == "links"
+    assert classify("Worth a read", []) == "question"
+    assert classify("Why did the port close? This explains it", behind) == "question"
+    assert classify("Worth a read. " * 25, behind) == "article"
+
+
+def test_find_links_strips_trailing_punctuation() -> None:
+    assert find_links("see (https://a.example/x), www.b.example.") == [
+        Link(url="https://a.example/x", written="https://a.example/x"),
+        Link(url="https://www.b.example", written="www.b.example"),
     ]
 
 

@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 import socket
+from typing import Any
 
 import httpx
 
@@ -14,12 +15,26 @@ from tests.fakebot import FakeBotApi, plain_text
 from tests.test_bot_hardening import BRIEFBOT, ROOT
 
 SECRET = "s3cret-Token_1"
+LISTEN_TIMEOUT_S = 15
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+async def post_once_listening(client: httpx.AsyncClient, url: str, **kwargs: Any) -> httpx.Response:
+    """POST as soon as the server listens: the bot starts its webhook server just after
+    setWebhook, and says nothing when it is ready."""
+    deadline = asyncio.get_running_loop().time() + LISTEN_TIMEOUT_S
+    while True:
+        try:
+            return await client.post(url, **kwargs)
+        except httpx.ConnectError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"nothing listened on {url} within {LISTEN_TIMEOUT_S} s") from None
+            await asyncio.sleep(0.02)
 
 
 async def test_webhook_serves_updates_with_the_secret_token_only(tmp_path, fake_api: FakeBotApi) -> None:
@@ -49,14 +64,9 @@ async def test_webhook_serves_updates_with_the_secret_token_only(tmp_path, fake_
         forged, genuine = fake_api.take_updates()
         hook = f"http://127.0.0.1:{port}/hook"
         async with httpx.AsyncClient() as client:
-            for _ in range(50):  # the webhook server starts listening just after setWebhook
-                try:
-                    refused = await client.post(
-                        hook, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
-                    )
-                    break
-                except httpx.ConnectError:
-                    await asyncio.sleep(0.1)
+            refused = await post_once_listening(
+                client, hook, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+            )
             accepted = await client.post(
                 hook, json=genuine, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
             )

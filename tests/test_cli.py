@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from retrieval.cli import main
-from tests.support import ARTICLE_HTML, Page, serve, shared_file
+from tests.support import ARTICLE_HTML, shared_file
+from tests.web import Page, WebServer
 
 NOTES = """# Notes on the harbour seals
 
@@ -49,12 +50,14 @@ def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
     return Cli(tmp_path / "cli.db", capsys, monkeypatch)
 
 
-def test_ingest_file_url_and_markdown_then_summarize_and_ask(cli: Cli, tmp_path: Path) -> None:
+def test_ingest_file_url_and_markdown_then_summarize_and_ask(
+    cli: Cli, web: WebServer, tmp_path: Path
+) -> None:
     notes = tmp_path / "notes.md"
     notes.write_text(NOTES)
     seed = shared_file("seed/seed-article.txt")
-    with serve({"/story.html": Page(ARTICLE_HTML.encode())}) as site:
-        ingested = cli.json_lines("ingest", str(seed), site.url("/story.html"), str(notes))
+    web.pages["/story.html"] = Page(ARTICLE_HTML)
+    ingested = cli.json_lines("ingest", str(seed), web.url("/story.html"), str(notes))
     assert [set(line) for line in ingested] == [{"id", "title", "sentences"}] * 3
     assert ingested[0]["title"].startswith("Mexican President Snubs Trump")
     assert ingested[1]["title"] == "Harbour seals return to the estuary"
@@ -226,7 +229,8 @@ def test_articles_says_how_many_there_are_and_how_to_see_the_rest(cli: Cli, tmp_
 # (bench/startup.py measures the start-up itself).
 NOT_FOR_READING = frozenset({
     "nltk", "scipy", "numpy", "trafilatura", "pypdf", "httpx", "ssl", "feedparser", "lxml", "courlan",
-    "nupunkt", "charset_normalizer", "requests", "rich", "telegram", "asyncio", "sumy.summarizers",
+    "nupunkt", "charset_normalizer", "markdown_it", "requests", "rich", "telegram", "asyncio",
+    "sumy.summarizers",
 })
 # Runs ``briefbot`` with the arguments given, then lists every module it loaded on stderr.
 LIST_MODULES = """

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import BotConfig
 from retrieval.config import EngineConfig, load_config
 from retrieval.errors import ConfigError
 
@@ -50,3 +51,18 @@ def test_bad_config_names_the_key(tmp_path: Path, text: str, environ: dict, name
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(EngineConfig, tmp_path / "nope.toml", {})
+
+
+def test_the_example_config_serves_the_engine_and_the_bot() -> None:
+    """config.example.toml holds the bot's limits in [limits] too: the engine alone
+    (``python -m retrieval``) passes over them, the bot reads them."""
+    example = Path(__file__).resolve().parents[1] / "config.example.toml"
+    engine = load_config(EngineConfig, example, {})
+    bot = load_config(BotConfig, example, {})
+    assert engine.limits.max_text_chars == bot.limits.max_text_chars
+    assert bot.limits.messages_per_minute >= 0
+
+
+def test_the_bot_refuses_an_unknown_limit(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="limits.messages_per_minit"):
+        load_config(BotConfig, write(tmp_path, "[limits]\nmessages_per_minit = 5\n"), {})

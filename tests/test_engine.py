@@ -14,7 +14,8 @@ from retrieval.errors import FetchError, InputError, NotFound
 from retrieval.models import Extracted
 from retrieval.owners import LOCAL, Owner
 from retrieval.summarize import ALGORITHMS
-from tests.support import ARTICLE_HTML, Page, make_pdf, serve, shared_file
+from tests.support import ARTICLE_HTML, make_pdf, shared_file
+from tests.web import Page, WebServer
 
 SEALS = (
     "Harbour seals have returned to the Thames estuary in numbers not seen for decades.\n\n"
@@ -137,27 +138,27 @@ def test_chats_see_only_their_own_articles(engine: Engine) -> None:
     assert not engine.ask("How many seals were counted?", Owner.chat(2)).abstained
 
 
-def test_a_private_article_is_never_found_by_its_url(engine: Engine) -> None:
+def test_a_private_article_is_never_found_by_its_url(engine: Engine, web: WebServer) -> None:
     """A file's own URL (here from its canonical link) is no key to it for other chats."""
     upload = ARTICLE_HTML.replace("<head>", '<head><link rel="canonical" href="SITE/seals.html">')
-    with serve({}) as site:
-        public_page = "<html><body><p>" + "Public version of the page. " * 5 + "</p></body></html>"
-        site.pages["/seals.html"] = Page(public_page.encode())
-        upload = upload.replace("SITE", site.base_url)
-        private = engine.ingest_bytes(upload.encode(), Owner.chat(1), filename="s.html")
-        fetched = engine.ingest_url(site.url("/seals.html"), Owner.chat(2))
-        assert site.requests == ["/seals.html"]
+    public_page = "<html><body><p>" + "Public version of the page. " * 5 + "</p></body></html>"
+    web.pages["/seals.html"] = Page(public_page)
+    upload = upload.replace("SITE", web.base_url)
+    private = engine.ingest_bytes(upload.encode(), Owner.chat(1), filename="s.html")
+    fetched = engine.ingest_url(web.url("/seals.html"), Owner.chat(2))
+    assert web.paths == ["/seals.html"]
     assert fetched.id != private.id and not fetched.duplicate
     assert engine.ask("Who led the count?", Owner.chat(2)).abstained
     # A page fetched for one chat is public: another chat sending the link shares it.
-    again = engine.ingest_url(site.url("/seals.html"), Owner.chat(3))
+    again = engine.ingest_url(web.url("/seals.html"), Owner.chat(3))
     assert again.duplicate and again.id == fetched.id
+    assert web.paths == ["/seals.html"]  # known by its URL: not fetched again
 
 
-def test_shared_public_article_outlives_one_chat_forgetting_it(engine: Engine) -> None:
-    with serve({"/seals.html": Page(ARTICLE_HTML.encode())}) as site:
-        first = engine.ingest_url(site.url("/seals.html"), Owner.chat(1))
-        second = engine.ingest_url(site.url("/seals.html"), Owner.chat(2))
+def test_shared_public_article_outlives_one_chat_forgetting_it(engine: Engine, web: WebServer) -> None:
+    web.pages["/seals.html"] = Page(ARTICLE_HTML)
+    first = engine.ingest_url(web.url("/seals.html"), Owner.chat(1))
+    second = engine.ingest_url(web.url("/seals.html"), Owner.chat(2))
     assert second.duplicate and second.id == first.id
     engine.forget(first.id, Owner.chat(1))
     assert engine.ask("Who led the count?", Owner.chat(1)).abstained
@@ -174,15 +175,20 @@ def test_articles_are_listed_newest_first(engine: Engine) -> None:
     assert [a.id for a in engine.articles(LOCAL, limit=1, offset=1)] == [first.id]
 
 
+EMPTY = "That is empty: there is no text to read."
+NO_ARTICLE = "I couldn't find any article text in that."
+
+
 @pytest.mark.parametrize(
-    "text",
-    ["", "   \n\t  ", "\x00\x01\x02 binary", "Advertisement\nAdvertisement\nSubscribe"],
+    ("text", "refusal"),
+    [("", EMPTY), ("   \n\t  ", EMPTY), ("\x00\x01\x02 binary", NO_ARTICLE),
+     ("Advertisement\nAdvertisement\nSubscribe", NO_ARTICLE)],
 )
-def test_text_without_an_article_is_refused(engine: Engine, text: str) -> None:
+def test_text_without_an_article_is_refused(engine: Engine, text: str, refusal: str) -> None:
     engine.ingest_text(SEALS, LOCAL)
     with pytest.raises(InputError) as raised:
         engine.ingest_text(text, LOCAL)
-    assert str(raised.value).endswith(".")
+    assert str(raised.value) == refusal
     assert engine.count_articles(LOCAL) == 1
 
 
@@ -249,35 +255,34 @@ def test_reindex_rebuilds_everything(engine: Engine) -> None:
     assert not engine.ask("Which villages were evacuated?", Owner.chat(5)).abstained
 
 
-def test_link_is_fetched_extracted_and_stored(engine: Engine) -> None:
-    with serve({"/seals.html": Page(ARTICLE_HTML.encode())}) as site:
-        result = engine.ingest_url(site.url("/seals.html"), Owner.chat(1))
-        again = engine.ingest_url(site.url("/seals.html"), Owner.chat(2))
-        assert site.requests == ["/seals.html"]
+def test_link_is_fetched_extracted_and_stored(engine: Engine, web: WebServer) -> None:
+    web.pages["/seals.html"] = Page(ARTICLE_HTML)
+    result = engine.ingest_url(web.url("/seals.html"), Owner.chat(1))
+    again = engine.ingest_url(web.url("/seals.html"), Owner.chat(2))
+    assert web.paths == ["/seals.html"]
     assert result.title == "Harbour seals return to the estuary"
     assert again.duplicate and again.id == result.id
     info = engine.article(result.id, Owner.chat(1))
-    assert info.url == site.url("/seals.html")
+    assert info.url == web.url("/seals.html")
     assert info.author == "Ada Lovelace"
     assert "Home" not in stored_text(engine, result.id)
     answer = engine.ask("Who led the count?", Owner.chat(2))
     assert "Anna Jones" in answer.sentences[0].text
 
 
-def test_a_link_to_a_pdf(engine: Engine) -> None:
+def test_a_link_to_a_pdf(engine: Engine, web: WebServer) -> None:
     pdf = make_pdf(SEALS.split("\n\n"), title="Seals return")
-    with serve({"/seals.pdf": Page(pdf, "application/pdf")}) as site:
-        result = engine.ingest_url(site.url("/seals.pdf"), LOCAL)
+    web.pages["/seals.pdf"] = Page(pdf, "application/pdf")
+    result = engine.ingest_url(web.url("/seals.pdf"), LOCAL)
     assert result.title == "Seals return"
     assert not engine.ask("How many seals were counted?", LOCAL).abstained
 
 
-def test_unreachable_link_is_a_fetch_error(engine: Engine) -> None:
-    with serve({}) as site:
-        missing = site.url("/gone.html")
-        with pytest.raises(FetchError) as raised:
-            engine.ingest_url(missing, LOCAL)
-    assert "404" in str(raised.value)
+def test_unreachable_link_is_a_fetch_error(engine: Engine, web: WebServer) -> None:
+    missing = web.url("/gone.html")
+    with pytest.raises(FetchError) as raised:
+        engine.ingest_url(missing, LOCAL)
+    assert str(raised.value) == "The site answered 404 Not Found."
     assert engine.count_articles(LOCAL) == 0
 
 
@@ -314,7 +319,7 @@ def test_index_built_with_other_settings_is_rebuilt(tmp_path: Path) -> None:
         assert not engine.ask("How many seals were counted?", LOCAL).abstained
 
 
-def test_links_that_differ_in_their_query_are_different_pages(engine: Engine) -> None:
+def test_links_that_differ_in_their_query_are_different_pages(engine: Engine, web: WebServer) -> None:
     def page(name: str, verdict: str) -> str:
         return (
             f"<html><body><article><p>{name}'s salary review says {verdict}.</p>"
@@ -323,16 +328,15 @@ def test_links_that_differ_in_their_query_are_different_pages(engine: Engine) ->
         )
 
     secret, other = page("Alice", "she earns a great deal"), page("Bob", "he earns rather less")
-    with serve({}) as site:
-        site.pages["/doc?key=ALICE"] = Page(secret.encode())
-        site.pages["/doc?key=BOB"] = Page(other.encode())
-        site.pages["/story.html"] = Page(ARTICLE_HTML.encode())
-        site.pages["/story.html?utm_source=tg&fbclid=ALICE"] = Page(ARTICLE_HTML.encode())
-        alice = engine.ingest_url(site.url("/doc?key=ALICE"), Owner.chat(1))
-        bob = engine.ingest_url(site.url("/doc?key=BOB"), Owner.chat(2))
-        tracked = engine.ingest_url(site.url("/story.html?utm_source=tg&fbclid=ALICE"), Owner.chat(1))
-        plain = engine.ingest_url(site.url("/story.html"), Owner.chat(2))
+    web.pages["/doc?key=ALICE"] = Page(secret)
+    web.pages["/doc?key=BOB"] = Page(other)
+    web.pages["/story.html"] = Page(ARTICLE_HTML)
+    web.pages["/story.html?utm_source=tg&fbclid=ALICE"] = Page(ARTICLE_HTML)
+    alice = engine.ingest_url(web.url("/doc?key=ALICE"), Owner.chat(1))
+    bob = engine.ingest_url(web.url("/doc?key=BOB"), Owner.chat(2))
+    tracked = engine.ingest_url(web.url("/story.html?utm_source=tg&fbclid=ALICE"), Owner.chat(1))
+    plain = engine.ingest_url(web.url("/story.html"), Owner.chat(2))
     assert bob.id != alice.id and not bob.duplicate
     assert engine.ask("What does the salary review say?", Owner.chat(2)).sentences[0].text.startswith("Bob")
     assert plain.duplicate and plain.id == tracked.id
-    assert engine.article(plain.id, Owner.chat(2)).url == site.url("/story.html")
+    assert engine.article(plain.id, Owner.chat(2)).url == web.url("/story.html")

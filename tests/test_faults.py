@@ -1,20 +1,26 @@
 """Crash safety: real child processes (tests/crash_child.py) are SIGKILLed at random moments
 of an ingest, a reindex or a feed poll; after a restart nothing acknowledged is lost, no
 article is half stored, and the search index matches SQLite. Also: a damaged index
-directory is detected at start and rebuilt from SQLite."""
+directory is detected at start and rebuilt from SQLite.
+
+The moments are found, not guessed: the parent waits for the child's n-th step (an ACK
+line, a REINDEXED line, a stored article), sees how long its last step took on this machine
+in this run, and kills it a random fraction of that later, inside the next step. Each test
+checks that its kills did land where they were meant to."""
 
 from __future__ import annotations
 
+import contextlib
 import os
-import queue
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from html import escape
 from pathlib import Path
@@ -25,7 +31,8 @@ from retrieval.engine import Engine
 from retrieval.errors import BriefbotError
 from retrieval.models import Extracted
 from tests.crash_child import OWNER, article_text, config, marker
-from tests.support import Page, rss, serve
+from tests.support import rss
+from tests.web import Page, WebServer
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 30.0
@@ -33,7 +40,7 @@ SENTENCES = 20
 
 
 class Child:
-    """A running tests/crash_child.py whose stdout lines arrive on a queue."""
+    """A running tests/crash_child.py; its stdout lines are kept with the time each arrived."""
 
     def __init__(self, args: list[str], stderr_path: Path) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -43,31 +50,37 @@ class Child:
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=self._stderr, text=True,
         )
         self.stderr_path = stderr_path
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
+        self.lines: list[tuple[float, str]] = []  # (time.monotonic() on arrival, line)
+        self._ended = False
+        self._changed = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
-            self.lines.put(line.strip())
+            with self._changed:
+                self.lines.append((time.monotonic(), line.strip()))
+                self._changed.notify_all()
+        with self._changed:
+            self._ended = True
+            self._changed.notify_all()
 
-    def wait_for(self, prefix: str, timeout: float = START_TIMEOUT) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"no {prefix!r} from the child in {timeout}s: {self.errors()}")
-            try:
-                line = self.lines.get(timeout=min(remaining, 0.5))
-            except queue.Empty:
-                if self.process.poll() is not None and self.lines.empty():
-                    raise AssertionError(f"the child exited early: {self.errors()}") from None
-                continue
-            self.seen.append(line)
-            if line.startswith(prefix):
-                return line
+    def wait_for(self, prefix: str, count: int = 1, timeout: float = START_TIMEOUT) -> float:
+        """Block until the child has printed ``count`` lines starting with ``prefix``;
+        returns the time the last of them arrived."""
+
+        def arrivals() -> list[float]:
+            return [at for at, line in self.lines if line.startswith(prefix)]
+
+        with self._changed:
+            self._changed.wait_for(lambda: len(arrivals()) >= count or self._ended, timeout)
+            found = arrivals()
+        if len(found) < count:
+            why = "exited" if self._ended else f"was silent for {timeout} s"
+            seen = f"{len(found)} of {count} {prefix!r} lines in {[line for _, line in self.lines][-5:]}"
+            raise AssertionError(f"{seen}; the child {why}:\n{self.errors()}")
+        return found[count - 1]
 
     def kill(self) -> list[str]:
         """SIGKILL the child; every line it had flushed by then."""
@@ -75,9 +88,8 @@ class Child:
             self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
         self._reader.join(timeout=10)
-        while not self.lines.empty():
-            self.seen.append(self.lines.get())
-        return self.seen
+        assert not self._reader.is_alive(), "the child's output never ended"
+        return [line for _, line in self.lines]
 
     def errors(self) -> str:
         self._stderr.flush()
@@ -88,6 +100,18 @@ class Child:
             self.process.kill()
             self.process.wait(timeout=10)
         self._stderr.close()
+
+
+def in_next_step(started: float, ended: float, rng: random.Random) -> float:
+    """A random moment of the step after the one that ran from ``started`` to ``ended``
+    (if it takes as long): a random fraction of that step's duration after its end."""
+    return ended + rng.uniform(0.0, 1.0) * (ended - started)
+
+
+def kill_at(running: Child, moment: float) -> list[str]:
+    """SIGKILL the child at ``moment`` (of time.monotonic); every line it had flushed."""
+    time.sleep(max(0.0, moment - time.monotonic()))
+    return running.kill()
 
 
 @contextmanager
@@ -131,6 +155,25 @@ def assert_consistent(db: Path, acknowledged: dict[int, str], sentences: int = S
             assert answer.sentences[0].article_id == article_id, word
 
 
+def stored_articles(db: Path) -> int:
+    """Articles in the database, read while a child may be writing it (or 0 before it exists)."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as sql:
+            return sql.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    except sqlite3.OperationalError:  # not created yet, or busy for a moment
+        return 0
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = START_TIMEOUT) -> float:
+    """Poll ``condition`` until it holds; returns the time it was first seen to."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the child made no such progress in {timeout} s")
+        time.sleep(0.002)
+    return time.monotonic()
+
+
 def stored_markers(db: Path) -> dict[str, int]:
     with Engine(config(db)) as engine, engine.storage.db.reading() as sql:
         titles = [row[0] for row in sql.execute("SELECT title FROM articles")]
@@ -159,14 +202,14 @@ def test_killed_ingests_lose_nothing_that_was_acknowledged(tmp_path: Path) -> No
     db = tmp_path / "crash.db"
     acknowledged: dict[int, str] = {}
     for seed in (1, 2, 3):
-        delay = random.Random(seed).uniform(0.0, 0.9)
+        rng = random.Random(seed)
+        step = rng.randint(2, 5)
         with child(tmp_path, "ingest", str(db), str(seed), "200", str(SENTENCES)) as running:
-            running.wait_for("READY")
-            time.sleep(delay)
-            lines = running.kill()
-        assert "DONE" not in lines, "the child finished before it was killed: raise the article count"
+            started = running.wait_for("ACK", step - 1)
+            lines = kill_at(running, in_next_step(started, running.wait_for("ACK", step), rng))
+        assert "DONE" not in lines
         acknowledged |= acks(lines)
-    assert acknowledged, "nothing was acknowledged before the kills"
+        assert len(acks(lines)) >= step
     assert_consistent(db, acknowledged)
     # Each round's unacknowledged in-flight article may or may not be there, but never twice.
     assert all(count == 1 for count in stored_markers(db).values())
@@ -175,38 +218,50 @@ def test_killed_ingests_lose_nothing_that_was_acknowledged(tmp_path: Path) -> No
 def test_kill_while_rebuilding_the_index_at_start(tmp_path: Path) -> None:
     """A crash during the start-up rebuild of a lost index is harmless too."""
     db = tmp_path / "crash.db"
+    index = db.with_name(db.name + ".index")
     acknowledged = build_articles(db, range(120))
-    for seed in (1, 2):
-        shutil.rmtree(db.with_name(db.name + ".index"), ignore_errors=True)
-        with child(tmp_path, "ingest", str(db), str(40 + seed), "200", str(SENTENCES)) as running:
+    with Engine(config(db)) as engine:  # how long a rebuild of this database takes here
+        started = time.monotonic()
+        engine.reindex()
+        rebuild = time.monotonic() - started
+    rng = random.Random(4)
+    mid_rebuild = 0
+    for attempt in range(8):  # until two kills have landed inside the rebuild
+        shutil.rmtree(index, ignore_errors=True)
+        with child(tmp_path, "ingest", str(db), str(40 + attempt), "200", str(SENTENCES)) as running:
             running.wait_for("OPENING")
-            time.sleep(random.Random(seed).uniform(0.02, 0.22))  # the rebuild takes about 0.25 s
-            acknowledged |= acks(running.kill())
+            began = wait_until(index.exists)  # the engine made a new index: it is rebuilding
+            lines = kill_at(running, began + rng.uniform(0.05, 0.6) * rebuild)
+        mid_rebuild += "READY" not in lines
+        acknowledged |= acks(lines)
+        if mid_rebuild == 2:
+            break
+    assert mid_rebuild == 2, f"only {mid_rebuild} of {attempt + 1} kills landed during the rebuild"
     assert_consistent(db, acknowledged)
 
 
 def test_kill_in_the_middle_of_big_articles(tmp_path: Path) -> None:
     db = tmp_path / "big.db"
     big = 3_000
-    acknowledged: dict[int, str] = {}
-    for seed in (21, 22):
-        delay = random.Random(seed).uniform(0.1, 0.9)
-        with child(tmp_path, "ingest", str(db), str(seed), "6", str(big)) as running:
-            running.wait_for("READY")
-            time.sleep(delay)
-            lines = running.kill()
-        acknowledged |= acks(lines)
-    assert_consistent(db, acknowledged, sentences=big)
+    rng = random.Random(21)
+    with child(tmp_path, "ingest", str(db), "21", "6", str(big)) as running:
+        started = running.wait_for("READY")
+        stored = running.wait_for("ACK")
+        first = kill_at(running, in_next_step(started, stored, rng))  # inside the second article
+    with child(tmp_path, "ingest", str(db), "22", "6", str(big)) as running:
+        ready = running.wait_for("READY")
+        second = kill_at(running, ready + rng.uniform(0.1, 0.9) * (stored - started))  # the first
+    assert "DONE" not in first and "DONE" not in second
+    assert_consistent(db, acks(first) | acks(second), sentences=big)
 
 
 def test_kill_during_reindex(tmp_path: Path) -> None:
     db = tmp_path / "reindex.db"
     acknowledged = build_articles(db, range(30))
-    for seed in (1,):
-        with child(tmp_path, "reindex", str(db)) as running:
-            running.wait_for("REINDEXED")
-            time.sleep(random.Random(seed).uniform(0.0, 0.2))
-            running.kill()
+    rng = random.Random(1)
+    with child(tmp_path, "reindex", str(db)) as running:
+        started = running.wait_for("REINDEXED")
+        kill_at(running, in_next_step(started, running.wait_for("REINDEXED", 2), rng))
     assert_consistent(db, acknowledged)
 
 
@@ -232,20 +287,22 @@ def feed_items(site_url: str) -> list[dict[str, str]]:
     return items
 
 
-def test_killed_feed_polls_ingest_every_entry_exactly_once(tmp_path: Path) -> None:
+def test_killed_feed_polls_ingest_every_entry_exactly_once(tmp_path: Path, web: WebServer) -> None:
     db = tmp_path / "feed.db"
-    with serve({}) as site:
-        site.pages["/feed.xml"] = Page(rss("Crash News", feed_items(site.base_url)), "application/rss+xml")
-        feed_url = site.url("/feed.xml")
-        for seed in (1, 2):
-            with child(tmp_path, "poll", str(db), feed_url) as running:
-                running.wait_for("READY")
-                time.sleep(random.Random(seed).uniform(0.05, 0.5))
-                lines = running.kill()
-            assert not any(line.startswith("POLLED") for line in lines), "the poll ended before the kill"
-        with Engine(config(db)) as engine:
-            info, _ = engine.add_feed(feed_url, OWNER)
-            engine.poll_feed(info.id)
+    web.pages["/feed.xml"] = Page(rss("Crash News", feed_items(web.base_url)), "application/rss+xml")
+    feed_url = web.url("/feed.xml")
+    for seed in (1, 2):
+        rng = random.Random(seed)
+        with child(tmp_path, "poll", str(db), feed_url) as running:
+            running.wait_for("READY")
+            step = stored_articles(db) + rng.randint(2, 6)
+            started = wait_until(lambda: stored_articles(db) >= step - 1)  # noqa: B023 - called here
+            ended = wait_until(lambda: stored_articles(db) >= step)  # noqa: B023
+            lines = kill_at(running, in_next_step(started, ended, rng))
+        assert not any(line.startswith("POLLED") for line in lines), "the poll ended before the kill"
+    with Engine(config(db)) as engine:
+        info, _ = engine.add_feed(feed_url, OWNER)
+        engine.poll_feed(info.id)
     counts = stored_markers(db)
     expected = {marker(FEED_SEED, number) for number in range(FEED_ENTRIES)}
     assert set(counts) == expected

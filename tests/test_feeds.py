@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,9 +10,11 @@ import pytest
 
 from retrieval.config import EngineConfig, FeedsConfig, FetchConfig, StorageConfig
 from retrieval.engine import Engine
-from retrieval.errors import InputError, NotFound
+from retrieval.errors import BriefbotError, InputError, NotFound
+from retrieval.models import FeedInfo
 from retrieval.owners import EVERYONE, Owner
-from tests.support import ARTICLE_HTML, Page, atom, rss, serve
+from tests.support import ARTICLE_HTML, atom, rss
+from tests.web import Page, WebServer
 
 VOLCANO = [
     "The volcano on La Palma erupted again on Sunday, sending rivers of lava towards the western coast.",
@@ -65,46 +66,48 @@ def engine(tmp_path: Path):
         yield engine
 
 
-def test_feed_entries_are_ingested_once_and_polled_conditionally(engine: Engine) -> None:
+def test_feed_entries_are_ingested_once_and_polled_conditionally(engine: Engine, web: WebServer) -> None:
     feed = Page(rss("Island News", [volcano_item(), seals_item()]), "application/rss+xml", etag='"v1"')
-    with serve({"/feed.xml": feed}) as site:
-        info, first = engine.add_feed(site.url("/feed.xml"), Owner.chat(1))
-        assert info.title == "Island News"
-        assert len(first.new_articles) == 2
-        again = engine.poll_feed(info.id)
-        assert again.not_modified and site.not_modified == 1
-        feed.etag = '"v2"'
-        third = engine.poll_feed(info.id)
-        assert not third.not_modified and third.new_articles == []
+    web.pages["/feed.xml"] = feed
+    info, first = engine.add_feed(web.url("/feed.xml"), Owner.chat(1))
+    assert info.title == "Island News"
+    assert len(first.new_articles) == 2
+    again = engine.poll_feed(info.id)
+    assert again.not_modified and again.new_articles == []
+    feed.etag = '"v2"'
+    third = engine.poll_feed(info.id)
+    assert not third.not_modified and third.new_articles == []
+    assert [request.status for request in web.requests] == [200, 304, 200]
+    assert [request.headers.get("If-None-Match") for request in web.requests] == [None, '"v1"', '"v1"']
     titles = {a.title for a in engine.articles(Owner.chat(1))}
     assert titles == {"La Palma volcano erupts again", "Seals return to the Thames"}
     assert engine.count_articles(Owner.chat(1)) == 2
 
 
-def test_teaser_entries_fetch_the_article_page(engine: Engine) -> None:
+def test_teaser_entries_fetch_the_article_page(engine: Engine, web: WebServer) -> None:
     article = "<html><head><title>Volcano</title></head><body><article><h1>La Palma volcano erupts again</h1>"
     article += "".join(f"<p>{s}</p>" for s in VOLCANO) + "</article></body></html>"
-    with serve({}) as site:
-        site.pages["/story"] = Page(article.encode())
-        teaser = {"title": "La Palma volcano erupts again", "link": site.url("/story"), "guid": "t1",
-                  "description": "Lava flows towards the coast."}
-        site.pages["/feed.xml"] = Page(rss("Teasers", [teaser]), "application/rss+xml")
-        _, result = engine.add_feed(site.url("/feed.xml"), Owner.chat(1))
-        assert "/story" in site.requests
+    web.pages["/story"] = Page(article)
+    teaser = {"title": "La Palma volcano erupts again", "link": web.url("/story"), "guid": "t1",
+              "description": "Lava flows towards the coast."}
+    web.pages["/feed.xml"] = Page(rss("Teasers", [teaser]), "application/rss+xml")
+    _, result = engine.add_feed(web.url("/feed.xml"), Owner.chat(1))
+    assert web.paths == ["/feed.xml", "/story"]
+    assert len(result.new_articles) == 1
     answer = engine.ask("How many villages were evacuated?", Owner.chat(1))
     assert "three villages" in answer.sentences[0].text
-    assert answer.sentences[0].url == site.url("/story")
+    assert answer.sentences[0].url == web.url("/story")
 
 
-def test_a_web_page_leads_to_its_atom_feed(engine: Engine) -> None:
-    with serve({}) as site:
-        site.pages["/atom.xml"] = Page(atom("Atom News", [volcano_item()]), "application/atom+xml")
-        site.pages["/"] = Page(
-            b'<html><head><link rel="alternate" type="application/atom+xml" href="/atom.xml">'
-            b"</head><body><p>Home</p></body></html>"
-        )
-        info, result = engine.add_feed(site.url("/"), Owner.chat(1))
-    assert info.url == site.url("/atom.xml")
+def test_a_web_page_leads_to_its_atom_feed(engine: Engine, web: WebServer) -> None:
+    web.pages["/atom.xml"] = Page(atom("Atom News", [volcano_item()]), "application/atom+xml")
+    web.pages["/"] = Page(
+        b'<html><head><link rel="alternate" type="application/atom+xml" href="/atom.xml">'
+        b"</head><body><p>Home</p></body></html>"
+    )
+    info, result = engine.add_feed(web.url("/"), Owner.chat(1))
+    assert info.url == web.url("/atom.xml")
+    assert info.title == "Atom News"
     assert len(result.new_articles) == 1
 
 
@@ -115,38 +118,40 @@ def test_a_web_page_leads_to_its_atom_feed(engine: Engine) -> None:
         (b"<html><body><p>No feed here.</p></body></html>", "text/html", "no RSS or Atom feed"),
     ],
 )
-def test_what_is_not_a_feed_is_refused(engine: Engine, body: bytes, content_type: str, message: str) -> None:
-    with serve({"/x": Page(body, content_type)}) as site, pytest.raises(InputError, match=message):
-        engine.add_feed(site.url("/x"), Owner.chat(1))
+def test_what_is_not_a_feed_is_refused(
+    engine: Engine, web: WebServer, body: bytes, content_type: str, message: str
+) -> None:
+    web.pages["/x"] = Page(body, content_type)
+    with pytest.raises(InputError, match=message):
+        engine.add_feed(web.url("/x"), Owner.chat(1))
     assert engine.feeds_of(Owner.chat(1)) == []
 
 
-def test_feed_articles_are_visible_to_subscribers_only(engine: Engine) -> None:
-    with serve({"/feed.xml": Page(rss("News", [volcano_item()]), "application/rss+xml")}) as site:
-        info, result = engine.add_feed(site.url("/feed.xml"), Owner.chat(1))
-        (article_id,) = result.new_articles
-        with pytest.raises(NotFound):
-            engine.summarize(article_id, Owner.chat(2))
-        assert engine.ask("Which airport was closed?", Owner.chat(2)).abstained
-        with pytest.raises(NotFound):
-            engine.forget(article_id, Owner.chat(1))  # a feed's article is not the chat's to delete
-        engine.add_feed(site.url("/feed.xml"), Owner.chat(2))
-        assert not engine.ask("Which airport was closed?", Owner.chat(2)).abstained
-        engine.remove_feed(info.id, Owner.chat(1))
+def test_feed_articles_are_visible_to_subscribers_only(engine: Engine, web: WebServer) -> None:
+    web.pages["/feed.xml"] = Page(rss("News", [volcano_item()]), "application/rss+xml")
+    info, result = engine.add_feed(web.url("/feed.xml"), Owner.chat(1))
+    (article_id,) = result.new_articles
+    with pytest.raises(NotFound):
+        engine.summarize(article_id, Owner.chat(2))
+    assert engine.ask("Which airport was closed?", Owner.chat(2)).abstained
+    with pytest.raises(NotFound):
+        engine.forget(article_id, Owner.chat(1))  # a feed's article is not the chat's to delete
+    engine.add_feed(web.url("/feed.xml"), Owner.chat(2))
+    assert not engine.ask("Which airport was closed?", Owner.chat(2)).abstained
+    engine.remove_feed(info.id, Owner.chat(1))
     assert engine.ask("Which airport was closed?", Owner.chat(1)).abstained
     assert [f.id for f in engine.feeds_of(Owner.chat(2))] == [info.id]
     with pytest.raises(NotFound):
         engine.remove_feed(info.id, Owner.chat(1))
 
 
-def test_feeds_for_everyone_come_from_the_config_or_an_admin(engine: Engine) -> None:
-    with serve({}) as site:
-        site.pages["/feed.xml"] = Page(rss("News", [volcano_item()]), "application/rss+xml")
-        site.pages["/admin.xml"] = Page(rss("Admin", [seals_item()]), "application/rss+xml")
-        engine.set_config_feeds([site.url("/feed.xml")])
-        (feed_id,) = engine.due_feeds()
-        assert len(engine.poll_feed(feed_id).new_articles) == 1
-        engine.add_feed(site.url("/admin.xml"), EVERYONE)
+def test_feeds_for_everyone_come_from_the_config_or_an_admin(engine: Engine, web: WebServer) -> None:
+    web.pages["/feed.xml"] = Page(rss("News", [volcano_item()]), "application/rss+xml")
+    web.pages["/admin.xml"] = Page(rss("Admin", [seals_item()]), "application/rss+xml")
+    engine.set_config_feeds([web.url("/feed.xml")])
+    (feed_id,) = engine.due_feeds()
+    assert len(engine.poll_feed(feed_id).new_articles) == 1
+    engine.add_feed(web.url("/admin.xml"), EVERYONE)
     for chat in (Owner.chat(1), Owner.chat(99)):
         assert not engine.ask("Which airport was closed?", chat).abstained
         assert not engine.ask("How many seals were counted?", chat).abstained
@@ -157,39 +162,42 @@ def test_feeds_for_everyone_come_from_the_config_or_an_admin(engine: Engine) -> 
     assert not engine.ask("How many seals were counted?", Owner.chat(1)).abstained
 
 
-def test_failures_back_off_and_are_reported(engine: Engine) -> None:
-    with serve({"/feed.xml": Page(rss("News", [volcano_item()]), "application/rss+xml")}) as site:
-        info, _ = engine.add_feed(site.url("/feed.xml"), Owner.chat(1))
-        site.pages["/feed.xml"] = Page(b"oops", "text/plain", 503)
-        result = engine.poll_feed(info.id)
-    assert result.error and "503" in result.error
+def test_failures_back_off_and_are_reported(engine: Engine, web: WebServer) -> None:
+    web.pages["/feed.xml"] = Page(rss("News", [volcano_item()]), "application/rss+xml")
+    info, _ = engine.add_feed(web.url("/feed.xml"), Owner.chat(1))
+    web.pages["/feed.xml"] = Page(b"oops", "text/plain", 503)
+    result = engine.poll_feed(info.id)
+    assert result.error == "The site answered 503 Service Unavailable."
     (listed,) = engine.feeds_of(Owner.chat(1))
-    assert listed.error_count == 1 and "503" in (listed.last_error or "")
+    assert (listed.error_count, listed.last_error) == (1, result.error)
     assert engine.due_feeds(datetime.now(UTC) + timedelta(seconds=90)) == []
     assert engine.due_feeds(datetime.now(UTC) + timedelta(seconds=150)) == [info.id]
 
 
-def test_a_huge_feed_is_capped_per_poll(engine: Engine) -> None:
+def test_a_huge_feed_is_capped_per_poll(engine: Engine, web: WebServer) -> None:
+    """The work of a poll is bounded by the cap, not by the feed: five entry pages are
+    fetched of 10,000, and the rest are marked seen rather than left for later polls."""
     items = [
-        {"title": f"Story {n}", "link": f"https://news.example/{n}", "guid": f"g{n}",
+        {"title": f"Story {n}", "link": web.url(f"/story/{n}"), "guid": f"g{n}",
          "description": f"Short teaser number {n} about the island."}
         for n in range(10_000)
     ]
-    with serve({"/big.xml": Page(rss("Big", items), "application/rss+xml")}) as site:
-        started = time.monotonic()
-        _, result = engine.add_feed(site.url("/big.xml"), Owner.chat(1))
-        assert time.monotonic() - started < 60
-    # Teasers whose pages cannot be fetched (news.example is not served) are kept as they are.
+    web.pages["/big.xml"] = Page(rss("Big", items), "application/rss+xml")
+    info, result = engine.add_feed(web.url("/big.xml"), Owner.chat(1))
+    # Teasers whose pages cannot be fetched (these are 404) are kept as they are.
     assert len(result.new_articles) == 5
+    assert {a.title for a in engine.articles(Owner.chat(1))} == {f"Story {n}" for n in range(5)}
+    web.pages["/big.xml"] = Page(rss("Big", items[5:20]), "application/rss+xml")
+    assert engine.poll_feed(info.id).new_articles == []  # entries beyond the cap were seen
+    assert sorted(web.paths) == ["/big.xml"] * 2 + [f"/story/{n}" for n in range(5)]
 
 
-def test_instant_topic_alerts_with_the_matching_sentences(engine: Engine) -> None:
+def test_instant_topic_alerts_with_the_matching_sentences(engine: Engine, web: WebServer) -> None:
     engine.subscribe(Owner.chat(1), "volcano evacuated OR evacuation", mode="instant")
     engine.subscribe(Owner.chat(1), "seals -thames", mode="instant")
     engine.subscribe(Owner.chat(2), "volcano", mode="instant")  # chat 2 does not follow the feed
-    feed = Page(rss("News", [volcano_item(), seals_item()]), "application/rss+xml")
-    with serve({"/feed.xml": feed}) as site:
-        engine.add_feed(site.url("/feed.xml"), Owner.chat(1))
+    web.pages["/feed.xml"] = Page(rss("News", [volcano_item(), seals_item()]), "application/rss+xml")
+    engine.add_feed(web.url("/feed.xml"), Owner.chat(1))
     (alert,) = engine.pending_alerts()
     assert alert.owner == Owner.chat(1)
     assert alert.topic.query == "volcano evacuated OR evacuation"
@@ -208,15 +216,14 @@ def test_a_chats_own_articles_trigger_its_topics(engine: Engine) -> None:
     assert [a.owner for a in engine.pending_alerts()] == [Owner.chat(1)]
 
 
-def test_digest_groups_the_same_story_and_is_recorded_once(engine: Engine) -> None:
+def test_digest_groups_the_same_story_and_is_recorded_once(engine: Engine, web: WebServer) -> None:
     engine.subscribe(Owner.chat(1), "volcano", mode="daily")
     copy = volcano_item(guid="other", link="https://other.example/volcano")
     copy["description"] = long_text([s.replace("Sunday", "Sunday morning") for s in VOLCANO])
-    with serve({}) as site:
-        site.pages["/a.xml"] = Page(rss("Island News", [volcano_item(), seals_item()]), "application/rss+xml")
-        site.pages["/b.xml"] = Page(rss("Other News", [copy]), "application/rss+xml")
-        engine.add_feed(site.url("/a.xml"), Owner.chat(1))
-        engine.add_feed(site.url("/b.xml"), Owner.chat(1))
+    web.pages["/a.xml"] = Page(rss("Island News", [volcano_item(), seals_item()]), "application/rss+xml")
+    web.pages["/b.xml"] = Page(rss("Other News", [copy]), "application/rss+xml")
+    engine.add_feed(web.url("/a.xml"), Owner.chat(1))
+    engine.add_feed(web.url("/b.xml"), Owner.chat(1))
     digest = engine.digest(Owner.chat(1))
     headings = [s.heading for s in digest.sections]
     assert headings == ["volcano", "From your feeds"]
@@ -227,40 +234,43 @@ def test_digest_groups_the_same_story_and_is_recorded_once(engine: Engine) -> No
     assert seals.title == "Seals return to the Thames"
     assert 1 <= len(seals.sentences) <= 2
 
-    day = datetime.now(UTC).date().isoformat()
-    assert engine.record_digest(Owner.chat(1), day, 2)
-    assert not engine.record_digest(Owner.chat(1), day, 2)
-    assert engine.digest_sent(Owner.chat(1), day)
+    day = datetime.now(UTC).date()
+    assert engine.record_digest(Owner.chat(1), day, "UTC", 2)
+    assert not engine.record_digest(Owner.chat(1), day, "UTC", 2)
+    assert engine.digest_handled_day(Owner.chat(1), "UTC") == day
     assert engine.digest(Owner.chat(1)).empty
 
 
-def test_opml_import_and_export(engine: Engine) -> None:
-    with serve({}) as site:
-        site.pages["/a.xml"] = Page(rss("Island News", [volcano_item()]), "application/rss+xml")
-        opml = (
-            '<?xml version="1.0"?><opml version="2.0"><head><title>mine</title></head><body>'
-            f'<outline text="A" xmlUrl="{site.url("/a.xml")}"/>'
-            f'<outline text="Gone" xmlUrl="{site.url("/gone.xml")}"/></body></opml>'
-        ).encode()
-        progress: list[tuple[int, int]] = []
-        results = engine.import_opml(opml, Owner.chat(1), lambda done, total: progress.append((done, total)))
+def test_opml_import_and_export(engine: Engine, web: WebServer) -> None:
+    web.pages["/a.xml"] = Page(rss("Island News", [volcano_item()]), "application/rss+xml")
+    opml = (
+        '<?xml version="1.0"?><opml version="2.0"><head><title>mine</title></head><body>'
+        f'<outline text="A" xmlUrl="{web.url("/a.xml")}"/>'
+        f'<outline text="Gone" xmlUrl="{web.url("/gone.xml")}"/></body></opml>'
+    ).encode()
+    progress: list[tuple[int, int]] = []
+    results = engine.import_opml(opml, Owner.chat(1), lambda done, total: progress.append((done, total)))
     assert progress == [(1, 2), (2, 2)]
-    assert [isinstance(outcome, str) for _, outcome in results] == [False, True]
+    [(first_url, added), (second_url, failure)] = results
+    assert (first_url, second_url) == (web.url("/a.xml"), web.url("/gone.xml"))
+    assert isinstance(added, FeedInfo) and added.title == "Island News"
+    assert isinstance(failure, BriefbotError) and str(failure) == "The site answered 404 Not Found."
+    assert [f.url for f in engine.feeds_of(Owner.chat(1))] == [web.url("/a.xml")]
     engine.subscribe(Owner.chat(1), "volcano")
     engine.ingest_text("\n\n".join(SEALS), Owner.chat(1))
     export = engine.export(Owner.chat(1))
-    assert site.url("/a.xml") in export.opml
+    assert web.url("/a.xml") in export.opml
     assert [t.query for t in export.topics] == ["volcano"]
     assert [a["title"] for a in export.articles] == [SEALS[0]]
     with pytest.raises(InputError, match="OPML"):
         engine.import_opml(b"<not opml", Owner.chat(1))
 
 
-def test_a_migrated_group_keeps_everything(engine: Engine) -> None:
+def test_a_migrated_group_keeps_everything(engine: Engine, web: WebServer) -> None:
     own = engine.ingest_text("\n\n".join(SEALS), Owner.chat(-100))
     engine.subscribe(Owner.chat(-100), "volcano")
-    with serve({"/feed.xml": Page(rss("News", [volcano_item()]), "application/rss+xml")}) as site:
-        engine.add_feed(site.url("/feed.xml"), Owner.chat(-100))
+    web.pages["/feed.xml"] = Page(rss("News", [volcano_item()]), "application/rss+xml")
+    engine.add_feed(web.url("/feed.xml"), Owner.chat(-100))
     engine.rename_owner(Owner.chat(-100), Owner.chat(-100200))
     assert engine.articles(Owner.chat(-100)) == []
     assert engine.article(own.id, Owner.chat(-100200)).id == own.id
@@ -270,13 +280,12 @@ def test_a_migrated_group_keeps_everything(engine: Engine) -> None:
     assert engine.ask("How many seals were counted?", Owner.chat(-100)).abstained
 
 
-def test_a_feed_nobody_follows_is_deleted_with_its_articles(engine: Engine) -> None:
-    with serve({}) as site:
-        site.pages["/secret.xml"] = Page(rss("Members only", [volcano_item()]), "application/rss+xml")
-        site.pages["/public.xml"] = Page(rss("Public", [seals_item()]), "application/rss+xml")
-        secret, _ = engine.add_feed(site.url("/secret.xml"), Owner.chat(1))
-        engine.remove_feed(secret.id, Owner.chat(1))
-        public, _ = engine.add_feed(site.url("/public.xml"), Owner.chat(2))
+def test_a_feed_nobody_follows_is_deleted_with_its_articles(engine: Engine, web: WebServer) -> None:
+    web.pages["/secret.xml"] = Page(rss("Members only", [volcano_item()]), "application/rss+xml")
+    web.pages["/public.xml"] = Page(rss("Public", [seals_item()]), "application/rss+xml")
+    secret, _ = engine.add_feed(web.url("/secret.xml"), Owner.chat(1))
+    engine.remove_feed(secret.id, Owner.chat(1))
+    public, _ = engine.add_feed(web.url("/public.xml"), Owner.chat(2))
     assert public.id != secret.id
     assert [a.title for a in engine.articles(Owner.chat(2))] == ["Seals return to the Thames"]
     assert engine.ask("Which airport was closed?", Owner.chat(2)).abstained
@@ -284,17 +293,19 @@ def test_a_feed_nobody_follows_is_deleted_with_its_articles(engine: Engine) -> N
     assert engine.index.num_docs() == engine.stats().sentences
 
 
-def test_an_empty_feed_is_fine_and_a_file_name_is_not_a_feed(engine: Engine, tmp_path: Path) -> None:
+def test_an_empty_feed_is_fine_and_a_file_name_is_not_a_feed(
+    engine: Engine, web: WebServer, tmp_path: Path
+) -> None:
     secret = tmp_path / "secret.xml"
     secret.write_bytes(rss("Local file", [volcano_item()]))
-    with serve({}) as site:
-        site.pages["/empty.xml"] = Page(rss("Quiet News", []), "application/rss+xml")
-        site.pages["/path.xml"] = Page(str(secret).encode(), "application/rss+xml")
-        info, result = engine.add_feed(site.url("/empty.xml"), Owner.chat(1))
-        assert info.title == "Quiet News" and result.new_articles == []
-        assert engine.poll_feed(info.id).error is None
-        with pytest.raises(InputError):
-            engine.add_feed(site.url("/path.xml"), Owner.chat(1))
+    web.pages["/empty.xml"] = Page(rss("Quiet News", []), "application/rss+xml")
+    web.pages["/path.xml"] = Page(str(secret), "application/rss+xml")
+    info, result = engine.add_feed(web.url("/empty.xml"), Owner.chat(1))
+    assert info.title == "Quiet News" and result.new_articles == []
+    assert engine.poll_feed(info.id).error is None
+    with pytest.raises(InputError):
+        engine.add_feed(web.url("/path.xml"), Owner.chat(1))
+    assert [f.title for f in engine.feeds_of(Owner.chat(1))] == ["Quiet News"]
     assert engine.articles(Owner.chat(1)) == []
 
 
@@ -306,7 +317,7 @@ def test_a_big_export_lists_every_article_but_not_every_text(engine: Engine) -> 
     assert [a["text"] is None for a in export.articles] == [False, True, True]
 
 
-def test_a_feed_keeps_its_newest_articles(tmp_path: Path) -> None:
+def test_a_feed_keeps_its_newest_articles(tmp_path: Path, web: WebServer) -> None:
     config = EngineConfig(
         storage=StorageConfig(path=str(tmp_path / "keep.db")),
         fetch=FetchConfig(allow_private=True, timeout_s=5),
@@ -317,29 +328,33 @@ def test_a_feed_keeps_its_newest_articles(tmp_path: Path) -> None:
          "description": long_text([s.replace("three", str(n + 3)) for s in VOLCANO])}
         for n in range(4)
     ]
-    feed = Page(rss("News", items), "application/rss+xml")
-    with Engine(config) as engine, serve({"/feed.xml": feed}) as site:
-        engine.add_feed(site.url("/feed.xml"), Owner.chat(1))
+    web.pages["/feed.xml"] = Page(rss("News", items), "application/rss+xml")
+    with Engine(config) as engine:
+        engine.add_feed(web.url("/feed.xml"), Owner.chat(1))
         assert [a.title for a in engine.articles(Owner.chat(1))] == ["Story 0", "Story 1"]
         assert engine.stats().articles == 2
         assert engine.index.num_docs() == engine.stats().sentences
 
 
-def test_removing_a_feed_while_it_is_polled_stores_nothing_for_it(engine: Engine) -> None:
-    with serve({}) as site:
-        teaser = {"title": "Slow story", "link": site.url("/slow"), "guid": "slow", "description": ""}
-        site.pages["/feed.xml"] = Page(rss("News", [teaser]), "application/rss+xml")
-        site.pages["/slow"] = Page(b"busy", "text/plain", status=404)  # not there yet
-        info, first = engine.add_feed(site.url("/feed.xml"), Owner.chat(1))
-        assert first.new_articles == []
-        site.pages["/slow"] = Page(ARTICLE_HTML.encode(), delay=1.0)
-        poll = threading.Thread(target=engine.poll_feed, args=(info.id,))
-        poll.start()
-        time.sleep(0.4)  # the poll is now waiting for the entry's page
+def test_removing_a_feed_while_it_is_polled_stores_nothing_for_it(engine: Engine, web: WebServer) -> None:
+    teaser = {"title": "Slow story", "link": web.url("/slow"), "guid": "slow", "description": ""}
+    web.pages["/feed.xml"] = Page(rss("News", [teaser]), "application/rss+xml")
+    web.pages["/slow"] = Page(b"busy", "text/plain", status=404)  # not there yet
+    info, first = engine.add_feed(web.url("/feed.xml"), Owner.chat(1))
+    assert first.new_articles == []
+    web.pages["/slow"] = Page(ARTICLE_HTML)
+    page_requested = web.hold("/slow")
+    with ThreadPoolExecutor(1) as pool:
+        polling = pool.submit(engine.poll_feed, info.id)
+        page_requested.wait_held()  # the poll is now waiting for the entry's page
         engine.remove_feed(info.id, Owner.chat(1))
-        poll.join(10)
+        page_requested.release()
+        result = polling.result(timeout=30)
+    assert result.error is None and result.new_articles == []
+    assert web.requests[-1].status == 200  # the page did arrive, after the removal
     assert engine.stats().articles == 0
     assert engine.index.num_docs() == 0
+    assert engine.feeds_of(Owner.chat(1)) == []
 
 
 def test_a_migrated_group_does_not_store_its_texts_twice(engine: Engine) -> None:

@@ -12,17 +12,11 @@ import gzip
 import ipaddress
 import socket
 import ssl
-import threading
-import time
 import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from hypothesis import given, settings
@@ -37,151 +31,76 @@ from retrieval.fetch import (
     IPAddress,
     is_public_address,
 )
+from tests.web import Exchange, Handler, Page, Route, WebServer, drip, serve
 
 HTML = "<html><head><title>Story</title></head><body><p>Grüße aus Köln.</p></body></html>"
 BOMB_SIZE = 100_000_000
-MAX_BYTES = 1_000_000
+MAX_BYTES = 1024 * 1024
 
 
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-
-
-@dataclass
-class Server:
-    """A running test server; ``log`` records every request it received, in order."""
-
-    base: str
-    log: list[Received] = field(default_factory=list)
-
-    @property
-    def paths(self) -> list[str]:
-        return [r.path for r in self.log]
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _HTTPServer
-
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-        self.server.record.log.append(Received(self.path, dict(self.headers)))
-        route = ROUTES.get(urlsplit(self.path).path)
-        try:
-            if route is None:
-                self.respond(404, b"not found", "text/plain")
-            else:
-                route(self)
-        except OSError:
-            pass  # the client hung up on purpose (size cap, deadline)
-
-    def respond(
-        self, status: int, body: bytes, content_type: str | None, headers: dict[str, str] | None = None
-    ) -> None:
-        headers = {"Content-Length": str(len(body))} | (headers or {})
-        if content_type is not None:
-            headers["Content-Type"] = content_type
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def query(self, name: str) -> str:
-        return parse_qs(urlsplit(self.path).query)[name][0]
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    record: Server
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # resets from clients that hung up mid-body are expected here
-
-
-def _chunked(handler: Handler) -> None:
-    handler.send_response(200)
-    handler.send_header("Content-Type", "text/plain")
-    handler.send_header("Transfer-Encoding", "chunked")
-    handler.end_headers()
+def _chunked(exchange: Exchange) -> None:
+    exchange.start(200, {"Transfer-Encoding": "chunked"}, "text/plain")
     chunk = b"x" * 65536
     for _ in range(2 * MAX_BYTES // len(chunk)):
-        handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-    handler.wfile.write(b"0\r\n\r\n")
-
-
-def _drip(handler: Handler) -> None:
-    handler.send_response(200)
-    handler.send_header("Content-Type", "text/plain")
-    handler.send_header("Content-Length", "50")
-    handler.end_headers()
-    for _ in range(50):
-        handler.wfile.write(b"x")
-        handler.wfile.flush()
-        time.sleep(0.2)
-
-
-def _etag(handler: Handler) -> None:
-    if handler.headers.get("If-None-Match") == '"v1"':
-        handler.respond(304, b"", None, {"ETag": '"v1"'})
-    else:
-        handler.respond(200, b"fresh", "text/plain", {"ETag": '"v1"'})
-
-
-def _redirect(handler: Handler) -> None:
-    handler.respond(302, b"", "text/plain", {"Location": handler.query("to")})
-
-
-FAILURES_LEFT: dict[str, int] = {}
-
-
-def _flaky(handler: Handler) -> None:
-    """Fails the first ``n`` requests of a ``key`` (503, or a dropped connection), then serves."""
-    key, how = handler.query("key"), handler.query("how")
-    left = FAILURES_LEFT.setdefault(key, int(handler.query("n")))
-    if left:
-        FAILURES_LEFT[key] = left - 1
-        if how == "reset":
-            handler.close_connection = True
-            handler.connection.shutdown(socket.SHUT_RDWR)
+        if not exchange.write(b"%x\r\n%s\r\n" % (len(chunk), chunk)):
             return
-        handler.respond(int(how), b"busy", "text/plain", {"Retry-After": "0"})
-        return
-    handler.respond(200, HTML.encode(), "text/html; charset=utf-8")
+    exchange.write(b"0\r\n\r\n")
 
 
-ROUTES: dict[str, Callable[[Handler], None]] = {
-    "/flaky": _flaky,
-    "/page": lambda h: h.respond(200, HTML.encode(), "text/html; charset=utf-8"),
-    "/latin1": lambda h: h.respond(200, HTML.encode("latin-1"), "text/html; charset=ISO-8859-1"),
-    "/meta-latin1": lambda h: h.respond(200, b'<meta charset="iso-8859-1"><p>caf\xe9</p>', "text/html"),
-    "/gzip": lambda h: h.respond(
-        200, gzip.compress(HTML.encode()), "text/html; charset=utf-8", {"Content-Encoding": "gzip"}
+def _etag(exchange: Exchange) -> None:
+    if exchange.headers.get("If-None-Match") == '"v1"':
+        exchange.respond(304, headers={"ETag": '"v1"'})
+    else:
+        exchange.respond(200, b"fresh", "text/plain", {"ETag": '"v1"'})
+
+
+def _redirect(exchange: Exchange) -> None:
+    exchange.respond(302, b"", "text/plain", {"Location": exchange.query("to")})
+
+
+def failing(times: int, how: str) -> Handler:
+    """Fails the first ``times`` requests (with the status ``how``, or a dropped connection
+    for "reset"), then serves the page."""
+    left = [times]
+
+    def handler(exchange: Exchange) -> None:
+        if left[0]:
+            left[0] -= 1
+            if how == "reset":
+                exchange.hang_up()
+            else:
+                exchange.respond(int(how), b"busy", "text/plain", {"Retry-After": "0"})
+            return
+        exchange.respond(200, HTML, "text/html; charset=utf-8")
+
+    return handler
+
+
+PAGES: dict[str, Route] = {
+    "/page": Page(HTML),
+    "/latin1": Page(HTML.encode("latin-1"), "text/html; charset=ISO-8859-1"),
+    "/meta-latin1": Page(b'<meta charset="iso-8859-1"><p>caf\xe9</p>', "text/html"),
+    "/gzip": Page(gzip.compress(HTML.encode()), headers={"Content-Encoding": "gzip"}),
+    "/deflate": Page(zlib.compress(HTML.encode()), headers={"Content-Encoding": "deflate"}),
+    "/bomb": lambda exchange: exchange.send(
+        Page(gzip_bomb(), "text/html", headers={"Content-Encoding": "gzip"})
     ),
-    "/deflate": lambda h: h.respond(
-        200, zlib.compress(HTML.encode()), "text/html; charset=utf-8", {"Content-Encoding": "deflate"}
-    ),
-    "/bomb": lambda h: h.respond(200, gzip_bomb(), "text/html", {"Content-Encoding": "gzip"}),
-    "/brotli": lambda h: h.respond(200, b"\x0b\x02\x80hi\x03", "text/html", {"Content-Encoding": "br"}),
-    "/untyped-html": lambda h: h.respond(200, b"  <html><p>hi</p></html>", None),
-    "/untyped-binary": lambda h: h.respond(200, b"\x89PNG\r\n\x1a\n\x00\xff\xfe", None),
-    "/image": lambda h: h.respond(200, b"\x89PNG\r\n\x1a\n", "image/png"),
-    "/feed": lambda h: h.respond(200, b"<rss></rss>", "application/rss+xml"),
-    "/missing": lambda h: h.respond(404, b"no", "text/plain"),
-    "/always-304": lambda h: h.respond(304, b"", None),
+    "/brotli": Page(b"\x0b\x02\x80hi\x03", "text/html", headers={"Content-Encoding": "br"}),
+    "/untyped-html": Page(b"  <html><p>hi</p></html>", None),
+    "/untyped-binary": Page(b"\x89PNG\r\n\x1a\n\x00\xff\xfe", None),
+    "/image": Page(b"\x89PNG\r\n\x1a\n", "image/png"),
+    "/feed": Page(b"<rss></rss>", "application/rss+xml"),
+    "/missing": Page(b"no", "text/plain", 404),
+    "/always-304": Page(b"", None, 304),
     "/etag": _etag,
-    "/declared-large": lambda h: h.respond(200, b"", "text/html", {"Content-Length": str(MAX_BYTES + 1)}),
+    "/declared-large": lambda exchange: exchange.start(
+        200, {"Content-Length": str(MAX_BYTES + 1)}, "text/html"
+    ),
     "/chunked-large": _chunked,
-    "/drip": _drip,
-    "/cookie": lambda h: h.respond(200, b"ok", "text/plain", {"Set-Cookie": "session=secret; Path=/"}),
+    "/drip": drip(0.2, 50),
+    "/cookie": Page(b"ok", "text/plain", headers={"Set-Cookie": "session=secret; Path=/"}),
     "/redirect": _redirect,
-    "/loop": lambda h: h.respond(302, b"", "text/plain", {"Location": "/loop"}),
+    "/loop": Page(b"", "text/plain", 302, headers={"Location": "/loop"}),
 }
 
 
@@ -196,56 +115,32 @@ def gzip_bomb(_cache: list[bytes] = []) -> bytes:  # noqa: B006 - a deliberate m
 
 
 @pytest.fixture(scope="module")
-def module_server() -> Iterator[Server]:
-    with serve("127.0.0.1") as server:
+def module_server() -> Iterator[WebServer]:
+    with serve() as server:
+        server.pages.update(PAGES)
         yield server
 
 
 @pytest.fixture()
-def server(module_server: Server) -> Server:
-    module_server.log.clear()
+def server(module_server: WebServer) -> WebServer:
+    module_server.requests.clear()
     return module_server
 
 
-@pytest.fixture()
-def other_server() -> Iterator[Server]:
-    with serve("127.0.0.1") as server:
-        yield server
-
-
 @pytest.fixture(scope="module")
-def ipv6_server() -> Iterator[Server]:
+def ipv6_server() -> Iterator[WebServer]:
     try:
         with socket.socket(socket.AF_INET6) as probe:
             probe.bind(("::1", 0))
     except OSError:
         pytest.skip("no IPv6 loopback")
     with serve("::1") as server:
+        server.pages.update(PAGES)
         yield server
 
 
-class _HTTPServer6(_HTTPServer):
-    address_family = socket.AF_INET6
-
-
-@contextmanager
-def serve(host: str, tls: ssl.SSLContext | None = None) -> Iterator[Server]:
-    """Run a server on ``host`` (with TLS if given) in a daemon thread."""
-    httpd = (_HTTPServer6 if ":" in host else _HTTPServer)((host, 0), Handler)
-    if tls is not None:
-        httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
-    netloc = f"[{host}]" if ":" in host else host
-    httpd.record = Server(f"{'https' if tls else 'http'}://{netloc}:{httpd.server_address[1]}")
-    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        yield httpd.record
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-def port_of(server: Server) -> int:
-    return int(server.base.rsplit(":", 1)[1])
+def port_of(server: WebServer) -> int:
+    return server.port
 
 
 def closed_port() -> int:
@@ -304,7 +199,7 @@ def strict(resolver: Callable[[str, int], list[str]] | None = None, **kwargs: ob
 # --- Fetching ---------------------------------------------------------------------------------
 
 
-def test_fetches_an_html_page(server: Server, fetcher: Fetcher) -> None:
+def test_fetches_an_html_page(server: WebServer, fetcher: Fetcher) -> None:
     page = fetcher.fetch(server.url("/page"))
     assert page.url == server.url("/page")
     assert page.status == 200
@@ -314,45 +209,45 @@ def test_fetches_an_html_page(server: Server, fetcher: Fetcher) -> None:
     assert page.headers["content-length"] == str(len(HTML.encode()))
 
 
-def test_sends_identifying_headers(server: Server, fetcher: Fetcher) -> None:
+def test_sends_identifying_headers(server: WebServer, fetcher: Fetcher) -> None:
     fetcher.fetch(server.url("/page"))
-    headers = server.log[0].headers
+    headers = server.requests[0].headers
     assert headers["User-Agent"] == FetchConfig().user_agent
     assert headers["Accept-Encoding"] == "gzip, deflate"
     assert "text/html" in headers["Accept"]
-    assert headers["Host"] == server.base.removeprefix("http://")
+    assert headers["Host"] == server.base_url.removeprefix("http://")
 
 
-def test_decodes_a_latin1_page(server: Server, fetcher: Fetcher) -> None:
+def test_decodes_a_latin1_page(server: WebServer, fetcher: Fetcher) -> None:
     page = fetcher.fetch(server.url("/latin1"))
     assert page.encoding == "iso-8859-1"
     assert page.text() == HTML
 
 
-def test_decodes_a_charset_from_the_meta_tag(server: Server, fetcher: Fetcher) -> None:
+def test_decodes_a_charset_from_the_meta_tag(server: WebServer, fetcher: Fetcher) -> None:
     page = fetcher.fetch(server.url("/meta-latin1"))
     assert page.encoding is None
     assert "café" in page.text()
 
 
 @pytest.mark.parametrize("path", ["/gzip", "/deflate"])
-def test_decompresses(server: Server, fetcher: Fetcher, path: str) -> None:
+def test_decompresses(server: WebServer, fetcher: Fetcher, path: str) -> None:
     assert fetcher.fetch(server.url(path)).text() == HTML
 
 
-def test_one_fetcher_serves_many_threads(server: Server, fetcher: Fetcher) -> None:
+def test_one_fetcher_serves_many_threads(server: WebServer, fetcher: Fetcher) -> None:
     with ThreadPoolExecutor(8) as pool:
         texts = list(pool.map(lambda _: fetcher.fetch(server.url("/page")).text(), range(32)))
     assert texts == [HTML] * 32
 
 
-def test_sniffs_a_missing_content_type(server: Server, fetcher: Fetcher) -> None:
+def test_sniffs_a_missing_content_type(server: WebServer, fetcher: Fetcher) -> None:
     assert fetcher.fetch(server.url("/untyped-html")).content_type == "text/html"
     error = fetch_error(fetcher, server.url("/untyped-binary"))
     assert error.reason is FetchFailure.UNSUPPORTED_TYPE
 
 
-def test_connects_to_the_resolved_address_but_keeps_the_host_name(server: Server) -> None:
+def test_connects_to_the_resolved_address_but_keeps_the_host_name(server: WebServer) -> None:
     names: list[tuple[str, int]] = []
 
     def resolver(host: str, port: int) -> list[str]:
@@ -364,16 +259,16 @@ def test_connects_to_the_resolved_address_but_keeps_the_host_name(server: Server
         page = fetcher.fetch(f"http://news.test:{port}/page")
     assert page.url == f"http://news.test:{port}/page"
     assert names == [("news.test", port)]
-    assert server.log[0].headers["Host"] == f"news.test:{port}"
+    assert server.requests[0].headers["Host"] == f"news.test:{port}"
 
 
-def test_assumes_https_without_a_scheme(server: Server, fetcher: Fetcher) -> None:
+def test_assumes_https_without_a_scheme(server: WebServer, fetcher: Fetcher) -> None:
     # The plain-HTTP server can't speak TLS: the failed handshake proves https was assumed.
-    error = fetch_error(fetcher, server.base.removeprefix("http://") + "/page")
+    error = fetch_error(fetcher, server.base_url.removeprefix("http://") + "/page")
     assert str(error) == "I couldn't establish a secure connection to 127.0.0.1."
 
 
-def test_accept_can_be_widened_per_call(server: Server, fetcher: Fetcher) -> None:
+def test_accept_can_be_widened_per_call(server: WebServer, fetcher: Fetcher) -> None:
     error = fetch_error(fetcher, server.url("/feed"))
     assert error.reason is FetchFailure.UNSUPPORTED_TYPE
     assert str(error) == "That link leads to a feed (application/rss+xml), not an article."
@@ -381,17 +276,17 @@ def test_accept_can_be_widened_per_call(server: Server, fetcher: Fetcher) -> Non
     assert page.content_type == "application/rss+xml"
 
 
-def test_keeps_no_cookies(server: Server, fetcher: Fetcher) -> None:
+def test_keeps_no_cookies(server: WebServer, fetcher: Fetcher) -> None:
     fetcher.fetch(server.url("/cookie"))
     fetcher.fetch(server.url("/page"))
-    assert "Cookie" not in server.log[1].headers
+    assert "Cookie" not in server.requests[1].headers
 
 
 # --- Redirects --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("absolute", [False, True])
-def test_follows_redirects(server: Server, fetcher: Fetcher, absolute: bool) -> None:
+def test_follows_redirects(server: WebServer, fetcher: Fetcher, absolute: bool) -> None:
     to = server.url("/page") if absolute else "/page"
     start = server.url(f"/redirect?to={to}")
     page = fetcher.fetch(start)
@@ -400,15 +295,15 @@ def test_follows_redirects(server: Server, fetcher: Fetcher, absolute: bool) -> 
     assert server.paths == [f"/redirect?to={to}", "/page"]
 
 
-def test_redirect_loop_stops(server: Server) -> None:
+def test_redirect_loop_stops(server: WebServer) -> None:
     with Fetcher(config(max_redirects=3)) as fetcher:
         error = fetch_error(fetcher, server.url("/loop"))
     assert error.reason is FetchFailure.TOO_MANY_REDIRECTS
     assert str(error) == "The page redirected more than 3 times."
-    assert len(server.log) == 4
+    assert len(server.requests) == 4
 
 
-def test_redirect_to_another_scheme_is_refused(server: Server, fetcher: Fetcher) -> None:
+def test_redirect_to_another_scheme_is_refused(server: WebServer, fetcher: Fetcher) -> None:
     error = fetch_error(fetcher, server.url("/redirect?to=file:///etc/passwd"))
     assert error.reason is FetchFailure.INVALID_URL
 
@@ -416,30 +311,30 @@ def test_redirect_to_another_scheme_is_refused(server: Server, fetcher: Fetcher)
 # --- Statuses and types -----------------------------------------------------------------------
 
 
-def test_error_status(server: Server, fetcher: Fetcher) -> None:
+def test_error_status(server: WebServer, fetcher: Fetcher) -> None:
     error = fetch_error(fetcher, server.url("/missing"))
     assert error.reason is FetchFailure.HTTP_STATUS
     assert str(error) == "The site answered 404 Not Found."
 
 
-def test_not_modified_is_a_page_when_asked_for(server: Server, fetcher: Fetcher) -> None:
+def test_not_modified_is_a_page_when_asked_for(server: WebServer, fetcher: Fetcher) -> None:
     fresh = fetcher.fetch(server.url("/etag"))
     assert (fresh.status, fresh.content, fresh.headers["etag"]) == (200, b"fresh", '"v1"')
     page = fetcher.fetch(server.url("/etag"), headers={"If-None-Match": fresh.headers["etag"]})
     assert (page.status, page.content) == (304, b"")
 
 
-def test_unrequested_not_modified_is_an_error(server: Server, fetcher: Fetcher) -> None:
+def test_unrequested_not_modified_is_an_error(server: WebServer, fetcher: Fetcher) -> None:
     assert fetch_error(fetcher, server.url("/always-304")).reason is FetchFailure.HTTP_STATUS
 
 
-def test_image_is_refused(server: Server, fetcher: Fetcher) -> None:
+def test_image_is_refused(server: WebServer, fetcher: Fetcher) -> None:
     error = fetch_error(fetcher, server.url("/image"))
     assert error.reason is FetchFailure.UNSUPPORTED_TYPE
     assert str(error) == "That link leads to an image (image/png), not an article."
 
 
-def test_unrequested_content_encoding_is_refused(server: Server, fetcher: Fetcher) -> None:
+def test_unrequested_content_encoding_is_refused(server: WebServer, fetcher: Fetcher) -> None:
     assert fetch_error(fetcher, server.url("/brotli")).reason is FetchFailure.UNSUPPORTED_TYPE
 
 
@@ -447,13 +342,13 @@ def test_unrequested_content_encoding_is_refused(server: Server, fetcher: Fetche
 
 
 @pytest.mark.parametrize("path", ["/declared-large", "/chunked-large"])
-def test_body_too_large(server: Server, fetcher: Fetcher, path: str) -> None:
+def test_body_too_large(server: WebServer, fetcher: Fetcher, path: str) -> None:
     error = fetch_error(fetcher, server.url(path))
     assert error.reason is FetchFailure.TOO_LARGE
     assert str(error) == "The page is larger than 1 MB."
 
 
-def test_gzip_bomb_is_refused_without_inflating_it(server: Server, fetcher: Fetcher) -> None:
+def test_gzip_bomb_is_refused_without_inflating_it(server: WebServer, fetcher: Fetcher) -> None:
     gzip_bomb()  # built before measuring
     tracemalloc.start()
     try:
@@ -465,13 +360,15 @@ def test_gzip_bomb_is_refused_without_inflating_it(server: Server, fetcher: Fetc
     assert peak < 10 * MAX_BYTES
 
 
-def test_slow_drip_hits_the_total_deadline(server: Server) -> None:
-    started = time.monotonic()
+def test_slow_drip_hits_the_total_deadline(server: WebServer) -> None:
+    """A byte every 0.2 s never trips a read timeout: only a deadline for the whole fetch
+    ends it, long before the 10 s the page takes."""
     with Fetcher(config(timeout_s=1)) as fetcher:
         error = fetch_error(fetcher, server.url("/drip"))
     assert error.reason is FetchFailure.TIMEOUT
     assert str(error) == "The page took longer than 1 second to answer."
-    assert time.monotonic() - started < 1.5
+    [request] = server.wait_for_requests(1, lambda request: request.finished)
+    assert request.hung_up and request.sent < 25, f"the fetcher read {request.sent} of the 50 bytes"
 
 
 def test_connection_refused(fetcher: Fetcher) -> None:
@@ -522,58 +419,60 @@ LOOPBACK_SPELLINGS = [
 
 
 @pytest.mark.parametrize("host", LOOPBACK_SPELLINGS)
-def test_loopback_spellings_are_refused(server: Server, host: str) -> None:
+def test_loopback_spellings_are_refused(server: WebServer, host: str) -> None:
     with strict() as fetcher:
         error = fetch_error(fetcher, f"http://{host}:{port_of(server)}/page")
     assert error.reason is FetchFailure.REFUSED_ADDRESS
     assert str(error) == "That address points to a private network, so I won't fetch it."
-    assert server.log == []
+    assert server.requests == []
     assert fetcher.allowed_elsewhere == []
 
 
 @pytest.mark.parametrize("host", LOOPBACK_SPELLINGS)
-def test_loopback_spellings_do_reach_the_server_when_allowed(server: Server, host: str) -> None:
+def test_loopback_spellings_do_reach_the_server_when_allowed(server: WebServer, host: str) -> None:
     """The control for the test above: each spelling really does lead to the server."""
     with Fetcher(config()) as fetcher:
         assert fetcher.fetch(f"http://{host}:{port_of(server)}/page").text() == HTML
     assert server.paths == ["/page"]
 
 
-def test_octal_ipv4_is_not_a_valid_url(server: Server) -> None:
+def test_octal_ipv4_is_not_a_valid_url(server: WebServer) -> None:
     # httpx rejects 0177.0.0.1 (a browser would read 127.0.0.1), so it can't be sent anywhere.
     with strict() as fetcher:
         error = fetch_error(fetcher, f"http://0177.0.0.1:{port_of(server)}/page")
     assert error.reason is FetchFailure.INVALID_URL
-    assert server.log == []
+    assert server.requests == []
 
 
-def test_ipv6_loopback_is_refused(ipv6_server: Server) -> None:
-    ipv6_server.log.clear()
+def test_ipv6_loopback_is_refused(ipv6_server: WebServer) -> None:
+    ipv6_server.requests.clear()
     with Fetcher(config()) as fetcher:
         assert fetcher.fetch(ipv6_server.url("/page")).status == 200
-    ipv6_server.log.clear()
+    ipv6_server.requests.clear()
     with strict() as fetcher:
         assert fetch_error(fetcher, ipv6_server.url("/page")).reason is FetchFailure.REFUSED_ADDRESS
-    assert ipv6_server.log == []
+    assert ipv6_server.requests == []
 
 
 @pytest.mark.parametrize("answer", ["127.0.0.1", "169.254.169.254", "::ffff:127.0.0.1", "10.0.0.7"])
-def test_names_resolving_to_private_addresses_are_refused(server: Server, answer: str) -> None:
+def test_names_resolving_to_private_addresses_are_refused(server: WebServer, answer: str) -> None:
     with strict(lambda host, port: [answer]) as fetcher:
         error = fetch_error(fetcher, f"http://news.example.com:{port_of(server)}/page")
     assert error.reason is FetchFailure.REFUSED_ADDRESS
-    assert server.log == []
+    assert server.requests == []
     assert fetcher.allowed_elsewhere == []
 
 
 @pytest.mark.parametrize("answers", [["127.0.0.1", "127.0.0.2"], ["127.0.0.2", "127.0.0.1"]])
-def test_one_private_address_among_public_ones_refuses_the_name(server: Server, answers: list[str]) -> None:
+def test_one_private_address_among_public_ones_refuses_the_name(
+    server: WebServer, answers: list[str]
+) -> None:
     """127.0.0.1 plays the public address, so a wrong policy could only reach the local server."""
     public = ("127.0.0.1", port_of(server))
     with strict(lambda host, port: answers, public=public) as fetcher:
         error = fetch_error(fetcher, f"http://news.example.com:{port_of(server)}/page")
     assert error.reason is FetchFailure.REFUSED_ADDRESS
-    assert server.log == []
+    assert server.requests == []
 
 
 def test_cloud_metadata_address_is_refused() -> None:
@@ -593,17 +492,17 @@ def test_cloud_metadata_address_is_refused() -> None:
     ],
 )
 def test_redirect_to_a_private_address_is_refused_before_it_is_sent(
-    server: Server, other_server: Server, target: str
+    server: WebServer, web: WebServer, target: str
 ) -> None:
     """public.test is the loopback server playing a public site; the second hop must not happen."""
     public = ("127.0.0.1", port_of(server))
     resolver = {"public.test": ["127.0.0.1"], "localhost": ["127.0.0.1"]}.get
     with strict(lambda host, port: resolver(host, []), public=public) as fetcher:
-        to = target.format(port=port_of(other_server))
+        to = target.format(port=port_of(web))
         error = fetch_error(fetcher, f"http://public.test:{port_of(server)}/redirect?to={to}")
     assert error.reason is FetchFailure.REFUSED_ADDRESS
     assert server.paths == [f"/redirect?to={to}"]
-    assert other_server.log == []
+    assert web.requests == []
     assert fetcher.allowed_elsewhere == []
 
 
@@ -662,12 +561,12 @@ def local_resolving_fetcher() -> Iterator[LocalOnlyFetcher]:
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(st.text(), URLISH))
 def test_random_input_only_raises_fetch_error_and_stays_off_the_network(
-    module_server: Server, local_resolving_fetcher: LocalOnlyFetcher, text: str
+    module_server: WebServer, local_resolving_fetcher: LocalOnlyFetcher, text: str
 ) -> None:
-    before = len(module_server.log)
+    before = len(module_server.requests)
     with pytest.raises(FetchError):
         local_resolving_fetcher.fetch(text.replace("{port}", str(port_of(module_server))))
-    assert len(module_server.log) == before
+    assert len(module_server.requests) == before
     assert all(is_public_address(a) for a in local_resolving_fetcher.allowed_elsewhere)
 
 
@@ -732,6 +631,7 @@ def test_https_connects_to_the_ip_and_verifies_the_host_name(
 ) -> None:
     server_context, client_context, seen = tls
     with serve("127.0.0.1", server_context) as server:
+        server.pages.update(PAGES)
         port = port_of(server)
         resolver = {"news.test": ["127.0.0.1"], "other.test": ["127.0.0.1"]}.get
         with Fetcher(config(), lambda host, _: resolver(host, []), ssl_context=client_context) as f:
@@ -739,33 +639,34 @@ def test_https_connects_to_the_ip_and_verifies_the_host_name(
             assert page.url == f"https://news.test:{port}/page"
             assert page.text() == HTML
             assert seen == ["news.test"]
-            assert server.log[0].headers["Host"] == f"news.test:{port}"
+            assert server.requests[0].headers["Host"] == f"news.test:{port}"
 
             error = fetch_error(f, f"https://other.test:{port}/page")
             assert error.reason is FetchFailure.CONNECTION
             assert str(error) == "I couldn't establish a secure connection to other.test."
-            assert len(server.log) == 1
+            assert len(server.requests) == 1
 
 
 @pytest.mark.parametrize("how", ["503", "502", "429", "reset"])
-def test_passing_failures_are_retried(server: Server, how: str) -> None:
-    url = server.url(f"/flaky?key=once-{how}&how={how}&n=1")
-    page = Fetcher(FetchConfig(allow_private=True, timeout_s=5)).fetch(url)
+def test_passing_failures_are_retried(web: WebServer, how: str) -> None:
+    web.pages["/flaky"] = failing(1, how)
+    page = Fetcher(FetchConfig(allow_private=True, timeout_s=5)).fetch(web.url("/flaky"))
     assert page.status == 200
-    assert len(server.paths) == 2
+    assert page.text() == HTML
+    assert web.paths == ["/flaky", "/flaky"]
 
 
-def test_retries_give_up_with_the_last_answer(server: Server) -> None:
-    url = server.url("/flaky?key=always&how=503&n=99")
+def test_retries_give_up_with_the_last_answer(web: WebServer) -> None:
+    web.pages["/flaky"] = failing(99, "503")
     with pytest.raises(FetchError) as raised:
-        Fetcher(FetchConfig(allow_private=True, timeout_s=5)).fetch(url)
+        Fetcher(FetchConfig(allow_private=True, timeout_s=5)).fetch(web.url("/flaky"))
     assert raised.value.reason is FetchFailure.HTTP_STATUS
-    assert "503" in str(raised.value)
-    assert len(server.paths) == 3
+    assert str(raised.value) == "The site answered 503 Service Unavailable."
+    assert [request.status for request in web.requests] == [503, 503, 503]
 
 
-def test_no_retry_when_the_deadline_is_near(server: Server) -> None:
-    url = server.url("/flaky?key=short&how=503&n=99")
+def test_no_retry_when_the_deadline_is_near(web: WebServer) -> None:
+    web.pages["/flaky"] = failing(99, "503")
     with pytest.raises(FetchError):
-        Fetcher(FetchConfig(allow_private=True, timeout_s=0.2)).fetch(url)
-    assert len(server.paths) == 1
+        Fetcher(FetchConfig(allow_private=True, timeout_s=0.2)).fetch(web.url("/flaky"))
+    assert len(web.requests) == 1

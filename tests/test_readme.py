@@ -34,8 +34,9 @@ from pathlib import Path
 import pytest
 
 from tests.fakebot import FakeBotApi
-from tests.support import ARTICLE_HTML, Page, serve, shared_file
+from tests.support import ARTICLE_HTML, shared_file
 from tests.test_cli import NOTES
+from tests.web import Page, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -97,7 +98,8 @@ async def test_every_readme_command_line_runs(tmp_path: Path, fake_api: FakeBotA
         "BRIEFBOT_FETCH__ALLOW_PRIVATE": "true",
     }
     failures = []
-    with serve({"/story.html": Page(ARTICLE_HTML.encode())}) as site:
+    with serve() as site:
+        site.pages["/story.html"] = Page(ARTICLE_HTML)
         for line in readme_command_lines(README.read_text(encoding="utf-8")):
             args = [
                 arg.replace(SHARED_PREFIX, str(seed.parents[1]) + "/")

@@ -4,10 +4,13 @@ there, and still visible to exactly whom it was visible before."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
+from bot.state import MIGRATIONS as STATE_MIGRATIONS
+from bot.state import ChatSettings, ChatState, Delivery, DigestSettings
 from retrieval.config import EngineConfig, StorageConfig
 from retrieval.engine import Engine
 from retrieval.errors import InputError, NotFound
@@ -36,6 +39,7 @@ BRIDGE = (
 )
 ADDED = "2026-01-02T07:00:00.000000+00:00"
 SENT = "2026-01-02T08:00:05.123456+00:00"
+SENT_BEFORE_ZONES = "2025-12-30T22:30:00.000000+00:00"
 
 
 def version_1_database(path: Path) -> None:
@@ -88,9 +92,9 @@ def version_1_database(path: Path) -> None:
     )
     db.execute("INSERT INTO topic_anchors (stem, topic_id) VALUES ('volcano', 1)")
     db.execute("INSERT INTO topic_matches (topic_id, article_id, matched_at) VALUES (1, 3, ?)", (ADDED,))
-    db.execute(
-        "INSERT INTO digests (owner, day, sent_at, items) VALUES ('chat:1', '2026-01-02 Europe/Paris', ?, 2)",
-        (SENT,),
+    db.executemany(  # digests were recorded under the local day and zone, or the day alone before that
+        "INSERT INTO digests (owner, day, sent_at, items) VALUES (?, ?, ?, ?)",
+        [("chat:1", "2026-01-02 Europe/Paris", SENT, 2), ("chat:2", "2025-12-30", SENT_BEFORE_ZONES, 1)],
     )
     db.execute("PRAGMA user_version = 1")
     db.commit()
@@ -136,9 +140,12 @@ def test_a_version_1_database_upgrades_in_place(tmp_path: Path) -> None:
         assert [(t.query, t.mode) for t in engine.topics_of(first)] == [("volcano", "instant")]
         [alert] = engine.pending_alerts(OwnerKind.CHAT)
         assert (alert.owner, alert.article_id) == (first, 3)
-        assert engine.last_digest(first) is not None and engine.last_digest(first).isoformat() == SENT
-        assert engine.digest_sent(first, "2026-01-02 Europe/Paris")
-        assert engine.last_digest(second) is None
+        assert engine.last_digest(first) == datetime.fromisoformat(SENT)
+        assert engine.digest_handled_day(first, "Europe/Paris") == date(2026, 1, 2)
+        assert not engine.record_digest(first, date(2026, 1, 2), "Europe/Paris", 3)  # that day was sent
+        assert engine.last_digest(second) == datetime.fromisoformat(SENT_BEFORE_ZONES)
+        assert engine.digest_handled_day(second, "Asia/Tokyo") == date(2025, 12, 31)  # sent then, there
+        assert engine.last_digest(stranger) is None
         assert engine.stats().owners == 6  # chats -100, 1, 2, 3 and 5, and the command line
 
         # A group that became a supergroup keeps de-duplicating what it sent before.
@@ -164,3 +171,87 @@ def test_an_upgrade_that_fails_leaves_the_database_as_it_was(tmp_path: Path) -> 
         assert db.execute("SELECT COUNT(*) FROM ownership").fetchone()[0] == 7
         key = db.execute("SELECT dedupe_key FROM articles WHERE id = 1").fetchone()[0]
         assert key.startswith("chat:-100:")
+
+
+def test_the_bots_chat_state_from_before_upgrades_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.state.db"
+    db = sqlite3.connect(path)
+    db.executescript(STATE_MIGRATIONS[0])  # the schema from before versions were counted
+    db.execute("INSERT INTO chats VALUES ('chat:1', 5, 'lsa', 12), ('local', 2, NULL, 3)")
+    db.execute("INSERT INTO shown VALUES ('chat:1', 100, 12)")
+    db.execute(
+        "INSERT INTO delivery VALUES ('chat:1', '07:30', 'Europe/Paris', 1, 0, '2026-01-02', 0, ?),"
+        " ('chat:-100', NULL, NULL, 0, 1, NULL, 1, NULL)",
+        (SENT,),
+    )
+    db.execute("INSERT INTO handled VALUES ('chat:1', 100)")
+    db.execute("INSERT INTO renamed VALUES ('chat:-5', 'chat:-100')")
+    db.commit()
+    db.close()
+
+    state = ChatState(path)
+    try:
+        chat = Owner.chat(1)
+        assert state.settings(chat) == ChatSettings(sentences=5, algorithm="lsa")
+        assert state.settings(LOCAL) == ChatSettings(sentences=2)
+        assert (state.last_article(chat), state.last_article(LOCAL)) == (12, 3)
+        assert state.shown_article(chat, 100) == 12 and state.was_handled(chat, 100)
+        assert state.delivery(chat) == Delivery(
+            chat=chat, digest=DigestSettings(time="07:30", zone="Europe/Paris", nothing_new_note=False),
+            last_alert_at=datetime.fromisoformat(SENT),
+        )
+        assert state.delivery(Owner.chat(-100)).paused
+        assert [d.chat for d in state.deliveries(OwnerKind.CHAT)] == [chat]  # the paused group waits
+        assert state.former_names(Owner.chat(-100)) == [Owner.chat(-5)]
+        assert state.count_chats() == 2
+    finally:
+        state.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(STATE_MIGRATIONS)
+
+
+# The bot's state file as Briefbot wrote it before chats had a language (no user_version).
+STATE_BEFORE_LANGUAGES = """
+CREATE TABLE chats (chat TEXT PRIMARY KEY, sentences INTEGER, algorithm TEXT, last_article INTEGER);
+CREATE TABLE delivery (
+    chat TEXT PRIMARY KEY, digest_time TEXT, time_zone TEXT, digest_enabled INTEGER NOT NULL DEFAULT 1,
+    nothing_new_note INTEGER NOT NULL DEFAULT 1, handled_day TEXT, paused INTEGER NOT NULL DEFAULT 0,
+    last_alert_at TEXT
+);
+CREATE TABLE renamed (old TEXT NOT NULL, new TEXT NOT NULL, PRIMARY KEY (new, old)) WITHOUT ROWID;
+INSERT INTO chats VALUES ('chat:7', 5, 'textrank', 3);
+INSERT INTO delivery (chat, digest_time, time_zone, handled_day)
+    VALUES ('chat:7', '08:30', 'Europe/Kyiv', '2026-01-02');
+INSERT INTO renamed VALUES ('chat:-5', 'chat:7');
+"""
+
+
+def test_bot_state_from_before_languages_upgrades_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(STATE_BEFORE_LANGUAGES)
+    chat, supergroup = Owner.chat(7), Owner.chat(-1007)
+    state = ChatState(path)
+    try:
+        assert state.settings(chat) == ChatSettings(sentences=5, algorithm="textrank")
+        assert state.last_article(chat) == 3
+        delivery = state.delivery(chat)
+        assert (delivery.digest.time, delivery.digest.zone) == ("08:30", "Europe/Kyiv")
+        assert state.former_names(chat) == [Owner.chat(-5)]
+        assert state.language(chat) is None and state.reply_language(chat) is None
+        state.note_language(chat, "uk")
+        assert (state.language(chat), state.reply_language(chat)) == (None, "uk")
+        state.set_language(chat, "ru")
+        assert (state.language(chat), state.reply_language(chat)) == ("ru", "ru")
+        assert state.settings(chat).sentences == 5  # a language beside the settings, not over them
+        state.rename_chat(chat, supergroup)
+    finally:
+        state.close()
+    reopened = ChatState(path)  # upgraded once: opening it again changes nothing
+    try:
+        assert reopened.language(supergroup) == "ru"
+        assert reopened.settings(supergroup) == ChatSettings(sentences=5, algorithm="textrank")
+    finally:
+        reopened.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(STATE_MIGRATIONS)

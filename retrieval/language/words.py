@@ -28,7 +28,6 @@ from importlib import resources
 
 import regex
 import Stemmer
-import stopwordsiso
 
 from retrieval.language.thai import thai_words
 
@@ -63,11 +62,16 @@ PAIRED: frozenset[str] = frozenset({"vi"})
 PAIR_JOIN = "_"  # between the two tokens of a pair term
 _NEEDS_SEGMENTING = regex.compile(rf"[{_CJK}\p{{Thai}}{_BIGRAM_SCRIPTS}]")
 _LAST_DIGIT = 0x1FBF9  # no decimal digit lies above U+1FBF9 (Unicode 15)
-_DIGITS = {
-    code: str(unicodedata.digit(chr(code)))
-    for code in range(128, _LAST_DIGIT + 1)
-    if unicodedata.category(chr(code)) == "Nd"
-}
+
+
+@lru_cache(maxsize=1)
+def _ascii_digits() -> dict[int, str]:
+    """The decimal digits of every script, as ASCII digits (built once, on first non-ASCII text)."""
+    return {
+        code: str(unicodedata.digit(chr(code)))
+        for code in range(128, _LAST_DIGIT + 1)
+        if unicodedata.category(chr(code)) == "Nd"
+    }
 
 
 class Words:
@@ -92,7 +96,7 @@ class Words:
         if self._turkic:  # dotted and dotless i are two letters in Turkish
             text = _APOSTROPHE_SUFFIX.sub("", text.replace("I", "ı"))
         lowered = text.replace("İ", "i").lower()
-        return lowered if lowered.isascii() else lowered.translate(_DIGITS)
+        return lowered if lowered.isascii() else lowered.translate(_ascii_digits())
 
     def tokens(self, text: str) -> list[str]:
         """Lower-cased tokens in order: words, CJK bigrams and Thai words."""
@@ -190,7 +194,11 @@ def stop_words(language: str | None) -> frozenset[str]:
     if language == "en":  # read as a file: sumy.utils.get_stop_words would import requests (~0.1 s)
         listed = resources.files("sumy") / "data" / "stopwords" / "english.txt"
         return frozenset(listed.read_text("utf-8").split())
-    if language and stopwordsiso.has_lang(language):
+    if not language:
+        return frozenset()
+    import stopwordsiso  # reads its lists and package metadata (about 0.2 s): only when needed
+
+    if stopwordsiso.has_lang(language):
         return frozenset(word.lower() for word in stopwordsiso.stopwords(language))
     return frozenset()
 

@@ -1,19 +1,23 @@
-"""Digests: what arrived for an owner since its last digest, and which digests were sent.
+"""Digests: what arrived for an owner since its last digest, and the one record of which
+digest was sent when.
 
 A digest shows the owner's daily topics first (each with the sentences that matched),
 then what its feeds brought that no topic showed, each story once however many sources
 told it (:mod:`retrieval.digest` groups them). The next digest starts where the last
-one sent was built.
+one sent (scheduled or asked for) was built. When a chat's digest is due is the bot's
+schedule (:mod:`bot.schedule`); it reads which days were handled from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from retrieval.config import EngineConfig
 from retrieval.digest import Sketch, group_stories
+from retrieval.errors import N_
 from retrieval.models import (
     ArticleRef,
     CitedSentence,
@@ -27,6 +31,7 @@ from retrieval.services.topics import Topics
 from retrieval.services.visibility import Visibility
 from retrieval.storage import Storage
 from retrieval.storage.database import timestamp
+from retrieval.storage.digests import DigestKind
 from retrieval.summarize import select_sentences
 
 DIGEST_WINDOW = timedelta(hours=24)
@@ -74,17 +79,45 @@ class Digests:
             arrived = self._articles.arrived_since(feed_owners, since_text, DIGEST_CANDIDATES)
             items = self._items([a for a in arrived if a not in shown], budget, None)
             if items:
-                sections.append(DigestSection(heading="From your feeds", items=items))
+                sections.append(DigestSection(heading=N_("From your feeds"), items=items))
         return Digest(owner=owner, since=since, until=until, sections=sections)
 
-    def record_digest(self, owner: Owner, day: str, items: int, *, now: datetime | None = None) -> bool:
-        """Note that ``owner``'s digest for ``day`` went out; False if it already had."""
-        return self._log.record(owner, day, items, now or datetime.now(UTC))
+    def record_digest(
+        self,
+        owner: Owner,
+        day: date,
+        zone: str,
+        items: int,
+        *,
+        sent_at: datetime | None = None,
+        on_demand: bool = False,
+    ) -> bool:
+        """Note that ``owner`` was sent a digest of ``items`` built at ``sent_at`` (the next one
+        starts there), on the local ``day`` in ``zone``. A scheduled digest also takes that
+        day's turn: False when the day was already sent or skipped. One asked for
+        (``on_demand``) leaves the schedule as it is."""
+        kind = DigestKind.ON_DEMAND if on_demand else DigestKind.SCHEDULED
+        return self._log.record(owner, kind, day, zone, sent_at=sent_at or datetime.now(UTC), items=items)
 
-    def digest_sent(self, owner: Owner, day: str) -> bool:
-        return self._log.sent(owner, day)
+    def skip_digest(self, owner: Owner, day: date, zone: str) -> bool:
+        """The local ``day``'s scheduled digest in ``zone`` will not be sent; False when it
+        was already sent or skipped."""
+        return self._log.record(owner, DigestKind.SKIPPED, day, zone, sent_at=None)
+
+    def handled_day(self, owner: Owner, zone: str) -> date | None:
+        """The last local day in ``zone`` whose scheduled digest was sent or skipped.
+
+        Digests sent in another zone (before the owner moved its digest) count by the date
+        they were sent on here: after a move west that is an earlier date than it was
+        there, so the next day still gets its digest.
+        """
+        recorded = self._log.last_day(owner, zone)
+        elsewhere = self._log.last_sent(owner, on_demand=False, outside_zone=zone)
+        sent_day = elsewhere.astimezone(ZoneInfo(zone)).date() if elsewhere and zone else None
+        return max(filter(None, (recorded, sent_day)), default=None)
 
     def last_digest(self, owner: Owner) -> datetime | None:
+        """When ``owner``'s last digest, scheduled or asked for, was built."""
         return self._log.last_sent(owner)
 
     def _items(self, candidates: list[int], budget: int, topic: TopicInfo | None) -> list[DigestItem]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 from retrieval.config import EngineConfig
 from retrieval.errors import BriefbotError, FetchError, InputError, NotFound
@@ -24,6 +23,7 @@ from retrieval.services.intake import Intake
 from retrieval.services.search_index import SearchIndex
 from retrieval.storage import Storage
 from retrieval.storage.articles import canonical_url, text_hash
+from retrieval.urls import site_of
 
 log = logging.getLogger(__name__)
 
@@ -111,15 +111,15 @@ class Feeds:
 
     def import_opml(
         self, data: bytes, owner: Owner, progress: Callable[[int, int], None] | None = None
-    ) -> list[tuple[str, FeedInfo | str]]:
-        """Follow every feed an OPML file lists: (url, feed or the reason it failed)."""
+    ) -> list[tuple[str, FeedInfo | BriefbotError]]:
+        """Follow every feed an OPML file lists: (url, feed or the error that stopped it)."""
         listed = opml_feeds(data)
-        results: list[tuple[str, FeedInfo | str]] = []
+        results: list[tuple[str, FeedInfo | BriefbotError]] = []
         for number, (_, url) in enumerate(listed, start=1):
             try:
                 results.append((url, self.add_feed(url, owner)[0]))
             except BriefbotError as error:
-                results.append((url, str(error)))
+                results.append((url, error))
             if progress:
                 progress(number, len(listed))
         return results
@@ -217,7 +217,7 @@ class Feeds:
             title=scrub(entry.title) if entry.title else None,
             text="\n\n".join(paragraphs),
             url=entry.link,
-            site=(urlsplit(entry.link).hostname or "").removeprefix("www.") or None if entry.link else None,
+            site=site_of(entry.link),
             published=entry.published,
         )
         return article, False
@@ -226,7 +226,7 @@ class Feeds:
         for info in self._store.list(owner):
             if info.id == feed_id:
                 return info
-        raise NotFound(f"You don't follow a feed {feed_id}.")
+        raise NotFound("You don't follow a feed {feed_id}.", feed_id=feed_id)
 
 
 def _entry_keys(entry: FeedEntry) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from retrieval.config import EngineConfig
-from retrieval.errors import InputError
+from retrieval.errors import NP_, InputError
 from retrieval.extract import PDF_TYPES, extract_bytes, extract_text
 from retrieval.fetch import HTML_AND_TEXT, Fetcher
 from retrieval.language.detect import article_languages
@@ -59,7 +59,9 @@ class Intake:
         limit = self._limits.max_sentences
         if len(sentences) > limit:
             raise InputError(
-                f"That text has {len(sentences):,} sentences; I keep articles of up to {limit:,}."
+                NP_("That text has {count:,} sentence; I keep articles of up to {limit:,}.",
+                    "That text has {count:,} sentences; I keep articles of up to {limit:,}."),
+                count=len(sentences), limit=limit,
             )
         title = extracted.title or _title_from(sentences[0].text)
         with self._search.writing():
@@ -140,7 +142,7 @@ class Intake:
     ) -> Extracted:
         """A file's bytes (.txt, .md, .html, .pdf) as an article, not stored."""
         if len(data) > self._limits.max_text_chars * 4:
-            raise InputError(self._too_large_message())
+            raise self._too_large()
         return extract_bytes(
             data, filename=filename, content_type=content_type, url=url, encoding=encoding
         )
@@ -149,14 +151,14 @@ class Intake:
         try:
             size = path.stat().st_size
             if size > self._limits.max_text_chars * 4:
-                raise InputError(self._too_large_message())
+                raise self._too_large()
             data = path.read_bytes()
         except FileNotFoundError:
-            raise InputError(f"There is no file {path}.") from None
+            raise InputError("There is no file {path}.", path=str(path)) from None
         except IsADirectoryError:
-            raise InputError(f"{path} is a directory, not a file.") from None
+            raise InputError("{path} is a directory, not a file.", path=str(path)) from None
         except PermissionError:
-            raise InputError(f"I may not read {path}.") from None
+            raise InputError("I may not read {path}.", path=str(path)) from None
         return self.extract_bytes(data, filename=path.name)
 
     def extract_url(self, url: str) -> Extracted:
@@ -179,16 +181,21 @@ class Intake:
     def _check_room(self, owner: Owner) -> None:
         limit = self._limits.max_articles_per_owner
         if owner.kind is not OwnerKind.FEED and self._articles.count_articles([owner]) >= limit:
-            raise InputError(f"This chat already keeps {limit:,} articles; forget some to add more.")
+            raise InputError(
+                NP_("This chat already keeps {count:,} article; forget some to add more.",
+                    "This chat already keeps {count:,} articles; forget some to add more."),
+                count=limit,
+            )
 
     def _check_size(self, text: str) -> None:
         if len(text) > self._limits.max_text_chars:
-            raise InputError(self._too_large_message())
+            raise self._too_large()
 
-    def _too_large_message(self) -> str:
-        return (
-            "That is too long for one article: I keep up to "
-            f"{self._limits.max_text_chars:,} characters."
+    def _too_large(self) -> InputError:
+        return InputError(
+            NP_("That is too long for one article: I keep up to {count:,} character.",
+                "That is too long for one article: I keep up to {count:,} characters."),
+            count=self._limits.max_text_chars,
         )
 
 

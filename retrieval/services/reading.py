@@ -1,11 +1,12 @@
 """Reading what a requester may see: articles, extractive summaries, cited answers, and
-forgetting an article."""
+forgetting an article. A group with catch-up on is answered from what it said, too."""
 
 from __future__ import annotations
 
-from retrieval.answer import rank_answers
+from retrieval.answer import RankedSentence, rank_answers
 from retrieval.config import EngineConfig
 from retrieval.errors import NotFound
+from retrieval.index import kept_message_id
 from retrieval.models import Answer, ArticleInfo, CitedSentence, Summary
 from retrieval.owners import Owner
 from retrieval.services.search_index import SearchIndex
@@ -20,6 +21,7 @@ class Reading:
     ) -> None:
         self._summary = config.summary
         self._articles = storage.articles
+        self._kept = storage.catchup
         self._search = search
         self._visibility = visibility
 
@@ -72,27 +74,46 @@ class Reading:
         """1–3 stored sentences that answer ``question``, or ``abstained=True``."""
         if article_id is not None:
             self.article(article_id, owner)
+        scope = self._visibility.search_scope(owner)
+        self._search.commit_groups(scope)
         ranked = rank_answers(
-            question, self._search.index, self._articles.sentences_at, self._visibility.scope(owner),
+            question, self._search.index, self._search.texts_at, scope,
             article_id=article_id, max_sentences=max_sentences,
         )
-        infos = {aid: self._articles.article(aid) for aid in {r.article_id for r in ranked}}
-        cited = [
-            CitedSentence(
-                article_id=r.article_id, index=r.position, text=r.text, score=round(r.score, 4),
-                title=info.title, url=info.url,
-            )
-            for r in ranked
-            if (info := infos[r.article_id]) is not None
-        ]
+        cited = self._cite(ranked)
         return Answer(question=question, abstained=not cited, sentences=cited)
+
+    def _cite(self, ranked: list[RankedSentence]) -> list[CitedSentence]:
+        """Citations of the ranked sentences: each article's title and link, or each kept
+        message's author and link. A sentence deleted meanwhile is left out."""
+        sources = {r.article_id for r in ranked}
+        message_ids = [i for source in sources if (i := kept_message_id(source)) is not None]
+        infos = {s: self._articles.article(s) for s in sources if kept_message_id(s) is None}
+        messages = self._kept.messages(message_ids)
+        cited = []
+        for r in ranked:
+            score = round(r.score, 4)
+            if (message_id := kept_message_id(r.article_id)) is not None:
+                if (message := messages.get(message_id)) is not None:
+                    cited.append(CitedSentence(
+                        article_id=None, index=r.position, text=r.text, score=score, title=message.author,
+                        url=message.link, message=message.ref,
+                    ))
+            elif (info := infos[r.article_id]) is not None:
+                cited.append(CitedSentence(
+                    article_id=r.article_id, index=r.position, text=r.text, score=score, title=info.title,
+                    url=info.url,
+                ))
+        return cited
 
     def forget(self, article_id: int, owner: Owner) -> ArticleInfo:
         """Take the article away from ``owner`` (and delete it if nobody else holds it)."""
         self._search.check_writable()
         info = self.article(article_id, owner)
         if owner not in self._articles.owners_of(article_id):
-            raise NotFound(f"Article {article_id} comes from a feed; it is not yours to forget.")
+            raise NotFound(
+                "Article {article_id} comes from a feed; it is not yours to forget.", article_id=article_id
+            )
         with self._search.writing():
             self._search.release(article_id, owner)
             self._search.commit()

@@ -38,9 +38,10 @@ def stats(storage: Storage, search: SearchIndex) -> Stats:
     articles = storage.articles.totals()
     feeds, failing_feeds = storage.feeds.totals()
     topics, pending_alerts = storage.topics.totals()
+    catchup_groups, kept_messages = storage.catchup.totals()
     return Stats(
         articles=articles.articles, sentences=articles.sentences, owners=articles.owners,
         feeds=feeds, failing_feeds=failing_feeds, topics=topics, pending_alerts=pending_alerts,
         index_passages=search.index.num_docs(), index_bytes=search.size_bytes(),
-        database_bytes=storage.db.size_bytes(),
+        database_bytes=storage.db.size_bytes(), catchup_groups=catchup_groups, kept_messages=kept_messages,
     )

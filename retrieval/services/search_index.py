@@ -4,6 +4,13 @@ One process writes a database (it holds ``<db file>.lock``); others may only rea
 beside it (``read_only``). Writes that touch SQLite and the index together run under
 :meth:`SearchIndex.writing`, so the two never disagree for long, and :meth:`reconcile`
 repairs what a crash left between them.
+
+The index holds articles and the messages groups keep for their catch-up
+(:func:`retrieval.index.message_source`). Both are marked ``indexed`` in SQLite once a
+commit made them searchable; anything stored is added to the index writer at once, so a
+commit makes everything unmarked searchable. Kept messages are committed in batches (by
+:meth:`SearchIndex.commit_groups` before a group's search, and by any other commit), not
+one by one as a group talks.
 """
 
 from __future__ import annotations
@@ -17,10 +24,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from retrieval.errors import IndexBusy, IndexUnavailable
-from retrieval.index import PassageIndex
+from retrieval.index import PassageIndex, kept_message_id, message_source
 from retrieval.language.detect import body_language
-from retrieval.owners import Owner
+from retrieval.owners import Owner, OwnerKind
 from retrieval.storage import Storage
+from retrieval.storage.articles import StoredSentence
 from retrieval.storage.database import disk_usage
 
 log = logging.getLogger(__name__)
@@ -33,6 +41,7 @@ class SearchIndex:
     def __init__(self, storage: Storage, *, read_only: bool = False) -> None:
         self._storage = storage
         self._articles = storage.articles
+        self._kept = storage.catchup
         self.read_only = read_only
         self._db_path = storage.path
         self._path = self._db_path.with_name(self._db_path.name + ".index")
@@ -81,8 +90,42 @@ class SearchIndex:
         """Make everything stored so far searchable."""
         with self._write_lock:
             pending = self._articles.unindexed_ids()
+            messages = self._kept.unindexed_ids()
             self.index.commit()
             self._articles.mark_indexed(pending)
+            self._kept.mark_indexed(messages)
+
+    def add_message(self, message_id: int, replaced: int | None = None) -> None:
+        """Index a kept message (searchable after the next commit) in place of the version
+        it replaced."""
+        if replaced is not None:
+            self.index.delete(message_source(replaced))
+        self._index_message(message_id)
+
+    def remove_messages(self, message_ids: list[int]) -> None:
+        """Take deleted kept messages out of the index, now."""
+        if not message_ids:
+            return
+        with self._write_lock:
+            for message_id in message_ids:
+                self.index.delete(message_source(message_id))
+            self.commit()
+
+    def commit_groups(self, owners: list[Owner]) -> None:
+        """Make what the groups among ``owners`` kept searchable, if some of it is not yet."""
+        groups = [owner.id for owner in owners if owner.kind is OwnerKind.GROUP]
+        if groups and not self.read_only and self._kept.unindexed_ids(groups):
+            self.commit()
+
+    def texts_at(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], str]:
+        """The sentences at the given (``article_id``, position) of the index's documents,
+        articles' and kept messages' alike."""
+        articles = [(source, position) for source, position in keys if kept_message_id(source) is None]
+        messages = [(-source, position) for source, position in keys if kept_message_id(source) is not None]
+        texts = self._articles.sentences_at(articles)
+        for (message_id, position), text in self._kept.sentences_at(messages).items():
+            texts[(message_source(message_id), position)] = text
+        return texts
 
     def release(self, article_id: int, owner: Owner) -> None:
         """``owner`` no longer holds the article: delete it, or re-index it for those who do."""
@@ -110,13 +153,14 @@ class SearchIndex:
         with self._write_lock:
             self.index.delete_all()
             self._articles.mark_all_unindexed()
+            self._kept.mark_all_unindexed()
             return self.index_unindexed()
 
     def reconcile(self) -> None:
         """Bring the index in line with SQLite after a crash or a lost index directory."""
         with self._write_lock:
             caught_up = self.index_unindexed()
-            expected = self._articles.indexed_sentence_count()
+            expected = self._articles.indexed_sentence_count() + self._kept.indexed_sentence_count()
             if self.index.num_docs() != expected:
                 log.warning(
                     "search index holds %d passages, database %d: rebuilding",
@@ -127,13 +171,19 @@ class SearchIndex:
                 log.info("indexed %d articles missing from the search index", caught_up)
 
     def index_unindexed(self) -> int:
+        """Index what SQLite holds and the index may not (after a crash, or to rebuild it);
+        returns the number of articles and kept messages indexed."""
         pending = self._articles.unindexed_ids()
         for article_id in pending:
             self.add(article_id)
-        if pending:
+        messages = self._kept.unindexed_ids()
+        for message_id in messages:
+            self.add_message(message_id, replaced=message_id)
+        if pending or messages:
             self.index.commit()
             self._articles.mark_indexed(pending)
-        return len(pending)
+            self._kept.mark_indexed(messages)
+        return len(pending) + len(messages)
 
     def _index(self, article_id: int) -> None:
         """Index an article's sentences, in its language, for the owners that hold it."""
@@ -149,6 +199,18 @@ class SearchIndex:
             language = body_language([" ".join(texts) for texts in paragraphs.values()])
             self._articles.set_language(article_id, language)
         self.index.add(sentences, self._articles.owners_of(article_id), language)
+
+    def _index_message(self, message_id: int) -> None:
+        """Index a kept message's sentences, in its language, for its group alone."""
+        message = self._kept.messages([message_id]).get(message_id)
+        if message is None:
+            return
+        source = message_source(message_id)
+        sentences = [
+            StoredSentence(source, position, 0, text)
+            for position, text in enumerate(message.sentences, start=1)
+        ]
+        self.index.add(sentences, [Owner.group(message.chat_id)], message.language)
 
     def size_bytes(self) -> int:
         return disk_usage(self.index.path.iterdir())

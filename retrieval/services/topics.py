@@ -7,13 +7,12 @@ are read back by the digest, instant ones become :class:`Alert`s.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from retrieval.models import Alert, ArticleInfo, HighlightedSentence, TopicInfo, TopicMode
 from retrieval.owners import Owner, OwnerKind
 from retrieval.services.visibility import Visibility
 from retrieval.storage import Storage
 from retrieval.topics import ArticleText, TopicQuery, matched_sentences, matches, parse_query
+from retrieval.urls import site_of
 
 
 class Topics:
@@ -65,7 +64,7 @@ class Topics:
                 return
             sentences = [s.text for s in self._articles.sentences(article_id)]
             site, url, language = info.site, info.url, info.language
-        self.match(article_id, ArticleText(sentences, site or _host(url), language), audience)
+        self.match(article_id, ArticleText(sentences, site or site_of(url), language), audience)
 
     def match(self, article_id: int, article: ArticleText, audience: list[Owner] | None) -> list[int]:
         """Record and return the topics the article matches among those of ``audience``
@@ -112,7 +111,3 @@ class Topics:
         if parsed is None:
             parsed = self._parsed[topic.id] = parse_query(topic.query)
         return parsed
-
-
-def _host(url: str | None) -> str | None:
-    return (urlsplit(url).hostname or None) if url else None

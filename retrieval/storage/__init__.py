@@ -9,19 +9,22 @@ from pathlib import Path
 
 from retrieval.owners import Owner
 from retrieval.storage.articles import ArticleStore
+from retrieval.storage.catchup import CatchupStore
 from retrieval.storage.database import Database
 from retrieval.storage.digests import DigestLog
 from retrieval.storage.feeds import FeedStore
+from retrieval.storage.migrations import MIGRATIONS
 from retrieval.storage.topics import TopicStore
 
 
 class Storage:
     def __init__(self, path: Path) -> None:
-        self.db = Database(path)
+        self.db = Database(path, MIGRATIONS)
         self.articles = ArticleStore(self.db)
         self.feeds = FeedStore(self.db)
         self.topics = TopicStore(self.db)
         self.digests = DigestLog(self.db)
+        self.catchup = CatchupStore(self.db)
 
     @property
     def path(self) -> Path:

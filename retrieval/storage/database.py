@@ -1,7 +1,8 @@
 """One SQLite file: its connection, its schema upgrades and its transactions.
 
 The stores beside this module each hold the SQL of one concern and share one
-:class:`Database`; nothing outside ``retrieval/storage`` writes SQL.
+:class:`Database`; nothing else in ``retrieval/`` writes SQL. The bot's own state file
+(:mod:`bot.state`) is a :class:`Database` too, with its own migrations.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from pathlib import Path
 
 from retrieval.errors import InputError
 from retrieval.owners import Owner, OwnerKind
-from retrieval.storage.migrations import MIGRATIONS
 
 
 def timestamp(moment: datetime) -> str:
@@ -46,14 +46,18 @@ def owners_in(
     owners: Sequence[Owner], columns: tuple[str, str] = ("owner_kind", "owner_id")
 ) -> tuple[str, list[object]]:
     """A condition that the owner stored in ``columns`` (kind, id) is one of ``owners``,
-    and its parameters; no owners match nothing."""
-    if not owners:
+    and its parameters; no owners match nothing.
+
+    One ``kind = ? AND id IN (...)`` per kind, so SQLite searches the (kind, id) index for
+    each; a row value ``(kind, id) IN (VALUES ...)`` would scan the whole table."""
+    ids: dict[OwnerKind, list[int]] = {}
+    for owner in owners:
+        ids.setdefault(owner.kind, []).append(owner.id)
+    if not ids:
         return "0", []
-    pairs = ", ".join("(?, ?)" for _ in owners)
-    return (
-        f"({columns[0]}, {columns[1]}) IN (VALUES {pairs})",
-        [column for owner in owners for column in owner_columns(owner)],
-    )
+    kind, owner_id = columns
+    condition = " OR ".join(f"({kind} = ? AND {owner_id} IN ({marks(numbers)}))" for numbers in ids.values())
+    return f"({condition})", [value for k, numbers in ids.items() for value in (k.value, *numbers)]
 
 
 def disk_usage(paths: Iterable[Path]) -> int:
@@ -67,10 +71,18 @@ def disk_usage(paths: Iterable[Path]) -> int:
 
 
 class Database:
-    """Thread-safe: one connection behind a lock."""
+    """Thread-safe: one connection behind a lock.
 
-    def __init__(self, path: Path) -> None:
+    ``migrations`` upgrade the schema by one version each (``PRAGMA user_version``); they
+    run in one transaction with foreign keys off, so a step may rebuild a table others refer
+    to, and may read an owner's text form with the SQL functions ``owner_kind(text)`` and
+    ``owner_id(text)``. Statements are split on semicolons: none may appear in a comment or
+    a literal.
+    """
+
+    def __init__(self, path: Path, migrations: Sequence[str]) -> None:
         self.path = path
+        self._migrations = migrations
         self._lock = threading.RLock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,7 +94,9 @@ class Database:
             self._db.execute("PRAGMA busy_timeout = 5000")
             self._migrate()
         except (sqlite3.DatabaseError, OSError) as error:
-            raise InputError(f"I can't use {path} as a database ({_reason(error)}).") from None
+            raise InputError(
+                "I can't use {path} as a database ({reason}).", path=str(path), reason=_reason(error)
+            ) from None
 
     def close(self) -> None:
         with self._lock:
@@ -99,7 +113,7 @@ class Database:
         try:
             with self.transaction() as db:
                 version = db.execute("PRAGMA user_version").fetchone()[0]
-                for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for number, script in enumerate(self._migrations[version:], start=version + 1):
                     for statement in script.split(";"):
                         if statement.strip():
                             db.execute(statement)

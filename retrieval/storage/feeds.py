@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from retrieval.errors import InputError, NotFound
+from retrieval.errors import NP_, InputError, NotFound
 from retrieval.models import FeedInfo
 from retrieval.owners import EVERYONE, Owner
 from retrieval.storage.database import (
@@ -66,7 +66,11 @@ class FeedStore:
                 owner_columns(owner),
             ).fetchone()[0]
         if count >= MAX_FEEDS_PER_OWNER:
-            raise InputError(f"A chat can follow up to {MAX_FEEDS_PER_OWNER} feeds; remove one first.")
+            raise InputError(
+                NP_("A chat can follow up to {count} feed; remove one first.",
+                    "A chat can follow up to {count} feeds; remove one first."),
+                count=MAX_FEEDS_PER_OWNER,
+            )
 
     def subscribe(self, owner: Owner, feed_id: int, *, from_config: bool = False) -> bool:
         self.check_room(owner)
@@ -86,7 +90,7 @@ class FeedStore:
                 (*owner_columns(owner), feed_id),
             )
             if not cursor.rowcount:
-                raise NotFound(f"You don't follow a feed {feed_id}.")
+                raise NotFound("You don't follow a feed {feed_id}.", feed_id=feed_id)
             left = db.execute(
                 "SELECT COUNT(*) FROM subscriptions WHERE feed_id = ?", (feed_id,)
             ).fetchone()[0]
@@ -156,7 +160,7 @@ class FeedStore:
                 (feed_id,),
             ).fetchone()
         if row is None:
-            raise NotFound(f"There is no feed {feed_id}.")
+            raise NotFound("There is no feed {feed_id}.", feed_id=feed_id)
         return FeedState(row[0], row[1], row[2], row[3], row[4], first_poll=row[5] is None)
 
     def record_success(

@@ -1,11 +1,9 @@
-"""The database schema, as the list of steps that built it.
+"""The engine's database schema, as the list of steps that built it.
 
-Each entry upgrades the schema by one version (``PRAGMA user_version``). Never edit an
-entry once a release has shipped it: append a new one. Steps run in one transaction with
-foreign keys off, so one may rebuild a table others refer to (SQLite changes a primary
-key only by create, copy, drop and rename); ``owner_kind(text)`` and ``owner_id(text)``
-read an owner's text form (as version 1 stored it) in them. Statements are split on
-semicolons: none may appear in a comment or a literal.
+Each entry upgrades the schema by one version (``PRAGMA user_version``; see
+:class:`retrieval.storage.database.Database` for how they run). Never edit an entry once
+a release has shipped it: append a new one. SQLite changes a primary key only by create,
+copy, drop and rename.
 """
 
 from __future__ import annotations
@@ -212,6 +210,69 @@ MIGRATIONS: list[str] = [
         SELECT owner_kind(owner), owner_id(owner), day, sent_at, items FROM digests;
     DROP TABLE digests;
     ALTER TABLE digests_v2 RENAME TO digests
+    """,
+    """
+    -- The digest log: one row per digest sent (on its schedule or asked for) and per day
+    -- whose scheduled digest was skipped (too late, nothing to send, or a time set after
+    -- it had passed). day is the local date in zone (the same date in another zone is
+    -- another day), sent_at is NULL for a skipped day. One scheduled or skipped row per
+    -- owner, zone and day. Version 1 recorded 'YYYY-MM-DD Zone', or the date alone
+    -- before it knew zones: the zone is then ''.
+    CREATE TABLE digests_v3 (
+        id INTEGER PRIMARY KEY,
+        owner_kind TEXT NOT NULL CHECK (owner_kind IN ('local', 'chat', 'feed', 'everyone')),
+        owner_id INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('scheduled', 'on_demand', 'skipped')),
+        day TEXT NOT NULL CHECK (date(day) = day),
+        zone TEXT NOT NULL,
+        sent_at TEXT,
+        items INTEGER NOT NULL DEFAULT 0,
+        CHECK ((sent_at IS NULL) = (kind = 'skipped'))
+    );
+    INSERT INTO digests_v3 (owner_kind, owner_id, kind, day, zone, sent_at, items)
+        SELECT owner_kind, owner_id, 'scheduled', substr(day, 1, 10), ltrim(substr(day, 11)), sent_at, items
+        FROM digests;
+    DROP TABLE digests;
+    ALTER TABLE digests_v3 RENAME TO digests;
+    CREATE UNIQUE INDEX digests_day ON digests(owner_kind, owner_id, zone, day) WHERE kind != 'on_demand';
+    CREATE INDEX digests_sent ON digests(owner_kind, owner_id, sent_at)
+    """,
+    """
+    -- Catch-up: the groups where an admin turned it on, and the text messages (and
+    -- captions) they keep, each split into sentences as articles are. A message's id is
+    -- never reused (the search index holds its sentences under it, negated), and an
+    -- edited message is kept again under a new id. Messages go with their group, and expire.
+    CREATE TABLE catchup_groups (
+        chat_id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL
+    );
+    CREATE TABLE kept_messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id INTEGER NOT NULL REFERENCES catchup_groups(chat_id) ON DELETE CASCADE,
+        message_id INTEGER NOT NULL,
+        thread_id INTEGER,
+        reply_to INTEGER,
+        author_id INTEGER NOT NULL,
+        author TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        edited_at TEXT,
+        link TEXT,
+        language TEXT,
+        text TEXT NOT NULL,
+        sentence_count INTEGER NOT NULL,
+        indexed INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (chat_id, message_id)
+    );
+    CREATE INDEX kept_messages_sent ON kept_messages(chat_id, sent_at);
+    CREATE INDEX kept_messages_author ON kept_messages(chat_id, author_id, sent_at);
+    CREATE INDEX kept_messages_expiry ON kept_messages(sent_at);
+    CREATE INDEX kept_messages_unindexed ON kept_messages(chat_id) WHERE indexed = 0;
+    CREATE TABLE kept_sentences (
+        message INTEGER NOT NULL REFERENCES kept_messages(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (message, position)
+    ) WITHOUT ROWID
     """,
     """
     -- A sentence's own language, when its paragraph is in another language than its

@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from retrieval.errors import InputError, NotFound
+from retrieval.errors import NP_, InputError, NotFound
 from retrieval.models import TopicInfo, TopicMode
 from retrieval.owners import Owner, OwnerKind
 from retrieval.storage.database import Database, now, owner_columns, owners_in, stored_owner
@@ -46,7 +46,11 @@ class TopicStore:
             if existing:
                 return TopicInfo(id=existing[0], query=query, mode=existing[1])
             if count >= MAX_TOPICS_PER_OWNER:
-                raise InputError(f"A chat can watch up to {MAX_TOPICS_PER_OWNER} topics; remove one first.")
+                raise InputError(
+                    NP_("A chat can watch up to {count} topic; remove one first.",
+                        "A chat can watch up to {count} topics; remove one first."),
+                    count=MAX_TOPICS_PER_OWNER,
+                )
             topic_id = db.execute(
                 "INSERT INTO topics (owner_kind, owner_id, query, mode, added_at) VALUES (?, ?, ?, ?, ?)",
                 (*owner_columns(owner), query, mode, now()),
@@ -68,14 +72,14 @@ class TopicStore:
 
     def get(self, topic_id: int, owner: Owner) -> TopicInfo:
         if not 0 < topic_id < 2**63:
-            raise NotFound(f"There is no topic {topic_id}.")
+            raise NotFound("There is no topic {topic_id}.", topic_id=topic_id)
         with self._db.reading() as db:
             row = db.execute(
                 "SELECT id, query, mode FROM topics WHERE id = ? AND owner_kind = ? AND owner_id = ?",
                 (topic_id, *owner_columns(owner)),
             ).fetchone()
         if row is None:
-            raise NotFound(f"There is no topic {topic_id}.")
+            raise NotFound("There is no topic {topic_id}.", topic_id=topic_id)
         return TopicInfo(id=row[0], query=row[1], mode=row[2])
 
     def remove(self, topic_id: int, owner: Owner) -> TopicInfo:
