@@ -9,10 +9,10 @@ as Lucene's CJK analyzer does; Thai with PyThaiNLP's dictionary (newmm); Lao, Kh
 Myanmar into bigrams. Digits of every script read as ASCII digits.
 
 The language adds what only it knows: its Snowball stemmer (PyStemmer) and its stop
-words (stopwords-iso; English keeps sumy's shorter list, as before). Turkish
-and Uzbek, which chain suffixes, are cut to their first five letters instead (as good
-as stemming for Turkish retrieval in Can et al. 2008, and better here: bench/languages.py),
-and a suffix after an apostrophe (*Newton'un*) is dropped. Vietnamese writes every
+words (stopwords-iso; English keeps sumy's shorter list, as before; Chinese terms keep
+theirs). Turkish and Uzbek, which chain suffixes, are cut to their first five letters
+instead (as good as stemming for Turkish retrieval in Can et al. 2008, and better here:
+bench/languages.py), and a suffix after an apostrophe (*Newton'un*) is dropped. Vietnamese writes every
 syllable apart, so its terms also pair each syllable with the next (*thành_phố*). A
 language we know nothing of (or ``None``) gets tokens alone: never refused, never cut
 mid-word. The passage index stores these terms as they are, so a term computed here is
@@ -57,6 +57,10 @@ _LANGUAGE_TAG = regex.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]+)*")
 _APOSTROPHE_SUFFIX = regex.compile(r"(?<=\w)['’]\w+")
 # Languages whose terms are their words' first letters, and how many.
 PREFIX_LENGTH = {"tr": 5, "az": 5, "uz": 5}
+# Languages whose terms keep their stop words: stopwords-iso's Chinese list holds numerals
+# and content words (人, 大, 多, 一个), and IDF already weighs the function words down
+# (XQuAD dev P@1 74.4 with the list, 75.5 without: bench/languages.py).
+INDEXES_STOP_WORDS: frozenset[str] = frozenset({"zh"})
 # Languages whose terms include pairs of neighbouring tokens.
 PAIRED: frozenset[str] = frozenset({"vi"})
 PAIR_JOIN = "_"  # between the two tokens of a pair term
@@ -87,8 +91,10 @@ class Words:
             self._stemmer.maxCacheSize = 50_000
         self.stop_words: frozenset[str] = stop_words(language)
         # Stop-word lists hold some forms of a word and not others (Russian "новый" and
-        # not "нового"): a question word is left out when any of its forms is listed.
+        # not "нового"): the answer ranker weighs a question word less when any of its
+        # forms is listed.
         self.stop_stems: frozenset[str] = frozenset(self.stems(sorted(self.stop_words)))
+        self._unindexed = frozenset() if language in INDEXES_STOP_WORDS else self.stop_words
         self._turkic = language in {"tr", "az", "uz"}
 
     def lower(self, text: str) -> str:
@@ -146,10 +152,11 @@ class Words:
         return [token for token in self.tokens(text) if token not in stop_words]
 
     def terms(self, text: str) -> list[str]:
-        """Stems of the tokens that carry meaning, in order, repeats kept: what the index holds."""
+        """Stems of the tokens that carry meaning (all of them in :data:`INDEXES_STOP_WORDS`),
+        in order, repeats kept: what the index holds."""
+        stop_words = self._unindexed
         if not self._paired:
-            return self.stems(self.content_tokens(text))
-        stop_words = self.stop_words
+            return self.stems([token for token in self.tokens(text) if token not in stop_words])
         result: list[str] = []
         previous = ""
         for token in self.tokens(text):
