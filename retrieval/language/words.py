@@ -65,17 +65,12 @@ INDEXES_STOP_WORDS: frozenset[str] = frozenset({"zh"})
 PAIRED: frozenset[str] = frozenset({"vi"})
 PAIR_JOIN = "_"  # between the two tokens of a pair term
 _NEEDS_SEGMENTING = regex.compile(rf"[{_CJK}\p{{Thai}}{_BIGRAM_SCRIPTS}]")
-_LAST_DIGIT = 0x1FBF9  # no decimal digit lies above U+1FBF9 (Unicode 15)
+# A decimal digit of another script than ASCII's (Arabic-Indic, Devanagari, full-width...).
+_OTHER_DIGIT = regex.compile(r"[^\P{Nd}0-9]")
 
 
-@lru_cache(maxsize=1)
-def _ascii_digits() -> dict[int, str]:
-    """The decimal digits of every script, as ASCII digits (built once, on first non-ASCII text)."""
-    return {
-        code: str(unicodedata.digit(chr(code)))
-        for code in range(128, _LAST_DIGIT + 1)
-        if unicodedata.category(chr(code)) == "Nd"
-    }
+def _as_ascii_digit(match: regex.Match[str]) -> str:
+    return str(unicodedata.digit(match.group()))
 
 
 class Words:
@@ -102,7 +97,7 @@ class Words:
         if self._turkic:  # dotted and dotless i are two letters in Turkish
             text = _APOSTROPHE_SUFFIX.sub("", text.replace("I", "ı"))
         lowered = text.replace("İ", "i").lower()
-        return lowered if lowered.isascii() else lowered.translate(_ascii_digits())
+        return lowered if lowered.isascii() else _OTHER_DIGIT.sub(_as_ascii_digit, lowered)
 
     def tokens(self, text: str) -> list[str]:
         """Lower-cased tokens in order: words, CJK bigrams and Thai words."""
