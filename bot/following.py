@@ -86,11 +86,9 @@ def feeds(reply: FeedList, t: Translator) -> Layout:
         else:
             details.append(t.gettext("not fetched yet"))
         if feed.error_count:
-            # The engine stores the last error in English; a sentence without parameters is
-            # still found in the catalog.
             details.append(t.ngettext(
                 "{count} error in a row: {error}", "{count} errors in a row: {error}", feed.error_count,
-                error=t.gettext(feed.last_error or ""),
+                error=t.error(feed.last_error.error()) if feed.last_error else "",
             ))
         lines.append((Span(f"#{feed.id} "), quoted(feed_name(feed), url=feed.url),
                       Span(" · " + " · ".join(details), "italic")))

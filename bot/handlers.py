@@ -400,12 +400,12 @@ def _forward(origin: MessageOrigin) -> Forward:
             url = f"https://t.me/{chat.username}/{message_id}" if chat.username else None
             return Forward(source=chat.title or f"@{chat.username}", url=url)
         case MessageOriginChat(sender_chat=chat):
-            return Forward(source=chat.title or "a group")
+            return Forward(source=chat.title)
         case MessageOriginUser(sender_user=user):
             return Forward(source=user.full_name)
         case MessageOriginHiddenUser(sender_user_name=name):
             return Forward(source=name)
-    return Forward(source="a forward")
+    return Forward()
 
 
 def _links(message: Message) -> list[Link]:

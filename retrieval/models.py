@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, computed_field, field_validator
 
+from retrieval.errors import BriefbotError, Plural
 from retrieval.owners import Owner
+from retrieval.sizes import ByteSize
 
 
 class Extracted(BaseModel):
@@ -88,16 +90,70 @@ class Answer(BaseModel):
     sentences: list[CitedSentence]
 
 
+class StoredError(BaseModel):
+    """An error kept with what it happened to (a feed's last poll): the sentence's template
+    and parameters rather than its English text, so that it is shown later in the language of
+    whoever reads it."""
+
+    template: str
+    plural: str | None = Field(None, description="The plural template, for a sentence with a {count}.")
+    params: dict[str, str | int | float] = Field(default_factory=dict)
+    sizes: list[str] = Field(default_factory=list, description="The parameters that are byte counts.")
+
+    @classmethod
+    def of(cls, error: BriefbotError) -> StoredError:
+        template = error.template
+        params: dict[str, str | int | float] = {}
+        sizes = []
+        for name, value in error.params.items():
+            if isinstance(value, ByteSize):
+                params[name], sizes = value.count, [*sizes, name]
+            else:
+                params[name] = value if isinstance(value, int | float) else str(value)
+        if isinstance(template, Plural):
+            return cls(template=template.singular, plural=template.plural, params=params, sizes=sizes)
+        return cls(template=template, params=params, sizes=sizes)
+
+    @classmethod
+    def read(cls, stored: str) -> StoredError:
+        """Parse what :meth:`model_dump_json` wrote; a sentence stored before errors were kept
+        this way is its own template."""
+        if stored.startswith("{"):
+            try:
+                return cls.model_validate_json(stored)
+            except ValidationError:
+                pass
+        return cls(template=stored)
+
+    def error(self) -> BriefbotError:
+        """The error again, for :meth:`bot.i18n.Translator.error`."""
+        template = Plural(self.template, self.plural) if self.plural else self.template
+        params = {name: ByteSize(int(value)) if name in self.sizes else value
+                  for name, value in self.params.items()}
+        return BriefbotError(template, **params)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def message(self) -> str:
+        """The sentence in English."""
+        return str(self.error())
+
+
 class FeedInfo(BaseModel):
     id: int
     url: str
     title: str | None = None
     site_url: str | None = None
     last_fetched_at: datetime | None = None
-    last_error: str | None = None
+    last_error: StoredError | None = None
     error_count: int = 0
     for_everyone: bool = Field(False, description="Every chat receives it.")
     from_config: bool = Field(False, description="For every chat because the config file lists it.")
+
+    @field_validator("last_error", mode="before")
+    @classmethod
+    def _stored_error(cls, value: object) -> object:
+        return StoredError.read(value) if isinstance(value, str) else value
 
 
 class PollResult(BaseModel):

@@ -145,6 +145,8 @@ async def test_feed_list_errors_and_removal(app, fake_api: FakeBotApi, web: WebS
     assert lines[0] == "Your feeds · 2"
     assert lines[1].startswith("#1 Island News · fetched just now")
     assert lines[2].startswith("#2 Other News · fetched just now · 1 error in a row:") and "503" in lines[2]
+    russian = plain_text((await store(fake_api, 1, "/feeds", language_code="ru")).text).splitlines()
+    assert "1 ошибка подряд: Сайт ответил 503 Service Unavailable." in russian[2]
     assert [b["text"] for b in listing.buttons] == ["✕ #1", "✕ #2"]
 
     answer = await press(fake_api, 1, listing, "✕ #1")

@@ -11,7 +11,8 @@ import pytest
 from retrieval.config import EngineConfig, FeedsConfig, FetchConfig, StorageConfig
 from retrieval.engine import Engine
 from retrieval.errors import BriefbotError, InputError, NotFound
-from retrieval.models import FeedInfo
+from retrieval.fetch.transport import too_large_error
+from retrieval.models import FeedInfo, StoredError
 from retrieval.owners import EVERYONE, Owner
 from tests.support import ARTICLE_HTML, atom, rss
 from tests.web import Page, WebServer
@@ -169,9 +170,22 @@ def test_failures_back_off_and_are_reported(engine: Engine, web: WebServer) -> N
     result = engine.poll_feed(info.id)
     assert result.error == "The site answered 503 Service Unavailable."
     (listed,) = engine.feeds_of(Owner.chat(1))
-    assert (listed.error_count, listed.last_error) == (1, result.error)
+    assert listed.error_count == 1 and listed.last_error and listed.last_error.message == result.error
     assert engine.due_feeds(datetime.now(UTC) + timedelta(seconds=90)) == []
     assert engine.due_feeds(datetime.now(UTC) + timedelta(seconds=150)) == [info.id]
+
+
+def test_a_feeds_last_error_is_kept_as_its_template() -> None:
+    """Kept as template and parameters so that each reader sees it in their language; a
+    sentence stored before (plain English) still reads as itself."""
+    error = too_large_error(3 * 1024**2)
+    kept = FeedInfo(id=1, url="https://a.example/feed", last_error=StoredError.of(error).model_dump_json())
+    assert kept.last_error and kept.last_error.message == str(error) == "The page is larger than 3 MB."
+    assert kept.last_error.error().template == error.template
+    legacy = FeedInfo(id=1, url="https://a.example/feed", last_error="The site answered 503.")
+    assert legacy.last_error and legacy.last_error.message == "The site answered 503."
+    odd = FeedInfo(id=1, url="https://a.example/feed", last_error="{not json}")
+    assert odd.last_error and odd.last_error.message == "{not json}"
 
 
 def test_a_huge_feed_is_capped_per_poll(engine: Engine, web: WebServer) -> None:

@@ -23,9 +23,9 @@ _URL_TAIL = ".,;:!?)]}’”"
 
 
 class Forward(BaseModel):
-    """Where a forwarded message came from."""
+    """Where a forwarded message came from (``source`` is None when Telegram names no one)."""
 
-    source: str
+    source: str | None = None
     url: str | None = None
 
 

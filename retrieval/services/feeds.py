@@ -17,7 +17,7 @@ from retrieval.errors import BriefbotError, FetchError, InputError, NotFound
 from retrieval.extract import scrub
 from retrieval.feeds import FeedEntry, ParsedFeed, discover_feeds, http_date, opml_feeds, parse_feed
 from retrieval.fetch import FEEDS, HTML_AND_TEXT, FetchedPage, Fetcher
-from retrieval.models import Extracted, FeedInfo, PollResult
+from retrieval.models import Extracted, FeedInfo, PollResult, StoredError
 from retrieval.owners import EVERYONE, Owner
 from retrieval.services.intake import Intake
 from retrieval.services.search_index import SearchIndex
@@ -105,7 +105,7 @@ class Feeds:
                 return PollResult(feed_id=feed_id, not_modified=True)
             parsed = parse_feed(page.content, page.url, page.content_type)
         except BriefbotError as error:
-            self._store.record_failure(feed_id, interval, str(error))
+            self._store.record_failure(feed_id, interval, StoredError.of(error).model_dump_json())
             return PollResult(feed_id=feed_id, error=str(error))
         return self._take_feed(feed_id, parsed, page)
 
