@@ -157,7 +157,13 @@ def ingest_all(folder: Path, paths: Sequence[Path], mode: Mode) -> tuple[int, fl
 
 
 def warm_up(texts: Sequence[tuple[str, list[str]]]) -> None:
-    """Load what loads once per process (nupunkt's model, trafilatura) before timing."""
+    """Load what loads once per process (nupunkt's model, trafilatura, the language model,
+    jieba's dictionary: a few of the English texts hold a Chinese name) before timing."""
+    from retrieval.language.detect import load_model
+    from retrieval.language.words import words_of
+
+    load_model()
+    words_of("zh").tokens("中文")
     with tempfile.TemporaryDirectory(prefix="briefbot-ingest-") as tmp:
         folder = Path(tmp)
         paths = [write_files(folder, texts[:1], suffix)[0] for suffix in (".txt", ".html")]
