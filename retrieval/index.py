@@ -155,13 +155,14 @@ class PassageIndex:
         """Index one article's sentences (not visible to searches before :meth:`commit`),
         each in its own language if it has one, else in the article's ``language``."""
         terms = [" ".join(words_of(s.language or language).terms(s.text)) for s in sentences]
+        owner_names = [str(owner) for owner in owners]
         with self._lock:
             for i, sentence in enumerate(sentences):
                 passage = " ".join(terms[max(0, i - WINDOW) : i + WINDOW + 1])
                 document = tantivy.Document(
                     article_id=sentence.article_id,
                     position=sentence.position,
-                    owner=[str(owner) for owner in owners],
+                    owner=owner_names,
                     language=sentence.language or language or UNKNOWN_LANGUAGE,
                     sentence=terms[i],
                     passage=passage,
