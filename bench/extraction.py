@@ -2,12 +2,13 @@
 and the cleaner on plain articles in twelve languages.
 
 Run from the repository root: ``python bench/extraction.py``. Scores (a) ``clean_page_text``
-on the flat page text, (b) the flat page text as it is, (c) ``extract_html`` on the HTML,
-with the Zyte benchmark's shingle metric. Then pastes each XQuAD article (title, then its
-paragraphs, separated by blank lines; ``../shared/bench/multilingual/xquad``) in each of
-its 12 languages through ``extract_text`` (the intake of pasted text, language unknown)
-and through ``clean_page_text`` with the language given: the share of the text's
-characters kept and the articles refused, which on plain articles should be all and none.
+on the flat page text (through ``extract_text``, in the language the page is in), (b)
+the flat page text as it is, (c) ``extract_html`` on the HTML, with the Zyte benchmark's
+shingle metric. Then pastes each XQuAD article (title, then its paragraphs, separated by
+blank lines; ``../shared/bench/multilingual/xquad``) in each of its 12 languages through
+``extract_text`` (the intake of pasted text, language unknown) and through
+``clean_page_text`` with the language given: the share of the text's characters kept and
+the articles refused, which on plain articles should be all and none.
 Writes ``bench/results/extraction.json``.
 """
 
@@ -40,7 +41,11 @@ def _load_json(path: Path) -> dict[str, dict[str, str]]:
 
 
 def _cleaned(text: str) -> str:
-    page = clean_page_text(text)
+    """The cleaner as intake runs it (``extract_text``, in the language the page is in)."""
+    try:
+        page = extract_text(text)
+    except InputError:  # nothing kept: an empty prediction
+        return ""
     return "\n".join(([page.title] if page.title else []) + page.paragraphs)
 
 

@@ -35,8 +35,7 @@ from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # before bench/, whose retrieval.py would shadow the package
 
 from bench.metrics import shared_dir, squad_articles  # noqa: E402
 from retrieval.config import EngineConfig, StorageConfig  # noqa: E402
@@ -58,7 +57,7 @@ STAGES: dict[str, list[tuple[str, str, str | None]]] = {
     "HTML extraction (extract_html: trafilatura, check)": [
         ("retrieval/extract.py", "extract_html", None)
     ],
-    "language detection (fastText)": [("retrieval/language/detect.py", "detect_language", None)],
+    "language detection (fastText)": [("retrieval/language/detect.py", "article_languages", None)],
     "sentence splitting (nupunkt)": [("retrieval/sentences.py", "split_paragraphs", None)],
     "SQLite: duplicate check, insert, read back": [
         ("retrieval/storage/articles.py", "find_duplicate", None),
@@ -158,7 +157,13 @@ def ingest_all(folder: Path, paths: Sequence[Path], mode: Mode) -> tuple[int, fl
 
 
 def warm_up(texts: Sequence[tuple[str, list[str]]]) -> None:
-    """Load what loads once per process (nupunkt's model, trafilatura) before timing."""
+    """Load what loads once per process (nupunkt's model, trafilatura, the language model,
+    jieba's dictionary: a few of the English texts hold a Chinese name) before timing."""
+    from retrieval.language.detect import load_model
+    from retrieval.language.words import words_of
+
+    load_model()
+    words_of("zh").tokens("中文")
     with tempfile.TemporaryDirectory(prefix="briefbot-ingest-") as tmp:
         folder = Path(tmp)
         paths = [write_files(folder, texts[:1], suffix)[0] for suffix in (".txt", ".html")]

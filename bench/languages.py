@@ -45,9 +45,10 @@ from bench.metrics import shared_dir  # noqa: E402
 from retrieval.config import EngineConfig, StorageConfig  # noqa: E402
 from retrieval.engine import Engine  # noqa: E402
 from retrieval.models import Extracted  # noqa: E402
+from retrieval.owners import LOCAL  # noqa: E402
 
 LANGUAGES = ("en", "vi", "es", "de", "el", "ro", "ru", "tr", "ar", "zh", "hi", "th")
-OWNER = "bench"
+OWNER = LOCAL
 RESULTS = ROOT / "bench" / "results" / "languages.json"
 
 

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from functools import cache
 
 import stopwordsiso
-from sumy.utils import get_stop_words
 
 from retrieval.boilerplate import DATELINE, is_title_case
+from retrieval.language.words import stop_words as _stop_words
 from retrieval.page_lines import LENGTH_HIGH, LENGTH_LOW, Kind, Unit, split_units
 
 __all__ = ["CleanedPage", "clean_page_text"]
@@ -71,18 +71,6 @@ BREAK_COST = 40.0
 TINY_POST_LINES = 2
 
 _NOT_HEADLINE_ENDS = (".", ",", ";", ":", "。", "，", "、", "；", "：", "।", "،", "؛")
-
-
-@cache
-def _stop_words(language: str) -> frozenset[str]:
-    """Stop words of ``language``: for English sumy's list, which the thresholds were tuned
-    with (stopwords-iso's English list holds many content words); for the others
-    stopwords-iso's (empty when it has none)."""
-    if language == "en":
-        return frozenset(get_stop_words("english"))
-    if not stopwordsiso.has_lang(language):
-        return frozenset()
-    return frozenset(word.lower() for word in stopwordsiso.stopwords(language))
 
 
 @cache

@@ -13,7 +13,7 @@ from pathlib import PurePath
 
 from retrieval.charset import decode_text
 from retrieval.errors import InputError
-from retrieval.language.detect import detect_language
+from retrieval.language.detect import body_language
 from retrieval.language.words import base_language
 from retrieval.models import Extracted
 from retrieval.urls import site_of
@@ -74,7 +74,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         raise InputError("I couldn't find an article in that page.")
     # The body's language, not the page's: templates declare their own language, and a
     # page may wrap a Russian article in an English site. The declaration is the fallback.
-    language = detect_language("\n\n".join(paragraphs))
+    language = body_language(paragraphs)
     if language is None:
         match = _HTML_LANG.search(html[:5000].encode("utf-8", "ignore"))
         language = base_language(document.language or (match.group(1).decode() if match else None))
@@ -98,7 +98,10 @@ def extract_text(
     text = scrub(text)
     title = scrub(title) if title else title
     url = scrub(url) if url else url
-    cleaned = clean_page_text(text)
+    # The page's language chooses the cleaner's stop words; the body's is decided after,
+    # from the paragraphs kept (those read here already are not read again).
+    blocks = [block.strip() for block in text.split("\n\n") if block.strip()]
+    cleaned = clean_page_text(text, body_language(blocks))
     if not cleaned.paragraphs:
         raise InputError("I couldn't find any article text in that.")
     return Extracted(
@@ -106,7 +109,7 @@ def extract_text(
         text="\n\n".join(cleaned.paragraphs),
         url=url,
         site=site or site_of(url),
-        language=detect_language("\n\n".join(cleaned.paragraphs)),
+        language=body_language(cleaned.paragraphs),
     )
 
 
@@ -142,7 +145,7 @@ def extract_markdown(text: str, *, url: str | None = None) -> Extracted:
         raise InputError("I couldn't find any article text in that Markdown.")
     return Extracted(
         title=document.title, text="\n\n".join(document.paragraphs), url=url, site=site_of(url),
-        language=detect_language("\n\n".join(document.paragraphs)),
+        language=body_language(document.paragraphs),
     )
 
 

@@ -37,7 +37,7 @@ WINDOW = 2  # sentences on each side of the focus sentence in its passage
 SENTENCE_BOOST = 1.0
 PASSAGE_BOOST = 1.0
 # Written into the index directory; change it whenever what a document holds changes.
-FORMAT = f"briefbot passages v3 (language terms), window {WINDOW}"
+FORMAT = f"briefbot passages v5 (Chinese terms keep stop words), window {WINDOW}"
 FORMAT_FILE = "briefbot-format"
 UNKNOWN_LANGUAGE = "und"  # ISO 639-2 "undetermined"
 
@@ -152,17 +152,18 @@ class PassageIndex:
     def add(
         self, sentences: Sequence[StoredSentence], owners: Sequence[Owner], language: str | None
     ) -> None:
-        """Index one article's sentences (not visible to searches before :meth:`commit`)."""
-        words = words_of(language)
-        terms = [" ".join(words.terms(s.text)) for s in sentences]
+        """Index one article's sentences (not visible to searches before :meth:`commit`),
+        each in its own language if it has one, else in the article's ``language``."""
+        terms = [" ".join(words_of(s.language or language).terms(s.text)) for s in sentences]
+        owner_names = [str(owner) for owner in owners]
         with self._lock:
             for i, sentence in enumerate(sentences):
                 passage = " ".join(terms[max(0, i - WINDOW) : i + WINDOW + 1])
                 document = tantivy.Document(
                     article_id=sentence.article_id,
                     position=sentence.position,
-                    owner=[str(owner) for owner in owners],
-                    language=language or UNKNOWN_LANGUAGE,
+                    owner=owner_names,
+                    language=sentence.language or language or UNKNOWN_LANGUAGE,
                     sentence=terms[i],
                     passage=passage,
                 )

@@ -21,7 +21,7 @@ from enum import IntEnum
 import regex
 
 from retrieval.boilerplate import is_boilerplate, is_dateline, is_section_break
-from retrieval.sentence_ends import CLOSERS, SENTENCE_END_MARKS
+from retrieval.language.sentence_ends import CLOSERS, SENTENCE_END_MARKS
 
 
 class Kind(IntEnum):

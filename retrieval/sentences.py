@@ -3,48 +3,41 @@
 ``language`` is an ISO 639-1 code (a tag such as "en-US" is read as "en") or None when
 it is not known. English goes to nupunkt (offline Punkt, no NLTK data), which measures
 best on English; every other language, and text of unknown language, goes to the
-punctuation rules of :mod:`retrieval.sentence_ends`, which know the sentence ends of
+punctuation rules of :mod:`retrieval.language.sentence_ends`, which know the sentence ends of
 every script; Thai, which has no sentence punctuation, is then cut by PyThaiNLP
-(:mod:`retrieval.thai`), whether it was named "th" or is found to be mostly Thai letters.
+(:mod:`retrieval.language.thai`), whether it was named "th" or is found to be mostly Thai letters.
 A "sentence" longer than MAX_SENTENCE_CHARS is cut where it does not split a word
-(:mod:`retrieval.sentence_cut`). Measured with ``bench/sentences.py``.
+(:mod:`retrieval.language.sentence_cut`). Measured with ``bench/sentences.py``.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from retrieval.sentence_cut import cut_long
-from retrieval.sentence_ends import split_at_sentence_ends
-from retrieval.thai import is_thai, thai_sentences
+from retrieval.language.sentence_cut import cut_long
+from retrieval.language.sentence_ends import split_at_sentence_ends
+from retrieval.language.thai import is_thai, thai_sentences
+from retrieval.language.words import base_language
 
-__all__ = ["MAX_SENTENCE_CHARS", "SplitSentence", "language_code", "split_paragraphs", "split_sentences"]
+__all__ = ["MAX_SENTENCE_CHARS", "SplitSentence", "split_paragraphs", "split_sentences"]
 
 # A "sentence" longer than this (a list with no full stops, a run of one word) is cut
 # where it does not split a word, so every piece still quotes the source verbatim.
 MAX_SENTENCE_CHARS = 1_000
 
-_LANGUAGE_TAG = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]+)*")
 
 
 @dataclass(frozen=True)
 class SplitSentence:
     paragraph: int  # 0-based paragraph number in the article
     text: str
-
-
-def language_code(language: str | None) -> str | None:
-    """The primary language of a tag ("pt-BR" → "pt"), or None for None or no tag."""
-    if not language:
-        return None
-    match = _LANGUAGE_TAG.fullmatch(language.strip().lower())
-    return match.group(1) if match else None
+    language: str | None = None  # its paragraph's own language; None: the article's
 
 
 def split_sentences(text: str, language: str | None = None) -> list[str]:
     """Sentences of one paragraph in ``language``, whitespace-normalised, in order."""
-    language = language_code(language)
+    language = base_language(language)
     result: list[str] = []
     for sentence in _sentences(text, language):
         sentence = " ".join(sentence.split())
@@ -53,12 +46,22 @@ def split_sentences(text: str, language: str | None = None) -> list[str]:
     return result
 
 
-def split_paragraphs(paragraphs: list[str], language: str | None = None) -> list[SplitSentence]:
-    """Sentences of an article's paragraphs, numbered by paragraph."""
+def split_paragraphs(
+    paragraphs: list[str],
+    language: str | None = None,
+    own_languages: Sequence[str | None] | None = None,
+) -> list[SplitSentence]:
+    """Sentences of an article's paragraphs in ``language``, numbered by paragraph.
+
+    ``own_languages`` names, for each paragraph, a language of its own it is split in
+    instead (None: the article's), as :func:`retrieval.language.detect.article_languages`
+    finds them.
+    """
+    own = own_languages or [None] * len(paragraphs)
     return [
-        SplitSentence(paragraph=number, text=sentence)
-        for number, paragraph in enumerate(paragraphs)
-        for sentence in split_sentences(paragraph, language)
+        SplitSentence(paragraph=number, text=sentence, language=own_language)
+        for number, (paragraph, own_language) in enumerate(zip(paragraphs, own, strict=True))
+        for sentence in split_sentences(paragraph, own_language or language)
     ]
 
 

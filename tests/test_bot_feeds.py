@@ -292,6 +292,32 @@ async def test_a_matching_entry_sends_one_alert(app, fake_api: FakeBotApi, web: 
     assert await jobs(app).send_alerts(app.bot) == 0  # delivered once
 
 
+BRIDGE_RU = [
+    "В понедельник город открыл новое здание вокзала и объявил о планах на следующий год.",
+    "Длина нового моста через реку составит 840 метров, а его стоимость — 120 миллионов евро.",
+    "Инженеры ожидают, что каждый день по мосту будут проезжать около 40 000 автомобилей.",
+]
+
+
+async def test_a_russian_topic_word_alerts_on_its_inflected_forms(
+    app, fake_api: FakeBotApi, web: WebServer
+) -> None:
+    await instant_topic(fake_api, 1, "мосты")  # the story says "моста" and "мосту", never "мосты"
+    await instant_topic(fake_api, 1, "туннель")
+    item = {"title": "Над рекой построят мост", "link": "https://news.example/most", "guid": "m1",
+            "description": long_text(BRIDGE_RU)}
+    web.pages["/feed.xml"] = Page(rss("Городские новости", [item]), RSS)
+    await store(fake_api, 1, f"/addfeed {web.url('/feed.xml')}")
+    before = len(fake_api.sent())
+
+    assert await jobs(app).send_alerts(app.bot) == 1
+    [alert] = fake_api.sent()[before:]
+    lines = plain_text(alert.text).splitlines()
+    assert lines[0] == "Над рекой построят мост"
+    assert "<b>моста</b>" in alert.text
+    assert lines[-1].startswith("Topic: “мосты” · #")
+
+
 async def test_alerts_arriving_together_share_one_message(
     bot_config: BotConfig, fake_api: FakeBotApi, web: WebServer
 ) -> None:

@@ -178,10 +178,7 @@ The harbour officials counted fourteen cargo ships waiting outside the port on M
 @pytest.mark.parametrize(
     ("question", "shown"),
     [
-        pytest.param(
-            "Is the territory of Mexico inalienable?", "“No, President Trump, our territory",
-            marks=pytest.mark.xfail(strict=True, reason="one language per article in the index"),
-        ),
+        ("Is the territory of Mexico inalienable?", "“No, President Trump, our territory"),
         ("иностранные войска на территории", "«Мы не примем"),
         ("Zusammenarbeit mit den Vereinigten Staaten", "„Die Zusammenarbeit"),
         ("国境の安全保障は両国の共通の課題である?", "「国境の安全保障"),

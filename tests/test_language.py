@@ -15,7 +15,7 @@ from retrieval.config import EngineConfig, StorageConfig
 from retrieval.digest import Sketch
 from retrieval.engine import Engine
 from retrieval.extract import extract_html
-from retrieval.language.detect import detect_language, question_language
+from retrieval.language.detect import article_languages, detect_language, question_language
 from retrieval.language.questions import asks_for_number
 from retrieval.language.words import words_of
 from retrieval.models import Extracted
@@ -117,6 +117,36 @@ def test_questions_after_numbers_are_recognised_in_their_language() -> None:
     assert asks_for_number("Wann wurde die Brücke eröffnet?", "de")
     assert not asks_for_number("Кто построил мост?", "ru")
     assert not asks_for_number("How many?", None)
+
+
+# An English report quoting four paragraphs in other languages and scripts.
+MIXED = [
+    "The new bridge across the river opened on Monday after three years of construction work.",
+    "«Этот мост изменит жизнь нашего города», — сказал мэр журналистам после церемонии открытия.",
+    "وقال المهندس إن الجسر صمم ليصمد أمام الفيضانات الكبيرة التي تضرب المنطقة كل عشر سنوات.",
+    "市长说：新桥将使两个区之间的通行时间减少一半。工程师预计每天有四万辆汽车通过。",
+    "橋の長さは840メートルである。古いフェリーは年末まで運航を続ける。",
+    "Photo: City Hall",
+    "Engineers expect about forty thousand cars to cross the bridge every day, "
+    "and the old ferry will keep running for cyclists until the end of the year.",
+]
+
+
+def test_an_article_takes_its_bodys_majority_and_quotations_keep_their_own_language() -> None:
+    found = article_languages(MIXED)
+    assert found.article == "en"
+    assert found.paragraphs == (None, "ru", "ar", "zh", "ja", None, None)
+    # The same paragraphs under a Russian majority: now the English ones are the quotations.
+    russian = [article("ru")[1], *MIXED[:2]]
+    assert article_languages(russian) == article_languages(russian, "ru")
+    assert article_languages(russian).paragraphs == (None, "en", None)
+
+
+def test_short_or_unsure_paragraphs_take_the_articles_language() -> None:
+    body = article("de")[1].split("\n\n")
+    found = article_languages([*body, "Foto: Reuters", "Paris, London, Berlin.", "2024 — 12 %"])
+    assert found.article == "de"
+    assert set(found.paragraphs) == {None}
 
 
 # --- the engine -----------------------------------------------------------------------
@@ -223,3 +253,46 @@ def test_the_same_story_reworded_is_recognised_in_any_language(language: str) ->
     sketch = Sketch.of(body, language)
     assert sketch.similarity(Sketch.of(reworded, language)) >= 0.3
     assert sketch.similarity(Sketch.of(other, language)) < 0.3
+
+
+def test_each_paragraph_of_a_mixed_article_is_split_and_searched_in_its_own_language(
+    engine: Engine,
+) -> None:
+    stored = engine.ingest(Extracted(title="Bridge opens", text="\n\n".join(MIXED)), OWNER)
+    assert engine.article(stored.id, OWNER).language == "en"
+    sentences = engine.storage.articles.sentences(stored.id)
+    japanese = [s.text for s in sentences if s.language == "ja"]
+    assert japanese == ["橋の長さは840メートルである。", "古いフェリーは年末まで運航を続ける。"]
+    assert {s.language for s in sentences} == {None, "ru", "ar", "zh", "ja"}
+
+    def first_answer(question: str) -> str:
+        answer = engine.ask(question, OWNER)
+        assert not answer.abstained, question
+        return answer.sentences[0].text
+
+    asked = {
+        "When did the new bridge open?": "The new bridge across",
+        "Что мэр сказал журналисту о мосте?": "«Этот мост",  # inflected: the Russian stemmer
+        "ماذا قال المهندس عن الجسر؟": "وقال المهندس",
+        "新桥将使通行时间减少多少？": "市长说",
+        "橋の長さは何メートルですか？": "橋の長さ",
+    }
+    assert {question: first_answer(question)[: len(start)] for question, start in asked.items()} == asked
+    # A rebuilt index reads each sentence in the language stored with it.
+    engine.reindex()
+    assert {question: first_answer(question)[: len(start)] for question, start in asked.items()} == asked
+
+
+def test_a_question_word_finds_its_root_in_a_compound(engine: Engine) -> None:
+    """German writes "Ostanatolien" as one word: the question's "Anatolien" is in it, though no
+    stemmer brings the two together, and that sentence answers rather than the shorter one
+    that shares only the verb."""
+    text = (
+        "In England kämpften die Ritter gegen die Sachsen.\n\n"
+        "Die Normannen kamen im elften Jahrhundert mit vielen Schiffen nach Süditalien.\n\n"
+        "Dort gründeten sie mehrere Grafschaften und später ein eigenes Königreich.\n\n"
+        "Einige normannische Ritter kämpften später an der Seite byzantinischer Truppen in Ostanatolien."
+    )
+    engine.ingest(Extracted(title="Normannen", text=text), OWNER)
+    answer = engine.ask("Wer kämpfte in Anatolien?", OWNER)
+    assert answer.sentences[0].text.endswith("in Ostanatolien.")

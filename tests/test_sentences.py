@@ -9,7 +9,8 @@ import regex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from retrieval.sentences import MAX_SENTENCE_CHARS, language_code, split_paragraphs, split_sentences
+from retrieval.language.words import base_language
+from retrieval.sentences import MAX_SENTENCE_CHARS, split_paragraphs, split_sentences
 
 # Short texts written for these tests, each with the sentences it must give.
 ARTICLES: dict[str, list[str]] = {
@@ -156,11 +157,11 @@ def test_thai_names_stay_in_their_sentence() -> None:
 
 
 def test_language_codes() -> None:
-    assert language_code("pt-BR") == "pt"
-    assert language_code(" ZH_hant ") == "zh"
-    assert language_code("") is None
-    assert language_code(None) is None
-    assert language_code("not a language tag") is None
+    assert base_language("pt-BR") == "pt"
+    assert base_language(" ZH_hant ") == "zh"
+    assert base_language("") is None
+    assert base_language(None) is None
+    assert base_language("not a language tag") is None
 
 
 def test_split_paragraphs_takes_the_language() -> None:

@@ -166,8 +166,8 @@ def test_a_version_1_database_upgrades_in_place(tmp_path: Path) -> None:
 
 
 def test_a_database_with_catchup_from_before_alembic_upgrades_in_place(tmp_path: Path) -> None:
-    """The last schema before Alembic (step 4: groups keep their messages), with a group's
-    Russian chatter kept and indexed, as that Briefbot left it."""
+    """The last schema before Alembic (from step 4 on, groups keep their messages), with a
+    group's Russian chatter kept and indexed, as that Briefbot left it."""
     path = tmp_path / "catchup.db"
     version_1_database(path)
     group = Owner.chat(-1001234567890)

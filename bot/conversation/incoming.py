@@ -13,15 +13,11 @@ from pydantic import BaseModel, Field
 
 from bot.i18n import Translator
 from bot.replies import Reply
+from retrieval.language.questions import is_question
 from retrieval.owners import Owner
 
 # A one-line message shorter than this is a question; longer text is an article.
 QUESTION_CHARS = 300
-QUESTION_WORDS = frozenset({
-    "who", "whom", "whose", "what", "which", "when", "where", "why", "how", "is", "are", "was",
-    "were", "do", "does", "did", "can", "could", "should", "would", "will", "has", "have", "had",
-    "tell", "explain", "list", "name",
-})
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'«»]+", re.IGNORECASE)
 _URL_TAIL = ".,;:!?)]}’”"
 
@@ -121,6 +117,7 @@ def find_links(text: str) -> list[Link]:
 
 
 def _is_question(text: str) -> bool:
+    """One line that asks, in any language (question marks of every script, or a first
+    word that asks in the line's language)."""
     stripped = text.strip()
-    first_word = stripped.split(maxsplit=1)[0].lower() if stripped else ""
-    return "\n" not in stripped and (stripped.endswith("?") or first_word in QUESTION_WORDS)
+    return "\n" not in stripped and is_question(stripped)

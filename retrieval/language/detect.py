@@ -10,11 +10,15 @@ long paragraphs alike, and among the fastest (README, "Languages").
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import regex
 
 if TYPE_CHECKING:
     from fasttext.FastText import _FastText
@@ -62,6 +66,77 @@ def detect_language(text: str) -> str | None:
     if not scores or scores[0][1] < MIN_PROBABILITY:
         return None
     return scores[0][0]
+
+
+# Each paragraph is identified by its opening, so a long article costs about as much as
+# its text; a shorter paragraph has too few words to tell (it takes the article's language).
+PARAGRAPH_SAMPLE_CHARS = 300
+MIN_PARAGRAPH_LETTERS = 25
+# A paragraph is in a language of its own (a quotation) when that language is at least
+# this probable and the article's language is at most this probable in it.
+MIN_OWN_PROBABILITY = 0.5
+MAX_ARTICLE_PROBABILITY = 0.05
+_LETTER = regex.compile(r"\p{L}")
+
+
+@dataclass(frozen=True)
+class ArticleLanguages:
+    """The language of an article's body and of each of its paragraphs."""
+
+    article: str | None
+    # Each paragraph's own language where it is clearly another one than the article's
+    # (an English article quoting a Russian paragraph); None: the article's.
+    paragraphs: tuple[str | None, ...]
+
+
+@lru_cache(maxsize=1024)
+def _paragraph_scores(paragraph: str) -> tuple[tuple[str, float], ...]:
+    """The likeliest languages of a paragraph long enough to tell, none for a shorter one.
+
+    Cached: extraction names the article's language and intake then reads each paragraph's,
+    from the same paragraphs.
+    """
+    sample = paragraph[:PARAGRAPH_SAMPLE_CHARS]
+    if len(_LETTER.findall(sample)) < MIN_PARAGRAPH_LETTERS:
+        return ()
+    return tuple(language_scores(sample, candidates=5))
+
+
+def article_languages(paragraphs: Sequence[str], article: str | None = None) -> ArticleLanguages:
+    """The language of the article made of ``paragraphs`` and of each paragraph.
+
+    The article's language, unless given, is the body's majority by characters: the
+    language most of its text is confidently in (a page with an English title and a
+    Russian body is Russian). A paragraph long enough to tell whose language is clearly
+    another one keeps its own.
+    """
+    scores = [_paragraph_scores(paragraph) for paragraph in paragraphs]
+    if article is None:
+        article = _majority(paragraphs, scores) or detect_language("\n\n".join(paragraphs))
+    return ArticleLanguages(article, tuple(_own_language(found, article) for found in scores))
+
+
+def body_language(paragraphs: Sequence[str]) -> str | None:
+    """The language of an article's body: see :func:`article_languages`."""
+    return article_languages(paragraphs).article
+
+
+def _majority(paragraphs: Sequence[str], scores: list[tuple[tuple[str, float], ...]]) -> str | None:
+    characters: Counter[str] = Counter()
+    for paragraph, found in zip(paragraphs, scores, strict=True):
+        if found and found[0][1] >= MIN_PROBABILITY:
+            characters[found[0][0]] += len(paragraph)
+    return characters.most_common(1)[0][0] if characters else None
+
+
+def _own_language(scores: tuple[tuple[str, float], ...], article: str | None) -> str | None:
+    if not scores:
+        return None
+    language, probability = scores[0]
+    if language == article or probability < MIN_OWN_PROBABILITY:
+        return None
+    in_article_language = dict(scores).get(article or "", 0.0)
+    return language if in_article_language <= MAX_ARTICLE_PROBABILITY else None
 
 
 # A question's language is looked for among its likeliest few, and taken from those only

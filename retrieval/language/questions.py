@@ -11,6 +11,9 @@ every language once :meth:`Words.lower` has made them ASCII.
 A cue is matched as a whole word (or words) in languages written with spaces, and as a
 piece of the text in Chinese, Japanese, Korean and Thai, where question words attach to
 their neighbours.
+
+Whether a message is a question at all (:func:`is_question`) is read from the question
+marks of every script, and from a first word that asks in the message's language.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from retrieval.language.detect import question_language
 from retrieval.language.words import base_language
 
 # Question words asking for a quantity or a time, lower-case.
@@ -86,8 +90,9 @@ QUESTION_WORDS: dict[str, tuple[str, ...]] = {
            "kenapa", "bagaimana"),
     "vi": ("bao nhiêu", "mấy", "khi nào", "bao giờ", "lúc nào", "ai", "gì", "cái gì", "nào", "ở đâu",
            "đâu", "tại sao", "vì sao", "như thế nào", "thế nào"),
-    "zh": ("多少", "几", "何时", "什么时候", "谁", "什么", "哪", "哪个", "哪些", "哪里", "为什么",
-           "怎么", "怎样", "如何", "吗", "呢"),
+    "zh": ("多少", "几", "何时", "什么时候", "谁", "什么样", "什么", "哪", "哪个", "哪些", "哪里", "哪儿",
+           "哪位", "哪种", "哪类", "哪家", "哪所", "哪国", "哪项", "哪部", "哪条", "哪样", "何种", "为什么",
+           "怎么样", "怎么", "怎样", "如何", "吗", "呢"),
     "ja": ("いくつ", "いくら", "いつ", "どのくらい", "どれくらい", "誰", "何", "どれ", "どの", "どこ",
            "なぜ", "どう", "どうして", "ですか", "ますか", "か"),
     "ko": ("몇", "얼마", "언제", "누가", "누구", "무엇", "무슨", "어디", "어느", "어떤", "어떻게", "왜",
@@ -103,6 +108,12 @@ QUESTION_WORDS: dict[str, tuple[str, ...]] = {
     "uz": ("nechta", "necha", "qancha", "qachon", "kim", "nima", "qaysi", "qayerda", "nega",
            "nima uchun", "qanday"),
 }
+# Question marks that end a question: Latin, full-width, Arabic, Greek (U+037E), reversed,
+# Ethiopic, small; before closing quotes and brackets. Greek also writes U+037E as ";".
+_QUESTION_END = re.compile(r"[?？؟\u037e⸮፧﹖][\"'”’»)\]」』]*(?=\s|$)")
+_GREEK_QUESTION_END = re.compile(r";[\"'”’»)\]]*\s*$")
+# Marks that open a question (Spanish) or sit on its stressed word (Armenian).
+_QUESTION_MARKS_INSIDE = ("¿", "՞")
 _UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
@@ -137,3 +148,19 @@ def without_question_words(question: str, language: str | None) -> str:
     pattern = _asking_words(base_language(language))
     lowered = question.lower()
     return pattern.sub(" ", lowered) if pattern is not None else lowered
+
+
+def is_question(text: str) -> bool:
+    """Whether a short message asks something, in any language: a question mark of any
+    script ends one of its sentences (a "?" inside a link does not), or it opens with a
+    word that asks in its own language ("Сколько", "Wie", "Τι")."""
+    stripped = text.strip()
+    if _QUESTION_END.search(stripped) or any(mark in stripped for mark in _QUESTION_MARKS_INSIDE):
+        return True
+    language = question_language(stripped)
+    if language == "el" and _GREEK_QUESTION_END.search(stripped):
+        return True
+    pattern = _asking_words(language)
+    if pattern is None or _UNSPACED.match(stripped):  # unspaced scripts: only their question marks
+        return False
+    return pattern.match(stripped.lower()) is not None

@@ -9,10 +9,10 @@ as Lucene's CJK analyzer does; Thai with PyThaiNLP's dictionary (newmm); Lao, Kh
 Myanmar into bigrams. Digits of every script read as ASCII digits.
 
 The language adds what only it knows: its Snowball stemmer (PyStemmer) and its stop
-words (stopwords-iso; English keeps sumy's shorter list, as before). Turkish
-and Uzbek, which chain suffixes, are cut to their first five letters instead (as good
-as stemming for Turkish retrieval in Can et al. 2008, and better here: bench/languages.py),
-and a suffix after an apostrophe (*Newton'un*) is dropped. Vietnamese writes every
+words (stopwords-iso; English keeps sumy's shorter list, as before; Chinese terms keep
+theirs). Turkish and Uzbek, which chain suffixes, are cut to their first five letters
+instead (as good as stemming for Turkish retrieval in Can et al. 2008, and better here:
+bench/languages.py), and a suffix after an apostrophe (*Newton'un*) is dropped. Vietnamese writes every
 syllable apart, so its terms also pair each syllable with the next (*thành_phố*). A
 language we know nothing of (or ``None``) gets tokens alone: never refused, never cut
 mid-word. The passage index stores these terms as they are, so a term computed here is
@@ -21,13 +21,16 @@ the term searched there.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import regex
 import Stemmer
+
+from retrieval.language.thai import thai_words
 
 # Snowball stemmers PyStemmer ships, by ISO 639-1 code.
 STEMMERS = {
@@ -51,23 +54,25 @@ _TOKEN = regex.compile(
     rf"([{_CJK}]+)|(\p{{Thai}}+)|([{_BIGRAM_SCRIPTS}]+)|([^\W{_CJK}\p{{Thai}}{_BIGRAM_SCRIPTS}]+)"
 )
 _WORD = regex.compile(r"\w+")
+_ASCII_WORD = re.compile(r"\w+", re.ASCII)
+_LANGUAGE_TAG = regex.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]+)*")
 _APOSTROPHE_SUFFIX = regex.compile(r"(?<=\w)['’]\w+")
 # Languages whose terms are their words' first letters, and how many.
 PREFIX_LENGTH = {"tr": 5, "az": 5, "uz": 5}
+# Languages whose terms keep their stop words: stopwords-iso's Chinese list holds numerals
+# and content words (人, 大, 多, 一个), and IDF already weighs the function words down
+# (XQuAD dev P@1 74.4 with the list, 75.5 without: bench/languages.py).
+INDEXES_STOP_WORDS: frozenset[str] = frozenset({"zh"})
 # Languages whose terms include pairs of neighbouring tokens.
-PAIRED: frozenset[str] = frozenset()
+PAIRED: frozenset[str] = frozenset({"vi"})
+PAIR_JOIN = "_"  # between the two tokens of a pair term
 _NEEDS_SEGMENTING = regex.compile(rf"[{_CJK}\p{{Thai}}{_BIGRAM_SCRIPTS}]")
-_LAST_DIGIT = 0x1FBF9  # no decimal digit lies above U+1FBF9 (Unicode 15)
+# A decimal digit of another script than ASCII's (Arabic-Indic, Devanagari, full-width...).
+_OTHER_DIGIT = regex.compile(r"[^\P{Nd}0-9]")
 
 
-@lru_cache(maxsize=1)
-def _ascii_digits() -> dict[int, str]:
-    """The decimal digits of every script, as ASCII digits (built once, on first non-ASCII text)."""
-    return {
-        code: str(unicodedata.digit(chr(code)))
-        for code in range(128, _LAST_DIGIT + 1)
-        if unicodedata.category(chr(code)) == "Nd"
-    }
+def _as_ascii_digit(match: regex.Match[str]) -> str:
+    return str(unicodedata.digit(match.group()))
 
 
 class Words:
@@ -81,7 +86,12 @@ class Words:
         self._stemmer = Stemmer.Stemmer(algorithm) if algorithm else None
         if self._stemmer is not None:
             self._stemmer.maxCacheSize = 50_000
-        self.stop_words: frozenset[str] = _stop_words(language)
+        self.stop_words: frozenset[str] = stop_words(language)
+        # Stop-word lists hold some forms of a word and not others (Russian "новый" and
+        # not "нового"): the answer ranker weighs a question word less when any of its
+        # forms is listed.
+        self.stop_stems: frozenset[str] = frozenset(self.stems(sorted(self.stop_words)))
+        self._unindexed = frozenset() if language in INDEXES_STOP_WORDS else self.stop_words
         self._turkic = language in {"tr", "az", "uz"}
 
     def lower(self, text: str) -> str:
@@ -89,11 +99,13 @@ class Words:
         if self._turkic:  # dotted and dotless i are two letters in Turkish
             text = _APOSTROPHE_SUFFIX.sub("", text.replace("I", "ı"))
         lowered = text.replace("İ", "i").lower()
-        return lowered if lowered.isascii() else lowered.translate(_ascii_digits())
+        return lowered if lowered.isascii() else _OTHER_DIGIT.sub(_as_ascii_digit, lowered)
 
     def tokens(self, text: str) -> list[str]:
         """Lower-cased tokens in order: words, CJK bigrams and Thai words."""
         lowered = self.lower(text)
+        if lowered.isascii():  # a quick answer: the search below takes twice findall's time
+            return _ASCII_WORD.findall(lowered)
         if not _NEEDS_SEGMENTING.search(lowered):
             return _WORD.findall(lowered)
         result: list[str] = []
@@ -101,7 +113,7 @@ class Words:
             if word:
                 result.append(word)
             elif thai:
-                result.extend(_thai_words(thai))
+                result.extend(thai_words(thai))
             elif cjk:
                 result.extend(self._cjk_tokens(cjk))
             else:
@@ -139,10 +151,11 @@ class Words:
         return [token for token in self.tokens(text) if token not in stop_words]
 
     def terms(self, text: str) -> list[str]:
-        """Stems of the tokens that carry meaning, in order, repeats kept: what the index holds."""
+        """Stems of the tokens that carry meaning (all of them in :data:`INDEXES_STOP_WORDS`),
+        in order, repeats kept: what the index holds."""
+        stop_words = self._unindexed
         if not self._paired:
-            return self.stems(self.content_tokens(text))
-        stop_words = self.stop_words
+            return self.stems([token for token in self.tokens(text) if token not in stop_words])
         result: list[str] = []
         previous = ""
         for token in self.tokens(text):
@@ -151,7 +164,7 @@ class Words:
                 continue
             result.append(token)
             if previous:
-                result.append(f"{previous}_{token}")
+                result.append(f"{previous}{PAIR_JOIN}{token}")
             previous = token
         return result
 
@@ -180,15 +193,11 @@ def _bigrams(run: str) -> list[str]:
     return [run[i : i + 2] for i in range(len(run) - 1)]
 
 
-def _thai_words(run: str) -> list[str]:
-    from pythainlp.tokenize import word_tokenize  # its dictionary loads on first use
-
-    return [word for word in word_tokenize(run, engine="newmm", keep_whitespace=False) if word.strip()]
-
-
-def _stop_words(language: str | None) -> frozenset[str]:
-    if language == "en":  # sumy's list: stopwords-iso's English one drops "million", "first"...
-        # read as a file: sumy.utils.get_stop_words would import requests (~0.1 s)
+@cache
+def stop_words(language: str | None) -> frozenset[str]:
+    """Stop words of ``language``: stopwords-iso's list (empty when it has none), but for
+    English sumy's shorter one (stopwords-iso's holds "million", "first"...)."""
+    if language == "en":  # read as a file: sumy.utils.get_stop_words would import requests (~0.1 s)
         listed = resources.files("sumy") / "data" / "stopwords" / "english.txt"
         return frozenset(listed.read_text("utf-8").split())
     if not language:
@@ -201,10 +210,12 @@ def _stop_words(language: str | None) -> frozenset[str]:
 
 
 def base_language(code: str | None) -> str | None:
-    """``pt-BR`` → ``pt``; ``None`` and empty stay ``None``."""
+    """The primary language of a tag (``pt-BR`` → ``pt``, `` ZH_hant `` → ``zh``); None for
+    None, empty, or anything that is no language tag."""
     if not code:
         return None
-    return code.replace("_", "-").split("-")[0].lower() or None
+    match = _LANGUAGE_TAG.fullmatch(code.strip().lower())
+    return match.group(1) if match else None
 
 
 @lru_cache(maxsize=64)

@@ -13,7 +13,7 @@ from retrieval.config import EngineConfig
 from retrieval.errors import NP_, InputError
 from retrieval.extract import PDF_TYPES, extract_bytes, extract_text
 from retrieval.fetch import HTML_AND_TEXT, Fetcher
-from retrieval.language.detect import detect_language
+from retrieval.language.detect import article_languages
 from retrieval.models import Extracted, IngestResult
 from retrieval.owners import Owner, OwnerKind
 from retrieval.sentences import split_paragraphs
@@ -49,9 +49,11 @@ class Intake:
         self._check_size(extracted.text)
         if public:  # shown to every chat that sends the link: without the first one's trackers
             extracted = extracted.model_copy(update={"url": canonical_url(extracted.url)})
+        paragraphs = extracted.paragraphs
+        languages = article_languages(paragraphs, extracted.language)
         if extracted.language is None:  # built by a caller, not by intake
-            extracted = extracted.model_copy(update={"language": detect_language(extracted.text)})
-        sentences = split_paragraphs(extracted.paragraphs, extracted.language)
+            extracted = extracted.model_copy(update={"language": languages.article})
+        sentences = split_paragraphs(paragraphs, extracted.language, languages.paragraphs)
         if not sentences:
             raise InputError("I couldn't find any sentences in that.")
         limit = self._limits.max_sentences
@@ -69,10 +71,11 @@ class Intake:
             if existing is not None:
                 return self._share(existing, owner, commit=commit)
             article_id = self._articles.add_article(
-                extracted, title, [(s.paragraph, s.text) for s in sentences], owner, public=public
+                extracted, title, [(s.paragraph, s.text, s.language) for s in sentences], owner,
+                public=public,
             )
             stored = [
-                StoredSentence(article_id, position, s.paragraph, s.text)
+                StoredSentence(article_id, position, s.paragraph, s.text, s.language)
                 for position, s in enumerate(sentences, start=1)
             ]
             self._search.index.add(stored, [owner], extracted.language)

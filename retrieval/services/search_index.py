@@ -27,7 +27,7 @@ from pathlib import Path
 
 from retrieval.errors import IndexBusy, IndexUnavailable
 from retrieval.index import PassageIndex, kept_message_id, message_source
-from retrieval.language.detect import detect_language
+from retrieval.language.detect import body_language
 from retrieval.owners import Owner, OwnerKind
 from retrieval.services.index_follower import IndexFollower
 from retrieval.storage import Storage
@@ -215,7 +215,10 @@ class SearchIndex:
         sentences = self._articles.sentences(article_id)
         language = info.language
         if language is None:  # stored before languages were detected
-            language = detect_language(" ".join(s.text for s in sentences[:40]))
+            paragraphs: dict[int, list[str]] = {}
+            for sentence in sentences:
+                paragraphs.setdefault(sentence.paragraph, []).append(sentence.text)
+            language = body_language([" ".join(texts) for texts in paragraphs.values()])
             self._articles.set_language(article_id, language)
         self.index.add(sentences, self._articles.owners_of(article_id), language)
 

@@ -40,6 +40,7 @@ class StoredSentence:
     position: int  # 1-based
     paragraph: int
     text: str
+    language: str | None = None  # its own language; None: the article's
 
 
 def canonical_url(url: str | None) -> str | None:
@@ -84,7 +85,9 @@ _INFO = tuple(
 # The reads on the answer path, built once.
 _ARTICLE = Read(select(*_INFO, articles.c.added_at).where(articles.c.id == bindparam("id")))
 _SENTENCES = Read(
-    select(*(sentence_table.c[name] for name in ("article_id", "position", "paragraph", "text")))
+    select(
+        *(sentence_table.c[name] for name in ("article_id", "position", "paragraph", "text", "language"))
+    )
     .where(sentence_table.c.article_id == bindparam("id"))
     .order_by(sentence_table.c.position)
 )
@@ -143,12 +146,13 @@ class ArticleStore:
         self,
         extracted: Extracted,
         title: str,
-        sentences: Sequence[tuple[int, str]],
+        sentences: Sequence[tuple[int, str, str | None]],
         owner: Owner,
         *,
         public: bool,
     ) -> int:
-        """Store a new article with its sentences (paragraph, text) and its first owner.
+        """Store a new article with its sentences (paragraph, text, own language or None
+        for the article's) and its first owner.
 
         ``public``: the text is what our fetcher read at ``extracted.url``, so any chat that
         sends that URL or text may share this copy.
@@ -167,8 +171,11 @@ class ArticleStore:
             db.execute(
                 insert(sentence_table),
                 [
-                    {"article_id": article_id, "position": position, "paragraph": paragraph, "text": text}
-                    for position, (paragraph, text) in enumerate(sentences, start=1)
+                    {
+                        "article_id": article_id, "position": position, "paragraph": paragraph,
+                        "text": text, "language": language,
+                    }
+                    for position, (paragraph, text, language) in enumerate(sentences, start=1)
                 ],
             )
             db.execute(

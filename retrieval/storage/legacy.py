@@ -280,6 +280,11 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (message, position)
     ) WITHOUT ROWID
     """,
+    """
+    -- A sentence's own language, when its paragraph is in another language than its
+    -- article (a quotation), NULL for the article's.
+    ALTER TABLE sentences ADD COLUMN language TEXT
+    """,
 ]
 
 

@@ -163,6 +163,7 @@ sentences = Table(
     Column("position", Integer, nullable=False),
     Column("paragraph", Integer, nullable=False),
     Column("text", Text, nullable=False),
+    Column("language", Text),  # the sentence's own, when its paragraph's differs; NULL: the article's
     PrimaryKeyConstraint("article_id", "position"),
     sqlite_with_rowid=False,
 )

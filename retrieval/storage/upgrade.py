@@ -27,9 +27,9 @@ from retrieval.storage.legacy import MIGRATIONS as LEGACY_MIGRATIONS
 from retrieval.storage.legacy import upgrade_legacy
 
 # The newest revision; a test checks that it is the head of the revisions.
-HEAD = "0006"
+HEAD = "0007"
 # PRAGMA user_version the pre-Alembic steps left -> the revision with the same schema.
-LEGACY_REVISIONS = {4: "0004"}
+LEGACY_REVISIONS = {5: "0005"}
 SCRIPTS = Path(__file__).with_name("alembic")
 # pg_advisory_xact_lock key held while the schema changes ("briefbot" in ASCII, as a number).
 UPGRADE_LOCK = 0x6272696566626F74

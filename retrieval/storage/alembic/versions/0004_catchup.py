@@ -1,7 +1,7 @@
 """Group catch-up: the groups that keep their messages (``catchup_groups``), the messages
 they keep (``kept_messages``) and their sentences (``kept_sentences``). The same schema as
-the pre-Alembic step 4 (:mod:`retrieval.storage.legacy`), where a SQLite database that had
-that step is stamped.
+the pre-Alembic step 4 (:mod:`retrieval.storage.legacy`): a SQLite database from before
+Alembic runs that step instead.
 """
 
 from __future__ import annotations

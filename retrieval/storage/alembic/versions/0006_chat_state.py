@@ -11,8 +11,8 @@ from alembic import op
 
 from retrieval.storage.schema import OWNER_KINDS, BigId, Flag, UtcTime
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -14,7 +14,7 @@ import re
 from functools import cache
 from types import ModuleType
 
-__all__ = ["THAI_LETTERS", "is_thai", "thai_sentences", "thai_word_ends"]
+__all__ = ["THAI_LETTERS", "is_thai", "thai_sentences", "thai_word_ends", "thai_words"]
 
 THAI_LETTERS = "\u0e00-\u0e7f"
 _THAI = re.compile(f"[{THAI_LETTERS}]")
@@ -66,3 +66,10 @@ def thai_word_ends(text: str) -> set[int]:
         offset += len(word)
         ends.add(offset)
     return ends if offset == len(text) else set()
+
+
+def thai_words(text: str) -> list[str]:
+    """The words of a run of Thai, by the dictionary tokenizer."""
+    _, tokenize = _pythainlp()
+    words = tokenize.word_tokenize(text, engine="newmm", keep_whitespace=False)
+    return [word for word in words if word.strip()]

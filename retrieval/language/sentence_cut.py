@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import regex
 
-from retrieval.thai import is_thai, thai_word_ends
+from retrieval.language.thai import is_thai, thai_word_ends
 
 __all__ = ["cut_long"]
 
