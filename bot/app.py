@@ -18,6 +18,7 @@ from bot.i18n import DEFAULT_LANGUAGE, languages, translator
 from bot.inbox import DurableUpdateQueue, Inbox, handle_once, keep_inbox
 from bot.jobs import JOBS_KEY, Jobs
 from bot.legacy_state import import_beside
+from bot.memory import limit_malloc_arenas
 from bot.ratelimit import ChatRateLimiter
 from bot.replies import BotLoad
 from bot.state import ChatState
@@ -171,6 +172,7 @@ async def publish_menus(application: Application) -> None:
 
 def run(config: BotConfig) -> None:
     """Serve until SIGTERM or SIGINT: long polling by default, or a webhook."""
+    limit_malloc_arenas()  # before the first thread starts
     asyncio.run(_serve(build_application(config), config))
 
 
