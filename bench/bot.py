@@ -30,8 +30,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # before bench/, whose retrieval.py would shadow the package
 
 from bench.metrics import percentile, squad_articles  # noqa: E402
 from bot.config import BotConfig, BotLimitsConfig, TelegramConfig  # noqa: E402

@@ -30,8 +30,7 @@ from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # before bench/, whose retrieval.py would shadow the package
 
 from bench.metrics import ndcg_at_k, shared_dir  # noqa: E402
 from retrieval import index as passage_index  # noqa: E402

@@ -113,6 +113,11 @@ class Translator:
         name = self.locale.display_name or self.language
         return name[:1].upper() + name[1:]
 
+    def language_name(self, code: str) -> str:
+        """Another language's name in this one (Babel's): "Russian", "русский", "ruso"; an
+        unknown code stays as it is."""
+        return self.locale.languages.get(code) or code
+
     @property
     def right_to_left(self) -> bool:
         return self.locale.character_order == "right-to-left"

@@ -165,6 +165,7 @@ def articles(reply: ArticlePage, t: Translator) -> Layout:
     )]
     for info in reply.articles:
         details = [info.site] if info.site else []
+        details += [t.language_name(info.language)] if info.language else []
         details += [t.ngettext("{count} sentence", "{count} sentences", info.sentences), t.date(info.added)]
         lines.append((Span(f"#{info.id} "), quoted(info.title, url=info.url),
                       Span(" · " + " · ".join(details), "italic")))

@@ -255,7 +255,8 @@ def _articles(engine: Engine, args: argparse.Namespace) -> int:
         if args.json:
             _emit(info)
         else:
-            print(f"#{info.id:<5} {info.title}  ({info.sentences} sentences{_site(info.site)})")
+            details = f"{info.sentences} sentences{_detail(info.language)}{_detail(info.site)}"
+            print(f"#{info.id:<5} {info.title}  ({details})")
     note = _listing_note(total, args.offset, len(listed))
     if not args.json:
         print(note)
@@ -394,8 +395,9 @@ def _quoted(text: str) -> str:
     return text if opens_with_quote(text) else f"“{text}”"
 
 
-def _site(site: str | None) -> str:
-    return f", {site}" if site else ""
+def _detail(detail: str | None) -> str:
+    """One more detail after the sentence count (the language's code, the site), if known."""
+    return f", {detail}" if detail else ""
 
 
 def _fail(error: BriefbotError, source: str | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -120,6 +121,18 @@ def test_articles_forget_and_reindex(cli: Cli, tmp_path: Path) -> None:
     code, out, _ = cli("forget", str(listed[1]["id"]))
     assert code == 0 and "Forgot" in out
     assert len(cli.json_lines("articles")) == 1
+
+
+def test_articles_name_each_articles_language(cli: Cli, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text(NOTES)
+    russian = Path(__file__).parent / "articles" / "ru.txt"
+    code, _, err = cli("ingest", str(notes), str(russian))
+    assert code == 0, err
+    code, out, _ = cli("articles")
+    first, second = out.splitlines()[:2]
+    assert first.startswith("#2 ") and re.search(r"\(\d+ sentences, ru\)$", first), first
+    assert second.startswith("#1 ") and re.search(r"\(\d+ sentences, en\)$", second), second
 
 
 def test_shared_options_work_after_the_command_too(cli: Cli, tmp_path: Path) -> None:

@@ -349,6 +349,21 @@ async def test_a_russian_user_gets_russian_and_can_switch_to_spanish(
     assert "(вам — Русский)" in await say("/language")
 
 
+async def test_articles_show_each_articles_language_named_in_the_readers(app, fake_api: FakeBotApi) -> None:
+    russian = (Path(__file__).parent / "articles" / "ru.txt").read_text("utf-8")
+    await store(fake_api, 5, pasted("Why the sea rises twice a day", TIDES))
+    await store(fake_api, 5, russian)
+
+    english_view = plain_text((await store(fake_api, 5, "/articles", language_code="en")).text)
+    russian_view = plain_text((await store(fake_api, 5, "/articles", language_code="ru")).text)
+    first, second = (line for line in english_view.splitlines() if line.startswith("#"))
+    assert "Над рекой открыли новый мост" in first and " · Russian · " in first
+    assert "Why the sea rises" in second and " · English · " in second
+    first, second = (line for line in russian_view.splitlines() if line.startswith("#"))
+    assert " · русский · " in first and " · английский · " in second
+    assert not fake_api.violations
+
+
 async def test_unknown_languages_get_english_and_groups_follow_each_person(app, fake_api: FakeBotApi) -> None:
     reply = await store(fake_api, 2, "/start", language_code="tlh")
     assert plain_text(reply.text).startswith("Hi! I'm Briefbot.")

@@ -15,7 +15,12 @@ from retrieval.config import EngineConfig, StorageConfig
 from retrieval.digest import Sketch
 from retrieval.engine import Engine
 from retrieval.extract import extract_html
-from retrieval.language.detect import article_languages, detect_language, question_language
+from retrieval.language.detect import (
+    ArticleLanguages,
+    article_languages,
+    detect_language,
+    question_language,
+)
 from retrieval.language.questions import asks_for_number
 from retrieval.language.words import words_of
 from retrieval.models import Extracted
@@ -140,6 +145,17 @@ def test_an_article_takes_its_bodys_majority_and_quotations_keep_their_own_langu
     russian = [article("ru")[1], *MIXED[:2]]
     assert article_languages(russian) == article_languages(russian, "ru")
     assert article_languages(russian).paragraphs == (None, "en", None)
+
+
+def test_quotations_in_the_articles_script_keep_their_own_language() -> None:
+    # English prose is taken as English from its stop words without asking the model;
+    # quotations in other Latin-script languages have too few English stop words for that.
+    spanish = ("«El puente cambiará la vida de nuestra ciudad y de todos los que viven en la otra "
+               "orilla del río», dijo la alcaldesa a los periodistas.")
+    german = ("„Die Brücke wird das Leben in unserer Stadt verändern, und zwar für alle, die auf der "
+              "anderen Seite des Flusses wohnen“, sagte die Bürgermeisterin.")
+    found = article_languages([MIXED[0], spanish, german, MIXED[6]])
+    assert found == ArticleLanguages("en", (None, "es", "de", None))
 
 
 def test_short_or_unsure_paragraphs_take_the_articles_language() -> None:

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import regex
 
+from retrieval.language.words import words_of
+
 if TYPE_CHECKING:
     from fasttext.FastText import _FastText
 
@@ -77,6 +79,12 @@ MIN_PARAGRAPH_LETTERS = 25
 MIN_OWN_PROBABILITY = 0.5
 MAX_ARTICLE_PROBABILITY = 0.05
 _LETTER = regex.compile(r"\p{L}")
+# A paragraph whose words are at least this share of the expected language's stop words is
+# taken to be in it without asking the model (otherwise ingest's costliest step): 94 % of
+# bench/ingest.py's English paragraphs. On XQuAD's paragraphs (300 characters), another
+# language's text reaches this share only in Spanish's list (0.31, Romanian text) and
+# Romanian's (0.40, Spanish text): a quotation in a close language may pass for the article's.
+SAME_LANGUAGE_STOP_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -110,10 +118,36 @@ def article_languages(paragraphs: Sequence[str], article: str | None = None) -> 
     Russian body is Russian). A paragraph long enough to tell whose language is clearly
     another one keeps its own.
     """
-    scores = [_paragraph_scores(paragraph) for paragraph in paragraphs]
+    expected = article or _longest_paragraph_language(paragraphs)
+    scores = [
+        ((expected, 1.0),) if expected and _reads_as(paragraph, expected) else _paragraph_scores(paragraph)
+        for paragraph in paragraphs
+    ]
     if article is None:
         article = _majority(paragraphs, scores) or detect_language("\n\n".join(paragraphs))
     return ArticleLanguages(article, tuple(_own_language(found, article) for found in scores))
+
+
+def _longest_paragraph_language(paragraphs: Sequence[str]) -> str | None:
+    if not paragraphs:
+        return None
+    found = _paragraph_scores(max(paragraphs, key=len))
+    return found[0][0] if found and found[0][1] >= MIN_PROBABILITY else None
+
+
+@lru_cache(maxsize=1024)
+def _reads_as(paragraph: str, language: str) -> bool:
+    """Whether a paragraph is plainly in ``language`` without asking the model: long enough
+    to tell, and its opening as dense in the language's stop words as its usual prose.
+
+    Cached like :func:`_paragraph_scores` (extraction and intake ask about the same paragraphs).
+    """
+    words = words_of(language)
+    stop_words = words.stop_words
+    tokens = words.tokens(paragraph[:PARAGRAPH_SAMPLE_CHARS])
+    if not stop_words or sum(map(len, tokens)) < MIN_PARAGRAPH_LETTERS:
+        return False
+    return sum(token in stop_words for token in tokens) >= SAME_LANGUAGE_STOP_SHARE * len(tokens)
 
 
 def body_language(paragraphs: Sequence[str]) -> str | None:
