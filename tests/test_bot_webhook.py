@@ -24,6 +24,23 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def webhook_environment(fake_api: FakeBotApi, port: int, **settings: str) -> dict[str, str]:
+    """The environment of a ``briefbot run`` in webhook mode on ``port``, talking to
+    ``fake_api``; ``settings`` add or override BRIEFBOT_* variables."""
+    return {
+        **os.environ,
+        "BRIEFBOT_TELEGRAM__TOKEN": fake_api.token,
+        "BRIEFBOT_TELEGRAM__BASE_URL": fake_api.base_url,
+        "BRIEFBOT_TELEGRAM__BASE_FILE_URL": fake_api.base_file_url,
+        "BRIEFBOT_TELEGRAM__MODE": "webhook",
+        "BRIEFBOT_TELEGRAM__WEBHOOK_URL": "https://bot.example/hook",
+        "BRIEFBOT_TELEGRAM__LISTEN": "127.0.0.1",
+        "BRIEFBOT_TELEGRAM__PORT": str(port),
+        "BRIEFBOT_TELEGRAM__SECRET_TOKEN": SECRET,
+        **settings,
+    }
+
+
 async def post_once_listening(client: httpx.AsyncClient, url: str, **kwargs: Any) -> httpx.Response:
     """POST as soon as the server listens: the bot starts its webhook server just after
     setWebhook, and says nothing when it is ready."""
@@ -39,18 +56,7 @@ async def post_once_listening(client: httpx.AsyncClient, url: str, **kwargs: Any
 
 async def test_webhook_serves_updates_with_the_secret_token_only(tmp_path, fake_api: FakeBotApi) -> None:
     port = free_port()
-    environment = {
-        **os.environ,
-        "BRIEFBOT_TELEGRAM__TOKEN": fake_api.token,
-        "BRIEFBOT_TELEGRAM__BASE_URL": fake_api.base_url,
-        "BRIEFBOT_TELEGRAM__BASE_FILE_URL": fake_api.base_file_url,
-        "BRIEFBOT_TELEGRAM__MODE": "webhook",
-        "BRIEFBOT_TELEGRAM__WEBHOOK_URL": "https://bot.example/hook",
-        "BRIEFBOT_TELEGRAM__LISTEN": "127.0.0.1",
-        "BRIEFBOT_TELEGRAM__PORT": str(port),
-        "BRIEFBOT_TELEGRAM__SECRET_TOKEN": SECRET,
-        "BRIEFBOT_STORAGE__PATH": str(tmp_path / "briefbot.db"),
-    }
+    environment = webhook_environment(fake_api, port, BRIEFBOT_STORAGE__PATH=str(tmp_path / "briefbot.db"))
     process = await asyncio.create_subprocess_exec(
         *BRIEFBOT, "run", env=environment, cwd=ROOT,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,

@@ -7,7 +7,6 @@ retries reach it."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ from tests.fakebot import FakeBotApi, plain_text
 from tests.pgserver import PostgresServer
 from tests.proxy import RoundRobinProxy
 from tests.test_bot_hardening import BRIEFBOT, ROOT
-from tests.test_bot_webhook import SECRET, free_port
+from tests.test_bot_webhook import SECRET, free_port, webhook_environment
 from tests.test_upgrade import SEALS, VOLCANO
 from tests.web import Page, WebServer
 
@@ -47,20 +46,10 @@ class Replica:
 
 async def start_replica(name: str, database: str, folder: Path, fake_api: FakeBotApi) -> Replica:
     port = free_port()
-    environment = {
-        **os.environ,
-        "BRIEFBOT_TELEGRAM__TOKEN": fake_api.token,
-        "BRIEFBOT_TELEGRAM__BASE_URL": fake_api.base_url,
-        "BRIEFBOT_TELEGRAM__BASE_FILE_URL": fake_api.base_file_url,
-        "BRIEFBOT_TELEGRAM__MODE": "webhook",
-        "BRIEFBOT_TELEGRAM__WEBHOOK_URL": "https://bot.example/hook",
-        "BRIEFBOT_TELEGRAM__LISTEN": "127.0.0.1",
-        "BRIEFBOT_TELEGRAM__PORT": str(port),
-        "BRIEFBOT_TELEGRAM__SECRET_TOKEN": SECRET,
-        "BRIEFBOT_STORAGE__URL": database,
-        "BRIEFBOT_STORAGE__PATH": str(folder / name),
-        "BRIEFBOT_FETCH__ALLOW_PRIVATE": "true",
-    }
+    environment = webhook_environment(
+        fake_api, port, BRIEFBOT_STORAGE__URL=database, BRIEFBOT_STORAGE__PATH=str(folder / name),
+        BRIEFBOT_FETCH__ALLOW_PRIVATE="true",
+    )
     process = await asyncio.create_subprocess_exec(
         *BRIEFBOT, "run", env=environment, cwd=ROOT,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
