@@ -84,6 +84,11 @@ class Results:
     lost: int = 0
     extra: int = 0
     rss: list[tuple[float, int, int]] = field(default_factory=list)
+    pushed: int = 0  # messages the chats sent, late replies included below
+    replied: int = 0
+    # (seconds, updates the bot took from getUpdates and has not answered yet, updates
+    # Telegram still holds for it), sampled with the memory
+    backlog: list[tuple[float, int, int]] = field(default_factory=list)
 
 
 class Driver:
@@ -101,6 +106,7 @@ class Driver:
     def _on_call(self, call: Call) -> None:
         if call.method != "sendMessage" or call.chat_id is None:
             return
+        self.results.replied += 1
         future = self._waiting.pop(call.chat_id, None)
         if future is None or future.done():
             self.results.extra += 1
@@ -134,6 +140,7 @@ class Driver:
         self._waiting[chat_id] = future
         sent_at = time.monotonic()
         self.api.push_message(chat_id, text)
+        self.results.pushed += 1
         self.results.sent[kind] += 1
         try:
             reply = await asyncio.wait_for(future, self.args.reply_timeout)
@@ -184,12 +191,13 @@ def memory(pid: int) -> tuple[int, int]:
     return int(fields["VmRSS"].split()[0]) * 1024, int(fields["RssAnon"].split()[0]) * 1024
 
 
-async def sample_memory(pids: list[int], results: Results, started: float) -> None:
+async def sample_memory(pids: list[int], api: FakeBotApi, results: Results, started: float) -> None:
     while True:
         sizes = [memory(pid) for pid in pids]
-        results.rss.append(
-            (round(time.monotonic() - started, 1), sum(s[0] for s in sizes), sum(s[1] for s in sizes))
-        )
+        at = round(time.monotonic() - started, 1)
+        results.rss.append((at, sum(s[0] for s in sizes), sum(s[1] for s in sizes)))
+        taken = api.delivered_up_to  # the chats' messages are the only updates
+        results.backlog.append((at, taken - results.replied, results.pushed - taken))
         await asyncio.sleep(SAMPLE_EVERY_S)
 
 
@@ -251,7 +259,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             driver = Driver(api, articles, pages_url, args)
             started = time.monotonic()
             pids = [process.pid for process in processes]
-            sampler = asyncio.create_task(sample_memory(pids, driver.results, started))
+            sampler = asyncio.create_task(sample_memory(pids, api, driver.results, started))
             until = started + args.duration
             await asyncio.gather(*(driver.chat(chat_id, until) for chat_id in range(1, args.chats + 1)))
             elapsed = time.monotonic() - started
@@ -304,6 +312,10 @@ def summarize(
                          "max": round(max(anon) / mib, 1)},
         "rss_samples": [(at, round(total / mib, 1), round(anonymous / mib, 1))
                         for at, total, anonymous in results.rss],
+        "in_bot_unanswered": {"last": results.backlog[-1][1],
+                              "max": max(sample[1] for sample in results.backlog)},
+        "at_telegram": {"last": results.backlog[-1][2], "max": max(sample[2] for sample in results.backlog)},
+        "backlog_samples": results.backlog,
         "database_mib": round(database_bytes / mib, 1),
         "sigterm": {"exit_code": exit_code, "seconds": round(stop_seconds, 2)},
     }
@@ -334,6 +346,11 @@ def show(result: dict[str, object]) -> None:
         assert isinstance(values, dict)
         measured = f"{values['first']} / {values['last']} / {values['max']} MiB"
         rows.append((f"{label} first / last / max", measured))
+    backlog = (("in_bot_unanswered", "updates taken, unanswered"), ("at_telegram", "updates at Telegram"))
+    for key, label in backlog:
+        values = result[key]
+        assert isinstance(values, dict)
+        rows.append((f"{label} last / max", f"{values['last']:,} / {values['max']:,}"))
     sigterm = result["sigterm"]
     assert isinstance(sigterm, dict)
     rows += [

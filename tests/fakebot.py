@@ -150,6 +150,9 @@ class FakeBotApi:
         self._pushed: dict[int, dict[str, Any]] = {}
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 1
+        # The newest update_id getUpdates has handed out: the bot holds the ones after the
+        # last it confirmed, up to this one.
+        self.delivered_up_to = 0
         self._next_message_id = 1
         self._next_file = 1
         self._failures: dict[str, list[tuple[int, int, str | None]]] = {}
@@ -423,7 +426,10 @@ class FakeBotApi:
                     )
                 except TimeoutError:
                     return []
-        return self._updates[: params.get("limit", 100)]
+        delivered = self._updates[: params.get("limit", 100)]
+        if delivered:
+            self.delivered_up_to = max(self.delivered_up_to, delivered[-1]["update_id"])
+        return delivered
 
     def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
         return self.me
