@@ -15,7 +15,7 @@ from bot.config import BotConfig
 from bot.conversation import Conversation
 from bot.handlers import TelegramHandlers
 from bot.i18n import DEFAULT_LANGUAGE, languages, translator
-from bot.inbox import DurableUpdateQueue, Inbox, handle_once, keep_inbox
+from bot.inbox import WEBHOOK_WAIT_S, DurableUpdateQueue, Inbox, handle_once, keep_inbox
 from bot.jobs import JOBS_KEY, Jobs
 from bot.legacy_state import import_beside
 from bot.memory import limit_malloc_arenas
@@ -95,7 +95,10 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
     state = ChatState(engine.storage.db)
     workers = Workers(config.feeds.max_concurrent)
     replica = replica_name()
-    queue = DurableUpdateQueue(Inbox(engine.storage.db, replica))
+    queue = DurableUpdateQueue(
+        Inbox(engine.storage.db, replica), config.limits.updates_in_memory,
+        WEBHOOK_WAIT_S if telegram.mode == "webhook" else None,
+    )
     processor = PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES, queue.inbox)
     inbox_keeper: list[asyncio.Task[None]] = []
     limiter = ChatRateLimiter(config.limits.messages_per_minute)

@@ -86,6 +86,9 @@ class BotLimitsConfig(LimitsConfig):
     messages_per_minute: int = Field(
         20, ge=0, description="Messages, commands and button presses one chat may send a minute; 0: no limit."
     )
+    updates_in_memory: int = Field(
+        256, ge=1, description="Updates taken from Telegram, not yet handled; beyond it Telegram keeps them."
+    )
 
 
 class BotConfig(EngineConfig):

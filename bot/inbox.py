@@ -12,6 +12,11 @@ balancer deliver an update to, and however often:
   over by the next sweep of any replica (:meth:`Inbox.take_abandoned`).
 
 Done updates are forgotten after :data:`KEEP_DONE` (Telegram redelivers for a day at most).
+
+A replica holds at most ``[limits] updates_in_memory`` updates at once (queued, waiting for
+their chat's turn, or being handled): beyond it, it takes no more until one is done
+(:class:`DurableUpdateQueue`), so under overload the backlog waits at Telegram, which keeps
+updates for a day, instead of in the bot's memory.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import json
 import logging
 from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -38,6 +44,9 @@ RENEW_EVERY_S = 5.0
 SWEEP_EVERY_S = 2.0
 KEEP_DONE = timedelta(days=2)
 SWEEP_BATCH = 100
+# How long the webhook waits for room before answering 503: Telegram delivers the update
+# again later, and a request Telegram gave up on does not wait on here.
+WEBHOOK_WAIT_S = 10.0
 
 
 class Inbox:
@@ -131,22 +140,71 @@ class Inbox:
 class DurableUpdateQueue(asyncio.Queue):  # type: ignore[type-arg]
     """The queue between the webhook (or getUpdates) and the handlers, which keeps every
     update in the database before it is queued: if storing fails, the webhook answers an
-    error and Telegram delivers the update again."""
+    error and Telegram delivers the update again.
 
-    def __init__(self, inbox: Inbox) -> None:
+    It counts an update from :meth:`put` until its handling ends (python-telegram-bot calls
+    :meth:`task_done` then), and :meth:`put` waits while ``room`` updates are counted. So
+    getUpdates is not called again, or the webhook does not answer (for ``webhook_wait_s``
+    at most, then 503), until there is room: Telegram keeps what waits. An update from
+    getUpdates arrives in a batch of up to 100, so at most ``room`` plus the rest of one
+    batch are in memory."""
+
+    def __init__(self, inbox: Inbox, room: int, webhook_wait_s: float | None = None) -> None:
         super().__init__()
         self.inbox = inbox
+        self.room = room
+        self._webhook_wait_s = webhook_wait_s
+        self.held = 0  # items put and not yet done, and room taken for puts under way
+        self._freed = asyncio.Event()
 
     async def put(self, item: Any) -> None:
-        if isinstance(item, Update):
+        if not isinstance(item, Update):  # python-telegram-bot's stop signal: never waits
+            self.held += 1
+            await super().put(item)
+            return
+        await self._wait_for_room()
+        self.held += 1
+        try:
             await asyncio.to_thread(self.inbox.receive, item.update_id, item.to_json())
-            self.inbox.in_hand.add(item.update_id)
-        await super().put(item)
-
-    async def put_taken_over(self, item: Update) -> None:
-        """Queue an update already kept (one the sweep took over)."""
+        except BaseException:
+            self._free(1)
+            raise
         self.inbox.in_hand.add(item.update_id)
         await super().put(item)
+
+    def task_done(self) -> None:
+        super().task_done()
+        self._free(1)
+
+    def take_room(self, most: int) -> int:
+        """Take room for up to ``most`` updates without waiting (the sweep's): how many."""
+        taken = max(0, min(most, self.room - self.held))
+        self.held += taken
+        return taken
+
+    def put_taken_over(self, item: Update) -> None:
+        """Queue an update already kept (one the sweep took over), in room taken for it."""
+        self.inbox.in_hand.add(item.update_id)
+        self.put_nowait(item)
+
+    def give_back_room(self, unused: int) -> None:
+        self._free(unused)
+
+    async def _wait_for_room(self) -> None:
+        try:
+            async with asyncio.timeout(self._webhook_wait_s):
+                while self.held >= self.room:
+                    self._freed.clear()
+                    await self._freed.wait()
+        except TimeoutError:
+            from tornado.web import HTTPError  # the webhook's server (python-telegram-bot's)
+
+            raise HTTPError(HTTPStatus.SERVICE_UNAVAILABLE, reason="Busy: deliver it again later") from None
+
+    def _free(self, count: int) -> None:
+        if count:
+            self.held -= count
+            self._freed.set()
 
 
 async def handle_once(inbox: Inbox, update: object, coroutine: Awaitable[Any]) -> None:
@@ -174,7 +232,7 @@ async def handle_once(inbox: Inbox, update: object, coroutine: Awaitable[Any]) -
 
 async def keep_inbox(queue: DurableUpdateQueue, bot: Bot) -> None:
     """Run for the replica's life: renew its leases, and queue the updates other replicas
-    abandoned (or this one, before a restart)."""
+    abandoned (or this one, before a restart), as many as the queue has room for."""
     inbox = queue.inbox
     last_renewal = 0.0
     loop = asyncio.get_running_loop()
@@ -184,13 +242,19 @@ async def keep_inbox(queue: DurableUpdateQueue, bot: Bot) -> None:
                 await asyncio.to_thread(inbox.renew)
                 await asyncio.to_thread(inbox.forget_done)
                 last_renewal = loop.time()
-            for update_id, body in await asyncio.to_thread(inbox.take_abandoned):
-                if update_id in inbox.in_hand:
-                    continue  # queued here already: its lease ran out while it waited
-                log.info("taking over update %d", update_id)
-                update = Update.de_json(json.loads(body), bot)
-                if update is not None:
-                    await queue.put_taken_over(update)
+            room = queue.take_room(SWEEP_BATCH)
+            try:
+                taken = await asyncio.to_thread(inbox.take_abandoned, room) if room else []
+                for update_id, body in taken:
+                    if update_id in inbox.in_hand:
+                        continue  # queued here already: its lease ran out while it waited
+                    log.info("taking over update %d", update_id)
+                    update = Update.de_json(json.loads(body), bot)
+                    if update is not None:
+                        queue.put_taken_over(update)
+                        room -= 1
+            finally:
+                queue.give_back_room(room)
         except Exception as error:  # the database may be away for a moment: try again
             log.warning("keeping the inbox failed: %s", error)
         await asyncio.sleep(SWEEP_EVERY_S)

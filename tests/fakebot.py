@@ -156,6 +156,7 @@ class FakeBotApi:
         self._next_message_id = 1
         self._next_file = 1
         self._failures: dict[str, list[tuple[int, int, str | None]]] = {}
+        self._delays: dict[str, float] = {}
         # Chats that blocked the bot (403), and groups that became supergroups (old -> new id).
         self.blocked: set[int] = set()
         self.migrated: dict[int, int] = {}
@@ -331,6 +332,10 @@ class FakeBotApi:
         Telegram describes as ``description``."""
         self._failures.setdefault(method, []).append((status, retry_after, description))
 
+    def answer_slowly(self, method: str, seconds: float) -> None:
+        """Answer every call of ``method`` after ``seconds`` (Telegram on a slow day)."""
+        self._delays[method] = seconds
+
     def sent(self, chat_id: int | None = None, method: str = "sendMessage") -> list[Call]:
         return [c for c in self.calls if c.method == method and (chat_id is None or c.chat_id == chat_id)]
 
@@ -383,6 +388,8 @@ class FakeBotApi:
     async def _method(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await _params(request)
+        if delay := self._delays.get(method):
+            await asyncio.sleep(delay)
         failures = self._failures.get(method)
         if failures:
             status, retry_after, description = failures.pop(0)

@@ -1,14 +1,27 @@
-"""The bot's malloc arenas, counted by glibc itself in a fresh process."""
+"""The bot's memory: its malloc arenas, counted by glibc itself in a fresh process, and the
+updates it holds under a flood, by polling and by webhook, counted from the fake Bot API."""
 
 from __future__ import annotations
 
+import asyncio
+import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
+from bot.config import BotConfig, BotLimitsConfig
+from bot.inbox import DurableUpdateQueue
 from bot.memory import ARENAS
+from retrieval.config import StorageConfig
+from tests.conftest import running_bot
+from tests.fakebot import Call, FakeBotApi, plain_text
+from tests.test_bot_hardening import BRIEFBOT, with_changes
+from tests.test_bot_webhook import SECRET, free_port, post_once_listening, webhook_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 # Six threads allocate (bytes beyond pymalloc's 512 go to malloc), then glibc reports its
@@ -47,3 +60,132 @@ def arenas(mode: str) -> int:
 def test_the_bot_allocates_in_two_arenas_however_many_threads_it_runs() -> None:
     assert arenas("limit") <= ARENAS
     assert arenas("free") > ARENAS  # what the limit prevents: an arena per thread
+
+
+# --- updates held under a flood ------------------------------------------------------------
+
+ROOM = 8  # [limits] updates_in_memory in these tests
+CHATS = 3
+MESSAGES_PER_CHAT = 100
+# getUpdates hands out up to 100 updates at once (python-telegram-bot asks for Telegram's
+# default): the bot holds the rest of a batch while it waits for room.
+BATCH = 100
+# Each message gets a reply naming it, and changes nothing (no such time zone); the reply
+# takes a while to send, so that the bot handles updates slower than it could take them.
+SEND_S = 0.1
+_NAMED = re.compile(r"“Nowhere/(\d+)-(\d+)”")
+
+
+def flood(fake_api: FakeBotApi) -> None:
+    """Every chat's messages at once, the chats' messages interleaved; replies are slow."""
+    fake_api.answer_slowly("sendMessage", SEND_S)
+    for number in range(MESSAGES_PER_CHAT):
+        for chat_id in range(1, CHATS + 1):
+            fake_api.push_message(chat_id, f"/digest_at Nowhere/{chat_id}-{number}")
+
+
+class ReplyCounter:
+    """Counts the bot's replies as the fake Bot API records them, and the most updates it
+    took from getUpdates and had not answered yet, seen at each call."""
+
+    def __init__(self, fake_api: FakeBotApi) -> None:
+        self.fake_api = fake_api
+        self.replies = 0
+        self.most_taken_unanswered = 0
+        fake_api.listeners.append(self.on_call)
+
+    def on_call(self, call: Call) -> None:
+        if call.method == "sendMessage":
+            self.replies += 1
+        taken_unanswered = self.fake_api.delivered_up_to - self.replies
+        self.most_taken_unanswered = max(self.most_taken_unanswered, taken_unanswered)
+
+
+def named_in_replies(fake_api: FakeBotApi, chat_id: int) -> list[tuple[int, int]]:
+    """The (chat, number) of the message each reply to ``chat_id`` names, in order."""
+    replies = [plain_text(call.text) for call in fake_api.sent(chat_id)]
+    named = [_NAMED.search(reply) for reply in replies]
+    assert all(named), replies
+    return [(int(match[1]), int(match[2])) for match in named if match]
+
+
+def each_message(chat_id: int) -> list[tuple[int, int]]:
+    return [(chat_id, number) for number in range(MESSAGES_PER_CHAT)]
+
+
+async def test_a_flood_waits_at_telegram_while_the_bot_holds_its_room_of_updates(
+    storage: StorageConfig, bot_config: BotConfig, fake_api: FakeBotApi
+) -> None:
+    config = with_changes(
+        bot_config, storage=storage, limits=BotLimitsConfig(messages_per_minute=0, updates_in_memory=ROOM)
+    )
+    counter = ReplyCounter(fake_api)
+    most_held = 0
+    async with running_bot(config) as application:
+        queue = application.update_queue
+        assert isinstance(queue, DurableUpdateQueue)
+
+        def held(call: Call) -> None:
+            nonlocal most_held
+            most_held = max(most_held, queue.held)
+
+        fake_api.listeners.append(held)
+        flood(fake_api)
+        await fake_api.wait_for("sendMessage", count=CHATS * MESSAGES_PER_CHAT, timeout=180)
+    # Without the room, the bot takes all 300 at once (three getUpdates calls).
+    assert counter.most_taken_unanswered <= ROOM + BATCH
+    assert most_held == ROOM  # the flood filled the room, and no more
+    for chat_id in range(1, CHATS + 1):  # one reply to each message, in the order sent
+        assert named_in_replies(fake_api, chat_id) == each_message(chat_id)
+
+
+async def test_a_flood_posted_to_the_webhook_is_taken_as_room_frees(
+    tmp_path: Path, fake_api: FakeBotApi
+) -> None:
+    """Telegram posts updates over up to 40 connections at once, and posts again one it got
+    no 200 for: the bot answers 200 once an update is stored and queued, so what it has
+    answered and not replied to is what it holds. (The room is the same queue's, polling or
+    webhook: the test above runs it on both databases.)"""
+    port = free_port()
+    environment = webhook_environment(
+        fake_api, port, BRIEFBOT_STORAGE__PATH=str(tmp_path / "briefbot.db"),
+        BRIEFBOT_LIMITS__UPDATES_IN_MEMORY=str(ROOM), BRIEFBOT_LIMITS__MESSAGES_PER_MINUTE="0",
+    )
+    log = (tmp_path / "bot.log").open("wb")
+    process = await asyncio.create_subprocess_exec(
+        *BRIEFBOT, "run", env=environment, cwd=Path(__file__).resolve().parents[1], stdout=log, stderr=log
+    )
+    counter = ReplyCounter(fake_api)
+    accepted = 0
+    most_accepted_unanswered = 0
+    try:
+        await fake_api.wait_for("setWebhook", timeout=30)
+        flood(fake_api)
+        pending = fake_api.take_updates()
+        hook = f"http://127.0.0.1:{port}/hook"
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        async with httpx.AsyncClient(timeout=60) as client:
+            await post_once_listening(client, hook, json=pending.pop(0), headers=headers)
+            accepted += 1
+
+            async def connection() -> None:
+                nonlocal accepted, most_accepted_unanswered
+                while pending:
+                    update: dict[str, Any] = pending.pop(0)
+                    while (await client.post(hook, json=update, headers=headers)).status_code != 200:
+                        await asyncio.sleep(0.1)  # 503: the bot is full, Telegram tries again later
+                    accepted += 1
+                    most_accepted_unanswered = max(most_accepted_unanswered, accepted - counter.replies)
+
+            await asyncio.gather(*(connection() for _ in range(40)))
+        await fake_api.wait_for("sendMessage", count=CHATS * MESSAGES_PER_CHAT, timeout=180)
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 30)
+        assert process.returncode == 0, (tmp_path / "bot.log").read_text()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert most_accepted_unanswered <= ROOM
+    for chat_id in range(1, CHATS + 1):  # one reply to each message (posted in any order)
+        assert sorted(named_in_replies(fake_api, chat_id)) == each_message(chat_id)
