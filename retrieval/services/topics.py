@@ -7,12 +7,19 @@ are read back by the digest, instant ones become :class:`Alert`s.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import lru_cache
+
 from retrieval.models import Alert, ArticleInfo, HighlightedSentence, TopicInfo, TopicMode
 from retrieval.owners import Owner, OwnerKind
 from retrieval.services.visibility import Visibility
 from retrieval.storage import Storage
 from retrieval.topics import ArticleText, TopicQuery, matched_sentences, matches, parse_query
 from retrieval.urls import site_of
+
+# Topic queries kept parsed (each new article is matched against its audience's topics):
+# as many as a busy bot's active topics, and no more however many topics come and go.
+PARSED_TOPICS = 20_000
 
 
 class Topics:
@@ -21,21 +28,17 @@ class Topics:
         self._articles = storage.articles
         self._feeds = storage.feeds
         self._visibility = visibility
-        self._parsed: dict[int, TopicQuery] = {}
+        self._parsed: Callable[[str], TopicQuery] = lru_cache(maxsize=PARSED_TOPICS)(parse_query)
 
     def subscribe(self, owner: Owner, query: str, mode: TopicMode = "daily") -> TopicInfo:
         parsed = parse_query(query)
-        topic = self._store.add(owner, parsed.text, parsed.anchor_stems(), mode)
-        self._parsed[topic.id] = parsed
-        return topic
+        return self._store.add(owner, parsed.text, parsed.anchor_stems(), mode)
 
     def topics_of(self, owner: Owner) -> list[TopicInfo]:
         return self._store.list(owner)
 
     def unsubscribe(self, topic_id: int, owner: Owner) -> TopicInfo:
-        topic = self._store.remove(topic_id, owner)
-        self._parsed.pop(topic_id, None)
-        return topic
+        return self._store.remove(topic_id, owner)
 
     def set_mode(self, topic_id: int, owner: Owner, mode: TopicMode) -> TopicInfo:
         return self._store.set_mode(topic_id, owner, mode)
@@ -107,7 +110,4 @@ class Topics:
         ]
 
     def query(self, topic: TopicInfo) -> TopicQuery:
-        parsed = self._parsed.get(topic.id)
-        if parsed is None:
-            parsed = self._parsed[topic.id] = parse_query(topic.query)
-        return parsed
+        return self._parsed(topic.query)
