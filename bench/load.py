@@ -18,7 +18,9 @@ to that chat: a reply that comes when none is awaited is an extra (sent twice), 
 with no reply within ``--reply-timeout`` s is lost. A link or a text must get a summary
 and a question an answer or "I found nothing": any other reply is an error reply.
 Latency runs from the moment the update is queued on the fake server to the reply's
-arrival. The bot's RSS (and its anonymous part) is sampled every 5 seconds.
+arrival. The bot's RSS (and its anonymous part) is sampled every 5 seconds, with where the
+messages not answered yet wait: taken by the bot from getUpdates (in its memory or its
+``updates`` table), or still at Telegram (the fake Bot API).
 
 Replicas: ``--postgres`` runs the bot on a throwaway PostgreSQL cluster (tests/pgserver.py:
 Debian's server programs) instead of SQLite, and ``--replicas N`` (with ``--postgres``)
