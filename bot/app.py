@@ -18,7 +18,7 @@ from bot.i18n import DEFAULT_LANGUAGE, languages, translator
 from bot.inbox import WEBHOOK_WAIT_S, DurableUpdateQueue, Inbox, handle_once, keep_inbox
 from bot.jobs import JOBS_KEY, Jobs
 from bot.legacy_state import import_beside
-from bot.memory import limit_malloc_arenas
+from bot.memory import limit_malloc_arenas, release_free_memory_regularly
 from bot.ratelimit import ChatRateLimiter
 from bot.replies import BotLoad
 from bot.state import ChatState
@@ -100,7 +100,7 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
         WEBHOOK_WAIT_S if telegram.mode == "webhook" else None,
     )
     processor = PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES, queue.inbox)
-    inbox_keeper: list[asyncio.Task[None]] = []
+    background: list[asyncio.Task[None]] = []  # for the bot's life: the inbox, memory
     limiter = ChatRateLimiter(config.limits.messages_per_minute)
 
     def load() -> BotLoad:
@@ -118,7 +118,8 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
     jobs = Jobs(engine, state, config, workers, Leases(engine.storage.db, replica))
 
     async def start(application: Application) -> None:
-        inbox_keeper.append(asyncio.create_task(keep_inbox(queue, application.bot)))
+        background.append(asyncio.create_task(keep_inbox(queue, application.bot)))
+        background.append(asyncio.create_task(release_free_memory_regularly()))
         if engine.search.follower is not None:  # PostgreSQL: what other replicas store
             engine.search.follower.start()
         await publish_menus(application)
@@ -128,9 +129,9 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
             jobs.schedule(application.job_queue)
 
     async def close_resources(application: Application) -> None:
-        for task in inbox_keeper:
+        for task in background:
             task.cancel()
-        await asyncio.gather(*inbox_keeper, return_exceptions=True)
+        await asyncio.gather(*background, return_exceptions=True)
         await asyncio.to_thread(workers.close)
         await asyncio.to_thread(engine.close)
         log.info("closed the database")

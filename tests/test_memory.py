@@ -62,6 +62,43 @@ def test_the_bot_allocates_in_two_arenas_however_many_threads_it_runs() -> None:
     assert arenas("free") > ARENAS  # what the limit prevents: an arena per thread
 
 
+# A hundred thousand blocks of 1 KB (beyond pymalloc's 512 bytes: malloc's), freed while
+# one allocated after them stays: free() cannot shrink the heap from its top.
+FREED_BELOW_A_BLOCK_IN_USE = """
+import sys
+from pathlib import Path
+from bot.memory import release_free_memory
+def anonymous_mib():
+    status = Path("/proc/self/status").read_text().splitlines()
+    return int(next(line for line in status if line.startswith("RssAnon")).split()[1]) // 1024
+blocks = [bytes(1000) for _ in range(100_000)]
+kept = bytes(1000)
+del blocks
+freed = anonymous_mib()
+if sys.argv[1] == "release":
+    assert release_free_memory()
+print(freed, anonymous_mib())
+"""
+
+
+def anonymous_memory(mode: str) -> tuple[int, int]:
+    """Anonymous RSS (MiB) after freeing ~100 MiB, and after ``mode``: release or not."""
+    done = subprocess.run(
+        [sys.executable, "-c", FREED_BELOW_A_BLOCK_IN_USE, mode],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )
+    freed, after = done.stdout.split()
+    return int(freed), int(after)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's heap")
+def test_memory_freed_under_a_block_in_use_goes_back_to_the_system_when_released() -> None:
+    freed, released = anonymous_memory("release")
+    assert freed - released >= 80
+    freed, kept = anonymous_memory("keep")  # what releasing prevents: free() alone keeps it
+    assert freed - kept < 10 and freed >= 100
+
+
 # --- updates held under a flood ------------------------------------------------------------
 
 ROOM = 8  # [limits] updates_in_memory in these tests
