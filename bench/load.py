@@ -91,6 +91,7 @@ class Results:
     # (seconds, updates the bot took from getUpdates and has not answered yet, updates
     # Telegram still holds for it), sampled with the memory
     backlog: list[tuple[float, int, int]] = field(default_factory=list)
+    load_average: list[float] = field(default_factory=list)  # the machine's, over 1 minute
 
 
 class Driver:
@@ -200,6 +201,7 @@ async def sample_memory(pids: list[int], api: FakeBotApi, results: Results, star
         results.rss.append((at, sum(s[0] for s in sizes), sum(s[1] for s in sizes)))
         taken = api.delivered_up_to  # the chats' messages are the only updates
         results.backlog.append((at, taken - results.replied, results.pushed - taken))
+        results.load_average.append(os.getloadavg()[0])
         await asyncio.sleep(SAMPLE_EVERY_S)
 
 
@@ -318,6 +320,8 @@ def summarize(
                               "max": max(sample[1] for sample in results.backlog)},
         "at_telegram": {"last": results.backlog[-1][2], "max": max(sample[2] for sample in results.backlog)},
         "backlog_samples": results.backlog,
+        "load_average": {"mean": round(sum(results.load_average) / len(results.load_average), 1),
+                         "max": round(max(results.load_average), 1), "cores": os.cpu_count()},
         "database_mib": round(database_bytes / mib, 1),
         "sigterm": {"exit_code": exit_code, "seconds": round(stop_seconds, 2)},
     }
@@ -353,6 +357,10 @@ def show(result: dict[str, object]) -> None:
         values = result[key]
         assert isinstance(values, dict)
         rows.append((f"{label} last / max", f"{values['last']:,} / {values['max']:,}"))
+    load_average = result["load_average"]
+    assert isinstance(load_average, dict)
+    rows.append(("machine load average mean / max",
+                 f"{load_average['mean']} / {load_average['max']} on {load_average['cores']} cores"))
     sigterm = result["sigterm"]
     assert isinstance(sigterm, dict)
     rows += [
