@@ -43,7 +43,8 @@ def test_an_owner_whose_deleted_passage_hides_anothers_live_one_sees_only_its_ow
     stems = words_of("en").terms("seals")
     index.add([SEALS], [LOCAL], "en")
     index.add([StoredSentence(2, 1, 1, "Grey seals rest on the sandbanks.")], [LOCAL], "en")
-    index.add([StoredSentence(3, 1, 1, "The seals of the harbour are counted each spring.")], [Owner.chat(7)], "en")
+    theirs = StoredSentence(3, 1, 1, "The seals of the harbour are counted each spring.")
+    index.add([theirs], [Owner.chat(7)], "en")
     index.commit()
     assert {hit.article_id for hit in index.search(stems, [LOCAL])} == {1, 2}
     index.delete(2)  # the command line's two passages, one deleted, as many as the live ones
