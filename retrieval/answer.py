@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -115,10 +115,9 @@ def rank_answers(
         return []
     found = {(s.article_id, s.position): s for s in sentences_in(_neighbourhoods(hits))}
     sequences = {key: _terms_of(sentence, words) for key, sentence in found.items()}
-    stems_at = {key: set(sequence) for key, sequence in sequences.items()}
     weights = _idf_weights(index, stems, words.stop_stems)
     answer_weights = _answer_weights(weights)
-    related = _related_words(weights, set().union(*stems_at.values()))
+    related = _related_words(weights, _Vocabulary(sequences.values()))
     related_to: dict[str, list[str]] = {}
     for stem, related_words in related.items():
         for word in related_words:
@@ -133,7 +132,7 @@ def rank_answers(
         wants_number=asks_for_number(question, language),
         top_bm25=max(hit.score for hit in hits) or 1.0,
     )
-    matches = {key: _matches(present, query) for key, present in stems_at.items()}
+    matches = {key: _matches(set(sequence), query) for key, sequence in sequences.items()}
     ranked = sorted(
         (_rank(hit, found[key].text, sequences[key], matches, query)
          for hit in hits if (key := (hit.article_id, hit.position)) in found),
@@ -166,12 +165,8 @@ class _Query:
     top_bm25: float
 
 
-@dataclass(frozen=True, slots=True)
-class _Matches:
-    """The question stems a sentence holds, and those it holds only a word of the same root of."""
-
-    stems: set[str]
-    related: set[str]
+# The question stems a sentence holds, and those it holds only a word of the same root of.
+_Matches = tuple[set[str], set[str]]
 
 
 def _neighbourhoods(hits: Sequence[Hit]) -> list[tuple[int, int, int]]:
@@ -198,8 +193,10 @@ def _terms_of(sentence: StoredSentence, words: Words) -> list[str]:
 
 def _matches(present: set[str], query: _Query) -> _Matches:
     stems = query.weights.keys() & present
-    related = {stem for word in query.related_to.keys() & present for stem in query.related_to[word]}
-    return _Matches(stems, related - stems)
+    near = query.related_to.keys() & present
+    if not near:
+        return stems, near
+    return stems, {stem for word in near for stem in query.related_to[word]} - stems
 
 
 def _rank(
@@ -213,8 +210,8 @@ def _rank(
     around = [
         found for step in (-1, 1) if (found := matches.get((hit.article_id, hit.position + step))) is not None
     ]
-    passage_stems = sentence.stems.union(*(m.stems for m in around))
-    passage = _Matches(passage_stems, sentence.related.union(*(m.related for m in around)) - passage_stems)
+    passage_stems = sentence[0].union(*(m[0] for m in around))
+    passage = passage_stems, sentence[1].union(*(m[1] for m in around)) - passage_stems
     sentence_coverage = _coverage(sentence, query.weights, query.total)
     passage_coverage = _coverage(passage, query.weights, query.total)
     score = (
@@ -281,18 +278,18 @@ def _coverage(matches: _Matches, weights: dict[str, float], total: float) -> flo
     of their weight, words of the same root)."""
     if total <= 0:
         return 0.0
+    stems, related = matches
     covered = 0.0
     for stem, weight in weights.items():
-        if stem in matches.stems:
+        if stem in stems:
             covered += weight
-        elif stem in matches.related:
+        elif stem in related:
             covered += RELATED_CREDIT * weight
     return covered / total
 
 
-def _related_words(weights: dict[str, float], vocabulary: set[str]) -> dict[str, set[str]]:
-    """For each question stem, the other ``vocabulary`` words of the same root."""
-    words = _Vocabulary(vocabulary)
+def _related_words(weights: dict[str, float], words: _Vocabulary) -> dict[str, set[str]]:
+    """For each question stem, the other words of the same root among ``words``."""
     related = {}
     for stem in weights:
         if PAIR_JOIN in stem:
@@ -305,17 +302,31 @@ def _related_words(weights: dict[str, float], vocabulary: set[str]) -> dict[str,
 
 
 class _Vocabulary:
-    """Words, searched for the words that contain a piece of text (in C, not word by word)."""
+    """The words of the candidate sentences, searched for those that contain a piece of
+    text in one pass over all of them (in C, not word by word)."""
 
-    def __init__(self, words: set[str]) -> None:
-        self.words = words
+    def __init__(self, sequences: Iterable[list[str]]) -> None:
+        self._sequences = sequences
         self._joined: str | None = None
+        self._words: set[str] | None = None
+
+    @property
+    def joined(self) -> str:
+        """Every word (repeats too) between newlines."""
+        if self._joined is None:
+            self._joined = "\n" + "\n".join("\n".join(sequence) for sequence in self._sequences) + "\n"
+        return self._joined
+
+    @property
+    def words(self) -> set[str]:
+        if self._words is None:
+            self._words = set(self.joined.split("\n"))
+            self._words.discard("")
+        return self._words
 
     def containing(self, piece: str) -> set[str]:
         """The words that hold ``piece``; with a leading newline, those that start with the rest."""
-        if self._joined is None:
-            self._joined = "\n" + "\n".join(self.words) + "\n"
-        joined = self._joined
+        joined = self.joined
         found = set()
         at = joined.find(piece)
         while at >= 0:
