@@ -115,9 +115,10 @@ def rank_answers(
         return []
     found = {(s.article_id, s.position): s for s in sentences_in(_neighbourhoods(hits))}
     sequences = {key: _terms_of(sentence, words) for key, sentence in found.items()}
+    stems_at = {key: set(sequence) for key, sequence in sequences.items()}
     weights = _idf_weights(index, stems, words.stop_stems)
     answer_weights = _answer_weights(weights)
-    related = _related_words(weights, _Vocabulary(sequences.values()))
+    related = _related_words(weights, _Vocabulary(stems_at.values()))
     related_to: dict[str, list[str]] = {}
     for stem, related_words in related.items():
         for word in related_words:
@@ -132,7 +133,7 @@ def rank_answers(
         wants_number=asks_for_number(question, language),
         top_bm25=max(hit.score for hit in hits) or 1.0,
     )
-    matches = {key: _matches(set(sequence), query) for key, sequence in sequences.items()}
+    matches = {key: _matches(present, query) for key, present in stems_at.items()}
     ranked = sorted(
         (_rank(hit, found[key].text, sequences[key], matches, query)
          for hit in hits if (key := (hit.article_id, hit.position)) in found),
@@ -305,28 +306,22 @@ class _Vocabulary:
     """The words of the candidate sentences, searched for those that contain a piece of
     text in one pass over all of them (in C, not word by word)."""
 
-    def __init__(self, sequences: Iterable[list[str]]) -> None:
-        self._sequences = sequences
-        self._joined: str | None = None
+    def __init__(self, sentences: Iterable[set[str]]) -> None:
+        self._sentences = sentences
         self._words: set[str] | None = None
-
-    @property
-    def joined(self) -> str:
-        """Every word (repeats too) between newlines."""
-        if self._joined is None:
-            self._joined = "\n" + "\n".join("\n".join(sequence) for sequence in self._sequences) + "\n"
-        return self._joined
+        self._joined: str | None = None
 
     @property
     def words(self) -> set[str]:
         if self._words is None:
-            self._words = set(self.joined.split("\n"))
-            self._words.discard("")
+            self._words = set().union(*self._sentences)
         return self._words
 
     def containing(self, piece: str) -> set[str]:
         """The words that hold ``piece``; with a leading newline, those that start with the rest."""
-        joined = self.joined
+        if self._joined is None:
+            self._joined = "\n" + "\n".join(self.words) + "\n"
+        joined = self._joined
         found = set()
         at = joined.find(piece)
         while at >= 0:
