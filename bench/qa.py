@@ -103,7 +103,7 @@ def engine_answer(engine: Engine, question: str, article_id: int | None) -> list
 def ranked(engine: Engine, question: str, article_id: int | None) -> list[RankedSentence]:
     """The engine's ranking with abstention switched off."""
     return rank_answers(
-        question, engine.index, engine.storage.articles.sentences_at, [OWNER],
+        question, engine.index, engine.storage.articles.sentences_in, [OWNER],
         article_id=article_id, min_coverage=0.0,
     )
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -31,8 +31,9 @@ import regex
 from retrieval.index import Hit, PassageIndex
 from retrieval.language.detect import question_language
 from retrieval.language.questions import asks_for_number, without_question_words
-from retrieval.language.words import PAIR_JOIN, words_of
+from retrieval.language.words import PAIR_JOIN, Words, base_language, words_of
 from retrieval.owners import Owner
+from retrieval.storage.articles import StoredSentence
 
 CANDIDATES = 30
 # A question word weighs its IDF to this power: a rare word says more about what is asked
@@ -75,8 +76,8 @@ _DIGIT = re.compile(r"\d")
 _HAN = regex.compile(r"\p{Han}")
 
 
-# Looks up sentence texts by (article_id, position).
-TextLookup = Callable[[Sequence[tuple[int, int]]], dict[tuple[int, int], str]]
+# The stored sentences in the given (article_id, first, last) position ranges.
+SentenceLookup = Callable[[list[tuple[int, int, int]]], list[StoredSentence]]
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class RankedSentence:
 def rank_answers(
     question: str,
     index: PassageIndex,
-    texts_of: TextLookup,
+    sentences_in: SentenceLookup,
     owners: Sequence[Owner],
     *,
     article_id: int | None = None,
@@ -112,23 +113,30 @@ def rank_answers(
     hits = index.search(stems, owners, article_id=article_id, limit=CANDIDATES)
     if not hits:
         return []
-    keys = [(hit.article_id, hit.position) for hit in hits]
-    neighbours = [(a, p + step) for a, p in keys for step in (-1, 1)]
-    texts = texts_of(list(dict.fromkeys(keys + neighbours)))
-    sequences = {key: words.terms(text) for key, text in texts.items()}
+    found = {(s.article_id, s.position): s for s in sentences_in(_neighbourhoods(hits))}
+    sequences = {key: _terms_of(sentence, words) for key, sentence in found.items()}
     stems_at = {key: set(sequence) for key, sequence in sequences.items()}
     weights = _idf_weights(index, stems, words.stop_stems)
+    answer_weights = _answer_weights(weights)
+    related = _related_words(weights, _Vocabulary(stems_at.values()))
+    related_to: dict[str, list[str]] = {}
+    for stem, related_words in related.items():
+        for word in related_words:
+            related_to.setdefault(word, []).append(stem)
     query = _Query(
         weights=weights,
-        answer_weights=_answer_weights(weights),
-        related=_related_words(weights, set().union(*stems_at.values())),
+        total=sum(weights.values()),
+        answer_weights=answer_weights,
+        answer_total=sum(answer_weights.values()),
+        related_to=related_to,
         bigrams=set(pairwise(stems)),
         wants_number=asks_for_number(question, language),
         top_bm25=max(hit.score for hit in hits) or 1.0,
     )
+    matches = {key: _matches(present, query) for key, present in stems_at.items()}
     ranked = sorted(
-        (_rank(hit, texts[(hit.article_id, hit.position)], sequences, stems_at, query)
-         for hit in hits if (hit.article_id, hit.position) in texts),
+        (_rank(hit, found[key].text, sequences[key], matches, query)
+         for hit in hits if (key := (hit.article_id, hit.position)) in found),
         key=lambda r: -r.score,
     )
     if not ranked or ranked[0].coverage < min_coverage:
@@ -149,27 +157,64 @@ def rank_answers(
 @dataclass(frozen=True)
 class _Query:
     weights: dict[str, float]  # IDF of each distinct question stem
+    total: float  # their sum
     answer_weights: dict[str, float]  # the same, as they count toward answering at all
-    related: dict[str, set[str]]  # words of the candidates sharing each question stem's root
+    answer_total: float
+    related_to: dict[str, list[str]]  # candidates' words -> the question stems whose root they share
     bigrams: set[tuple[str, str]]  # consecutive question stems
     wants_number: bool  # the question asks for a quantity or a time
     top_bm25: float
 
 
+# The question stems a sentence holds, and those it holds only a word of the same root of.
+_Matches = tuple[set[str], set[str]]
+
+
+def _neighbourhoods(hits: Sequence[Hit]) -> list[tuple[int, int, int]]:
+    """Each hit's position and the ones on either side, as (article_id, first, last)
+    ranges, those that meet merged: one read fetches them all."""
+    ranges: list[tuple[int, int, int]] = []
+    for source, position in sorted({(hit.article_id, hit.position) for hit in hits}):
+        if ranges and ranges[-1][0] == source and position - 1 <= ranges[-1][2] + 1:
+            ranges[-1] = (source, ranges[-1][1], position + 1)
+        else:
+            ranges.append((source, position - 1, position + 1))
+    return ranges
+
+
+def _terms_of(sentence: StoredSentence, words: Words) -> list[str]:
+    """A sentence's terms read in the question's language: those the index holds when the
+    sentence is in that language."""
+    if sentence.terms is not None and (
+        sentence.language == words.language or base_language(sentence.language) == words.language
+    ):
+        return sentence.terms.split()
+    return words.terms(sentence.text)
+
+
+def _matches(present: set[str], query: _Query) -> _Matches:
+    stems = query.weights.keys() & present
+    near = query.related_to.keys() & present
+    if not near:
+        return stems, near
+    return stems, {stem for word in near for stem in query.related_to[word]} - stems
+
+
 def _rank(
     hit: Hit,
     text: str,
-    sequences: dict[tuple[int, int], list[str]],
-    stems_at: dict[tuple[int, int], set[str]],
+    sequence: list[str],
+    matches: dict[tuple[int, int], _Matches],
     query: _Query,
 ) -> RankedSentence:
-    sequence = sequences[(hit.article_id, hit.position)]
-    sentence = stems_at[(hit.article_id, hit.position)]
-    passage = sentence.union(
-        *(stems_at.get((hit.article_id, hit.position + step), set()) for step in (-1, 1))
-    )
-    sentence_coverage = _coverage(sentence, query.weights, query)
-    passage_coverage = _coverage(passage, query.weights, query)
+    sentence = matches[(hit.article_id, hit.position)]
+    around = [
+        found for step in (-1, 1) if (found := matches.get((hit.article_id, hit.position + step))) is not None
+    ]
+    passage_stems = sentence[0].union(*(m[0] for m in around))
+    passage = passage_stems, sentence[1].union(*(m[1] for m in around)) - passage_stems
+    sentence_coverage = _coverage(sentence, query.weights, query.total)
+    passage_coverage = _coverage(passage, query.weights, query.total)
     score = (
         BM25_WEIGHT * hit.score / query.top_bm25
         + SENTENCE_COVERAGE_WEIGHT * sentence_coverage
@@ -184,39 +229,37 @@ def _rank(
     if query.answer_weights is query.weights:
         coverage = (sentence_coverage + passage_coverage) / 2
     else:
-        weights = query.answer_weights
-        coverage = (_coverage(sentence, weights, query) + _coverage(passage, weights, query)) / 2
+        weights, total = query.answer_weights, query.answer_total
+        coverage = (_coverage(sentence, weights, total) + _coverage(passage, weights, total)) / 2
     return RankedSentence(hit.article_id, hit.position, text, score, coverage, hit.score)
 
 
 def _density(sequence: Sequence[str], weights: dict[str, float]) -> float:
     """Distinct question stems in ``sequence`` over the length of the shortest run holding them all."""
-    needed = {stem for stem in sequence if stem in weights}
-    if not needed:
+    found = [(at, stem) for at, stem in enumerate(sequence) if stem in weights]
+    if not found:
         return 0.0
+    needed = len({stem for _, stem in found})
     counts: dict[str, int] = {}
     shortest = len(sequence)
     start = 0
-    for end, stem in enumerate(sequence):
-        if stem not in needed:
-            continue
+    for end, stem in found:
         counts[stem] = counts.get(stem, 0) + 1
-        while len(counts) == len(needed):
-            shortest = min(shortest, end - start + 1)
-            first = sequence[start]
+        while len(counts) == needed:  # the run from found[start] to here holds them all
+            first_at, first = found[start]
+            shortest = min(shortest, end - first_at + 1)
             start += 1
-            if first in counts:
-                counts[first] -= 1
-                if not counts[first]:
-                    del counts[first]
-    return len(needed) / shortest
+            counts[first] -= 1
+            if not counts[first]:
+                del counts[first]
+    return needed / shortest
 
 
 def _idf_weights(index: PassageIndex, stems: Sequence[str], stop_stems: frozenset[str]) -> dict[str, float]:
-    total = max(index.num_docs(), 1)
+    total, frequencies = index.doc_freqs(list(dict.fromkeys(stems)))
+    total = max(total, 1)
     weights = {}
-    for stem in dict.fromkeys(stems):
-        frequency = index.doc_freq(stem)
+    for stem, frequency in frequencies.items():
         weight = math.log(1 + (total - frequency + 0.5) / (frequency + 0.5)) ** IDF_POWER
         weights[stem] = weight * (STOP_FORM_WEIGHT if stem in stop_stems else 1.0)
     return weights
@@ -231,52 +274,85 @@ def _answer_weights(weights: dict[str, float]) -> dict[str, float]:
     return {stem: SYLLABLE_SHARE * weight if stem in paired else weight for stem, weight in weights.items()}
 
 
-def _coverage(present: set[str], weights: dict[str, float], query: _Query) -> float:
-    """Share of the question's IDF mass whose stems are ``present`` (or, for part of their
-    weight, words of the same root)."""
-    total = sum(weights.values())
+def _coverage(matches: _Matches, weights: dict[str, float], total: float) -> float:
+    """Share of the question's IDF mass (``total``) whose stems are present (or, for part
+    of their weight, words of the same root)."""
     if total <= 0:
         return 0.0
+    stems, related = matches
     covered = 0.0
     for stem, weight in weights.items():
-        if stem in present:
+        if stem in stems:
             covered += weight
-        elif not query.related[stem].isdisjoint(present):
+        elif stem in related:
             covered += RELATED_CREDIT * weight
     return covered / total
 
 
-def _related_words(weights: dict[str, float], vocabulary: set[str]) -> dict[str, set[str]]:
-    """For each question stem, the other ``vocabulary`` words of the same root."""
-    long_words = [word for word in vocabulary if len(word) >= MIN_ROOT_LETTERS and PAIR_JOIN not in word]
-    han_words = [word for word in vocabulary if len(word) >= 2 and _HAN.match(word)]
+def _related_words(weights: dict[str, float], words: _Vocabulary) -> dict[str, set[str]]:
+    """For each question stem, the other words of the same root among ``words``."""
     related = {}
     for stem in weights:
         if PAIR_JOIN in stem:
             related[stem] = set()
         elif _HAN.match(stem):
-            related[stem] = _sharing_two_characters(stem, han_words)
+            related[stem] = _sharing_two_characters(stem, words)
         else:
-            related[stem] = _same_root(stem, long_words)
+            related[stem] = _same_root(stem, words)
     return related
 
 
-def _sharing_two_characters(stem: str, words: list[str]) -> set[str]:
+class _Vocabulary:
+    """The words of the candidate sentences, searched for those that contain a piece of
+    text in one pass over all of them (in C, not word by word)."""
+
+    def __init__(self, sentences: Iterable[set[str]]) -> None:
+        self._sentences = sentences
+        self._words: set[str] | None = None
+        self._joined: str | None = None
+
+    @property
+    def words(self) -> set[str]:
+        if self._words is None:
+            self._words = set().union(*self._sentences)
+        return self._words
+
+    def containing(self, piece: str) -> set[str]:
+        """The words that hold ``piece``; with a leading newline, those that start with the rest."""
+        if self._joined is None:
+            self._joined = "\n" + "\n".join(self.words) + "\n"
+        joined = self._joined
+        found = set()
+        at = joined.find(piece)
+        while at >= 0:
+            start = joined.rfind("\n", 0, at + 1 if piece[0] == "\n" else at) + 1
+            end = joined.find("\n", start)
+            found.add(joined[start:end])
+            at = joined.find(piece, end)
+        return found
+
+
+def _sharing_two_characters(stem: str, words: _Vocabulary) -> set[str]:
     """Chinese words that share two characters in a row with ``stem``: the segmenter cuts
     the same name or term differently in a question and in the text (超级碗 and 超级)."""
     pieces = {stem[i : i + 2] for i in range(len(stem) - 1)}
-    return {
-        word for word in words
-        if word != stem and any(word[i : i + 2] in pieces for i in range(len(word) - 1))
-    }
+    candidates = set().union(*(words.containing(piece) for piece in pieces))
+    return {word for word in candidates if word != stem and len(word) >= 2 and _HAN.match(word)}
 
 
-def _same_root(stem: str, words: list[str]) -> set[str]:
+def _same_root(stem: str, words: _Vocabulary) -> set[str]:
     if len(stem) < MIN_ROOT_LETTERS:
         return set()
+    # Whatever passes the test below holds the stem, is held in it or starts as it does.
+    inside = {
+        stem[i:j] for i in range(len(stem)) for j in range(i + MIN_ROOT_LETTERS, len(stem) + 1)
+    }
+    candidates = (
+        words.containing(stem) | words.containing("\n" + stem[:MIN_ROOT_LETTERS]) | (inside & words.words)
+    )
     related = set()
-    for word in words:
-        if word == stem:
+    for word in candidates:
+        if word == stem or len(word) < MIN_ROOT_LETTERS or PAIR_JOIN in word:
             continue
         if stem in word or word in stem:
             related.add(word)

@@ -8,7 +8,8 @@ import pytest
 
 from retrieval.errors import IndexBusy, IndexUnavailable
 from retrieval.index import PassageIndex
-from retrieval.owners import LOCAL
+from retrieval.language.words import words_of
+from retrieval.owners import LOCAL, Owner
 from retrieval.storage.articles import StoredSentence
 
 SEALS = StoredSentence(1, 1, 1, "Harbour seals have returned to the Thames estuary.")
@@ -33,3 +34,24 @@ def test_a_damaged_index_is_unavailable(tmp_path: Path) -> None:
     (path / "meta.json").write_text("{not json")
     with pytest.raises(IndexUnavailable):
         PassageIndex(path)
+
+
+def test_an_owner_whose_deleted_passage_hides_anothers_live_one_sees_only_its_own(tmp_path: Path) -> None:
+    """An owner holding every passage is searched without the owner filter; counts of
+    terms include deleted passages, so that must never be inferred from them alone."""
+    index = PassageIndex(tmp_path / "passages.index")
+    stems = words_of("en").terms("seals")
+    index.add([SEALS], [LOCAL], "en")
+    index.add([StoredSentence(2, 1, 1, "Grey seals rest on the sandbanks.")], [LOCAL], "en")
+    theirs = StoredSentence(3, 1, 1, "The seals of the harbour are counted each spring.")
+    index.add([theirs], [Owner.chat(7)], "en")
+    index.commit()
+    assert {hit.article_id for hit in index.search(stems, [LOCAL])} == {1, 2}
+    index.delete(2)  # the command line's two passages, one deleted, as many as the live ones
+    index.commit()
+    assert {hit.article_id for hit in index.search(stems, [LOCAL])} == {1}
+    assert {hit.article_id for hit in index.search(stems, [Owner.chat(7)])} == {3}
+    index.delete(3)
+    index.commit()
+    assert {hit.article_id for hit in index.search(stems, [LOCAL])} == {1}
+    index.close()

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text as sql
 
 from bot.config import BotConfig
 from bot.legacy_state import MIGRATIONS as STATE_MIGRATIONS
@@ -17,6 +18,7 @@ from bot.state import ChatSettings, ChatState, Delivery, DigestSettings
 from retrieval.config import EngineConfig, StorageConfig
 from retrieval.engine import Engine
 from retrieval.errors import InputError, NotFound
+from retrieval.index import sentence_terms
 from retrieval.models import Extracted
 from retrieval.owners import EVERYONE, LOCAL, Owner, OwnerKind
 from retrieval.sentences import split_paragraphs
@@ -215,6 +217,52 @@ def test_an_upgrade_that_fails_leaves_the_database_as_it_was(tmp_path: Path) -> 
         assert db.execute("SELECT COUNT(*) FROM ownership").fetchone()[0] == 7
         key = db.execute("SELECT dedupe_key FROM articles WHERE id = 1").fetchone()[0]
         assert key.startswith("chat:-100:")
+
+
+def test_sentences_stored_before_their_terms_get_those_the_index_holds(storage: StorageConfig) -> None:
+    """Revision 0008: each sentence gets its terms in its own language, else its article's;
+    a reindex computes them again (as after the index's format changed)."""
+    with Engine(EngineConfig(storage=storage)) as engine:
+        bridge = engine.ingest_text(BRIDGE, LOCAL).id
+        volcano = engine.ingest_text(VOLCANO, LOCAL).id
+    store = Storage(storage.database())
+    try:  # back to what revision 0007 left: a German sentence, an article of no known language
+        with store.db.transaction() as db:
+            db.execute(sql("UPDATE sentences SET language = 'de' WHERE article_id = :id AND position = 2"),
+                       {"id": bridge})
+            db.execute(sql("UPDATE articles SET language = NULL WHERE id = :id"), {"id": volcano})
+            db.execute(sql("ALTER TABLE sentences DROP COLUMN terms"))
+            db.execute(sql("UPDATE alembic_version SET version_num = '0007'"))
+    finally:
+        store.close()
+    query = sql(
+        "SELECT s.text, s.language, a.language, s.terms FROM sentences s"
+        " JOIN articles a ON a.id = s.article_id ORDER BY s.article_id, s.position"
+    )
+    store = Storage(storage.database())
+    try:
+        with store.db.reading() as db:
+            rows = db.execute(query).all()
+        assert [own or article for _, own, article, _ in rows] == ["en", "de", None, None]
+        for sentence, own, article, terms in rows:
+            assert terms == sentence_terms(sentence, own or article)
+        assert rows[1][3] != sentence_terms(rows[1][0], "en")  # German stems, not English ones
+        with store.db.transaction() as db:
+            db.execute(sql("UPDATE sentences SET terms = 'stale'"))
+    finally:
+        store.close()
+    with Engine(EngineConfig(storage=storage)) as engine:
+        engine.reindex()
+        assert "close for repairs" in engine.ask("When will the old bridge close?", LOCAL).sentences[0].text
+    store = Storage(storage.database())
+    try:
+        with store.db.reading() as db:
+            rows = db.execute(query).all()
+    finally:
+        store.close()
+    assert [own or article for _, own, article, _ in rows] == ["en", "de", "en", "en"]  # found at reindex
+    for sentence, own, article, terms in rows:
+        assert terms == sentence_terms(sentence, own or article)
 
 
 def version_0_state_file(path: Path) -> None:

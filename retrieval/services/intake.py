@@ -13,6 +13,7 @@ from retrieval.config import EngineConfig
 from retrieval.errors import NP_, InputError
 from retrieval.extract import PDF_TYPES, extract_bytes, extract_text
 from retrieval.fetch import HTML_AND_TEXT, Fetcher
+from retrieval.index import sentence_terms
 from retrieval.language.detect import article_languages
 from retrieval.models import Extracted, IngestResult
 from retrieval.owners import Owner, OwnerKind
@@ -64,6 +65,7 @@ class Intake:
                 count=len(sentences), limit=limit,
             )
         title = extracted.title or _title_from(sentences[0].text)
+        terms = [sentence_terms(s.text, s.language or extracted.language) for s in sentences]
         with self._search.writing():
             existing = self._articles.find_duplicate(extracted, owner, public=public)
             if existing is None or not self._articles.visible(existing, [owner]):
@@ -71,12 +73,13 @@ class Intake:
             if existing is not None:
                 return self._share(existing, owner, commit=commit)
             article_id = self._articles.add_article(
-                extracted, title, [(s.paragraph, s.text, s.language) for s in sentences], owner,
-                public=public,
+                extracted, title,
+                [(s.paragraph, s.text, s.language, t) for s, t in zip(sentences, terms, strict=True)],
+                owner, public=public,
             )
             stored = [
-                StoredSentence(article_id, position, s.paragraph, s.text, s.language)
-                for position, s in enumerate(sentences, start=1)
+                StoredSentence(article_id, position, s.paragraph, s.text, s.language, t)
+                for position, (s, t) in enumerate(zip(sentences, terms, strict=True), start=1)
             ]
             self._search.index.add(stored, [owner], extracted.language)
             if commit:

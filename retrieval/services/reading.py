@@ -77,7 +77,7 @@ class Reading:
         scope = self._visibility.search_scope(owner)
         self._search.commit_groups(scope)
         ranked = rank_answers(
-            question, self._search.index, self._search.texts_at, scope,
+            question, self._search.index, self._search.sentences_in, scope,
             article_id=article_id, max_sentences=max_sentences,
         )
         cited = self._cite(ranked)
@@ -88,8 +88,8 @@ class Reading:
         message's author and link. A sentence deleted meanwhile is left out."""
         sources = {r.article_id for r in ranked}
         message_ids = [i for source in sources if (i := kept_message_id(source)) is not None]
-        infos = {s: self._articles.article(s) for s in sources if kept_message_id(s) is None}
-        messages = self._kept.messages(message_ids)
+        infos = self._articles.articles_by_id([s for s in sources if kept_message_id(s) is None])
+        messages = self._kept.messages(message_ids) if message_ids else {}
         cited = []
         for r in ranked:
             score = round(r.score, 4)
@@ -99,7 +99,7 @@ class Reading:
                         article_id=None, index=r.position, text=r.text, score=score, title=message.author,
                         url=message.link, message=message.ref,
                     ))
-            elif (info := infos[r.article_id]) is not None:
+            elif (info := infos.get(r.article_id)) is not None:
                 cited.append(CitedSentence(
                     article_id=r.article_id, index=r.position, text=r.text, score=score, title=info.title,
                     url=info.url,

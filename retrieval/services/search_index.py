@@ -23,10 +23,11 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from retrieval.errors import IndexBusy, IndexUnavailable
-from retrieval.index import PassageIndex, kept_message_id, message_source
+from retrieval.index import PassageIndex, kept_message_id, message_source, sentence_terms
 from retrieval.language.detect import body_language
 from retrieval.owners import Owner, OwnerKind
 from retrieval.services.index_follower import IndexFollower
@@ -125,15 +126,18 @@ class SearchIndex:
         if groups and not self.read_only and self._kept.unindexed_ids(groups):
             self.commit()
 
-    def texts_at(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], str]:
-        """The sentences at the given (``article_id``, position) of the index's documents,
-        articles' and kept messages' alike."""
-        articles = [(source, position) for source, position in keys if kept_message_id(source) is None]
-        messages = [(-source, position) for source, position in keys if kept_message_id(source) is not None]
-        texts = self._articles.sentences_at(articles)
-        for (message_id, position), text in self._kept.sentences_at(messages).items():
-            texts[(message_source(message_id), position)] = text
-        return texts
+    def sentences_in(self, ranges: list[tuple[int, int, int]]) -> list[StoredSentence]:
+        """The sentences in the given (``article_id``, first, last) position ranges of the
+        index's documents, articles' and kept messages' alike."""
+        found = self._articles.sentences_in([r for r in ranges if kept_message_id(r[0]) is None])
+        keys = [
+            (message_id, position)
+            for source, first, last in ranges if (message_id := kept_message_id(source)) is not None
+            for position in range(first, last + 1)
+        ]
+        for (message_id, position), text in self._kept.sentences_at(keys).items():
+            found.append(StoredSentence(message_source(message_id), position, 0, text))
+        return found
 
     def release(self, article_id: int, owner: Owner) -> None:
         """``owner`` no longer holds the article: delete it, or re-index it for those who do."""
@@ -220,7 +224,13 @@ class SearchIndex:
                 paragraphs.setdefault(sentence.paragraph, []).append(sentence.text)
             language = body_language([" ".join(texts) for texts in paragraphs.values()])
             self._articles.set_language(article_id, language)
-        self.index.add(sentences, self._articles.owners_of(article_id), language)
+        # The stored terms are the index's: computed again with it (after the index format
+        # changed, they did too) and stored where they changed.
+        fresh = [replace(s, terms=sentence_terms(s.text, s.language or language)) for s in sentences]
+        changed = {s.position: f.terms for s, f in zip(sentences, fresh, strict=True) if s.terms != f.terms}
+        if changed:
+            self._articles.set_terms(article_id, changed)
+        self.index.add(fresh, self._articles.owners_of(article_id), language)
 
     def _index_message(self, message_id: int) -> None:
         """Index a kept message's sentences, in its language, for its group alone."""

@@ -7,13 +7,26 @@ hold it. The search index is derived from these tables and can always be rebuilt
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import Connection, Text, bindparam, distinct, false, func, insert, select, true
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    Text,
+    bindparam,
+    distinct,
+    false,
+    func,
+    insert,
+    select,
+    true,
+)
 
 from retrieval.models import ArticleInfo, Extracted
 from retrieval.owners import EVERYONE, Owner, OwnerKind
@@ -41,6 +54,7 @@ class StoredSentence:
     paragraph: int
     text: str
     language: str | None = None  # its own language; None: the article's
+    terms: str | None = None  # what the search index holds of it (retrieval.index.sentence_terms)
 
 
 def canonical_url(url: str | None) -> str | None:
@@ -84,10 +98,11 @@ _INFO = tuple(
 )
 # The reads on the answer path, built once.
 _ARTICLE = Read(select(*_INFO, articles.c.added_at).where(articles.c.id == bindparam("id")))
+_SENTENCE = tuple(
+    sentence_table.c[name] for name in ("article_id", "position", "paragraph", "text", "language", "terms")
+)
 _SENTENCES = Read(
-    select(
-        *(sentence_table.c[name] for name in ("article_id", "position", "paragraph", "text", "language"))
-    )
+    select(*_SENTENCE)
     .where(sentence_table.c.article_id == bindparam("id"))
     .order_by(sentence_table.c.position)
 )
@@ -97,15 +112,32 @@ _VISIBLE = Read(
     .where(ownership.c.article_id == bindparam("id"), owners_in("owners", *_OWNER))
     .limit(1)
 )
-_KEYS = json_rows(bindparam("keys", type_=Text), sentence_table.c.article_id, sentence_table.c.position)
-_SENTENCES_AT = Read(
-    select(sentence_table.c.article_id, sentence_table.c.position, sentence_table.c.text).join_from(
-        _KEYS,
-        sentence_table,
-        (sentence_table.c.article_id == _KEYS.c.article_id) & (sentence_table.c.position == _KEYS.c.position),
-    )
+_RANGES = json_rows(
+    bindparam("ranges", type_=Text),
+    sentence_table.c.article_id, Column("first", Integer), Column("last", Integer),
 )
+# The sentences in (article_id, first, last) position ranges, each with its language or
+# else its article's.
+_SENTENCES_IN = Read(
+    select(
+        *_SENTENCE[:4], func.coalesce(sentence_table.c.language, articles.c.language), sentence_table.c.terms
+    )
+    .select_from(_RANGES)
+    .join(
+        sentence_table,
+        (sentence_table.c.article_id == _RANGES.c.article_id)
+        & sentence_table.c.position.between(_RANGES.c.first, _RANGES.c.last),
+    )
+    .join(articles, articles.c.id == sentence_table.c.article_id)
+)
+_IDS = json_rows(bindparam("ids", type_=Text), articles.c.id)
+_ARTICLES = Read(select(*_INFO, articles.c.added_at).join_from(_IDS, articles, articles.c.id == _IDS.c.id))
 _SET_INDEXED = articles.update().where(articles.c.id == bindparam("article_id"))
+_SET_TERMS = (
+    sentence_table.update()
+    .where(sentence_table.c.article_id == bindparam("a"), sentence_table.c.position == bindparam("p"))
+    .values(terms=bindparam("t"))
+)
 
 
 class ArticleStore:
@@ -146,13 +178,13 @@ class ArticleStore:
         self,
         extracted: Extracted,
         title: str,
-        sentences: Sequence[tuple[int, str, str | None]],
+        sentences: Sequence[tuple[int, str, str | None, str]],
         owner: Owner,
         *,
         public: bool,
     ) -> int:
         """Store a new article with its sentences (paragraph, text, own language or None
-        for the article's) and its first owner.
+        for the article's, terms) and its first owner.
 
         ``public``: the text is what our fetcher read at ``extracted.url``, so any chat that
         sends that URL or text may share this copy.
@@ -173,9 +205,9 @@ class ArticleStore:
                 [
                     {
                         "article_id": article_id, "position": position, "paragraph": paragraph,
-                        "text": text, "language": language,
+                        "text": text, "language": language, "terms": terms,
                     }
-                    for position, (paragraph, text, language) in enumerate(sentences, start=1)
+                    for position, (paragraph, text, language, terms) in enumerate(sentences, start=1)
                 ],
             )
             db.execute(
@@ -277,6 +309,14 @@ class ArticleStore:
             rows = _ARTICLE.rows(db, id=article_id)
         return _article_info(rows[0]) if rows else None
 
+    def articles_by_id(self, article_ids: Sequence[int]) -> dict[int, ArticleInfo]:
+        """The stored ones of the given articles, in one read."""
+        if not article_ids:
+            return {}
+        with self._db.reading() as db:
+            rows = _ARTICLES.rows(db, ids=json.dumps([[int(i)] for i in article_ids]))
+        return {row[0]: _article_info(row) for row in rows}
+
     def articles(self, owners: Sequence[Owner], limit: int, offset: int = 0) -> list[ArticleInfo]:
         """Articles the owners hold, newest first (by when they got them)."""
         owned_at = func.max(ownership.c.added_at).label("owned_at")
@@ -362,14 +402,20 @@ class ArticleStore:
             rows = _SENTENCES.rows(db, id=article_id)
         return [StoredSentence(*row) for row in rows]
 
-    def sentences_at(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], str]:
-        """Texts of the given (article_id, position) pairs."""
-        if not keys:
-            return {}
-        pairs = "[" + ",".join(f"[{int(a)},{int(p)}]" for a, p in keys) + "]"
+    def set_terms(self, article_id: int, terms: dict[int, str]) -> None:
+        """Store what the search index now holds of the article's sentences, by position."""
+        with self._db.transaction() as db:
+            db.execute(_SET_TERMS, [{"a": article_id, "p": p, "t": t} for p, t in terms.items()])
+
+    def sentences_in(self, ranges: Sequence[tuple[int, int, int]]) -> list[StoredSentence]:
+        """The sentences in the given (article_id, first, last) position ranges, in one
+        read, each with its own language or else its article's."""
+        if not ranges:
+            return []
+        listed = "[" + ",".join(f"[{int(a)},{int(first)},{int(last)}]" for a, first, last in ranges) + "]"
         with self._db.reading() as db:
-            rows = _SENTENCES_AT.rows(db, keys=pairs)
-        return {(row[0], row[1]): row[2] for row in rows}
+            rows = _SENTENCES_IN.rows(db, ranges=listed)
+        return [StoredSentence(*row) for row in rows]
 
 
 def _article_info(row: Sequence[Any]) -> ArticleInfo:

@@ -164,6 +164,8 @@ sentences = Table(
     Column("paragraph", Integer, nullable=False),
     Column("text", Text, nullable=False),
     Column("language", Text),  # the sentence's own, when its paragraph's differs; NULL: the article's
+    # What the search index holds of it (retrieval.index.sentence_terms); NULL: not known.
+    Column("terms", Text),
     PrimaryKeyConstraint("article_id", "position"),
     sqlite_with_rowid=False,
 )
