@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from retrieval.config import Algorithm, EngineConfig, load_config
 from retrieval.errors import BriefbotError
+from retrieval.models import Model
 from retrieval.owners import LOCAL
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 Config = TypeVar("Config", bound=EngineConfig)
 
 
-class ExtractOutput(BaseModel):
+class ExtractOutput(Model):
     title: str | None
     text: str
     url: str | None
@@ -45,8 +46,8 @@ class ExtractOutput(BaseModel):
     language: str | None
 
 
-class SummaryOutput(BaseModel):
-    class Line(BaseModel):
+class SummaryOutput(Model):
+    class Line(Model):
         index: int
         text: str
 
