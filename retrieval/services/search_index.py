@@ -28,14 +28,13 @@ from typing import TYPE_CHECKING
 
 from retrieval.errors import IndexBusy, IndexUnavailable
 from retrieval.owners import Owner, OwnerKind
-from retrieval.services.index_follower import IndexFollower
 from retrieval.storage import Storage
 from retrieval.storage.articles import StoredSentence
-from retrieval.storage.changes import ChangeLog
 from retrieval.storage.database import disk_usage
 
 if TYPE_CHECKING:
     from retrieval.index import PassageIndex
+    from retrieval.services.index_follower import IndexFollower
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +60,7 @@ class SearchIndex:
         self._lock_fd: int | None = None
         self._passages: PassageIndex | None = None
         # PostgreSQL: other replicas write too, and this index follows their changes.
-        self.follower = None if storage.db.is_sqlite else IndexFollower(self, ChangeLog(storage.db), path)
+        self.follower = None if storage.db.is_sqlite else _follower(self, storage, path)
 
     @property
     def index(self) -> PassageIndex:
@@ -298,6 +297,13 @@ class SearchIndex:
             if self.follower is None:  # with PostgreSQL, the lost position says so
                 self._articles.mark_all_unindexed()
             return PassageIndex.recreate(self._path)
+
+
+def _follower(search: SearchIndex, storage: Storage, path: Path) -> IndexFollower:
+    from retrieval.services.index_follower import IndexFollower
+    from retrieval.storage.changes import ChangeLog
+
+    return IndexFollower(search, ChangeLog(storage.db), path)
 
 
 def _lock_index(index_path: Path) -> int:
