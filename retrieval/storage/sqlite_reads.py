@@ -7,4 +7,106 @@ from typing import Any
 
 # read -> (SQL, its parameters in order, the values the statement itself gives)
 SQL: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
+    'retrieval.storage.articles._article': (
+        (
+            'SELECT articles.id, articles.title, articles.url, articles.site, articles.author, '
+            'articles.published, articles.language, articles.sentence_count, articles.added_at \n'
+            'FROM articles \n'
+            'WHERE articles.id = ?'
+        ),
+        ('id',),
+        {'id': None},
+    ),
+    'retrieval.storage.articles._count': (
+        (
+            'SELECT count(DISTINCT ownership.article_id) AS count_1 \n'
+            'FROM ownership \n'
+            'WHERE (ownership.owner_kind, ownership.owner_id) IN (SELECT anon_1.owner_kind, '
+            'anon_1.owner_id \n'
+            'FROM (SELECT CAST(anon_2.value ->> 0 AS TEXT) AS owner_kind, CAST(anon_2.value ->> 1 AS '
+            'INTEGER) AS owner_id \n'
+            'FROM json_each(?) AS anon_2) AS anon_1)'
+        ),
+        ('owners',),
+        {'owners': None},
+    ),
+    'retrieval.storage.articles._indexed_sentence_count': (
+        (
+            'SELECT coalesce(sum(articles.sentence_count), ?) AS coalesce_1 \n'
+            'FROM articles \n'
+            'WHERE articles."indexed" = 1'
+        ),
+        ('coalesce_2',),
+        {'coalesce_2': 0},
+    ),
+    'retrieval.storage.articles._listing': (
+        (
+            'SELECT articles.id, articles.title, articles.url, articles.site, articles.author, '
+            'articles.published, articles.language, articles.sentence_count, max(ownership.added_at) '
+            'AS owned_at \n'
+            'FROM articles JOIN ownership ON ownership.article_id = articles.id AND '
+            '(ownership.owner_kind, ownership.owner_id) IN (SELECT anon_1.owner_kind, anon_1.owner_id'
+            ' \n'
+            'FROM (SELECT CAST(anon_2.value ->> 0 AS TEXT) AS owner_kind, CAST(anon_2.value ->> 1 AS '
+            'INTEGER) AS owner_id \n'
+            'FROM json_each(?) AS anon_2) AS anon_1) GROUP BY articles.id ORDER BY owned_at DESC, '
+            'articles.id DESC\n'
+            ' LIMIT ? OFFSET ?'
+        ),
+        ('owners', 'limit', 'offset'),
+        {'owners': None, 'limit': None, 'offset': None},
+    ),
+    'retrieval.storage.articles._owners_of': (
+        (
+            'SELECT ownership.owner_kind, ownership.owner_id \n'
+            'FROM ownership \n'
+            'WHERE ownership.article_id = ? ORDER BY ownership.owner_kind, ownership.owner_id'
+        ),
+        ('id',),
+        {'id': None},
+    ),
+    'retrieval.storage.articles._sentences': (
+        (
+            'SELECT sentences.article_id, sentences.position, sentences.paragraph, sentences.text, '
+            'sentences.language \n'
+            'FROM sentences \n'
+            'WHERE sentences.article_id = ? ORDER BY sentences.position'
+        ),
+        ('id',),
+        {'id': None},
+    ),
+    'retrieval.storage.articles._sentences_at': (
+        (
+            'SELECT sentences.article_id, sentences.position, sentences.text \n'
+            'FROM (SELECT CAST(anon_2.value ->> 0 AS INTEGER) AS article_id, CAST(anon_2.value ->> 1 '
+            'AS INTEGER) AS position \n'
+            'FROM json_each(?) AS anon_2) AS anon_1 JOIN sentences ON sentences.article_id = '
+            'anon_1.article_id AND sentences.position = anon_1.position'
+        ),
+        ('keys',),
+        {'keys': None},
+    ),
+    'retrieval.storage.articles._unindexed_ids': (
+        (
+            'SELECT articles.id \n'
+            'FROM articles \n'
+            'WHERE articles."indexed" = 0'
+        ),
+        (),
+        {},
+    ),
+    'retrieval.storage.articles._visible': (
+        (
+            'SELECT 1 AS anon_1 \n'
+            'FROM ownership \n'
+            'WHERE ownership.article_id = ? AND (ownership.owner_kind, ownership.owner_id) IN (SELECT'
+            ' anon_2.owner_kind, anon_2.owner_id \n'
+            'FROM (SELECT CAST(anon_3.value ->> 0 AS TEXT) AS owner_kind, CAST(anon_3.value ->> 1 AS '
+            'INTEGER) AS owner_id \n'
+            'FROM json_each(?) AS anon_3) AS anon_2)\n'
+            ' LIMIT ? OFFSET ?'
+        ),
+        ('id', 'owners', 'param_1', 'param_2'),
+        {'id': None, 'owners': None, 'param_1': 1, 'param_2': 0},
+    ),
 }
