@@ -109,4 +109,17 @@ SQL: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
         ('id', 'owners', 'param_1', 'param_2'),
         {'id': None, 'owners': None, 'param_1': 1, 'param_2': 0},
     ),
+    'retrieval.storage.feeds._owners_feeds': (
+        (
+            'SELECT DISTINCT subscriptions.feed_id \n'
+            'FROM subscriptions \n'
+            'WHERE (subscriptions.owner_kind, subscriptions.owner_id) IN (SELECT anon_1.owner_kind, '
+            'anon_1.owner_id \n'
+            'FROM (SELECT CAST(anon_2.value ->> 0 AS TEXT) AS owner_kind, CAST(anon_2.value ->> 1 AS '
+            'INTEGER) AS owner_id \n'
+            'FROM json_each(?) AS anon_2) AS anon_1)'
+        ),
+        ('owners',),
+        {'owners': None},
+    ),
 }
