@@ -109,6 +109,44 @@ SQL: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
         ('id', 'owners', 'param_1', 'param_2'),
         {'id': None, 'owners': None, 'param_1': 1, 'param_2': 0},
     ),
+    'retrieval.storage.catchup._indexed_sentence_count': (
+        (
+            'SELECT coalesce(sum(kept_messages.sentence_count), ?) AS coalesce_1 \n'
+            'FROM kept_messages \n'
+            'WHERE kept_messages."indexed" = 1'
+        ),
+        ('coalesce_2',),
+        {'coalesce_2': 0},
+    ),
+    'retrieval.storage.catchup._is_on': (
+        (
+            'SELECT 1 AS anon_1 \n'
+            'FROM catchup_groups \n'
+            'WHERE catchup_groups.chat_id = ?'
+        ),
+        ('chat_id',),
+        {'chat_id': None},
+    ),
+    'retrieval.storage.catchup._sentences_at': (
+        (
+            'SELECT kept_sentences.message, kept_sentences.position, kept_sentences.text \n'
+            'FROM (SELECT CAST(anon_2.value ->> 0 AS INTEGER) AS message, CAST(anon_2.value ->> 1 AS '
+            'INTEGER) AS position \n'
+            'FROM json_each(?) AS anon_2) AS anon_1 JOIN kept_sentences ON kept_sentences.message = '
+            'anon_1.message AND kept_sentences.position = anon_1.position'
+        ),
+        ('keys',),
+        {'keys': None},
+    ),
+    'retrieval.storage.catchup._unindexed_ids': (
+        (
+            'SELECT kept_messages.id \n'
+            'FROM kept_messages \n'
+            'WHERE kept_messages."indexed" = 0'
+        ),
+        (),
+        {},
+    ),
     'retrieval.storage.feeds._owners_feeds': (
         (
             'SELECT DISTINCT subscriptions.feed_id \n'
