@@ -60,8 +60,8 @@ class Engine:
 
     ``index_on_demand=True`` (the command line) opens the search index when a call first
     needs it, and then read-only if another process holds it: listing or summarizing stored
-    articles never opens it. The services other than reading are built, and their libraries
-    loaded, when first used.
+    articles never opens it. The services other than reading are then built, and their
+    libraries loaded, when first used.
     """
 
     def __init__(
@@ -86,6 +86,9 @@ class Engine:
         if index_on_demand:
             return
         try:
+            # Threads (the bot's) share the services: all of them are built before any runs.
+            for service in ("intake", "feeds", "digests", "catchups"):
+                getattr(self, service)
             self.search.open()
         except BaseException:
             self.close()
