@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 def _columns() -> tuple[Column, ...]:
     from retrieval.storage.schema import kept_messages
 
-
     return tuple(
         kept_messages.c[name]
         for name in (
@@ -63,11 +62,11 @@ def _sentences_at() -> Select:
 
 @read
 def _unindexed_ids() -> Select:
-    # A literal false, not a parameter: only then does SQLite use the partial index.
     from sqlalchemy import false, select
 
     from retrieval.storage.schema import kept_messages
 
+    # A literal false, not a parameter: only then does SQLite use the partial index.
     return select(kept_messages.c.id).where(kept_messages.c.indexed == false())
 
 
