@@ -16,6 +16,7 @@ query and never loads Alembic, nor SQLAlchemy on SQLite (the command line starts
 from __future__ import annotations
 
 import sqlite3
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,12 +46,8 @@ def upgrade_schema(db: Database) -> None:
     try:
         if current_revision(db) == HEAD:
             return
-    except sqlite3.Error as error:
-        raise db.unusable(error) from None
-    from sqlalchemy import text
-    from sqlalchemy.exc import SQLAlchemyError
+        from sqlalchemy import text
 
-    try:
         with db.schema_transaction() as connection:
             if not db.is_sqlite:
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
@@ -59,8 +56,14 @@ def upgrade_schema(db: Database) -> None:
             _alembic(connection, "upgrade", "head")
     except NewerDatabase:
         raise
-    except (SQLAlchemyError, sqlite3.Error, OSError) as error:
+    except (sqlite3.Error, OSError, *_sqlalchemy_errors()) as error:
         raise db.unusable(error) from None
+
+
+def _sqlalchemy_errors() -> tuple[type[Exception], ...]:
+    """SQLAlchemy's errors, once it is loaded (before, none of them can have been raised)."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return (errors.SQLAlchemyError,) if errors is not None else ()
 
 
 def current_revision(db: Database) -> str | None:
