@@ -5,7 +5,9 @@ Each command runs as a new process, the way a user types it (``python -m bot.cli
 ``briefbot`` script runs), on a temporary database holding the seed article
 (``../shared/seed/seed-article.txt``); the figure is the median wall time of the runs, after
 one unmeasured warm-up run per command (the first run pays for the disk cache). The
-interpreter alone (``python -c pass``) is measured in the same run as the baseline. CPU
+interpreter alone (``python -c pass``) is measured in the same run as the baseline, and so is
+loading the configuration alone (pydantic and the config models, which every command
+needs): the floor of a command's start-up as long as the configuration is pydantic's. CPU
 time (user + system) is shown beside wall time because the machine is shared and wall time
 swings with its load; CPU time swings much less.
 Writes ``bench/results/startup.json``.
@@ -37,13 +39,21 @@ TARGET_SECONDS = 0.3
 QUESTION = "What did Sheinbaum say about sovereignty?"
 BRIEFBOT = [sys.executable, "-m", "bot.cli"]
 
-# label -> command line after ``briefbot``; None is the interpreter alone.
-COMMANDS: dict[str, list[str] | None] = {
-    "python alone (baseline)": None,
-    "briefbot articles": ["articles"],
-    f'briefbot ask "{QUESTION}"': ["ask", QUESTION],
-    "briefbot summarize 1": ["summarize", "1"],
-    "briefbot --help": ["--help"],
+LOAD_CONFIG = (
+    "from bot.config import BotConfig; from retrieval.config import load_config; load_config(BotConfig)"
+)
+
+# label -> the command line; the references print nothing and have no verdict.
+REFERENCES: dict[str, list[str]] = {
+    "python alone (baseline)": [sys.executable, "-c", "pass"],
+    "loading the config alone": [sys.executable, "-c", LOAD_CONFIG],
+}
+COMMANDS: dict[str, list[str]] = {
+    **REFERENCES,
+    "briefbot articles": [*BRIEFBOT, "articles"],
+    f'briefbot ask "{QUESTION}"': [*BRIEFBOT, "ask", QUESTION],
+    "briefbot summarize 1": [*BRIEFBOT, "summarize", "1"],
+    "briefbot --help": [*BRIEFBOT, "--help"],
 }
 
 
@@ -72,9 +82,8 @@ def main() -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "BRIEFBOT_STORAGE__PATH": str(Path(folder) / "b.db")}
         run_once([*BRIEFBOT, "ingest", str(seed)], env)
         timings: dict[str, list[tuple[float, float]]] = {}
-        for label, command in COMMANDS.items():
-            argv = [sys.executable, "-c", "pass"] if command is None else [*BRIEFBOT, *command]
-            prints = command is not None
+        for label, argv in COMMANDS.items():
+            prints = label not in REFERENCES
             run_once(argv, env, prints=prints)  # warm-up
             timings[label] = [run_once(argv, env, prints=prints) for _ in range(args.runs)]
 
@@ -87,15 +96,17 @@ def main() -> None:
         walls = [wall for wall, _ in runs]
         median = statistics.median(walls)
         cpu = statistics.median(cpu for _, cpu in runs)
-        is_command = COMMANDS[label] is not None
+        is_command = label not in REFERENCES
         verdict = ("yes" if median <= TARGET_SECONDS else "NO") if is_command else ""
         table.add_row(
             label, f"{median:.3f}", f"{min(walls):.3f}", f"{max(walls):.3f}", f"{cpu:.3f}", verdict
         )
         rows.append({"command": label, "wall_median": median, "cpu_median": cpu, "runs": runs})
     Console().print(table)
+    load = os.getloadavg()[0]
+    print(f"load average (1 min) at the end: {load:.2f}")
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps({"runs": args.runs, "rows": rows}, indent=2))
+    RESULTS.write_text(json.dumps({"runs": args.runs, "load_average": load, "rows": rows}, indent=2))
 
 
 if __name__ == "__main__":

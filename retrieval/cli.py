@@ -11,20 +11,20 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, get_args
 
 from pydantic import BaseModel
 
-from retrieval.config import EngineConfig, load_config
-from retrieval.errors import BriefbotError, IndexBusy
-from retrieval.models import Answer, Extracted, Summary
+from retrieval.config import Algorithm, EngineConfig, load_config
+from retrieval.errors import BriefbotError
+from retrieval.models import Model
 from retrieval.owners import LOCAL
-from retrieval.summarize import ALGORITHMS
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
     from retrieval.engine import Engine
+    from retrieval.models import Answer, Extracted, Summary
 
 # Bulk ingests make their articles searchable in batches of this many.
 COMMIT_EVERY = 500
@@ -36,7 +36,7 @@ EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 Config = TypeVar("Config", bound=EngineConfig)
 
 
-class ExtractOutput(BaseModel):
+class ExtractOutput(Model):
     title: str | None
     text: str
     url: str | None
@@ -46,8 +46,8 @@ class ExtractOutput(BaseModel):
     language: str | None
 
 
-class SummaryOutput(BaseModel):
-    class Line(BaseModel):
+class SummaryOutput(Model):
+    class Line(Model):
         index: int
         text: str
 
@@ -78,7 +78,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     length = summarize.add_mutually_exclusive_group()
     length.add_argument("-n", "--sentences", type=int, metavar="N", help="number of sentences")
     length.add_argument("-p", "--percent", type=float, metavar="P", help="share of the article")
-    summarize.add_argument("-a", "--algorithm", choices=ALGORITHMS)
+    summarize.add_argument("-a", "--algorithm", choices=get_args(Algorithm))
 
     ask = add_command(commands, "ask", "answer a question with sentences from stored articles")
     ask.add_argument("question", help="the question, or - to read one per line from stdin")
@@ -170,15 +170,11 @@ def dispatch(args: argparse.Namespace, config: EngineConfig) -> int:
 
 
 def _open_engine(config: EngineConfig, *, reading: bool) -> Engine:
-    """The engine; beside a running bot (which holds the index), reading commands still work."""
+    """The engine. Reading commands open the search index only if they search, and beside
+    a running bot (which holds the index) they still work."""
     from retrieval.engine import Engine  # the database and index libraries load only here
 
-    try:
-        return Engine(config)
-    except IndexBusy:
-        if not reading:
-            raise
-        return Engine(config, read_only=True)
+    return Engine(config, index_on_demand=reading)
 
 
 def _ingest(engine: Engine, args: argparse.Namespace) -> int:

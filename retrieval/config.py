@@ -26,7 +26,8 @@ Algorithm = Literal["hybrid", "lead", "lexrank", "textrank", "lsa", "luhn", "sum
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Validators are built when a configuration is first loaded, for the sections it has.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class StorageConfig(Section):
@@ -149,16 +150,17 @@ class CatchupConfig(Section):
 class EngineConfig(BaseModel):
     """The sections the engine reads. Unknown top-level sections belong to the bot."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
-    storage: StorageConfig = StorageConfig()
-    fetch: FetchConfig = FetchConfig()
-    summary: SummaryConfig = SummaryConfig()
-    limits: LimitsConfig = LimitsConfig()
-    feeds: FeedsConfig = FeedsConfig()
-    digest: DigestConfig = DigestConfig()
-    alerts: AlertsConfig = AlertsConfig()
-    catchup: CatchupConfig = CatchupConfig()
+    # Factories, not instances: an instance here would build its section's validator on import.
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    fetch: FetchConfig = Field(default_factory=FetchConfig)
+    summary: SummaryConfig = Field(default_factory=SummaryConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    feeds: FeedsConfig = Field(default_factory=FeedsConfig)
+    digest: DigestConfig = Field(default_factory=DigestConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    catchup: CatchupConfig = Field(default_factory=CatchupConfig)
 
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)

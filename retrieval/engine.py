@@ -15,45 +15,54 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from retrieval.config import EngineConfig
-from retrieval.errors import BriefbotError
-from retrieval.fetch import Fetcher
-from retrieval.index import PassageIndex
-from retrieval.models import (
-    Alert,
-    Answer,
-    ArticleInfo,
-    CatchUp,
-    Digest,
-    Export,
-    Extracted,
-    FeedInfo,
-    GroupMessage,
-    IngestResult,
-    PollResult,
-    Stats,
-    Summary,
-    TopicInfo,
-    TopicMode,
-)
 from retrieval.owners import Owner, OwnerKind
-from retrieval.services import reports
-from retrieval.services.catchup import Catchups
-from retrieval.services.digests import Digests
-from retrieval.services.feeds import Feeds
-from retrieval.services.intake import Intake
 from retrieval.services.reading import Reading
 from retrieval.services.search_index import SearchIndex
-from retrieval.services.topics import Topics
 from retrieval.services.visibility import Visibility
 from retrieval.storage import Storage
+
+if TYPE_CHECKING:
+    from retrieval.errors import BriefbotError
+    from retrieval.fetch import Fetcher
+    from retrieval.index import PassageIndex
+    from retrieval.models import (
+        Alert,
+        Answer,
+        ArticleInfo,
+        CatchUp,
+        Digest,
+        Export,
+        Extracted,
+        FeedInfo,
+        GroupMessage,
+        IngestResult,
+        PollResult,
+        Stats,
+        Summary,
+        TopicInfo,
+        TopicMode,
+    )
+    from retrieval.services.catchup import Catchups
+    from retrieval.services.digests import Digests
+    from retrieval.services.feeds import Feeds
+    from retrieval.services.intake import Intake
+    from retrieval.services.topics import Topics
 
 
 class Engine:
     """``read_only=True`` searches beside another process that writes (the running bot):
-    anything that would change the index raises :class:`IndexBusy` before it changes anything."""
+    anything that would change the index raises :class:`IndexBusy` before it changes anything.
+
+    ``index_on_demand=True`` (the command line) opens the search index when a call first
+    needs it, and then read-only if another process holds it: listing or summarizing stored
+    articles never opens it. The services other than reading are then built, and their
+    libraries loaded, when first used.
+    """
 
     def __init__(
         self,
@@ -61,24 +70,65 @@ class Engine:
         *,
         fetcher: Fetcher | None = None,
         read_only: bool = False,
+        index_on_demand: bool = False,
     ) -> None:
         self.config = config = config or EngineConfig()
         self.read_only = read_only
         self.storage = Storage(config.storage.database())
-        self.fetcher = fetcher or Fetcher(config.fetch)
-        self.search = SearchIndex(self.storage, config.storage.index_path(), read_only=read_only)
+        if fetcher is not None:
+            self.fetcher = fetcher
+        self.search = SearchIndex(
+            self.storage, config.storage.index_path(), read_only=read_only,
+            read_when_busy=index_on_demand,
+        )
         self.visibility = Visibility(self.storage)
-        self.topics = Topics(self.storage, self.visibility)
-        self.intake = Intake(config, self.storage, self.search, self.topics, self.fetcher)
         self.reading = Reading(config, self.storage, self.search, self.visibility)
-        self.feeds = Feeds(config, self.storage, self.search, self.intake, self.fetcher)
-        self.digests = Digests(config, self.storage, self.visibility, self.topics)
-        self.catchups = Catchups(config, self.storage, self.search)
+        if index_on_demand:
+            return
         try:
+            # Threads (the bot's) share the services: all of them are built before any runs.
+            for service in ("intake", "feeds", "digests", "catchups"):
+                getattr(self, service)
             self.search.open()
         except BaseException:
             self.close()
             raise
+
+    @cached_property
+    def fetcher(self) -> Fetcher:
+        from retrieval.fetch import Fetcher
+
+        return Fetcher(self.config.fetch)
+
+    @cached_property
+    def topics(self) -> Topics:
+        from retrieval.services.topics import Topics
+
+        return Topics(self.storage, self.visibility)
+
+    @cached_property
+    def intake(self) -> Intake:
+        from retrieval.services.intake import Intake
+
+        return Intake(self.config, self.storage, self.search, self.topics, self.fetcher)
+
+    @cached_property
+    def feeds(self) -> Feeds:
+        from retrieval.services.feeds import Feeds
+
+        return Feeds(self.config, self.storage, self.search, self.intake, self.fetcher)
+
+    @cached_property
+    def digests(self) -> Digests:
+        from retrieval.services.digests import Digests
+
+        return Digests(self.config, self.storage, self.visibility, self.topics)
+
+    @cached_property
+    def catchups(self) -> Catchups:
+        from retrieval.services.catchup import Catchups
+
+        return Catchups(self.config, self.storage, self.search)
 
     def close(self) -> None:
         """Release everything; safe to call twice, and after a failed start."""
@@ -88,7 +138,8 @@ class Engine:
             try:
                 self.search.close()
             finally:
-                self.fetcher.close()
+                if "fetcher" in self.__dict__:  # built (or given), so possibly holding connections
+                    self.fetcher.close()
                 self.storage.close()
                 self.search.unlock()
 
@@ -189,9 +240,15 @@ class Engine:
         self.catchups.move_group(old, new)
 
     def stats(self) -> Stats:
+        from retrieval.services import reports
+
         return reports.stats(self.storage, self.search)
 
-    def export(self, owner: Owner, *, max_text_chars: int = reports.EXPORT_TEXT_CHARS) -> Export:
+    def export(self, owner: Owner, *, max_text_chars: int | None = None) -> Export:
+        from retrieval.services import reports
+
+        if max_text_chars is None:
+            max_text_chars = reports.EXPORT_TEXT_CHARS
         return reports.export(self.storage, owner, max_text_chars=max_text_chars)
 
     # --- feeds ----------------------------------------------------------------------

@@ -5,14 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError, computed_field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, field_validator
 
 from retrieval.errors import BriefbotError, Plural
 from retrieval.owners import Owner
 from retrieval.sizes import ByteSize
 
 
-class Extracted(BaseModel):
+class Model(BaseModel):
+    """The base of the engine's models: each builds its validator when first used rather
+    than when imported, so a command pays only for the models it uses (start-up time)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Extracted(Model):
     """An article as it comes out of intake, before it is stored."""
 
     title: str | None = None
@@ -28,7 +35,7 @@ class Extracted(BaseModel):
         return [p.strip() for p in self.text.split("\n\n") if p.strip()]
 
 
-class ArticleInfo(BaseModel):
+class ArticleInfo(Model):
     """A stored article's metadata (no body)."""
 
     id: int
@@ -42,14 +49,14 @@ class ArticleInfo(BaseModel):
     added: datetime
 
 
-class IngestResult(BaseModel):
+class IngestResult(Model):
     id: int
     title: str
     sentences: int
     duplicate: bool = Field(False, description="True when the article was already stored.")
 
 
-class MessageRef(BaseModel):
+class MessageRef(Model):
     """A message a group's catch-up kept, as a quote of it is cited: who wrote it, when,
     and its link (none where Telegram has none: basic groups)."""
 
@@ -61,7 +68,7 @@ class MessageRef(BaseModel):
     link: str | None = None
 
 
-class CitedSentence(BaseModel):
+class CitedSentence(Model):
     """One sentence quoted verbatim from a stored article, or from a message a group
     kept (then ``message`` says which, ``article_id`` is None and ``title`` is the author),
     with what is needed to cite it."""
@@ -75,7 +82,7 @@ class CitedSentence(BaseModel):
     message: MessageRef | None = None
 
 
-class Summary(BaseModel):
+class Summary(Model):
     article_id: int
     title: str
     url: str | None = None
@@ -84,13 +91,13 @@ class Summary(BaseModel):
     total_sentences: int
 
 
-class Answer(BaseModel):
+class Answer(Model):
     question: str
     abstained: bool
     sentences: list[CitedSentence]
 
 
-class StoredError(BaseModel):
+class StoredError(Model):
     """An error kept with what it happened to (a feed's last poll): the sentence's template
     and parameters rather than its English text, so that it is shown later in the language of
     whoever reads it."""
@@ -139,7 +146,7 @@ class StoredError(BaseModel):
         return str(self.error())
 
 
-class FeedInfo(BaseModel):
+class FeedInfo(Model):
     id: int
     url: str
     title: str | None = None
@@ -156,7 +163,7 @@ class FeedInfo(BaseModel):
         return StoredError.read(value) if isinstance(value, str) else value
 
 
-class PollResult(BaseModel):
+class PollResult(Model):
     feed_id: int
     not_modified: bool = False
     new_articles: list[int] = Field(default_factory=list)
@@ -166,13 +173,13 @@ class PollResult(BaseModel):
 TopicMode = Literal["instant", "daily", "off"]
 
 
-class TopicInfo(BaseModel):
+class TopicInfo(Model):
     id: int
     query: str
     mode: TopicMode
 
 
-class HighlightedSentence(BaseModel):
+class HighlightedSentence(Model):
     """A cited sentence with the character ranges of the words that made it match."""
 
     article_id: int
@@ -181,7 +188,7 @@ class HighlightedSentence(BaseModel):
     highlights: list[tuple[int, int]] = Field(default_factory=list)
 
 
-class Alert(BaseModel):
+class Alert(Model):
     """A new article that matched one of a chat's instant topics."""
 
     owner: Owner
@@ -192,7 +199,7 @@ class Alert(BaseModel):
     sentences: list[HighlightedSentence]
 
 
-class DigestItem(BaseModel):
+class DigestItem(Model):
     article_id: int
     title: str
     url: str | None = None
@@ -201,20 +208,20 @@ class DigestItem(BaseModel):
     also_reported_by: list[ArticleRef] = Field(default_factory=list)
 
 
-class ArticleRef(BaseModel):
+class ArticleRef(Model):
     article_id: int
     title: str
     url: str | None = None
     site: str | None = None
 
 
-class DigestSection(BaseModel):
+class DigestSection(Model):
     heading: str = Field(description="The topic's query, or the feeds' name for unmatched items.")
     topic_id: int | None = None
     items: list[DigestItem]
 
 
-class Digest(BaseModel):
+class Digest(Model):
     owner: Owner
     since: datetime | None
     until: datetime = Field(
@@ -227,14 +234,14 @@ class Digest(BaseModel):
         return not any(section.items for section in self.sections)
 
 
-class Export(BaseModel):
+class Export(Model):
     opml: str
     feeds: list[FeedInfo]
     topics: list[TopicInfo]
     articles: list[dict]
 
 
-class GroupMessage(BaseModel):
+class GroupMessage(Model):
     """A text message (or a caption) posted in a group, as its catch-up keeps it. ``link``
     opens it in Telegram (``https://t.me/c/<id>/<message id>`` in a supergroup)."""
 
@@ -250,7 +257,7 @@ class GroupMessage(BaseModel):
     link: str | None = None
 
 
-class QuotedMessage(BaseModel):
+class QuotedMessage(Model):
     """A kept message quoted verbatim: the whole of it, or its best sentence (``sentence``,
     from 1, of its ``sentences``)."""
 
@@ -264,7 +271,7 @@ class QuotedMessage(BaseModel):
         return self.sentence is None
 
 
-class CatchUpSection(BaseModel):
+class CatchUpSection(Model):
     """One thread of discussion: how much was said in it, and the messages that tell it."""
 
     messages: int
@@ -274,7 +281,7 @@ class CatchUpSection(BaseModel):
     quotes: list[QuotedMessage]
 
 
-class CatchUp(BaseModel):
+class CatchUp(Model):
     """What a group said in a window of its kept messages, as quotes grouped by thread.
 
     ``window`` is how the window was chosen: since the asker's last message, since a time
@@ -292,7 +299,7 @@ class CatchUp(BaseModel):
         return not self.sections
 
 
-class Stats(BaseModel):
+class Stats(Model):
     articles: int
     sentences: int
     owners: int = Field(description="Chats (and other owners) holding at least one article.")

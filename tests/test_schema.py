@@ -1,6 +1,7 @@
 """The schema three ways must be one: what the stores query (retrieval/storage/schema.py),
 what the Alembic revisions build (on SQLite and PostgreSQL), and what an old SQLite
-database has once the pre-Alembic steps ran and it was stamped."""
+database has once the pre-Alembic steps ran and it was stamped. And the SQL of the reads
+compiled ahead for SQLite must be what their Core statements compile to."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Identity, text
+from sqlalchemy import Identity, create_engine, text
 
 from retrieval.config import StorageConfig
 from retrieval.storage import Storage
+from retrieval.storage.compile_reads import compiled_reads
+from retrieval.storage.database import READS
 from retrieval.storage.legacy import MIGRATIONS
 from retrieval.storage.schema import metadata
+from retrieval.storage.sqlite_reads import SQL
 from retrieval.storage.upgrade import HEAD, LEGACY_REVISIONS, SCRIPTS, current_revision
 
 
@@ -108,3 +112,17 @@ def _checks(sql: str) -> list[str]:
             end += 1
         found.append(sql[start : end - 1])
     return found
+
+
+def test_the_reads_compiled_ahead_are_those_of_their_core_statements(tmp_path: Path) -> None:
+    """retrieval/storage/sqlite_reads.py is generated: run
+    ``python -m retrieval.storage.compile_reads`` when this fails."""
+    assert compiled_reads() == SQL
+    # And it is what SQLAlchemy itself would run on a SQLite database of this machine.
+    engine = create_engine(f"sqlite:///{tmp_path / 'b.db'}")
+    with engine.connect():
+        dialect = engine.dialect
+    for name, read in READS.items():
+        compiled = read.statement.compile(dialect=dialect)
+        assert SQL[name] == (str(compiled), tuple(compiled.positiontup or ()), compiled.params), name
+    engine.dispose()

@@ -3,16 +3,18 @@ forgetting an article. A group with catch-up on is answered from what it said, t
 
 from __future__ import annotations
 
-from retrieval.answer import RankedSentence, rank_answers
+from typing import TYPE_CHECKING
+
 from retrieval.config import EngineConfig
 from retrieval.errors import NotFound
-from retrieval.index import kept_message_id
 from retrieval.models import Answer, ArticleInfo, CitedSentence, Summary
 from retrieval.owners import Owner
-from retrieval.services.search_index import SearchIndex
 from retrieval.services.visibility import Visibility
 from retrieval.storage import Storage
-from retrieval.summarize import select_sentences, sentence_count
+
+if TYPE_CHECKING:
+    from retrieval.answer import RankedSentence
+    from retrieval.services.search_index import SearchIndex
 
 
 class Reading:
@@ -44,6 +46,8 @@ class Reading:
         percent: float | None = None,
         algorithm: str | None = None,
     ) -> Summary:
+        from retrieval.summarize import select_sentences, sentence_count  # the language layer
+
         info = self.article(article_id, owner)
         stored = self._articles.sentences(article_id)
         algorithm = algorithm or self._summary.algorithm
@@ -72,6 +76,8 @@ class Reading:
         self, question: str, owner: Owner, *, article_id: int | None = None, max_sentences: int = 3
     ) -> Answer:
         """1–3 stored sentences that answer ``question``, or ``abstained=True``."""
+        from retrieval.answer import rank_answers  # the ranker, the index, the language layer
+
         if article_id is not None:
             self.article(article_id, owner)
         scope = self._visibility.search_scope(owner)
@@ -86,6 +92,8 @@ class Reading:
     def _cite(self, ranked: list[RankedSentence]) -> list[CitedSentence]:
         """Citations of the ranked sentences: each article's title and link, or each kept
         message's author and link. A sentence deleted meanwhile is left out."""
+        from retrieval.index import kept_message_id
+
         sources = {r.article_id for r in ranked}
         message_ids = [i for source in sources if (i := kept_message_id(source)) is not None]
         infos = self._articles.articles_by_id([s for s in sources if kept_message_id(s) is None])

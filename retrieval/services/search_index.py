@@ -25,54 +25,84 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from retrieval.errors import IndexBusy, IndexUnavailable
-from retrieval.index import PassageIndex, kept_message_id, message_source, sentence_terms
-from retrieval.language.detect import body_language
 from retrieval.owners import Owner, OwnerKind
-from retrieval.services.index_follower import IndexFollower
 from retrieval.storage import Storage
 from retrieval.storage.articles import StoredSentence
-from retrieval.storage.changes import ChangeLog
 from retrieval.storage.database import disk_usage
+
+if TYPE_CHECKING:
+    from retrieval.index import PassageIndex
+    from retrieval.services.index_follower import IndexFollower
 
 log = logging.getLogger(__name__)
 
 
 class SearchIndex:
     """``read_only=True`` searches beside another process that writes (the running bot):
-    anything that would change the index raises :class:`IndexBusy` before it changes anything."""
+    anything that would change the index raises :class:`IndexBusy` before it changes anything.
 
-    def __init__(self, storage: Storage, path: Path, *, read_only: bool = False) -> None:
+    The index opens with :meth:`open`, or when :attr:`index` is first used; then, with
+    ``read_when_busy``, read-only if another process holds it.
+    """
+
+    def __init__(
+        self, storage: Storage, path: Path, *, read_only: bool = False, read_when_busy: bool = False
+    ) -> None:
         self._storage = storage
         self._articles = storage.articles
         self._kept = storage.catchup
-        self.read_only = read_only
+        self._read_only = read_only
+        self._read_when_busy = read_when_busy
         self._path = path
         self._write_lock = threading.RLock()
         self._lock_fd: int | None = None
-        self.index: PassageIndex | None = None  # type: ignore[assignment]
+        self._passages: PassageIndex | None = None
         # PostgreSQL: other replicas write too, and this index follows their changes.
-        self.follower = None if storage.db.is_sqlite else IndexFollower(self, ChangeLog(storage.db), path)
+        self.follower = None if storage.db.is_sqlite else _follower(self, storage, path)
+
+    @property
+    def index(self) -> PassageIndex:
+        if self._passages is None:
+            with self._write_lock:
+                if self._passages is None:
+                    self.open()
+        return self._passages  # type: ignore[return-value]
+
+    @property
+    def read_only(self) -> bool:
+        """Whether this process only reads the index beside another that writes it (with
+        ``read_when_busy``, known once the index is open: this opens it)."""
+        if self._read_when_busy and self._passages is None:
+            self.index  # noqa: B018 - opening it tells
+        return self._read_only
 
     def open(self) -> None:
         """Take the database (unless reading only) and open its index, repaired if need be."""
-        if self.read_only:
-            self.index = self._open_for_reading()
+        if not self._read_only:
+            try:
+                self._lock_fd = _lock_index(self._path)
+            except IndexBusy:
+                if not self._read_when_busy:
+                    raise
+                self._read_only = True
+        if self._read_only:
+            self._passages = self._open_for_reading()
+            return
+        self._passages = self._open()
+        if self.follower is None:
+            self.reconcile()
         else:
-            self._lock_fd = _lock_index(self._path)
-            self.index = self._open()
-            if self.follower is None:
-                self.reconcile()
-            else:
-                self.follower.catch_up()
+            self.follower.catch_up()
 
     def close(self) -> None:
         """Close the index; safe to call twice, and after a failed :meth:`open`."""
         with self._write_lock:
-            if self.index is not None:
-                self.index.close()
-                self.index = None  # type: ignore[assignment]
+            if self._passages is not None:
+                self._passages.close()
+                self._passages = None
 
     def unlock(self) -> None:
         """Let another process take the database (after everything else is closed)."""
@@ -107,12 +137,16 @@ class SearchIndex:
     def add_message(self, message_id: int, replaced: int | None = None) -> None:
         """Index a kept message (searchable after the next commit) in place of the version
         it replaced."""
+        from retrieval.index import message_source
+
         if replaced is not None:
             self.index.delete(message_source(replaced))
         self._index_message(message_id)
 
     def remove_messages(self, message_ids: list[int]) -> None:
         """Take deleted kept messages out of the index, now."""
+        from retrieval.index import message_source
+
         if not message_ids:
             return
         with self._write_lock:
@@ -129,6 +163,8 @@ class SearchIndex:
     def sentences_in(self, ranges: list[tuple[int, int, int]]) -> list[StoredSentence]:
         """The sentences in the given (``article_id``, first, last) position ranges of the
         index's documents, articles' and kept messages' alike."""
+        from retrieval.index import kept_message_id, message_source
+
         found = self._articles.sentences_in([r for r in ranges if kept_message_id(r[0]) is None])
         keys = [
             (message_id, position)
@@ -213,6 +249,9 @@ class SearchIndex:
 
     def _index(self, article_id: int) -> None:
         """Index an article's sentences, in its language, for the owners that hold it."""
+        from retrieval.index import sentence_terms
+        from retrieval.language.detect import body_language
+
         info = self._articles.article(article_id)
         if info is None:
             return
@@ -234,6 +273,8 @@ class SearchIndex:
 
     def _index_message(self, message_id: int) -> None:
         """Index a kept message's sentences, in its language, for its group alone."""
+        from retrieval.index import message_source
+
         message = self._kept.messages([message_id]).get(message_id)
         if message is None:
             return
@@ -248,6 +289,8 @@ class SearchIndex:
         return disk_usage(self.index.path.iterdir())
 
     def _open_for_reading(self) -> PassageIndex:
+        from retrieval.index import PassageIndex  # tantivy: only for what searches
+
         try:
             return PassageIndex(self._path, writable=False)
         except IndexUnavailable:
@@ -256,6 +299,8 @@ class SearchIndex:
             ) from None
 
     def _open(self) -> PassageIndex:
+        from retrieval.index import PassageIndex
+
         try:
             return PassageIndex(self._path)
         except IndexUnavailable as exc:
@@ -263,6 +308,13 @@ class SearchIndex:
             if self.follower is None:  # with PostgreSQL, the lost position says so
                 self._articles.mark_all_unindexed()
             return PassageIndex.recreate(self._path)
+
+
+def _follower(search: SearchIndex, storage: Storage, path: Path) -> IndexFollower:
+    from retrieval.services.index_follower import IndexFollower
+    from retrieval.storage.changes import ChangeLog
+
+    return IndexFollower(search, ChangeLog(storage.db), path)
 
 
 def _lock_index(index_path: Path) -> int:

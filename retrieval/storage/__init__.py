@@ -5,16 +5,20 @@ The database is the source of truth; the search index is derived from it.
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from retrieval.owners import Owner
 from retrieval.storage.articles import ArticleStore
 from retrieval.storage.catchup import CatchupStore
 from retrieval.storage.database import Database
-from retrieval.storage.digests import DigestLog
 from retrieval.storage.feeds import FeedStore
-from retrieval.storage.topics import TopicStore
 from retrieval.storage.upgrade import upgrade_schema
+
+if TYPE_CHECKING:
+    from retrieval.storage.digests import DigestLog
+    from retrieval.storage.topics import TopicStore
 
 
 class Storage:
@@ -30,9 +34,21 @@ class Storage:
             raise
         self.articles = ArticleStore(self.db)
         self.feeds = FeedStore(self.db)
-        self.topics = TopicStore(self.db)
-        self.digests = DigestLog(self.db)
         self.catchup = CatchupStore(self.db)
+
+    # The stores no reading command uses, with their queries, load when first used.
+
+    @cached_property
+    def topics(self) -> TopicStore:
+        from retrieval.storage.topics import TopicStore
+
+        return TopicStore(self.db)
+
+    @cached_property
+    def digests(self) -> DigestLog:
+        from retrieval.storage.digests import DigestLog
+
+        return DigestLog(self.db)
 
     def close(self) -> None:
         self.db.close()

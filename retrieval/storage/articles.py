@@ -11,40 +11,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
-
-from sqlalchemy import (
-    Column,
-    Connection,
-    Integer,
-    Text,
-    bindparam,
-    distinct,
-    false,
-    func,
-    insert,
-    select,
-    true,
-)
 
 from retrieval.models import ArticleInfo, Extracted
 from retrieval.owners import EVERYONE, Owner, OwnerKind
-from retrieval.storage.changes import log_changes
-from retrieval.storage.database import (
-    Database,
-    Read,
-    insert_or_ignore,
-    json_rows,
-    move_owner_rows,
-    now,
-    owner_is,
-    owners_in,
-    owners_value,
-    stored_owner,
-)
-from retrieval.storage.schema import articles, ownership
-from retrieval.storage.schema import sentences as sentence_table
+from retrieval.storage.database import Database, now, owners_value, read, stored_owner
+
+if TYPE_CHECKING:
+    from sqlalchemy import Column, Connection, Select, Table
 
 
 @dataclass(frozen=True)
@@ -88,56 +63,181 @@ class ArticleTotals:
     owners: int  # owners other than feeds holding at least one article
 
 
-_OWNER = (ownership.c.owner_kind, ownership.c.owner_id)
-_COPY_OF = (articles.c.copy_of_kind, articles.c.copy_of_id)
+# The statements are built inside the functions that use them, which import SQLAlchemy and
+# the tables: reading commands on SQLite run the reads below compiled ahead of time
+# (retrieval.storage.sqlite_reads) and never load SQLAlchemy.
 
-# What ArticleInfo shows, and when the article came (to its owner, or at all).
-_INFO = tuple(
-    articles.c[name]
-    for name in ("id", "title", "url", "site", "author", "published", "language", "sentence_count")
-)
-# The reads on the answer path, built once.
-_ARTICLE = Read(select(*_INFO, articles.c.added_at).where(articles.c.id == bindparam("id")))
-_SENTENCE = tuple(
-    sentence_table.c[name] for name in ("article_id", "position", "paragraph", "text", "language", "terms")
-)
-_SENTENCES = Read(
-    select(*_SENTENCE)
-    .where(sentence_table.c.article_id == bindparam("id"))
-    .order_by(sentence_table.c.position)
-)
-_OWNERS_OF = Read(select(*_OWNER).where(ownership.c.article_id == bindparam("id")).order_by(*_OWNER))
-_VISIBLE = Read(
-    select(true())
-    .where(ownership.c.article_id == bindparam("id"), owners_in("owners", *_OWNER))
-    .limit(1)
-)
-_RANGES = json_rows(
-    bindparam("ranges", type_=Text),
-    sentence_table.c.article_id, Column("first", Integer), Column("last", Integer),
-)
-# The sentences in (article_id, first, last) position ranges, each with its language or
-# else its article's.
-_SENTENCES_IN = Read(
-    select(
-        *_SENTENCE[:4], func.coalesce(sentence_table.c.language, articles.c.language), sentence_table.c.terms
+
+def _owner(table: Table) -> tuple[Column, Column]:
+    return table.c.owner_kind, table.c.owner_id
+
+
+def _info(articles: Table) -> tuple[Column, ...]:
+    """What ArticleInfo shows (then comes when the article came, to its owner or at all)."""
+    return tuple(
+        articles.c[name]
+        for name in ("id", "title", "url", "site", "author", "published", "language", "sentence_count")
     )
-    .select_from(_RANGES)
-    .join(
-        sentence_table,
-        (sentence_table.c.article_id == _RANGES.c.article_id)
-        & sentence_table.c.position.between(_RANGES.c.first, _RANGES.c.last),
+
+
+def _set_indexed() -> Any:
+    from sqlalchemy import bindparam
+
+    from retrieval.storage.schema import articles
+
+    return articles.update().where(articles.c.id == bindparam("article_id"))
+
+
+@read
+def _article() -> Select:
+    from sqlalchemy import bindparam, select
+
+    from retrieval.storage.schema import articles
+
+    return select(*_info(articles), articles.c.added_at).where(articles.c.id == bindparam("id"))
+
+
+@read
+def _sentences() -> Select:
+    from sqlalchemy import bindparam, select
+
+    from retrieval.storage.schema import sentences
+
+    return (
+        select(*_sentence_columns(sentences))
+        .where(sentences.c.article_id == bindparam("id"))
+        .order_by(sentences.c.position)
     )
-    .join(articles, articles.c.id == sentence_table.c.article_id)
-)
-_IDS = json_rows(bindparam("ids", type_=Text), articles.c.id)
-_ARTICLES = Read(select(*_INFO, articles.c.added_at).join_from(_IDS, articles, articles.c.id == _IDS.c.id))
-_SET_INDEXED = articles.update().where(articles.c.id == bindparam("article_id"))
-_SET_TERMS = (
-    sentence_table.update()
-    .where(sentence_table.c.article_id == bindparam("a"), sentence_table.c.position == bindparam("p"))
-    .values(terms=bindparam("t"))
-)
+
+
+@read
+def _owners_of() -> Select:
+    from sqlalchemy import bindparam, select
+
+    from retrieval.storage.schema import ownership
+
+    owner = _owner(ownership)
+    return select(*owner).where(ownership.c.article_id == bindparam("id")).order_by(*owner)
+
+
+@read
+def _visible() -> Select:
+    from sqlalchemy import bindparam, select, true
+
+    from retrieval.storage.core import owners_in
+    from retrieval.storage.schema import ownership
+
+    return (
+        select(true())
+        .where(ownership.c.article_id == bindparam("id"), owners_in("owners", *_owner(ownership)))
+        .limit(1)
+    )
+
+
+def _sentence_columns(sentences: Table) -> tuple[Column, ...]:
+    return tuple(
+        sentences.c[name] for name in ("article_id", "position", "paragraph", "text", "language", "terms")
+    )
+
+
+@read
+def _sentences_in() -> Select:
+    """The sentences in (article_id, first, last) position ranges, each with its language or
+    else its article's."""
+    from sqlalchemy import Column, Integer, Text, bindparam, func, select
+
+    from retrieval.storage.core import json_rows
+    from retrieval.storage.schema import articles, sentences
+
+    ranges = json_rows(
+        bindparam("ranges", type_=Text),
+        sentences.c.article_id, Column("first", Integer), Column("last", Integer),
+    )
+    return (
+        select(
+            *_sentence_columns(sentences)[:4], func.coalesce(sentences.c.language, articles.c.language),
+            sentences.c.terms,
+        )
+        .select_from(ranges)
+        .join(
+            sentences,
+            (sentences.c.article_id == ranges.c.article_id)
+            & sentences.c.position.between(ranges.c.first, ranges.c.last),
+        )
+        .join(articles, articles.c.id == sentences.c.article_id)
+    )
+
+
+@read
+def _articles_by_id() -> Select:
+    from sqlalchemy import Text, bindparam, select
+
+    from retrieval.storage.core import json_rows
+    from retrieval.storage.schema import articles
+
+    ids = json_rows(bindparam("ids", type_=Text), articles.c.id)
+    return select(*_info(articles), articles.c.added_at).join_from(ids, articles, articles.c.id == ids.c.id)
+
+
+def _set_terms() -> Any:
+    from sqlalchemy import bindparam
+
+    from retrieval.storage.schema import sentences
+
+    return (
+        sentences.update()
+        .where(sentences.c.article_id == bindparam("a"), sentences.c.position == bindparam("p"))
+        .values(terms=bindparam("t"))
+    )
+
+
+@read
+def _listing() -> Select:
+    """Articles the owners hold, newest first (by when they got them)."""
+    from sqlalchemy import bindparam, func, select
+
+    from retrieval.storage.core import owners_in
+    from retrieval.storage.schema import articles, ownership
+
+    owned_at = func.max(ownership.c.added_at).label("owned_at")
+    return (
+        select(*_info(articles), owned_at)
+        .select_from(articles)
+        .join(ownership, (ownership.c.article_id == articles.c.id) & owners_in("owners", *_owner(ownership)))
+        .group_by(articles.c.id)
+        .order_by(owned_at.desc(), articles.c.id.desc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
+@read
+def _count() -> Select:
+    from sqlalchemy import distinct, func, select
+
+    from retrieval.storage.core import owners_in
+    from retrieval.storage.schema import ownership
+
+    return select(func.count(distinct(ownership.c.article_id))).where(owners_in("owners", *_owner(ownership)))
+
+
+@read
+def _unindexed_ids() -> Select:
+    from sqlalchemy import false, select
+
+    from retrieval.storage.schema import articles
+
+    # A literal false, not a parameter: only then does SQLite use the partial index.
+    return select(articles.c.id).where(articles.c.indexed == false())
+
+
+@read
+def _indexed_sentence_count() -> Select:
+    from sqlalchemy import func, select, true
+
+    from retrieval.storage.schema import articles
+
+    return select(func.coalesce(func.sum(articles.c.sentence_count), 0)).where(articles.c.indexed == true())
 
 
 class ArticleStore:
@@ -148,9 +248,15 @@ class ArticleStore:
         """An article that already holds this one: the same public text or page, or the
         same text or URL among ``owner``'s own articles. A chat's private article is never
         found for another chat, whatever it sends."""
+        from sqlalchemy import select
+
+        from retrieval.storage.core import owners_in
+        from retrieval.storage.schema import articles
+
+        copy = (articles.c.copy_of_kind, articles.c.copy_of_id)
         query = (
             select(articles.c.id)
-            .where(articles.c.text_hash == text_hash(extracted.text), owners_in([owner, EVERYONE], *_COPY_OF))
+            .where(articles.c.text_hash == text_hash(extracted.text), owners_in([owner, EVERYONE], *copy))
             .limit(1)
         )
         with self._db.reading() as db:
@@ -162,10 +268,15 @@ class ArticleStore:
     def find_by_url(self, url: str, owner: Owner, *, public: bool = True) -> int | None:
         """A stored article for ``url``: one ``owner`` itself stored under that URL or, when
         ``public``, one our fetcher read there."""
+        from sqlalchemy import select, true
+
+        from retrieval.storage.core import owner_is
+        from retrieval.storage.schema import articles, ownership
+
         canonical = canonical_url(url)
         if canonical is None:  # no URL: nothing is stored under it
             return None
-        own = articles.c.id.in_(select(ownership.c.article_id).where(owner_is(owner, *_OWNER)))
+        own = articles.c.id.in_(select(ownership.c.article_id).where(owner_is(owner, *_owner(ownership))))
         condition = (articles.c.public == true()) | own if public else own
         query = select(articles.c.id).where(articles.c.canonical_url == canonical, condition)
         with self._db.reading() as db:
@@ -189,6 +300,12 @@ class ArticleStore:
         ``public``: the text is what our fetcher read at ``extracted.url``, so any chat that
         sends that URL or text may share this copy.
         """
+        from sqlalchemy import insert
+
+        from retrieval.storage.changes import log_changes
+        from retrieval.storage.schema import articles, ownership
+        from retrieval.storage.schema import sentences as sentence_table
+
         copy = copy_of(owner, public=public)
         with self._db.transaction() as db:
             article_id = db.execute(
@@ -220,6 +337,10 @@ class ArticleStore:
 
     def add_owner(self, article_id: int, owner: Owner) -> bool:
         """Give ``owner`` access; True if it is new (the index must then learn it)."""
+        from retrieval.storage.changes import log_changes
+        from retrieval.storage.core import insert_or_ignore
+        from retrieval.storage.schema import articles, ownership
+
         with self._db.transaction() as db:
             added = db.execute(
                 insert_or_ignore(db, ownership).values(
@@ -236,9 +357,17 @@ class ArticleStore:
 
         Returns True when the article was deleted.
         """
+        from sqlalchemy import func, select
+
+        from retrieval.storage.changes import log_changes
+        from retrieval.storage.core import owner_is
+        from retrieval.storage.schema import articles, ownership
+
         with self._db.transaction() as db:
             db.execute(
-                ownership.delete().where(owner_is(owner, *_OWNER), ownership.c.article_id == article_id)
+                ownership.delete().where(
+                    owner_is(owner, *_owner(ownership)), ownership.c.article_id == article_id
+                )
             )
             log_changes(db, "article", [article_id])
             remaining = db.execute(
@@ -254,41 +383,54 @@ class ArticleStore:
         if not article_ids:
             return
         with self._db.transaction() as db:
-            db.execute(_SET_INDEXED.values(indexed=True), [{"article_id": i} for i in article_ids])
+            db.execute(_set_indexed().values(indexed=True), [{"article_id": i} for i in article_ids])
 
     def set_language(self, article_id: int, language: str | None) -> None:
+        from retrieval.storage.schema import articles
+
         with self._db.transaction() as db:
             db.execute(articles.update().where(articles.c.id == article_id).values(language=language))
 
     def mark_all_unindexed(self) -> None:
+        from retrieval.storage.schema import articles
+
         with self._db.transaction() as db:
             db.execute(articles.update().values(indexed=False))
 
     def unindexed_ids(self) -> list[int]:
-        # A literal false, not a parameter: only then does SQLite use the partial index.
-        with self._db.reading() as db:
-            return list(db.execute(select(articles.c.id).where(articles.c.indexed == false())).scalars())
+        return [row[0] for row in self._db.rows(_unindexed_ids)]
 
     def indexed_sentence_count(self) -> int:
-        query = select(func.coalesce(func.sum(articles.c.sentence_count), 0)).where(
-            articles.c.indexed == true()
-        )
-        with self._db.reading() as db:
-            return db.execute(query).scalar_one()
+        return self._db.rows(_indexed_sentence_count)[0][0]
 
     def ids(self) -> list[int]:
+        from sqlalchemy import select
+
+        from retrieval.storage.schema import articles
+
         with self._db.reading() as db:
             return list(db.execute(select(articles.c.id).order_by(articles.c.id)).scalars())
 
     def owned_by(self, owner: Owner) -> list[int]:
+        from sqlalchemy import select
+
+        from retrieval.storage.core import owner_is
+        from retrieval.storage.schema import ownership
+
+        query = select(ownership.c.article_id).where(owner_is(owner, *_owner(ownership)))
         with self._db.reading() as db:
-            return list(db.execute(select(ownership.c.article_id).where(owner_is(owner, *_OWNER))).scalars())
+            return list(db.execute(query).scalars())
 
     def owned_beyond(self, owner: Owner, keep: int) -> list[int]:
         """The owner's articles after its newest ``keep``."""
+        from sqlalchemy import select
+
+        from retrieval.storage.core import owner_is
+        from retrieval.storage.schema import ownership
+
         query = (
             select(ownership.c.article_id)
-            .where(owner_is(owner, *_OWNER))
+            .where(owner_is(owner, *_owner(ownership)))
             .order_by(ownership.c.added_at.desc(), ownership.c.article_id.desc())
             .offset(keep)
         )
@@ -296,54 +438,41 @@ class ArticleStore:
             return list(db.execute(query).scalars())
 
     def owners_of(self, article_id: int) -> list[Owner]:
-        with self._db.reading() as db:
-            rows = _OWNERS_OF.rows(db, id=article_id)
-        return [stored_owner(kind, owner_id) for kind, owner_id in rows]
+        return [stored_owner(kind, owner_id) for kind, owner_id in self._db.rows(_owners_of, id=article_id)]
 
     def visible(self, article_id: int, owners: Sequence[Owner]) -> bool:
-        with self._db.reading() as db:
-            return bool(_VISIBLE.rows(db, id=article_id, owners=owners_value(owners)))
+        return bool(self._db.rows(_visible, id=article_id, owners=owners_value(owners)))
 
     def article(self, article_id: int) -> ArticleInfo | None:
-        with self._db.reading() as db:
-            rows = _ARTICLE.rows(db, id=article_id)
+        rows = self._db.rows(_article, id=article_id)
         return _article_info(rows[0]) if rows else None
 
     def articles_by_id(self, article_ids: Sequence[int]) -> dict[int, ArticleInfo]:
         """The stored ones of the given articles, in one read."""
         if not article_ids:
             return {}
-        with self._db.reading() as db:
-            rows = _ARTICLES.rows(db, ids=json.dumps([[int(i)] for i in article_ids]))
+        rows = self._db.rows(_articles_by_id, ids=json.dumps([[int(i)] for i in article_ids]))
         return {row[0]: _article_info(row) for row in rows}
 
     def articles(self, owners: Sequence[Owner], limit: int, offset: int = 0) -> list[ArticleInfo]:
         """Articles the owners hold, newest first (by when they got them)."""
-        owned_at = func.max(ownership.c.added_at).label("owned_at")
-        query = (
-            select(*_INFO, owned_at)
-            .select_from(articles)
-            .join(ownership, (ownership.c.article_id == articles.c.id) & owners_in(owners, *_OWNER))
-            .group_by(articles.c.id)
-            .order_by(owned_at.desc(), articles.c.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-        with self._db.reading() as db:
-            rows = db.execute(query).all()
+        rows = self._db.rows(_listing, owners=owners_value(owners), limit=limit, offset=offset)
         return [_article_info(row) for row in rows]
 
     def count_articles(self, owners: Sequence[Owner]) -> int:
-        query = select(func.count(distinct(ownership.c.article_id))).where(owners_in(owners, *_OWNER))
-        with self._db.reading() as db:
-            return db.execute(query).scalar_one()
+        return self._db.rows(_count, owners=owners_value(owners))[0][0]
 
     def arrived_since(self, owners: Sequence[Owner], since: str, limit: int) -> list[int]:
         """Articles the owners received after ``since`` (a stored time), newest first."""
+        from sqlalchemy import func, select
+
+        from retrieval.storage.core import owners_in
+        from retrieval.storage.schema import ownership
+
         arrived = func.max(ownership.c.added_at).label("arrived")
         query = (
             select(ownership.c.article_id, arrived)
-            .where(owners_in(owners, *_OWNER), ownership.c.added_at > since)
+            .where(owners_in(owners, *_owner(ownership)), ownership.c.added_at > since)
             .group_by(ownership.c.article_id)
             .order_by(arrived.desc(), ownership.c.article_id.desc())
             .limit(limit)
@@ -352,6 +481,10 @@ class ArticleStore:
             return [row[0] for row in db.execute(query)]
 
     def totals(self) -> ArticleTotals:
+        from sqlalchemy import func, select
+
+        from retrieval.storage.schema import articles, ownership
+
         holders = (
             select(ownership.c.owner_kind, ownership.c.owner_id)
             .where(ownership.c.owner_kind != OwnerKind.FEED.value)
@@ -369,11 +502,16 @@ class ArticleStore:
 
     def owned_texts(self, owner: Owner) -> list[dict[str, Any]]:
         """Every article ``owner`` itself holds, with its text, oldest first."""
+        from sqlalchemy import select
+
+        from retrieval.storage.core import owner_is
+        from retrieval.storage.schema import articles, ownership
+
         a = articles.c
         query = (
             select(a.id, a.title, a.url, a.site, a.author, a.published, a.text, ownership.c.added_at)
             .select_from(articles)
-            .join(ownership, (ownership.c.article_id == a.id) & owner_is(owner, *_OWNER))
+            .join(ownership, (ownership.c.article_id == a.id) & owner_is(owner, *_owner(ownership)))
             .order_by(a.id)
         )
         with self._db.reading() as db:
@@ -384,28 +522,33 @@ class ArticleStore:
         """Inside a transaction: give ``old``'s articles to ``new``; returns their ids, which
         the index must learn again. ``old``'s private copies become ``new``'s, so what it
         sent before is still found when it sends it again."""
-        moved = list(db.execute(select(ownership.c.article_id).where(owner_is(old, *_OWNER))).scalars())
+        from sqlalchemy import select
+
+        from retrieval.storage.changes import log_changes
+        from retrieval.storage.core import move_owner_rows, owner_is
+        from retrieval.storage.schema import articles, ownership
+
+        query = select(ownership.c.article_id).where(owner_is(old, *_owner(ownership)))
+        moved = list(db.execute(query).scalars())
         move_owner_rows(db, ownership, old, new, unique=("article_id",))
         move_owner_rows(
             db, articles, old, new, unique=("text_hash",), columns=("copy_of_kind", "copy_of_id"),
             keep_clashes=True,
         )
         if moved:
-            db.execute(_SET_INDEXED.values(indexed=False), [{"article_id": a} for a in moved])
+            db.execute(_set_indexed().values(indexed=False), [{"article_id": a} for a in moved])
         log_changes(db, "article", moved)
         return moved
 
     # --- sentences ------------------------------------------------------------------
 
     def sentences(self, article_id: int) -> list[StoredSentence]:
-        with self._db.reading() as db:
-            rows = _SENTENCES.rows(db, id=article_id)
-        return [StoredSentence(*row) for row in rows]
+        return [StoredSentence(*row) for row in self._db.rows(_sentences, id=article_id)]
 
     def set_terms(self, article_id: int, terms: dict[int, str]) -> None:
         """Store what the search index now holds of the article's sentences, by position."""
         with self._db.transaction() as db:
-            db.execute(_SET_TERMS, [{"a": article_id, "p": p, "t": t} for p, t in terms.items()])
+            db.execute(_set_terms(), [{"a": article_id, "p": p, "t": t} for p, t in terms.items()])
 
     def sentences_in(self, ranges: Sequence[tuple[int, int, int]]) -> list[StoredSentence]:
         """The sentences in the given (article_id, first, last) position ranges, in one
@@ -413,13 +556,11 @@ class ArticleStore:
         if not ranges:
             return []
         listed = "[" + ",".join(f"[{int(a)},{int(first)},{int(last)}]" for a, first, last in ranges) + "]"
-        with self._db.reading() as db:
-            rows = _SENTENCES_IN.rows(db, ranges=listed)
-        return [StoredSentence(*row) for row in rows]
+        return [StoredSentence(*row) for row in self._db.rows(_sentences_in, ranges=listed)]
 
 
 def _article_info(row: Sequence[Any]) -> ArticleInfo:
-    """An article from its ``_INFO`` columns and the time it came."""
+    """An article from its :func:`_info` columns and the time it came."""
     article_id, title, url, site, author, published, language, sentences, added = row
     return ArticleInfo(
         id=article_id, title=title, url=url, site=site, author=author, published=published,

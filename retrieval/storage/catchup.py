@@ -11,32 +11,82 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import ColumnElement, Connection, Text, bindparam, false, func, insert, select, true
+from typing import TYPE_CHECKING, Any
 
 from retrieval.models import GroupMessage, MessageRef
-from retrieval.storage.changes import log_changes
-from retrieval.storage.database import Database, Read, insert_or_ignore, json_rows, now, one_of, timestamp
-from retrieval.storage.schema import catchup_groups, kept_messages, kept_sentences
+from retrieval.storage.database import Database, now, read, timestamp
 
-_COLUMNS = tuple(
-    kept_messages.c[name]
-    for name in (
-        "id", "chat_id", "message_id", "thread_id", "reply_to", "author_id", "author", "sent_at", "link",
-        "language", "text",
+if TYPE_CHECKING:
+    from sqlalchemy import Column, ColumnElement, Connection, Select
+
+# The statements are built inside the functions that use them, which import SQLAlchemy and
+# the tables: reading commands on SQLite run the reads compiled ahead of time
+# (retrieval.storage.sqlite_reads) and never load SQLAlchemy.
+
+
+def _columns() -> tuple[Column, ...]:
+    from retrieval.storage.schema import kept_messages
+
+    return tuple(
+        kept_messages.c[name]
+        for name in (
+            "id", "chat_id", "message_id", "thread_id", "reply_to", "author_id", "author", "sent_at", "link",
+            "language", "text",
+        )
     )
-)
-_IS_ON = Read(select(true()).where(catchup_groups.c.chat_id == bindparam("chat_id")))
-_KEYS = json_rows(bindparam("keys", type_=Text), kept_sentences.c.message, kept_sentences.c.position)
-_SENTENCES_AT = Read(
-    select(kept_sentences.c.message, kept_sentences.c.position, kept_sentences.c.text).join_from(
-        _KEYS,
+
+
+@read
+def _is_on() -> Select:
+    from sqlalchemy import bindparam, select, true
+
+    from retrieval.storage.schema import catchup_groups
+
+    return select(true()).where(catchup_groups.c.chat_id == bindparam("chat_id"))
+
+
+@read
+def _sentences_at() -> Select:
+    from sqlalchemy import Text, bindparam, select
+
+    from retrieval.storage.core import json_rows
+    from retrieval.storage.schema import kept_sentences
+
+    keys = json_rows(bindparam("keys", type_=Text), kept_sentences.c.message, kept_sentences.c.position)
+    return select(kept_sentences.c.message, kept_sentences.c.position, kept_sentences.c.text).join_from(
+        keys,
         kept_sentences,
-        (kept_sentences.c.message == _KEYS.c.message) & (kept_sentences.c.position == _KEYS.c.position),
+        (kept_sentences.c.message == keys.c.message) & (kept_sentences.c.position == keys.c.position),
     )
-)
-_SET_INDEXED = kept_messages.update().where(kept_messages.c.id == bindparam("kept_id"))
+
+
+@read
+def _unindexed_ids() -> Select:
+    from sqlalchemy import false, select
+
+    from retrieval.storage.schema import kept_messages
+
+    # A literal false, not a parameter: only then does SQLite use the partial index.
+    return select(kept_messages.c.id).where(kept_messages.c.indexed == false())
+
+
+@read
+def _indexed_sentence_count() -> Select:
+    from sqlalchemy import func, select, true
+
+    from retrieval.storage.schema import kept_messages
+
+    return select(func.coalesce(func.sum(kept_messages.c.sentence_count), 0)).where(
+        kept_messages.c.indexed == true()
+    )
+
+
+def _set_indexed() -> Any:
+    from sqlalchemy import bindparam
+
+    from retrieval.storage.schema import kept_messages
+
+    return kept_messages.update().where(kept_messages.c.id == bindparam("kept_id"))
 
 
 @dataclass(frozen=True)
@@ -78,6 +128,9 @@ class CatchupStore:
 
     def start(self, chat_id: int) -> bool:
         """Keep the group's messages from now on; False when it already did."""
+        from retrieval.storage.core import insert_or_ignore
+        from retrieval.storage.schema import catchup_groups
+
         with self._db.transaction() as db:
             added = db.execute(
                 insert_or_ignore(db, catchup_groups).values(chat_id=chat_id, started_at=now())
@@ -86,6 +139,9 @@ class CatchupStore:
 
     def stop(self, chat_id: int) -> list[int]:
         """Stop keeping the group's messages and delete those kept; returns their ids."""
+        from retrieval.storage.changes import log_changes
+        from retrieval.storage.schema import catchup_groups, kept_messages
+
         with self._db.transaction() as db:
             ids = _ids(db, kept_messages.c.chat_id == chat_id)
             db.execute(catchup_groups.delete().where(catchup_groups.c.chat_id == chat_id))
@@ -93,12 +149,17 @@ class CatchupStore:
         return ids
 
     def is_on(self, chat_id: int) -> bool:
-        with self._db.reading() as db:
-            return bool(_IS_ON.rows(db, chat_id=chat_id))
+        return bool(self._db.rows(_is_on, chat_id=chat_id))
 
     def move_group(self, old_chat_id: int, new_chat_id: int) -> list[int]:
         """A group became a supergroup: catch-up stays on under its new id; what it kept is
         deleted (message ids start again in the supergroup). Returns the deleted ids."""
+        from sqlalchemy import select
+
+        from retrieval.storage.changes import log_changes
+        from retrieval.storage.core import insert_or_ignore
+        from retrieval.storage.schema import catchup_groups, kept_messages
+
         with self._db.transaction() as db:
             ids = _ids(db, kept_messages.c.chat_id == old_chat_id)
             db.execute(kept_messages.delete().where(kept_messages.c.chat_id == old_chat_id))
@@ -118,9 +179,14 @@ class CatchupStore:
     def keep(self, message: GroupMessage, sentences: Sequence[str], language: str | None) -> Kept | None:
         """Store a message of a group that keeps its messages (None for any other group);
         an edit replaces the version kept before."""
+        from sqlalchemy import insert, select
+
+        from retrieval.storage.changes import log_changes
+        from retrieval.storage.schema import kept_messages, kept_sentences
+
         m = kept_messages.c
         with self._db.transaction() as db:
-            if not _IS_ON.rows(db, chat_id=message.chat_id):
+            if not self._db.rows(_is_on, chat_id=message.chat_id):
                 return None
             earlier = db.execute(
                 select(m.id).where(m.chat_id == message.chat_id, m.message_id == message.message_id)
@@ -148,17 +214,24 @@ class CatchupStore:
 
     def forget_author(self, chat_id: int, author_id: int) -> list[int]:
         """Delete what one member said in the group; returns the ids deleted."""
+        from retrieval.storage.schema import kept_messages
+
         return self._delete((kept_messages.c.chat_id == chat_id) & (kept_messages.c.author_id == author_id))
 
     def expire(self, before: datetime, chat_id: int | None = None) -> list[int]:
         """Delete every message (of one group, or of all) sent before ``before``; returns
         the ids deleted."""
+        from retrieval.storage.schema import kept_messages
+
         condition = kept_messages.c.sent_at < timestamp(before)
         if chat_id is not None:
             condition = condition & (kept_messages.c.chat_id == chat_id)
         return self._delete(condition)
 
     def _delete(self, condition: ColumnElement[bool]) -> list[int]:
+        from retrieval.storage.changes import log_changes
+        from retrieval.storage.schema import kept_messages
+
         with self._db.transaction() as db:
             ids = _ids(db, condition)
             db.execute(kept_messages.delete().where(condition))
@@ -170,8 +243,12 @@ class CatchupStore:
     ) -> list[KeptMessage]:
         """The group's messages sent after ``since`` (or its last ``last``), at most the
         newest ``limit`` of them, oldest first."""
+        from sqlalchemy import select
+
+        from retrieval.storage.schema import kept_messages
+
         m = kept_messages.c
-        query = select(*_COLUMNS).where(m.chat_id == chat_id)
+        query = select(*_columns()).where(m.chat_id == chat_id)
         if since is not None:
             query = query.where(m.sent_at > timestamp(since))
         query = query.order_by(m.sent_at.desc(), m.message_id.desc()).limit(
@@ -182,12 +259,23 @@ class CatchupStore:
         return self._with_sentences(list(reversed(rows)))
 
     def messages(self, ids: Sequence[int]) -> dict[int, KeptMessage]:
+        if not ids:
+            return {}
+        from sqlalchemy import select
+
+        from retrieval.storage.core import one_of
+        from retrieval.storage.schema import kept_messages
+
         with self._db.reading() as db:
-            rows = db.execute(select(*_COLUMNS).where(one_of(kept_messages.c.id, ids))).all()
+            rows = db.execute(select(*_columns()).where(one_of(kept_messages.c.id, ids))).all()
         return {message.id: message for message in self._with_sentences(rows)}
 
     def last_sent_by(self, chat_id: int, author_id: int, before: datetime) -> datetime | None:
         """When the member last wrote in the group before ``before``."""
+        from sqlalchemy import func, select
+
+        from retrieval.storage.schema import kept_messages
+
         m = kept_messages.c
         query = select(func.max(m.sent_at)).where(
             m.chat_id == chat_id, m.author_id == author_id, m.sent_at < timestamp(before)
@@ -201,11 +289,14 @@ class CatchupStore:
         if not keys:
             return {}
         pairs = "[" + ",".join(f"[{int(m)},{int(p)}]" for m, p in keys) + "]"
-        with self._db.reading() as db:
-            rows = _SENTENCES_AT.rows(db, keys=pairs)
-        return {(row[0], row[1]): row[2] for row in rows}
+        return {(row[0], row[1]): row[2] for row in self._db.rows(_sentences_at, keys=pairs)}
 
     def _with_sentences(self, rows: Sequence[Sequence[Any]]) -> list[KeptMessage]:
+        from sqlalchemy import select
+
+        from retrieval.storage.core import one_of
+        from retrieval.storage.schema import kept_sentences
+
         ids = [row[0] for row in rows]
         sentences: dict[int, list[str]] = {message_row: [] for message_row in ids}
         query = (
@@ -228,15 +319,21 @@ class CatchupStore:
     # --- the search index -----------------------------------------------------------
 
     def ids(self) -> list[int]:
+        from sqlalchemy import select
+
+        from retrieval.storage.schema import kept_messages
+
         with self._db.reading() as db:
             return list(db.execute(select(kept_messages.c.id).order_by(kept_messages.c.id)).scalars())
 
     def unindexed_ids(self, chat_ids: Sequence[int] | None = None) -> list[int]:
         """Messages not yet in the committed search index (of these groups, or of any)."""
-        # A literal false, not a parameter: only then does SQLite use the partial index.
-        query = select(kept_messages.c.id).where(kept_messages.c.indexed == false())
-        if chat_ids is not None:
-            query = query.where(one_of(kept_messages.c.chat_id, chat_ids))
+        if chat_ids is None:
+            return [row[0] for row in self._db.rows(_unindexed_ids)]
+        from retrieval.storage.core import one_of
+        from retrieval.storage.schema import kept_messages
+
+        query = _unindexed_ids.statement.where(one_of(kept_messages.c.chat_id, chat_ids))
         with self._db.reading() as db:
             return list(db.execute(query).scalars())
 
@@ -244,21 +341,23 @@ class CatchupStore:
         if not ids:
             return
         with self._db.transaction() as db:
-            db.execute(_SET_INDEXED.values(indexed=True), [{"kept_id": i} for i in ids])
+            db.execute(_set_indexed().values(indexed=True), [{"kept_id": i} for i in ids])
 
     def mark_all_unindexed(self) -> None:
+        from retrieval.storage.schema import kept_messages
+
         with self._db.transaction() as db:
             db.execute(kept_messages.update().values(indexed=False))
 
     def indexed_sentence_count(self) -> int:
-        query = select(func.coalesce(func.sum(kept_messages.c.sentence_count), 0)).where(
-            kept_messages.c.indexed == true()
-        )
-        with self._db.reading() as db:
-            return db.execute(query).scalar_one()
+        return self._db.rows(_indexed_sentence_count)[0][0]
 
     def totals(self) -> tuple[int, int]:
         """Groups with catch-up on, and the messages they keep."""
+        from sqlalchemy import func, select
+
+        from retrieval.storage.schema import catchup_groups, kept_messages
+
         query = select(
             select(func.count()).select_from(catchup_groups).scalar_subquery(),
             select(func.count()).select_from(kept_messages).scalar_subquery(),
@@ -269,4 +368,8 @@ class CatchupStore:
 
 
 def _ids(db: Connection, condition: ColumnElement[bool]) -> list[int]:
+    from sqlalchemy import select
+
+    from retrieval.storage.schema import kept_messages
+
     return list(db.execute(select(kept_messages.c.id).where(condition)).scalars())

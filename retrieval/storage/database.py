@@ -4,8 +4,14 @@ The stores beside this module each hold the queries of one concern, written once
 SQLAlchemy Core against :mod:`retrieval.storage.schema`, and share one :class:`Database`;
 nothing else in ``retrieval/`` or ``bot/`` writes SQL. Which backend is a matter of where
 the configuration points (:meth:`retrieval.config.StorageConfig.database`): a SQLite file or
-a ``postgresql://`` URL (driven by psycopg 3). The few statements that differ between the
-two are built by the helpers at the end of this module.
+a ``postgresql://`` URL (driven by psycopg 3). The Core building blocks the stores share,
+and the few statements that differ between the two backends, are in
+:mod:`retrieval.storage.core` (also importable from here).
+
+This module does not import SQLAlchemy: on SQLite a reading command opens the file with
+the driver alone, and runs reads compiled ahead of time (:func:`read`,
+:mod:`retrieval.storage.sqlite_reads`); SQLAlchemy loads for the first write, schema
+upgrade or other read, and at once for PostgreSQL.
 """
 
 from __future__ import annotations
@@ -13,41 +19,17 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import (
-    URL,
-    BindParameter,
-    Column,
-    ColumnElement,
-    Connection,
-    Select,
-    Subquery,
-    Table,
-    Text,
-    and_,
-    bindparam,
-    cast,
-    create_engine,
-    event,
-    exists,
-    literal_column,
-    select,
-    tuple_,
-)
-from sqlalchemy import exc as sql_errors
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.pool import StaticPool
-from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.sql.util import ClauseAdapter
+from typing import TYPE_CHECKING, Any
 
 from retrieval.errors import InputError
 from retrieval.owners import Owner, OwnerKind
+
+if TYPE_CHECKING:
+    from sqlalchemy import URL, Connection, Engine, Select
 
 # PostgreSQL connections per process: the bot's threads (updates, feed workers, jobs) each
 # hold one for a short transaction at a time.
@@ -78,10 +60,12 @@ def disk_usage(paths: Iterable[Path]) -> int:
     return total
 
 
-def database_url(location: str | Path) -> URL:
-    """The SQLAlchemy URL of a SQLite file or a ``postgresql://`` URL (psycopg 3 drives it)."""
-    if isinstance(location, Path) or "://" not in location:
-        return URL.create("sqlite", database=str(Path(location).expanduser()))
+def database_url(location: str) -> URL:
+    """The SQLAlchemy URL of a ``postgresql://`` (or ``sqlite://``) URL; psycopg 3 drives
+    PostgreSQL."""
+    from sqlalchemy import exc as sql_errors
+    from sqlalchemy.engine import make_url
+
     try:
         url = make_url(location)
     except sql_errors.ArgumentError:
@@ -108,27 +92,30 @@ class Database:
 
     :meth:`transaction` and :meth:`reading` hand out a connection for one short unit of work;
     inside one of them, the same thread gets the same connection again (a transaction may
-    read through a store's reading method and see its own writes).
+    read through a store's reading method and see its own writes). :meth:`rows` runs a
+    :class:`Read`.
     """
 
-    def __init__(self, location: str | Path | URL) -> None:
-        self.url = location if isinstance(location, URL) else database_url(location)
-        self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        self.path = Path(self.url.database or "") if self.is_sqlite else None
+    def __init__(self, location: str | Path) -> None:
+        self.url: URL | None = None
+        if isinstance(location, str) and "://" in location:
+            self.url = database_url(location)
+            location = self.url.database or "" if self.url.get_backend_name() == "sqlite" else ""
+        self.path = Path(location).expanduser() if location else None
+        self.is_sqlite = self.path is not None
         self._lock = threading.RLock() if self.is_sqlite else None
         self._local = threading.local()
-        self._shared: Connection | None = None  # SQLite's one connection
-        try:
-            if self.path is not None:
+        self._driver: sqlite3.Connection | None = None  # SQLite's one connection
+        self._shared: Connection | None = None  # SQLAlchemy's over it, once needed
+        self._engine: Engine | None = None
+        if self.path is not None:
+            try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._engine = _sqlite_engine(self.url)
-                self._shared = self._engine.connect()
-            else:
-                self._engine = _postgres_engine(self.url)
-                with self._engine.connect():
-                    pass
-        except (sql_errors.SQLAlchemyError, OSError) as error:
-            raise self.unusable(error) from None
+                self._driver = _open_sqlite(self.path)
+            except (sqlite3.Error, OSError) as error:
+                raise self.unusable(error) from None
+        else:
+            self._engine = _postgres_engine(self)
 
     def unusable(self, error: BaseException) -> InputError:
         """The sentence for a database that cannot be opened or upgraded."""
@@ -136,19 +123,26 @@ class Database:
             return InputError(
                 "I can't use {path} as a database ({reason}).", path=str(self.path), reason=_reason(error)
             )
+        assert self.url is not None
         return InputError(
             "I can't use the database {url} ({reason}).", url=shown_url(self.url), reason=_reason(error)
         )
 
     @property
     def name(self) -> str:
-        return str(self.path) if self.path is not None else shown_url(self.url)
+        if self.path is not None:
+            return str(self.path)
+        assert self.url is not None
+        return shown_url(self.url)
 
     def close(self) -> None:
         with self._guard():
             if self._shared is not None:
                 self._shared.close()
-            self._engine.dispose()
+            if self._engine is not None:
+                self._engine.dispose()
+            if self._driver is not None:
+                self._driver.close()
 
     def size_bytes(self) -> int:
         """SQLite: the file with its write-ahead log and other companions; PostgreSQL: the
@@ -157,6 +151,27 @@ class Database:
             return disk_usage(self.path.parent.glob(self.path.name + "*"))
         with self.reading() as db:
             return db.exec_driver_sql("SELECT pg_database_size(current_database())").scalar_one()
+
+    def rows(self, query: Read, **params: Any) -> list[Any]:
+        """The rows (tuples) of ``query`` with ``params``: on SQLite through the driver, with
+        the SQL compiled ahead of time; inside a transaction of this thread, in it."""
+        if self._driver is None:
+            with self.reading() as db:
+                return query.rows(db, **params)
+        sql, names, defaults = query.sqlite()
+        values = [params[name] if name in params else defaults[name] for name in names]
+        with self._guard():
+            return self._driver.execute(sql, values).fetchall()
+
+    def scalar_sql(self, sql: str) -> Any:
+        """The first column of the first row of ``sql``, a statement without parameters that
+        is the same on both backends; None without rows."""
+        if self._driver is not None:
+            with self._guard():
+                row = self._driver.execute(sql).fetchone()
+            return None if row is None else row[0]
+        with self.reading() as db:
+            return db.exec_driver_sql(sql).scalar()
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -185,14 +200,15 @@ class Database:
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         """A connection to read with; SQLite reads outside a transaction see the last commit."""
-        if self._shared is not None:
-            with self._lock:  # type: ignore[union-attr]
-                yield self._shared
+        if self.is_sqlite:
+            with self._guard():
+                yield self._sqlalchemy()
             return
         use = self._use()
         if use.connection is not None:
             yield use.connection
             return
+        assert self._engine is not None
         with self._engine.connect() as db:
             use.connection, use.writing = db, False
             try:
@@ -234,11 +250,24 @@ class Database:
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
         """SQLite's one connection (the caller holds the lock), or one from the pool."""
-        if self._shared is not None:
-            yield self._shared
+        if self.is_sqlite:
+            yield self._sqlalchemy()
             return
+        assert self._engine is not None
         with self._engine.connect() as db:
             yield db
+
+    def _sqlalchemy(self) -> Connection:
+        """SQLite: SQLAlchemy's connection over the driver's one, made when first needed (the
+        caller holds the lock)."""
+        if self._shared is None:
+            from sqlalchemy import create_engine
+            from sqlalchemy.pool import StaticPool
+
+            driver = self._driver
+            self._engine = create_engine("sqlite://", creator=lambda: driver, poolclass=StaticPool)
+            self._shared = self._engine.connect()
+        return self._shared
 
     def _use(self) -> _Use:
         """What this thread has open (SQLite: the lock's holder)."""
@@ -258,41 +287,54 @@ class _Use:
         self.writing = False
 
 
-def _sqlite_engine(url: URL) -> Any:
+def _open_sqlite(path: Path) -> sqlite3.Connection:
     # The driver opens no transaction of its own (isolation_level None): transaction()
     # begins them, IMMEDIATE so that a writer never fails to upgrade a read lock, and every
     # read outside one sees the latest commit. One connection, kept open: the lock
     # serialises its use.
-    engine = create_engine(
-        url, poolclass=StaticPool, connect_args={"check_same_thread": False, "isolation_level": None}
-    )
-
-    @event.listens_for(engine, "connect")
-    def _configure(connection: Any, record: Any) -> None:
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA synchronous = NORMAL")
-        connection.execute("PRAGMA foreign_keys = ON")
-        connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    driver = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    try:
+        driver.execute("PRAGMA journal_mode = WAL")
+        driver.execute("PRAGMA synchronous = NORMAL")
+        driver.execute("PRAGMA foreign_keys = ON")
+        driver.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         # Reads straight from the file's pages as the kernel caches them, rather than
         # copied into SQLite's small page cache a read call each: a third less CPU for the
         # answer path's reads of sentences scattered over a large database.
-        connection.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
+        driver.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
+    except BaseException:
+        driver.close()
+        raise
+    return driver
 
+
+def _postgres_engine(db: Database) -> Engine:
+    from sqlalchemy import create_engine
+    from sqlalchemy import exc as sql_errors
+
+    engine = create_engine(
+        db.url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_timeout=POOL_TIMEOUT_S,
+        pool_pre_ping=True, connect_args={"options": "-c timezone=UTC", "connect_timeout": 10},
+    )
+    try:
+        with engine.connect():
+            pass
+    except (sql_errors.SQLAlchemyError, OSError) as error:
+        engine.dispose()
+        raise db.unusable(error) from None
     return engine
 
 
-def _postgres_engine(url: URL) -> Any:
-    return create_engine(
-        url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_timeout=POOL_TIMEOUT_S,
-        pool_pre_ping=True, connect_args={"options": "-c timezone=UTC", "connect_timeout": 10},
-    )
-
-
 def _reason(error: BaseException) -> str:
-    if isinstance(error, sql_errors.DBAPIError) and error.orig is not None:
-        error = error.orig
+    driver_error = getattr(error, "orig", None)  # SQLAlchemy's DBAPIError wraps the driver's
+    if isinstance(driver_error, BaseException):
+        error = driver_error
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
     return text.rstrip(".") or type(error).__name__
+
+
+# The reads :func:`read` made, by name: what :mod:`retrieval.storage.compile_reads` compiles.
+READS: dict[str, Read] = {}
 
 
 class Read:
@@ -301,21 +343,58 @@ class Read:
     call, would be most of the cost of the short reads on the answer path; SQLite's column
     types here convert nothing, see :mod:`retrieval.storage.schema`); on PostgreSQL through
     SQLAlchemy, whose types turn timestamps and dates into their stored text. Rows are tuples.
+
+    ``statement`` is the Core statement, or a function that builds it when first needed;
+    a read with a ``name`` (see :func:`read`) takes its SQLite SQL from
+    :mod:`retrieval.storage.sqlite_reads` and never needs SQLAlchemy on SQLite.
     """
 
-    def __init__(self, statement: Select) -> None:
-        self.statement = statement
+    def __init__(self, statement: Select | Callable[[], Select], name: str | None = None) -> None:
+        self._statement = statement
+        self.name = name
         self._sqlite: tuple[str, tuple[str, ...], dict[str, Any]] | None = None
+        if name is not None:
+            READS[name] = self
+
+    @property
+    def statement(self) -> Select:
+        if callable(self._statement):
+            self._statement = self._statement()
+        return self._statement
 
     def rows(self, db: Connection, **params: Any) -> list[Any]:
         if db.dialect.name != "sqlite":
             return list(db.execute(self.statement, params))
-        if self._sqlite is None:
-            compiled = self.statement.compile(dialect=db.dialect)
-            self._sqlite = (str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params))
-        sql, names, defaults = self._sqlite
+        sql, names, defaults = self.sqlite()
         values = [params[name] if name in params else defaults[name] for name in names]
         return db.connection.driver_connection.execute(sql, values).fetchall()
+
+    def sqlite(self) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+        """The SQLite SQL, the names of its parameters in order, and the values of those the
+        statement itself gives."""
+        if self._sqlite is None:
+            from retrieval.storage.sqlite_reads import SQL
+
+            compiled = SQL.get(self.name) if self.name is not None else None
+            self._sqlite = compiled or compile_for_sqlite(self.statement)
+        return self._sqlite
+
+
+def read(build: Callable[[], Select]) -> Read:
+    """A :class:`Read` of the statement ``build`` makes (it imports SQLAlchemy and the
+    tables itself), named after it: on SQLite its SQL comes from
+    :mod:`retrieval.storage.sqlite_reads`, compiled ahead of time from ``build``'s statement
+    (``python -m retrieval.storage.compile_reads``; a test fails when it is stale), so the
+    reads of a reading command never load SQLAlchemy."""
+    return Read(build, name=f"{build.__module__}.{build.__name__}")
+
+
+def compile_for_sqlite(statement: Select) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """What :meth:`Read.sqlite` gives for ``statement``."""
+    from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+
+    compiled = statement.compile(dialect=SQLiteDialect_pysqlite())
+    return str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params)
 
 
 # --- owners -----------------------------------------------------------------------------
@@ -330,107 +409,21 @@ def stored_owner(kind: str, owner_id: int) -> Owner:
     return Owner(OwnerKind(kind), owner_id)
 
 
-def owner_is(owner: Owner, kind: Column, owner_id: Column) -> ColumnElement[bool]:
-    return and_(kind == owner.kind.value, owner_id == owner.id)
-
-
-def owners_in(owners: Sequence[Owner] | str, kind: Column, owner_id: Column) -> ColumnElement[bool]:
-    """The owner stored in (``kind``, ``owner_id``) is one of ``owners``: a list (none match
-    nothing), or the name of a parameter a statement built once gets (:func:`owners_value`)."""
-    rows = json_rows(_values(owners, owners_value), kind, owner_id)
-    return tuple_(kind, owner_id).in_(select(*rows.c))
-
-
-def owners_value(owners: Sequence[Owner]) -> str:
+def owners_value(owners: Iterable[Owner]) -> str:
     return json.dumps([owner_columns(owner) for owner in owners])
 
 
-# --- what the two backends write differently -------------------------------------------------
+# The Core building blocks (retrieval.storage.core), importable from here too: loaded, with
+# SQLAlchemy, when first imported.
+_CORE = frozenset({
+    "dialect_insert", "insert_or_ignore", "json_elements", "json_rows", "move_owner_rows", "one_of",
+    "owner_is", "owners_in",
+})
 
 
-def dialect_insert(db: Connection, table: Table) -> Any:
-    """``INSERT`` with the backend's ``ON CONFLICT`` clauses (both spell them alike)."""
-    if db.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+def __getattr__(name: str) -> Any:
+    if name not in _CORE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from retrieval.storage import core
 
-
-def insert_or_ignore(db: Connection, table: Table) -> Any:
-    """``INSERT`` that skips rows a unique key already holds (its rowcount says if it did)."""
-    return dialect_insert(db, table).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
-
-
-def move_owner_rows(
-    db: Connection,
-    table: Table,
-    old: Owner,
-    new: Owner,
-    *,
-    unique: Sequence[str],
-    columns: tuple[str, str] = ("owner_kind", "owner_id"),
-    unique_where: ColumnElement[bool] | None = None,
-    keep_clashes: bool = False,
-) -> None:
-    """Inside a transaction: ``old``'s rows become ``new``'s, except those that would clash
-    with a row ``new`` holds already: same ``unique`` columns (beside the owner's), both rows
-    meeting ``unique_where`` for a partial unique index. Those stay behind, and are dropped
-    unless ``keep_clashes``."""
-    kind, owner_id = table.c[columns[0]], table.c[columns[1]]
-    theirs = table.alias("theirs")
-    clash = exists().where(
-        owner_is(new, theirs.c[columns[0]], theirs.c[columns[1]]),
-        *(theirs.c[name] == table.c[name] for name in unique),
-    )
-    if unique_where is not None:
-        clash = and_(unique_where, clash.where(ClauseAdapter(theirs).traverse(unique_where)))
-    db.execute(
-        table.update()
-        .where(owner_is(old, kind, owner_id), ~clash)
-        .values({columns[0]: new.kind.value, columns[1]: new.id})
-    )
-    if not keep_clashes:
-        db.execute(table.delete().where(owner_is(old, kind, owner_id)))
-
-
-def one_of(column: Column, values: Sequence[object] | str) -> ColumnElement[bool]:
-    """``column`` is one of ``values`` (or of the parameter so named, see :func:`owners_in`)."""
-    rows = json_rows(_values(values, lambda listed: json.dumps([[value] for value in listed])), column)
-    return column.in_(select(*rows.c))
-
-
-class json_elements(FunctionElement):  # noqa: N801 - named as SQL functions are
-    """The elements of a JSON array given as text, one row each (column ``value``)."""
-
-    name = "json_elements"
-    inherit_cache = True
-
-
-@compiles(json_elements)
-def _json_each(element: json_elements, compiler: Any, **kw: Any) -> str:
-    return f"json_each({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_elements, "postgresql")
-def _json_array_elements(element: json_elements, compiler: Any, **kw: Any) -> str:
-    return f"json_array_elements(CAST({compiler.process(element.clauses, **kw)} AS json))"
-
-
-def json_rows(values: BindParameter, *columns: Column) -> Subquery:
-    """The rows of ``values``, a JSON array of arrays, typed as ``columns``: one parameter
-    however many rows (SQLite takes at most 32,766 in a statement), so a statement built
-    once is compiled once and its text never changes with the number of rows."""
-    elements = json_elements(values).table_valued("value")
-    return select(
-        *(
-            cast(elements.c.value.op("->>")(literal_column(str(number))), column.type).label(column.name)
-            for number, column in enumerate(columns)
-        )
-    ).subquery()
-
-
-def _values(values: Sequence[Any] | str, as_json: Any) -> BindParameter:
-    if isinstance(values, str):
-        return bindparam(values, type_=Text)
-    return bindparam(None, as_json(values), type_=Text)
+    return getattr(core, name)

@@ -10,21 +10,23 @@
 All of it in one transaction, so an upgrade that fails leaves the database as it was (both
 backends roll schema changes back). On PostgreSQL an advisory lock makes processes that
 start together upgrade one after the other. A database already at :data:`HEAD` costs one
-query and never loads Alembic (the command line starts faster).
+query and never loads Alembic, nor SQLAlchemy on SQLite (the command line starts faster).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import sys
 from pathlib import Path
-
-from sqlalchemy import Connection, text
-from sqlalchemy.exc import SQLAlchemyError
+from typing import TYPE_CHECKING
 
 from retrieval.errors import InputError
 from retrieval.storage.database import Database
 from retrieval.storage.legacy import MIGRATIONS as LEGACY_MIGRATIONS
 from retrieval.storage.legacy import upgrade_legacy
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 # The newest revision; a test checks that it is the head of the revisions.
 HEAD = "0008"
@@ -44,6 +46,8 @@ def upgrade_schema(db: Database) -> None:
     try:
         if current_revision(db) == HEAD:
             return
+        from sqlalchemy import text
+
         with db.schema_transaction() as connection:
             if not db.is_sqlite:
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
@@ -52,12 +56,28 @@ def upgrade_schema(db: Database) -> None:
             _alembic(connection, "upgrade", "head")
     except NewerDatabase:
         raise
-    except (SQLAlchemyError, sqlite3.Error, OSError) as error:
+    except (sqlite3.Error, OSError, *_sqlalchemy_errors()) as error:
         raise db.unusable(error) from None
 
 
+def _sqlalchemy_errors() -> tuple[type[Exception], ...]:
+    """SQLAlchemy's errors, once it is loaded (before, none of them can have been raised)."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return (errors.SQLAlchemyError,) if errors is not None else ()
+
+
 def current_revision(db: Database) -> str | None:
-    """The Alembic revision ``db`` is at; None for a new database or one from before Alembic."""
+    """The Alembic revision ``db`` is at; None for a new database or one from before Alembic.
+    On SQLite one query, through the driver alone."""
+    if db.is_sqlite:
+        try:
+            return db.scalar_sql("SELECT version_num FROM alembic_version")
+        except sqlite3.OperationalError as error:
+            if str(error).startswith("no such table"):
+                return None
+            raise
+    from sqlalchemy import text
+
     with db.reading() as connection:
         if not _has_table(connection, "alembic_version"):
             return None
