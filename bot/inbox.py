@@ -33,7 +33,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from telegram import Bot, Update
 
-from retrieval.storage.database import Database, insert_or_ignore, timestamp
+from retrieval.storage.core import insert_or_ignore
+from retrieval.storage.database import Database, timestamp
 from retrieval.storage.leases import replica_name
 from retrieval.storage.schema import updates
 

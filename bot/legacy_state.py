@@ -18,7 +18,8 @@ from sqlalchemy import Table
 
 from retrieval.config import StorageConfig
 from retrieval.errors import InputError
-from retrieval.storage.database import Database, insert_or_ignore
+from retrieval.storage.core import insert_or_ignore
+from retrieval.storage.database import Database
 from retrieval.storage.legacy import upgrade_legacy
 from retrieval.storage.schema import chats, deliveries, handled_messages, renamed_chats, shown_messages
 

@@ -19,15 +19,8 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Row, Table, bindparam, false, func, select, true
 
 from retrieval.owners import Owner, OwnerKind
-from retrieval.storage.database import (
-    Database,
-    Read,
-    dialect_insert,
-    insert_or_ignore,
-    owner_is,
-    stored_owner,
-    timestamp,
-)
+from retrieval.storage.core import dialect_insert, insert_or_ignore, owner_is
+from retrieval.storage.database import Database, Read, stored_owner, timestamp
 from retrieval.storage.schema import chats, deliveries, handled_messages, renamed_chats, shown_messages
 
 # How many "this message shows article N" rows to keep per chat; replies to older

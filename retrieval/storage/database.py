@@ -6,7 +6,7 @@ nothing else in ``retrieval/`` or ``bot/`` writes SQL. Which backend is a matter
 the configuration points (:meth:`retrieval.config.StorageConfig.database`): a SQLite file or
 a ``postgresql://`` URL (driven by psycopg 3). The Core building blocks the stores share,
 and the few statements that differ between the two backends, are in
-:mod:`retrieval.storage.core` (also importable from here).
+:mod:`retrieval.storage.core`.
 
 This module does not import SQLAlchemy: on SQLite a reading command opens the file with
 the driver alone, and runs reads compiled ahead of time (:func:`read`,
@@ -411,19 +411,3 @@ def stored_owner(kind: str, owner_id: int) -> Owner:
 
 def owners_value(owners: Iterable[Owner]) -> str:
     return json.dumps([owner_columns(owner) for owner in owners])
-
-
-# The Core building blocks (retrieval.storage.core), importable from here too: loaded, with
-# SQLAlchemy, when first imported.
-_CORE = frozenset({
-    "dialect_insert", "insert_or_ignore", "json_elements", "json_rows", "move_owner_rows", "one_of",
-    "owner_is", "owners_in",
-})
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _CORE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from retrieval.storage import core
-
-    return getattr(core, name)

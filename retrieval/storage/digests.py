@@ -9,7 +9,8 @@ from enum import StrEnum
 from sqlalchemy import Connection, func, select
 
 from retrieval.owners import Owner
-from retrieval.storage.database import Database, insert_or_ignore, move_owner_rows, owner_is, timestamp
+from retrieval.storage.core import insert_or_ignore, move_owner_rows, owner_is
+from retrieval.storage.database import Database, timestamp
 from retrieval.storage.schema import digests
 
 _OWNER = (digests.c.owner_kind, digests.c.owner_id)

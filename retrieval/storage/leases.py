@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_
 
-from retrieval.storage.database import Database, dialect_insert, timestamp
+from retrieval.storage.core import dialect_insert
+from retrieval.storage.database import Database, timestamp
 from retrieval.storage.schema import leases
 
 

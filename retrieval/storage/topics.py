@@ -11,16 +11,8 @@ from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, selec
 from retrieval.errors import NP_, InputError, NotFound
 from retrieval.models import TopicInfo, TopicMode
 from retrieval.owners import Owner, OwnerKind
-from retrieval.storage.database import (
-    Database,
-    insert_or_ignore,
-    move_owner_rows,
-    now,
-    one_of,
-    owner_is,
-    owners_in,
-    stored_owner,
-)
+from retrieval.storage.core import insert_or_ignore, move_owner_rows, one_of, owner_is, owners_in
+from retrieval.storage.database import Database, now, stored_owner
 from retrieval.storage.schema import topic_anchors, topic_matches, topics
 
 MAX_TOPICS_PER_OWNER = 100
