@@ -1,6 +1,8 @@
 """Start-up time of the reading commands: how long ``briefbot …`` takes to print, end to end.
 
-Run from the repository root: ``python bench/startup.py`` (``--runs N`` for other than 5).
+Run from the repository root: ``python bench/startup.py`` (``--runs N`` for other than 5;
+``--code DIR`` to measure another checkout of Briefbot beside this one, e.g. the version
+before a change: their runs alternate, so both see the same load).
 Each command runs as a new process, the way a user types it (``python -m bot.cli``, what the
 ``briefbot`` script runs), on a temporary database holding the seed article
 (``../shared/seed/seed-article.txt``); the figure is the median wall time of the runs, after
@@ -10,6 +12,12 @@ loading the configuration alone (pydantic and the config models, which every com
 needs): the floor of a command's start-up as long as the configuration is pydantic's. CPU
 time (user + system) is shown beside wall time because the machine is shared and wall time
 swings with its load; CPU time swings much less.
+
+Python's bytecode is cached as in an installed Briefbot (``pip install`` compiles every
+module): the warm-up run writes it, into a folder of the run's own (``PYTHONPYCACHEPREFIX``),
+even where ``PYTHONDONTWRITEBYTECODE`` is set. ``--no-bytecode`` measures what a checkout run
+with ``PYTHONDONTWRITEBYTECODE=1`` pays instead: every module of Briefbot compiled from its
+source on every run.
 Writes ``bench/results/startup.json``.
 """
 
@@ -56,57 +64,99 @@ COMMANDS: dict[str, list[str]] = {
     "briefbot --help": [*BRIEFBOT, "--help"],
 }
 
+Run = tuple[float, float]  # (wall, CPU) seconds
+
 
 def cpu_of_children() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
-def run_once(argv: list[str], env: dict[str, str], *, prints: bool = True) -> tuple[float, float]:
-    """(wall, CPU) seconds of one run of ``argv``."""
+def run_once(argv: list[str], code: Path, env: dict[str, str], *, prints: bool = True) -> Run:
+    """(wall, CPU) seconds of one run of ``argv`` with the checkout ``code``. It runs in that
+    folder: ``-m`` and ``-c`` put the working directory first on the import path."""
     cpu_before = cpu_of_children()
     started = time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(argv, cwd=code, env=env, capture_output=True, text=True, timeout=120)
     elapsed = time.perf_counter() - started
     if done.returncode != 0 or (prints and not done.stdout.strip()):
-        sys.exit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()}")
+        sys.exit(f"{' '.join(argv)} ({code}) failed ({done.returncode}): {done.stderr.strip()}")
     return elapsed, cpu_of_children() - cpu_before
+
+
+def environment(code: Path, folder: Path, *, bytecode: bool) -> dict[str, str]:
+    """The environment the checkout ``code`` runs in: its own database and bytecode folder."""
+    env = {**os.environ, "PYTHONPATH": str(code), "BRIEFBOT_STORAGE__PATH": str(folder / "b.db")}
+    if bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(folder / "bytecode")
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--code", type=Path, metavar="DIR", help="another checkout to measure beside this one"
+    )
+    parser.add_argument(
+        "--no-bytecode", dest="bytecode", action="store_false",
+        help="compile Briefbot's modules on every run (PYTHONDONTWRITEBYTECODE=1)",
+    )
     args = parser.parse_args()
+    checkouts = {"this checkout": ROOT}
+    if args.code is not None:
+        checkouts = {str(args.code.resolve()): args.code.resolve(), **checkouts}
     seed = shared_dir() / "seed" / "seed-article.txt"
-    with tempfile.TemporaryDirectory() as folder:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "BRIEFBOT_STORAGE__PATH": str(Path(folder) / "b.db")}
-        run_once([*BRIEFBOT, "ingest", str(seed)], env)
-        timings: dict[str, list[tuple[float, float]]] = {}
+    timings: dict[str, dict[str, list[Run]]] = {name: {} for name in checkouts}
+    with tempfile.TemporaryDirectory() as temporary:
+        envs = {}
+        for number, (name, code) in enumerate(checkouts.items()):
+            folder = Path(temporary) / str(number)
+            folder.mkdir()
+            envs[name] = environment(code, folder, bytecode=args.bytecode)
+            run_once([*BRIEFBOT, "ingest", str(seed)], code, envs[name])
         for label, argv in COMMANDS.items():
             prints = label not in REFERENCES
-            run_once(argv, env, prints=prints)  # warm-up
-            timings[label] = [run_once(argv, env, prints=prints) for _ in range(args.runs)]
+            for name, code in checkouts.items():
+                run_once(argv, code, envs[name], prints=prints)  # warm-up
+                timings[name][label] = []
+            for _ in range(args.runs):
+                for name, code in checkouts.items():
+                    timings[name][label].append(run_once(argv, code, envs[name], prints=prints))
 
-    table = Table(title=f"Start-up to exit, {args.runs} runs each, seed article stored")
-    columns = ("command", "wall median s", "min s", "max s", "CPU median s", f"≤ {TARGET_SECONDS} s")
-    for column in columns:
-        table.add_column(column, justify="left" if column == "command" else "right")
+    bytecode = "bytecode cached" if args.bytecode else "no bytecode: compiled every run"
+    title = f"Start-up to exit, {args.runs} runs each, seed article stored, {bytecode}"
+    table = Table(title=title)
+    table.add_column("command")
+    if len(checkouts) > 1:
+        table.add_column("checkout")
+    for column in ("wall median s", "min s", "max s", "CPU median s", f"≤ {TARGET_SECONDS} s"):
+        table.add_column(column, justify="right")
     rows = []
-    for label, runs in timings.items():
-        walls = [wall for wall, _ in runs]
-        median = statistics.median(walls)
-        cpu = statistics.median(cpu for _, cpu in runs)
-        is_command = label not in REFERENCES
-        verdict = ("yes" if median <= TARGET_SECONDS else "NO") if is_command else ""
-        table.add_row(
-            label, f"{median:.3f}", f"{min(walls):.3f}", f"{max(walls):.3f}", f"{cpu:.3f}", verdict
-        )
-        rows.append({"command": label, "wall_median": median, "cpu_median": cpu, "runs": runs})
-    Console().print(table)
+    for label in COMMANDS:
+        for name in checkouts:
+            runs = timings[name][label]
+            walls = [wall for wall, _ in runs]
+            median = statistics.median(walls)
+            cpu = statistics.median(cpu for _, cpu in runs)
+            is_command = label not in REFERENCES
+            verdict = ("yes" if median <= TARGET_SECONDS else "NO") if is_command else ""
+            cells = [f"{median:.3f}", f"{min(walls):.3f}", f"{max(walls):.3f}", f"{cpu:.3f}", verdict]
+            table.add_row(label, *([name] if len(checkouts) > 1 else []), *cells)
+            rows.append({
+                "command": label, "checkout": str(checkouts[name]), "wall_median": median,
+                "cpu_median": cpu, "runs": runs,
+            })
+    Console(width=150).print(table)
     load = os.getloadavg()[0]
     print(f"load average (1 min) at the end: {load:.2f}")
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps({"runs": args.runs, "load_average": load, "rows": rows}, indent=2))
+    RESULTS.write_text(json.dumps(
+        {"runs": args.runs, "bytecode": args.bytecode, "load_average": load, "rows": rows}, indent=2
+    ))
 
 
 if __name__ == "__main__":
