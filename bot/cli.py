@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import sys
 from collections.abc import Iterable
 
 from bot.config import BotConfig
-from retrieval.cli import add_command, build_parser, dispatch, with_database
+from retrieval.cli import add_command, build_parser, dispatch, with_database, without_pydantic_plugins
 from retrieval.config import load_config
 from retrieval.errors import BriefbotError
 
 EXIT_USAGE = 2
+# Commands that keep running: they look pydantic's plugins up as any program does.
+LONG_RUNNING = frozenset({"run", "chat"})
 
 
 class RedactSecrets(logging.Filter):
@@ -61,6 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     migrate.add_argument("url", metavar="URL", help="postgresql://user:password@host:5432/dbname")
     args = parser.parse_args(argv)
+    if args.command in LONG_RUNNING:
+        return _command(args)
+    with without_pydantic_plugins():
+        return _command(args)
+
+
+def _command(args: argparse.Namespace) -> int:
     try:
         config = with_database(load_config(BotConfig, args.config), args.db)
         if args.command == "run":

@@ -94,9 +94,9 @@ class BotLimitsConfig(LimitsConfig):
 class BotConfig(EngineConfig):
     model_config = ConfigDict(extra="forbid")
 
-    telegram: TelegramConfig = Field(default_factory=TelegramConfig)
-    access: AccessConfig = Field(default_factory=AccessConfig)
-    limits: BotLimitsConfig = Field(default_factory=BotLimitsConfig)
+    telegram: TelegramConfig = Field(default_factory=TelegramConfig.model_construct)
+    access: AccessConfig = Field(default_factory=AccessConfig.model_construct)
+    limits: BotLimitsConfig = Field(default_factory=BotLimitsConfig.model_construct)
 
     def require_token(self) -> str:
         token = self.telegram.token.get_secret_value()

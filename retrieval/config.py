@@ -152,15 +152,17 @@ class EngineConfig(BaseModel):
 
     model_config = ConfigDict(extra="ignore", defer_build=True)
 
-    # Factories, not instances: an instance here would build its section's validator on import.
-    storage: StorageConfig = Field(default_factory=StorageConfig)
-    fetch: FetchConfig = Field(default_factory=FetchConfig)
-    summary: SummaryConfig = Field(default_factory=SummaryConfig)
-    limits: LimitsConfig = Field(default_factory=LimitsConfig)
-    feeds: FeedsConfig = Field(default_factory=FeedsConfig)
-    digest: DigestConfig = Field(default_factory=DigestConfig)
-    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
-    catchup: CatchupConfig = Field(default_factory=CatchupConfig)
+    # A section the configuration leaves out is its defaults, built without a validator of
+    # its own (pydantic does not validate defaults): a section's validator is built only
+    # inside the whole configuration's, once, when a configuration is loaded.
+    storage: StorageConfig = Field(default_factory=StorageConfig.model_construct)
+    fetch: FetchConfig = Field(default_factory=FetchConfig.model_construct)
+    summary: SummaryConfig = Field(default_factory=SummaryConfig.model_construct)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig.model_construct)
+    feeds: FeedsConfig = Field(default_factory=FeedsConfig.model_construct)
+    digest: DigestConfig = Field(default_factory=DigestConfig.model_construct)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig.model_construct)
+    catchup: CatchupConfig = Field(default_factory=CatchupConfig.model_construct)
 
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)

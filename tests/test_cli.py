@@ -287,6 +287,51 @@ def test_reading_commands_load_only_what_they_use(
     assert not unneeded
 
 
+# A pydantic plugin, installed as pydantic finds them: an entry point in the "pydantic" group.
+FAKE_PLUGIN = """
+import sys
+print("pydantic plugin loaded", file=sys.stderr)
+
+
+class Plugin:
+    def new_schema_validator(self, *args, **kwargs):
+        return None, None, None
+
+
+plugin = Plugin()
+"""
+
+
+@pytest.mark.parametrize(
+    ("switch", "loads_plugin"),
+    [(None, False), ("", True), ("other_plugin", True), ("__all__", False)],
+)
+def test_commands_that_run_once_skip_pydantic_plugins_unless_asked(
+    cli: Cli, tmp_path: Path, switch: str | None, loads_plugin: bool
+) -> None:
+    """The look-up costs a reading command 10-20 ms; whoever sets PYDANTIC_DISABLE_PLUGINS
+    (empty: every plugin) has it as they set it."""
+    cli("ingest", str(shared_file("seed/seed-article.txt")))
+    site = tmp_path / "site"
+    (site / "fake_plugin-1.0.dist-info").mkdir(parents=True)
+    (site / "fake_plugin-1.0.dist-info" / "METADATA").write_text("Name: fake-plugin\nVersion: 1.0\n")
+    (site / "fake_plugin-1.0.dist-info" / "entry_points.txt").write_text(
+        "[pydantic]\nfake = fake_plugin:plugin\n"
+    )
+    (site / "fake_plugin.py").write_text(FAKE_PLUGIN)
+    env = {key: value for key, value in os.environ.items() if key != "PYDANTIC_DISABLE_PLUGINS"}
+    env["PYTHONPATH"] = os.pathsep.join([str(site), env.get("PYTHONPATH", "")])
+    if switch is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = switch
+    for command in (["articles"], ["summarize", "1"], ["ask", "Who is the president?"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "--db", str(cli.db), *command], env=env,
+            capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1],
+        )
+        assert done.returncode == 0 and done.stdout.strip(), done.stderr
+        assert ("pydantic plugin loaded" in done.stderr) is loads_plugin
+
+
 def test_help_loads_neither_the_database_nor_the_index() -> None:
     at_exit = "import atexit, sys; atexit.register(lambda: print(*sys.modules, file=sys.stderr))\n"
     done = subprocess.run(
