@@ -240,14 +240,15 @@ def test_articles_says_how_many_there_are_and_how_to_see_the_rest(cli: Cli, tmp_
     assert cli("--json", "articles", "--limit", "25")[2] == ""
 
 
-# Libraries a reading command has no use for: each costs 0.02-0.5 s of start-up
+# Libraries a reading command has no use for: each costs 0.003-0.5 s of start-up
 # (bench/startup.py measures the start-up itself). On SQLite, not SQLAlchemy (the reads run
 # through the driver, compiled ahead: retrieval/storage/sqlite_reads.py), nor the migration
-# tool (a database already up to date never needs it), nor PostgreSQL's driver.
+# tool (a database already up to date never needs it), nor PostgreSQL's driver; nor logging
+# (nothing to log when all goes well), nor hashlib (it hashes an article being stored).
 NOT_FOR_READING = frozenset({
     "nltk", "scipy", "numpy", "trafilatura", "pypdf", "httpx", "feedparser", "lxml", "courlan",
     "nupunkt", "charset_normalizer", "markdown_it", "requests", "rich", "telegram", "sumy.summarizers",
-    "alembic", "psycopg", "sqlalchemy", "asyncio",
+    "alembic", "psycopg", "sqlalchemy", "asyncio", "logging", "hashlib",
 })
 # Nor, for listing and summarizing stored articles, the search index and the answer ranker.
 NOT_FOR_LISTING = NOT_FOR_READING | {"tantivy", "retrieval.index", "retrieval.answer"}

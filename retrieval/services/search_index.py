@@ -18,7 +18,6 @@ one by one as a group talks.
 from __future__ import annotations
 
 import fcntl
-import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -34,10 +33,17 @@ from retrieval.storage.articles import StoredSentence
 from retrieval.storage.database import disk_usage
 
 if TYPE_CHECKING:
+    import logging
+
     from retrieval.index import PassageIndex
     from retrieval.services.index_follower import IndexFollower
 
-log = logging.getLogger(__name__)
+
+
+def _log() -> logging.Logger:
+    import logging  # here: a command that only reads never logs, and logging is 7 ms of its start-up
+
+    return logging.getLogger(__name__)
 
 
 class SearchIndex:
@@ -210,13 +216,13 @@ class SearchIndex:
             caught_up = self.index_unindexed()
             expected = self._articles.indexed_sentence_count() + self._kept.indexed_sentence_count()
             if self.index.num_docs() != expected:
-                log.warning(
+                _log().warning(
                     "search index holds %d passages, database %d: rebuilding",
                     self.index.num_docs(), expected,
                 )
                 self.reindex()
             elif caught_up:
-                log.info("indexed %d articles missing from the search index", caught_up)
+                _log().info("indexed %d articles missing from the search index", caught_up)
 
     def build(self) -> int:
         """Index everything the database holds into an emptied index, without the
@@ -304,7 +310,7 @@ class SearchIndex:
         try:
             return PassageIndex(self._path)
         except IndexUnavailable as exc:
-            log.warning("search index unusable (%s): rebuilding from the database", exc)
+            _log().warning("search index unusable (%s): rebuilding from the database", exc)
             if self.follower is None:  # with PostgreSQL, the lost position says so
                 self._articles.mark_all_unindexed()
             return PassageIndex.recreate(self._path)

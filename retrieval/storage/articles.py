@@ -6,7 +6,6 @@ hold it. The search index is derived from these tables and can always be rebuilt
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +45,8 @@ def canonical_url(url: str | None) -> str | None:
 
 
 def text_hash(text: str) -> str:
+    import hashlib  # 3 ms to import (OpenSSL): only when an article is stored
+
     normalised = " ".join(text.lower().split())
     return hashlib.sha256(normalised.encode("utf-8", "replace")).hexdigest()
 
