@@ -13,11 +13,13 @@ needs): the floor of a command's start-up as long as the configuration is pydant
 time (user + system) is shown beside wall time because the machine is shared and wall time
 swings with its load; CPU time swings much less.
 
-Python's bytecode is cached as in an installed Briefbot (``pip install`` compiles every
-module): the warm-up run writes it, into a folder of the run's own (``PYTHONPYCACHEPREFIX``),
-even where ``PYTHONDONTWRITEBYTECODE`` is set. ``--no-bytecode`` measures what a checkout run
-with ``PYTHONDONTWRITEBYTECODE=1`` pays instead: every module of Briefbot compiled from its
-source on every run.
+Each checkout's packages (``retrieval``, ``bot``) are copied, without their ``__pycache__``,
+and run from the copy. Python's bytecode is cached as in an installed Briefbot (``pip
+install`` compiles every module): the warm-up run writes it, into a folder of the run's own
+(``PYTHONPYCACHEPREFIX``), even where ``PYTHONDONTWRITEBYTECODE`` is set. ``--no-bytecode``
+measures what a checkout run with ``PYTHONDONTWRITEBYTECODE=1`` pays instead: every module of
+Briefbot compiled from its source on every run (the standard library's and other packages'
+bytecode is used as always).
 Writes ``bench/results/startup.json``.
 """
 
@@ -27,6 +29,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -73,7 +76,7 @@ def cpu_of_children() -> float:
 
 
 def run_once(argv: list[str], code: Path, env: dict[str, str], *, prints: bool = True) -> Run:
-    """(wall, CPU) seconds of one run of ``argv`` with the checkout ``code``. It runs in that
+    """(wall, CPU) seconds of one run of ``argv`` with the copy ``code``. It runs in that
     folder: ``-m`` and ``-c`` put the working directory first on the import path."""
     cpu_before = cpu_of_children()
     started = time.perf_counter()
@@ -84,8 +87,19 @@ def run_once(argv: list[str], code: Path, env: dict[str, str], *, prints: bool =
     return elapsed, cpu_of_children() - cpu_before
 
 
+PACKAGES = ("retrieval", "bot")
+
+
+def copy_of(checkout: Path, folder: Path) -> Path:
+    """The checkout's packages copied into ``folder``, without the bytecode cached beside them."""
+    code = folder / "code"
+    for package in PACKAGES:
+        shutil.copytree(checkout / package, code / package, ignore=shutil.ignore_patterns("__pycache__"))
+    return code
+
+
 def environment(code: Path, folder: Path, *, bytecode: bool) -> dict[str, str]:
-    """The environment the checkout ``code`` runs in: its own database and bytecode folder."""
+    """The environment the copy ``code`` runs in: its own database and bytecode folder."""
     env = {**os.environ, "PYTHONPATH": str(code), "BRIEFBOT_STORAGE__PATH": str(folder / "b.db")}
     if bytecode:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -112,20 +126,20 @@ def main() -> None:
     seed = shared_dir() / "seed" / "seed-article.txt"
     timings: dict[str, dict[str, list[Run]]] = {name: {} for name in checkouts}
     with tempfile.TemporaryDirectory() as temporary:
-        envs = {}
-        for number, (name, code) in enumerate(checkouts.items()):
+        copies, envs = {}, {}
+        for number, (name, checkout) in enumerate(checkouts.items()):
             folder = Path(temporary) / str(number)
-            folder.mkdir()
-            envs[name] = environment(code, folder, bytecode=args.bytecode)
-            run_once([*BRIEFBOT, "ingest", str(seed)], code, envs[name])
+            copies[name] = copy_of(checkout, folder)
+            envs[name] = environment(copies[name], folder, bytecode=args.bytecode)
+            run_once([*BRIEFBOT, "ingest", str(seed)], copies[name], envs[name])
         for label, argv in COMMANDS.items():
             prints = label not in REFERENCES
-            for name, code in checkouts.items():
-                run_once(argv, code, envs[name], prints=prints)  # warm-up
+            for name in checkouts:
+                run_once(argv, copies[name], envs[name], prints=prints)  # warm-up
                 timings[name][label] = []
             for _ in range(args.runs):
-                for name, code in checkouts.items():
-                    timings[name][label].append(run_once(argv, code, envs[name], prints=prints))
+                for name in checkouts:
+                    timings[name][label].append(run_once(argv, copies[name], envs[name], prints=prints))
 
     bytecode = "bytecode cached" if args.bytecode else "no bytecode: compiled every run"
     title = f"Start-up to exit, {args.runs} runs each, seed article stored, {bytecode}"
