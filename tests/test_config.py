@@ -84,3 +84,26 @@ def test_the_example_config_serves_the_engine_and_the_bot() -> None:
 def test_the_bot_refuses_an_unknown_limit(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="limits.messages_per_minit"):
         load_config(BotConfig, write(tmp_path, "[limits]\nmessages_per_minit = 5\n"), {})
+
+
+def test_a_section_left_out_is_its_defaults() -> None:
+    """Defaults are not validated (pydantic's rule), so a left-out section is built without a
+    validator of its own: loading builds only the whole configuration's (start-up time)."""
+    import subprocess
+    import sys
+
+    check = (
+        "from bot.config import BotConfig, TelegramConfig\n"
+        "from retrieval.config import StorageConfig, SummaryConfig, load_config\n"
+        "config = load_config(BotConfig, None, {'BRIEFBOT_SUMMARY__SENTENCES': '4'})\n"
+        "assert config.storage.path == '' and config.summary.sentences == 4\n"
+        "print(BotConfig.__pydantic_complete__, StorageConfig.__pydantic_complete__,"
+        " TelegramConfig.__pydantic_complete__, SummaryConfig.__pydantic_complete__)\n"
+    )
+    done = subprocess.run(  # a new interpreter: this one's tests have built validators
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 0, done.stderr
+    # SummaryConfig's own validator: none either, it was validated inside BotConfig's.
+    assert done.stdout.split() == ["True", "False", "False", "False"]
