@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from retrieval.errors import ConfigError
@@ -86,6 +84,8 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
 
 def _data_dir() -> Path:
+    import platformdirs  # 3 ms of start-up, for those who leave the path to it
+
     return Path(platformdirs.user_data_dir("briefbot"))
 
 
@@ -179,6 +179,8 @@ def load_config(
     """
     data: dict = {}
     if path is not None:
+        import tomllib  # 3 ms of start-up, when there is a file to read
+
         try:
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:
