@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from retrieval.services.index_follower import IndexFollower
 
 
-
 def _log() -> logging.Logger:
     import logging  # here: a command that only reads never logs, and logging is 7 ms of its start-up
 
