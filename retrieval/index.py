@@ -22,8 +22,8 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import tantivy
 
@@ -58,8 +58,7 @@ def kept_message_id(source: int) -> int | None:
     return -source if source < 0 else None
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     article_id: int
     position: int
     score: float
@@ -272,16 +271,14 @@ class PassageIndex:
             )
         # No total count (it would visit every match) and no stored-document reads: the
         # ids come from the fast-field columns.
-        result = searcher.search(query, limit, count=False)
-        addresses = [address for _, address in result.hits]
-        article_ids = searcher.fast_field_values("article_id", addresses)
-        positions = searcher.fast_field_values("position", addresses)
-        return [
-            Hit(article, position, score)
-            for (score, _), article, position in zip(
-                result.hits, article_ids, positions, strict=True
-            )
-        ]
+        found = searcher.search(query, limit, count=False).hits
+        addresses = [address for _, address in found]
+        return list(map(
+            Hit,
+            searcher.fast_field_values("article_id", addresses),
+            searcher.fast_field_values("position", addresses),
+            [score for score, _ in found],
+        ))
 
     def _term(self, field: str, stem: str, boost: float) -> tantivy.Query:
         term = tantivy.Query.term_query(self.schema, field, stem)
