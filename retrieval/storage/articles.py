@@ -557,8 +557,7 @@ class ArticleStore:
         read, each with its own language or else its article's."""
         if not ranges:
             return []
-        listed = "[" + ",".join(f"[{int(a)},{int(first)},{int(last)}]" for a, first, last in ranges) + "]"
-        return list(map(StoredSentence._make, self._db.rows(_sentences_in, ranges=listed)))
+        return list(map(StoredSentence._make, self._db.rows(_sentences_in, ranges=json.dumps(ranges))))
 
 
 def _article_info(row: Sequence[Any]) -> ArticleInfo:
