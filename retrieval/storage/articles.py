@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 class StoredSentence(NamedTuple):
     """A tuple: the answer path reads some eighty per question, and a tuple is built from a
-    database row five times faster than a frozen dataclass."""
+    database row about four times faster than a frozen dataclass (0.45 µs, not 1.7)."""
 
     article_id: int
     position: int  # 1-based
