@@ -24,7 +24,9 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from functools import lru_cache
+from itertools import compress, count, pairwise
+from typing import NamedTuple
 
 import regex
 
@@ -123,11 +125,7 @@ def rank_answers(
         top_bm25=max(hit.score for hit in hits) or 1.0,
     )
     matches = {key: query.matches(sequence) for key, sequence in sequences.items()}
-    scored = sorted(
-        (_score(hit, texts[key], sequences[key], matches, query)
-         for hit in hits if (key := (hit.article_id, hit.position)) in texts),
-        key=lambda s: -s.score,
-    )
+    scored = sorted(_scores(hits, texts, sequences, matches, query), key=lambda s: -s.score)
     if not scored or scored[0].coverage < min_coverage:
         return []
     best = scored[0]
@@ -151,32 +149,26 @@ def rank_answers(
 _Matches = tuple[int, int]
 
 
-class _Coverage:
+class _Coverage(dict[_Matches, float]):
     """Share of the question's IDF mass whose stems a sentence holds (or, for part of their
-    weight, words of the same root), from its matches. The few masks a question's
-    candidates have are each summed once."""
+    weight, words of the same root), by its matches: ``coverage[matches]``. The few masks a
+    question's candidates have are each summed once."""
 
     def __init__(self, weights: Iterable[float], total: float) -> None:
+        super().__init__()
         self._weights = [(1 << bit, weight) for bit, weight in enumerate(weights)]
         self._total = total
-        self._known: dict[_Matches, float] = {}
 
-    def __call__(self, matches: _Matches) -> float:
-        known = self._known.get(matches)
-        if known is None:
-            known = self._known[matches] = self._sum(*matches)
-        return known
-
-    def _sum(self, stems: int, related: int) -> float:
-        if self._total <= 0:
-            return 0.0
+    def __missing__(self, matches: _Matches) -> float:
+        stems, related = matches
         covered = 0.0
         for bit, weight in self._weights:  # in the question's order: the same sum every time
             if stems & bit:
                 covered += weight
             elif related & bit:
                 covered += RELATED_CREDIT * weight
-        return covered / self._total
+        share = self[matches] = covered / self._total if self._total > 0 else 0.0
+        return share
 
 
 class _Query:
@@ -255,52 +247,92 @@ def _read(found: Iterable[StoredSentence], words: Words) -> tuple[dict[_Key, str
     return texts, sequences
 
 
-@dataclass(frozen=True, slots=True)
-class _Scored:
-    hit: Hit
-    text: str
+class _Scored(NamedTuple):
     score: float
     coverage: float
+    hit: Hit
+    text: str
 
 
-def _score(
-    hit: Hit, text: str, sequence: list[str], matches: dict[_Key, _Matches], query: _Query
-) -> _Scored:
-    sentence = matches[(hit.article_id, hit.position)]
-    passage_stems, passage_roots = sentence
-    for step in (-1, 1):
-        if (around := matches.get((hit.article_id, hit.position + step))) is not None:
-            passage_stems |= around[0]
-            passage_roots |= around[1]
-    passage = passage_stems, passage_roots & ~passage_stems
-    sentence_coverage = query.coverage(sentence)
-    passage_coverage = query.coverage(passage)
-    score = (
-        BM25_WEIGHT * hit.score / query.top_bm25
-        + SENTENCE_COVERAGE_WEIGHT * sentence_coverage
-        + PASSAGE_COVERAGE_WEIGHT * passage_coverage
-        + DENSITY_WEIGHT * _density(sequence, sentence[0], query.weights)
-    )
+def _scores(
+    hits: Sequence[Hit],
+    texts: dict[_Key, str],
+    sequences: dict[_Key, list[str]],
+    matches: dict[_Key, _Matches],
+    query: _Query,
+) -> list[_Scored]:
+    """The score and coverage of the hits that may be chosen, in the hits' order.
+
+    A hit whose score cannot reach ``RELATIVE_SCORE`` of the best one is left out before
+    its density and word pairs are counted: it would never be chosen. The bounds are exact
+    in floating point (each part is added in the same order as in the score, and adding
+    more never rounds to less), so what is chosen is exactly what scoring every hit chooses.
+    """
+    coverage, top_bm25 = query.coverage, query.top_bm25
+    # What density and word pairs add at most, to a sentence holding a question stem.
+    most = (DENSITY_WEIGHT, BIGRAM_WEIGHT if query.bigrams else 0.0)
+    partial = []
+    floor = 0.0
+    for hit in hits:
+        article_id, position = key = (hit.article_id, hit.position)
+        if (text := texts.get(key)) is None:
+            continue
+        sentence = matches[key]
+        passage_stems, passage_roots = sentence
+        if (before := matches.get((article_id, position - 1))) is not None:
+            passage_stems |= before[0]
+            passage_roots |= before[1]
+        if (after := matches.get((article_id, position + 1))) is not None:
+            passage_stems |= after[0]
+            passage_roots |= after[1]
+        passage = passage_stems, passage_roots & ~passage_stems
+        sentence_coverage, passage_coverage = coverage[sentence], coverage[passage]
+        start = (
+            BM25_WEIGHT * hit.score / top_bm25
+            + SENTENCE_COVERAGE_WEIGHT * sentence_coverage
+            + PASSAGE_COVERAGE_WEIGHT * passage_coverage
+        )
+        bonus = ANSWER_TYPE_BONUS if query.wants_number and _DIGIT.search(text) else 0.0
+        floor = max(floor, RELATIVE_SCORE * (start + bonus))
+        upper = start + most[0] + most[1] + bonus if sentence[0] else start + bonus
+        partial.append((upper, start, bonus, hit, text, sentence, passage))
+    scored = []
+    for upper, start, bonus, hit, text, sentence, passage in partial:
+        if upper < floor:
+            continue
+        scored.append(_Scored(
+            _full_score(start, bonus, sequences[(hit.article_id, hit.position)], sentence[0], query),
+            _answer_coverage(sentence, passage, query), hit, text,
+        ))
+    return scored
+
+
+def _full_score(start: float, bonus: float, sequence: list[str], stems: int, query: _Query) -> float:
+    """``start`` (BM25 and coverages) plus density, the question's word pairs and ``bonus``."""
+    score = start + DENSITY_WEIGHT * _density(sequence, stems.bit_count(), query.weights)
     # A pair counts only where the sentence holds both of its stems (otherwise it adds 0).
-    if any(mask & sentence[0] == mask for mask in query.bigram_masks):
-        matched = query.bigrams.intersection(pairwise(sequence))
-        score += BIGRAM_WEIGHT * len(matched) / len(query.bigrams)
-    if query.wants_number and _DIGIT.search(text):
-        score += ANSWER_TYPE_BONUS
-    if query.answer_coverage is query.coverage:
-        coverage = (sentence_coverage + passage_coverage) / 2
-    else:
-        coverage = (query.answer_coverage(sentence) + query.answer_coverage(passage)) / 2
-    return _Scored(hit, text, score, coverage)
+    if any(mask & stems == mask for mask in query.bigram_masks):
+        score += BIGRAM_WEIGHT * len(query.bigrams.intersection(pairwise(sequence))) / len(query.bigrams)
+    if bonus:
+        score += bonus
+    return score
 
 
-def _density(sequence: Sequence[str], stems: int, weights: dict[str, float]) -> float:
-    """Distinct question stems in ``sequence`` (``stems``, a mask) over the length of the
-    shortest run holding them all."""
-    needed = stems.bit_count()
+def _answer_coverage(sentence: _Matches, passage: _Matches, query: _Query) -> float:
+    """Whether a sentence answers at all: the mean of its and its passage's coverage."""
+    coverage = query.answer_coverage
+    return (coverage[sentence] + coverage[passage]) / 2
+
+
+def _density(sequence: list[str], needed: int, weights: dict[str, float]) -> float:
+    """``needed`` distinct question stems (those in ``sequence``) over the length of the
+    shortest run of ``sequence`` holding them all."""
     if needed <= 1:  # none, or one word: a run of one
         return float(needed)
-    found = [(at, stem) for at, stem in enumerate(sequence) if stem in weights]
+    places = list(compress(count(), map(weights.__contains__, sequence)))
+    if len(places) == needed:  # each once: the one run holding them all spans them
+        return needed / (places[-1] - places[0] + 1)
+    found = [(at, sequence[at]) for at in places]
     counts: dict[str, int] = {}
     shortest = len(sequence)
     start = 0
@@ -363,18 +395,34 @@ class _Vocabulary:
             self._words = set().union(*self._sentences)
         return self._words
 
-    def containing(self, piece: str) -> set[str]:
-        """The words that hold ``piece``; with a leading newline, those that start with the rest."""
+    @property
+    def joined(self) -> str:
+        """The words, each after a newline and the last followed by one."""
         if self._joined is None:
             self._joined = "\n" + "\n".join(self.words) + "\n"
-        joined = self._joined
+        return self._joined
+
+    def containing(self, piece: str) -> set[str]:
+        """The words that hold ``piece``."""
+        joined = self.joined
         found = set()
         at = joined.find(piece)
         while at >= 0:
-            start = joined.rfind("\n", 0, at + 1 if piece[0] == "\n" else at) + 1
-            end = joined.find("\n", start)
+            start = joined.rfind("\n", 0, at) + 1
+            end = joined.find("\n", at)
             found.add(joined[start:end])
             at = joined.find(piece, end)
+        return found
+
+    def starting(self, piece: str) -> set[str]:
+        """The words that start with ``piece``."""
+        joined = self.joined
+        found = set()
+        at = joined.find("\n" + piece)
+        while at >= 0:
+            end = joined.find("\n", at + 1)
+            found.add(joined[at + 1 : end])
+            at = joined.find("\n" + piece, end)
         return found
 
 
@@ -390,11 +438,8 @@ def _same_root(stem: str, words: _Vocabulary) -> set[str]:
     if len(stem) < MIN_ROOT_LETTERS:
         return set()
     # Whatever passes the test below holds the stem, is held in it or starts as it does.
-    inside = {
-        stem[i:j] for i in range(len(stem)) for j in range(i + MIN_ROOT_LETTERS, len(stem) + 1)
-    }
     candidates = (
-        words.containing(stem) | words.containing("\n" + stem[:MIN_ROOT_LETTERS]) | (inside & words.words)
+        words.containing(stem) | words.starting(stem[:MIN_ROOT_LETTERS]) | (_pieces(stem) & words.words)
     )
     related = set()
     for word in candidates:
@@ -407,3 +452,11 @@ def _same_root(stem: str, words: _Vocabulary) -> set[str]:
         if word[:shared] == stem[:shared]:
             related.add(word)
     return related
+
+
+@lru_cache(maxsize=4096)
+def _pieces(stem: str) -> frozenset[str]:
+    """The stretches of ``stem`` long enough to be a root (a question's stems come back)."""
+    return frozenset(
+        stem[i:j] for i in range(len(stem)) for j in range(i + MIN_ROOT_LETTERS, len(stem) + 1)
+    )
