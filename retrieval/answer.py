@@ -124,7 +124,7 @@ def rank_answers(
         stems, wants_number=asks_for_number(question, language),
         top_bm25=max(hit.score for hit in hits) or 1.0,
     )
-    matches = {key: query.matches(sequence) for key, sequence in sequences.items()}
+    matches = query.matches(sequences)
     scored = sorted(_scores(hits, texts, sequences, matches, query), key=lambda s: -s.score)
     if not scored or scored[0].coverage < min_coverage:
         return []
@@ -147,6 +147,7 @@ def rank_answers(
 # The question stems a sentence holds, and those it holds only a word of the same root of
 # (and not the stem itself), each as a bit mask over the question's distinct stems.
 _Matches = tuple[int, int]
+_NOTHING: _Matches = (0, 0)
 
 
 class _Coverage(dict[_Matches, float]):
@@ -206,13 +207,19 @@ class _Query:
         self.wants_number = wants_number  # the question asks for a quantity or a time
         self.top_bm25 = top_bm25
 
-    def matches(self, sequence: list[str]) -> _Matches:
-        stems = roots = 0
-        for word in self._words.intersection(sequence):
-            own, shared = self._counts[word]
-            stems |= own
-            roots |= shared
-        return stems, roots & ~stems
+    def matches(self, sequences: dict[_Key, list[str]]) -> dict[_Key, _Matches]:
+        """What each sentence holds of the question, for those that hold any of it."""
+        words, counts = self._words, self._counts
+        found = {}
+        for key, sequence in sequences.items():
+            if common := words.intersection(sequence):
+                stems = roots = 0
+                for word in common:
+                    own, shared = counts[word]
+                    stems |= own
+                    roots |= shared
+                found[key] = (stems, roots & ~stems)
+        return found
 
 
 def _neighbourhoods(hits: Sequence[Hit]) -> list[tuple[int, int, int]]:
@@ -277,7 +284,7 @@ def _scores(
         article_id, position = key = (hit.article_id, hit.position)
         if (text := texts.get(key)) is None:
             continue
-        sentence = matches[key]
+        sentence = matches.get(key, _NOTHING)
         passage_stems, passage_roots = sentence
         if (before := matches.get((article_id, position - 1))) is not None:
             passage_stems |= before[0]
