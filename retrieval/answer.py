@@ -275,9 +275,11 @@ def _scores(
     in floating point (each part is added in the same order as in the score, and adding
     more never rounds to less), so what is chosen is exactly what scoring every hit chooses.
     """
-    coverage, top_bm25 = query.coverage, query.top_bm25
-    # What density and word pairs add at most, to a sentence holding a question stem.
-    most = (DENSITY_WEIGHT, BIGRAM_WEIGHT if query.bigrams else 0.0)
+    coverage, top_bm25, wants_number = query.coverage, query.top_bm25, query.wants_number
+    # What word pairs add at most to a sentence holding a question stem, rounded as in the
+    # score (0.1 * 3 / 3 is more than 0.1); density adds at most DENSITY_WEIGHT.
+    pairs = len(query.bigrams)
+    pairs_most = BIGRAM_WEIGHT * pairs / pairs if pairs else 0.0
     partial = []
     floor = 0.0
     for hit in hits:
@@ -299,9 +301,10 @@ def _scores(
             + SENTENCE_COVERAGE_WEIGHT * sentence_coverage
             + PASSAGE_COVERAGE_WEIGHT * passage_coverage
         )
-        bonus = ANSWER_TYPE_BONUS if query.wants_number and _DIGIT.search(text) else 0.0
-        floor = max(floor, RELATIVE_SCORE * (start + bonus))
-        upper = start + most[0] + most[1] + bonus if sentence[0] else start + bonus
+        bonus = ANSWER_TYPE_BONUS if wants_number and _DIGIT.search(text) else 0.0
+        if (lower := RELATIVE_SCORE * (start + bonus)) > floor:
+            floor = lower
+        upper = start + DENSITY_WEIGHT + pairs_most + bonus if sentence[0] else start + bonus
         partial.append((upper, start, bonus, hit, text, sentence, passage))
     scored = []
     for upper, start, bonus, hit, text, sentence, passage in partial:
