@@ -191,12 +191,12 @@ class _Query:
         bits = {stem: 1 << bit for bit, stem in enumerate(weights)}
         # Each word that counts: (the bit of the question stem it is, the bits of those it
         # shares a root with).
-        self._counts: dict[str, tuple[int, int]] = {stem: (bit, 0) for stem, bit in bits.items()}
+        self._bits: dict[str, tuple[int, int]] = {stem: (bit, 0) for stem, bit in bits.items()}
         for stem, related_words in related.items():
             for word in related_words:
-                own, roots = self._counts.get(word, (0, 0))
-                self._counts[word] = (own, roots | bits[stem])
-        self._words = frozenset(self._counts)
+                own, roots = self._bits.get(word, (0, 0))
+                self._bits[word] = (own, roots | bits[stem])
+        self._words = frozenset(self._bits)
         self.coverage = _Coverage(weights.values(), sum(weights.values()))
         self.answer_coverage = (
             self.coverage if answer_weights is weights
@@ -209,13 +209,13 @@ class _Query:
 
     def matches(self, sequences: dict[_Key, list[str]]) -> dict[_Key, _Matches]:
         """What each sentence holds of the question, for those that hold any of it."""
-        words, counts = self._words, self._counts
+        words, bits = self._words, self._bits
         found = {}
         for key, sequence in sequences.items():
             if common := words.intersection(sequence):
                 stems = roots = 0
                 for word in common:
-                    own, shared = counts[word]
+                    own, shared = bits[word]
                     stems |= own
                     roots |= shared
                 found[key] = (stems, roots & ~stems)
