@@ -24,7 +24,9 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from functools import lru_cache
+from itertools import compress, count, pairwise
+from typing import NamedTuple
 
 import regex
 
@@ -78,6 +80,8 @@ _HAN = regex.compile(r"\p{Han}")
 
 # The stored sentences in the given (article_id, first, last) position ranges.
 SentenceLookup = Callable[[list[tuple[int, int, int]]], list[StoredSentence]]
+# A sentence's place: (article_id, position).
+_Key = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -113,61 +117,109 @@ def rank_answers(
     hits = index.search(stems, owners, article_id=article_id, limit=CANDIDATES)
     if not hits:
         return []
-    found = {(s.article_id, s.position): s for s in sentences_in(_neighbourhoods(hits))}
-    sequences = {key: _terms_of(sentence, words) for key, sentence in found.items()}
-    stems_at = {key: set(sequence) for key, sequence in sequences.items()}
+    texts, sequences = _read(sentences_in(_neighbourhoods(hits)), words)
     weights = _idf_weights(index, stems, words.stop_stems)
-    answer_weights = _answer_weights(weights)
-    related = _related_words(weights, _Vocabulary(stems_at.values()))
-    related_to: dict[str, list[str]] = {}
-    for stem, related_words in related.items():
-        for word in related_words:
-            related_to.setdefault(word, []).append(stem)
     query = _Query(
-        weights=weights,
-        total=sum(weights.values()),
-        answer_weights=answer_weights,
-        answer_total=sum(answer_weights.values()),
-        related_to=related_to,
-        bigrams=set(pairwise(stems)),
-        wants_number=asks_for_number(question, language),
+        weights, _answer_weights(weights), _related_words(weights, _Vocabulary(sequences.values())),
+        stems, wants_number=asks_for_number(question, language),
         top_bm25=max(hit.score for hit in hits) or 1.0,
     )
-    matches = {key: _matches(present, query) for key, present in stems_at.items()}
-    ranked = sorted(
-        (_rank(hit, found[key].text, sequences[key], matches, query)
-         for hit in hits if (key := (hit.article_id, hit.position)) in found),
-        key=lambda r: -r.score,
-    )
-    if not ranked or ranked[0].coverage < min_coverage:
+    matches = query.matches(sequences)
+    scored = sorted(_scores(hits, texts, sequences, matches, query), key=lambda s: -s.score)
+    if not scored or scored[0].coverage < min_coverage:
         return []
-    best = ranked[0]
+    best = scored[0]
     chosen = [best]
     seen = {" ".join(best.text.lower().split())}
-    for candidate in ranked[1:]:
+    for candidate in scored[1:]:
         if len(chosen) >= max_sentences or candidate.score < best.score * RELATIVE_SCORE:
             break
         key = " ".join(candidate.text.lower().split())
         if candidate.coverage >= min_coverage and key not in seen:
             chosen.append(candidate)
             seen.add(key)
-    return chosen
+    return [
+        RankedSentence(s.hit.article_id, s.hit.position, s.text, s.score, s.coverage, s.hit.score)
+        for s in chosen
+    ]
 
 
-@dataclass(frozen=True)
+# The question stems a sentence holds, and those it holds only a word of the same root of
+# (and not the stem itself), each as a bit mask over the question's distinct stems.
+_Matches = tuple[int, int]
+_NOTHING: _Matches = (0, 0)
+
+
+class _Coverage(dict[_Matches, float]):
+    """Share of the question's IDF mass whose stems a sentence holds (or, for part of their
+    weight, words of the same root), by its matches: ``coverage[matches]``. The few masks a
+    question's candidates have are each summed once."""
+
+    def __init__(self, weights: Iterable[float], total: float) -> None:
+        super().__init__()
+        self._weights = [(1 << bit, weight) for bit, weight in enumerate(weights)]
+        self._total = total
+
+    def __missing__(self, matches: _Matches) -> float:
+        stems, related = matches
+        covered = 0.0
+        for bit, weight in self._weights:  # in the question's order: the same sum every time
+            if stems & bit:
+                covered += weight
+            elif related & bit:
+                covered += RELATED_CREDIT * weight
+        share = self[matches] = covered / self._total if self._total > 0 else 0.0
+        return share
+
+
 class _Query:
-    weights: dict[str, float]  # IDF of each distinct question stem
-    total: float  # their sum
-    answer_weights: dict[str, float]  # the same, as they count toward answering at all
-    answer_total: float
-    related_to: dict[str, list[str]]  # candidates' words -> the question stems whose root they share
-    bigrams: set[tuple[str, str]]  # consecutive question stems
-    wants_number: bool  # the question asks for a quantity or a time
-    top_bm25: float
+    """What every candidate is scored against: the question's stems (bit ``i`` of a mask
+    stands for the ``i``-th distinct one), their weights, and the candidates' words that
+    share a root with them."""
 
+    def __init__(
+        self,
+        weights: dict[str, float],
+        answer_weights: dict[str, float],
+        related: dict[str, set[str]],
+        stems: Sequence[str],
+        *,
+        wants_number: bool,
+        top_bm25: float,
+    ) -> None:
+        self.weights = weights
+        bits = {stem: 1 << bit for bit, stem in enumerate(weights)}
+        # Each word that counts: (the bit of the question stem it is, the bits of those it
+        # shares a root with).
+        self._bits: dict[str, tuple[int, int]] = {stem: (bit, 0) for stem, bit in bits.items()}
+        for stem, related_words in related.items():
+            for word in related_words:
+                own, roots = self._bits.get(word, (0, 0))
+                self._bits[word] = (own, roots | bits[stem])
+        self._words = frozenset(self._bits)
+        self.coverage = _Coverage(weights.values(), sum(weights.values()))
+        self.answer_coverage = (
+            self.coverage if answer_weights is weights
+            else _Coverage(answer_weights.values(), sum(answer_weights.values()))
+        )
+        self.bigrams = set(pairwise(stems))  # consecutive question stems
+        self.bigram_masks = {bits[first] | bits[second] for first, second in self.bigrams}
+        self.wants_number = wants_number  # the question asks for a quantity or a time
+        self.top_bm25 = top_bm25
 
-# The question stems a sentence holds, and those it holds only a word of the same root of.
-_Matches = tuple[set[str], set[str]]
+    def matches(self, sequences: dict[_Key, list[str]]) -> dict[_Key, _Matches]:
+        """What each sentence holds of the question, for those that hold any of it."""
+        words, bits = self._words, self._bits
+        found = {}
+        for key, sequence in sequences.items():
+            if common := words.intersection(sequence):
+                stems = roots = 0
+                for word in common:
+                    own, shared = bits[word]
+                    stems |= own
+                    roots |= shared
+                found[key] = (stems, roots & ~stems)
+        return found
 
 
 def _neighbourhoods(hits: Sequence[Hit]) -> list[tuple[int, int, int]]:
@@ -182,64 +234,115 @@ def _neighbourhoods(hits: Sequence[Hit]) -> list[tuple[int, int, int]]:
     return ranges
 
 
-def _terms_of(sentence: StoredSentence, words: Words) -> list[str]:
-    """A sentence's terms read in the question's language: those the index holds when the
-    sentence is in that language."""
-    if sentence.terms is not None and (
-        sentence.language == words.language or base_language(sentence.language) == words.language
-    ):
-        return sentence.terms.split()
-    return words.terms(sentence.text)
+def _read(found: Iterable[StoredSentence], words: Words) -> tuple[dict[_Key, str], dict[_Key, list[str]]]:
+    """Each sentence's text and terms, the terms read in the question's language: those the
+    index holds when the sentence is in that language."""
+    texts: dict[_Key, str] = {}
+    sequences: dict[_Key, list[str]] = {}
+    in_language: dict[str | None, bool] = {}
+    for sentence in found:
+        key = (sentence.article_id, sentence.position)
+        texts[key] = sentence.text
+        language = sentence.language
+        same = in_language.get(language)
+        if same is None:
+            same = in_language[language] = (
+                language == words.language or base_language(language) == words.language
+            )
+        terms = sentence.terms
+        sequences[key] = terms.split() if same and terms is not None else words.terms(sentence.text)
+    return texts, sequences
 
 
-def _matches(present: set[str], query: _Query) -> _Matches:
-    stems = query.weights.keys() & present
-    near = query.related_to.keys() & present
-    if not near:
-        return stems, near
-    return stems, {stem for word in near for stem in query.related_to[word]} - stems
+class _Scored(NamedTuple):
+    score: float
+    coverage: float
+    hit: Hit
+    text: str
 
 
-def _rank(
-    hit: Hit,
-    text: str,
-    sequence: list[str],
-    matches: dict[tuple[int, int], _Matches],
+def _scores(
+    hits: Sequence[Hit],
+    texts: dict[_Key, str],
+    sequences: dict[_Key, list[str]],
+    matches: dict[_Key, _Matches],
     query: _Query,
-) -> RankedSentence:
-    sentence = matches[(hit.article_id, hit.position)]
-    around = [
-        found for step in (-1, 1) if (found := matches.get((hit.article_id, hit.position + step))) is not None
-    ]
-    passage_stems = sentence[0].union(*(m[0] for m in around))
-    passage = passage_stems, sentence[1].union(*(m[1] for m in around)) - passage_stems
-    sentence_coverage = _coverage(sentence, query.weights, query.total)
-    passage_coverage = _coverage(passage, query.weights, query.total)
-    score = (
-        BM25_WEIGHT * hit.score / query.top_bm25
-        + SENTENCE_COVERAGE_WEIGHT * sentence_coverage
-        + PASSAGE_COVERAGE_WEIGHT * passage_coverage
-        + DENSITY_WEIGHT * _density(sequence, query.weights)
-    )
-    if query.bigrams:
-        matched = query.bigrams.intersection(pairwise(sequence))
-        score += BIGRAM_WEIGHT * len(matched) / len(query.bigrams)
-    if query.wants_number and _DIGIT.search(text):
-        score += ANSWER_TYPE_BONUS
-    if query.answer_weights is query.weights:
-        coverage = (sentence_coverage + passage_coverage) / 2
-    else:
-        weights, total = query.answer_weights, query.answer_total
-        coverage = (_coverage(sentence, weights, total) + _coverage(passage, weights, total)) / 2
-    return RankedSentence(hit.article_id, hit.position, text, score, coverage, hit.score)
+) -> list[_Scored]:
+    """The score and coverage of the hits that may be chosen, in the hits' order.
+
+    A hit whose score cannot reach ``RELATIVE_SCORE`` of the best one is left out before
+    its density and word pairs are counted: it would never be chosen. The bounds are exact
+    in floating point (each part is added in the same order as in the score, and adding
+    more never rounds to less), so what is chosen is exactly what scoring every hit chooses.
+    """
+    coverage, top_bm25, wants_number = query.coverage, query.top_bm25, query.wants_number
+    # What word pairs add at most to a sentence holding a question stem, rounded as in the
+    # score (0.1 * 3 / 3 is more than 0.1); density adds at most DENSITY_WEIGHT.
+    pairs = len(query.bigrams)
+    pairs_most = BIGRAM_WEIGHT * pairs / pairs if pairs else 0.0
+    partial = []
+    floor = 0.0
+    for hit in hits:
+        article_id, position = key = (hit.article_id, hit.position)
+        if (text := texts.get(key)) is None:
+            continue
+        sentence = matches.get(key, _NOTHING)
+        passage_stems, passage_roots = sentence
+        if (before := matches.get((article_id, position - 1))) is not None:
+            passage_stems |= before[0]
+            passage_roots |= before[1]
+        if (after := matches.get((article_id, position + 1))) is not None:
+            passage_stems |= after[0]
+            passage_roots |= after[1]
+        passage = passage_stems, passage_roots & ~passage_stems
+        sentence_coverage, passage_coverage = coverage[sentence], coverage[passage]
+        start = (
+            BM25_WEIGHT * hit.score / top_bm25
+            + SENTENCE_COVERAGE_WEIGHT * sentence_coverage
+            + PASSAGE_COVERAGE_WEIGHT * passage_coverage
+        )
+        bonus = ANSWER_TYPE_BONUS if wants_number and _DIGIT.search(text) else 0.0
+        if (lower := RELATIVE_SCORE * (start + bonus)) > floor:
+            floor = lower
+        upper = start + DENSITY_WEIGHT + pairs_most + bonus if sentence[0] else start + bonus
+        partial.append((upper, start, bonus, hit, text, sentence, passage))
+    scored = []
+    for upper, start, bonus, hit, text, sentence, passage in partial:
+        if upper < floor:
+            continue
+        scored.append(_Scored(
+            _full_score(start, bonus, sequences[(hit.article_id, hit.position)], sentence[0], query),
+            _answer_coverage(sentence, passage, query), hit, text,
+        ))
+    return scored
 
 
-def _density(sequence: Sequence[str], weights: dict[str, float]) -> float:
-    """Distinct question stems in ``sequence`` over the length of the shortest run holding them all."""
-    found = [(at, stem) for at, stem in enumerate(sequence) if stem in weights]
-    if not found:
-        return 0.0
-    needed = len({stem for _, stem in found})
+def _full_score(start: float, bonus: float, sequence: list[str], stems: int, query: _Query) -> float:
+    """``start`` (BM25 and coverages) plus density, the question's word pairs and ``bonus``."""
+    score = start + DENSITY_WEIGHT * _density(sequence, stems.bit_count(), query.weights)
+    # A pair counts only where the sentence holds both of its stems (otherwise it adds 0).
+    if any(mask & stems == mask for mask in query.bigram_masks):
+        score += BIGRAM_WEIGHT * len(query.bigrams.intersection(pairwise(sequence))) / len(query.bigrams)
+    if bonus:
+        score += bonus
+    return score
+
+
+def _answer_coverage(sentence: _Matches, passage: _Matches, query: _Query) -> float:
+    """Whether a sentence answers at all: the mean of its and its passage's coverage."""
+    coverage = query.answer_coverage
+    return (coverage[sentence] + coverage[passage]) / 2
+
+
+def _density(sequence: list[str], needed: int, weights: dict[str, float]) -> float:
+    """``needed`` distinct question stems (those in ``sequence``) over the length of the
+    shortest run of ``sequence`` holding them all."""
+    if needed <= 1:  # none, or one word: a run of one
+        return float(needed)
+    places = list(compress(count(), map(weights.__contains__, sequence)))
+    if len(places) == needed:  # each once: the one run holding them all spans them
+        return needed / (places[-1] - places[0] + 1)
+    found = [(at, sequence[at]) for at in places]
     counts: dict[str, int] = {}
     shortest = len(sequence)
     start = 0
@@ -274,21 +377,6 @@ def _answer_weights(weights: dict[str, float]) -> dict[str, float]:
     return {stem: SYLLABLE_SHARE * weight if stem in paired else weight for stem, weight in weights.items()}
 
 
-def _coverage(matches: _Matches, weights: dict[str, float], total: float) -> float:
-    """Share of the question's IDF mass (``total``) whose stems are present (or, for part
-    of their weight, words of the same root)."""
-    if total <= 0:
-        return 0.0
-    stems, related = matches
-    covered = 0.0
-    for stem, weight in weights.items():
-        if stem in stems:
-            covered += weight
-        elif stem in related:
-            covered += RELATED_CREDIT * weight
-    return covered / total
-
-
 def _related_words(weights: dict[str, float], words: _Vocabulary) -> dict[str, set[str]]:
     """For each question stem, the other words of the same root among ``words``."""
     related = {}
@@ -306,7 +394,7 @@ class _Vocabulary:
     """The words of the candidate sentences, searched for those that contain a piece of
     text in one pass over all of them (in C, not word by word)."""
 
-    def __init__(self, sentences: Iterable[set[str]]) -> None:
+    def __init__(self, sentences: Iterable[Iterable[str]]) -> None:
         self._sentences = sentences
         self._words: set[str] | None = None
         self._joined: str | None = None
@@ -317,18 +405,34 @@ class _Vocabulary:
             self._words = set().union(*self._sentences)
         return self._words
 
-    def containing(self, piece: str) -> set[str]:
-        """The words that hold ``piece``; with a leading newline, those that start with the rest."""
+    @property
+    def joined(self) -> str:
+        """The words, each after a newline and the last followed by one."""
         if self._joined is None:
             self._joined = "\n" + "\n".join(self.words) + "\n"
-        joined = self._joined
+        return self._joined
+
+    def containing(self, piece: str) -> set[str]:
+        """The words that hold ``piece``."""
+        joined = self.joined
         found = set()
         at = joined.find(piece)
         while at >= 0:
-            start = joined.rfind("\n", 0, at + 1 if piece[0] == "\n" else at) + 1
-            end = joined.find("\n", start)
+            start = joined.rfind("\n", 0, at) + 1
+            end = joined.find("\n", at)
             found.add(joined[start:end])
             at = joined.find(piece, end)
+        return found
+
+    def starting(self, piece: str) -> set[str]:
+        """The words that start with ``piece``."""
+        joined = self.joined
+        found = set()
+        at = joined.find("\n" + piece)
+        while at >= 0:
+            end = joined.find("\n", at + 1)
+            found.add(joined[at + 1 : end])
+            at = joined.find("\n" + piece, end)
         return found
 
 
@@ -344,11 +448,8 @@ def _same_root(stem: str, words: _Vocabulary) -> set[str]:
     if len(stem) < MIN_ROOT_LETTERS:
         return set()
     # Whatever passes the test below holds the stem, is held in it or starts as it does.
-    inside = {
-        stem[i:j] for i in range(len(stem)) for j in range(i + MIN_ROOT_LETTERS, len(stem) + 1)
-    }
     candidates = (
-        words.containing(stem) | words.containing("\n" + stem[:MIN_ROOT_LETTERS]) | (inside & words.words)
+        words.containing(stem) | words.starting(stem[:MIN_ROOT_LETTERS]) | (_pieces(stem) & words.words)
     )
     related = set()
     for word in candidates:
@@ -361,3 +462,11 @@ def _same_root(stem: str, words: _Vocabulary) -> set[str]:
         if word[:shared] == stem[:shared]:
             related.add(word)
     return related
+
+
+@lru_cache(maxsize=4096)
+def _pieces(stem: str) -> frozenset[str]:
+    """The stretches of ``stem`` long enough to be a root (a question's stems come back)."""
+    return frozenset(
+        stem[i:j] for i in range(len(stem)) for j in range(i + MIN_ROOT_LETTERS, len(stem) + 1)
+    )

@@ -21,7 +21,7 @@ from retrieval.language.detect import (
     detect_language,
     question_language,
 )
-from retrieval.language.questions import asks_for_number
+from retrieval.language.questions import asks_for_number, without_question_words
 from retrieval.language.words import words_of
 from retrieval.models import Extracted
 from retrieval.owners import Owner
@@ -122,6 +122,17 @@ def test_questions_after_numbers_are_recognised_in_their_language() -> None:
     assert asks_for_number("Wann wurde die Brücke eröffnet?", "de")
     assert not asks_for_number("Кто построил мост?", "ru")
     assert not asks_for_number("How many?", None)
+
+
+def test_question_cues_are_whole_words_the_longest_first() -> None:
+    assert asks_for_number("So, how many bridges?", "en")
+    assert not asks_for_number("Somehow manyfold bridges?", "en")
+    assert without_question_words("Whoever built what?", "en") == "whoever built  ?"
+    # "di mana" goes whole before "mana" inside it; "mana" alone goes too.
+    assert without_question_words("Di mana jembatan itu, dan mana yang baru?", "id") == (
+        "  jembatan itu, dan   yang baru?"
+    )
+    assert without_question_words("大桥在哪里？", "zh") == "大桥在 ？"
 
 
 # An English report quoting four paragraphs in other languages and scripts.

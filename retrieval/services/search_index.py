@@ -23,7 +23,6 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -265,7 +264,7 @@ class SearchIndex:
             self._articles.set_language(article_id, language)
         # The stored terms are the index's: computed again with it (after the index format
         # changed, they did too) and stored where they changed.
-        fresh = [replace(s, terms=sentence_terms(s.text, s.language or language)) for s in sentences]
+        fresh = [s._replace(terms=sentence_terms(s.text, s.language or language)) for s in sentences]
         changed = {s.position: f.terms for s, f in zip(sentences, fresh, strict=True) if s.terms != f.terms}
         if changed:
             self._articles.set_terms(article_id, changed)
