@@ -61,6 +61,7 @@ from tests.pgserver import PostgresServer  # noqa: E402
 RESULTS = ROOT / "bench" / "results" / "load.json"
 BRIEFBOT = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())", "run"]
 SAMPLE_EVERY_S = 5.0
+MINUTES_SHOWN = 5  # the anonymous RSS shown every 5 minutes (every sample is in the JSON)
 LINK_VARIANTS = 5000
 MIX = (("link", 0.4), ("text", 0.3), ("question", 0.3))
 _SUMMARY_META = re.compile(r"^#\d+ · ", re.MULTILINE)
@@ -314,6 +315,9 @@ def summarize(
                     "max": round(max(rss) / mib, 1)},
         "anon_rss_mib": {"first": round(anon[0] / mib, 1), "last": round(anon[-1] / mib, 1),
                          "max": round(max(anon) / mib, 1)},
+        "anon_rss_mib_by_minute": {
+            minute: round(anonymous / mib, 1) for minute, anonymous in by_minute(results.rss, MINUTES_SHOWN)
+        },
         "rss_samples": [(at, round(total / mib, 1), round(anonymous / mib, 1))
                         for at, total, anonymous in results.rss],
         "in_bot_unanswered": {"last": results.backlog[-1][1],
@@ -325,6 +329,16 @@ def summarize(
         "database_mib": round(database_bytes / mib, 1),
         "sigterm": {"exit_code": exit_code, "seconds": round(stop_seconds, 2)},
     }
+
+
+def by_minute(samples: list[tuple[float, int, int]], every: int) -> list[tuple[int, int]]:
+    """(minute, anonymous RSS) of the first sample at or after every ``every`` minutes."""
+    found: list[tuple[int, int]] = []
+    for at, _, anonymous in samples:
+        minute = int(at // 60) // every * every
+        if minute and (not found or found[-1][0] < minute):
+            found.append((minute, anonymous))
+    return found
 
 
 def show(result: dict[str, object]) -> None:
@@ -352,6 +366,11 @@ def show(result: dict[str, object]) -> None:
         assert isinstance(values, dict)
         measured = f"{values['first']} / {values['last']} / {values['max']} MiB"
         rows.append((f"{label} first / last / max", measured))
+    by_minutes = result["anon_rss_mib_by_minute"]
+    assert isinstance(by_minutes, dict)
+    if by_minutes:
+        rows.append((f"anonymous RSS at {', '.join(map(str, by_minutes))} min",
+                     " / ".join(map(str, by_minutes.values())) + " MiB"))
     backlog = (("in_bot_unanswered", "updates taken, unanswered"), ("at_telegram", "updates at Telegram"))
     for key, label in backlog:
         values = result[key]

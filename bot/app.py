@@ -15,7 +15,7 @@ from bot.config import BotConfig
 from bot.conversation import Conversation
 from bot.handlers import TelegramHandlers
 from bot.i18n import DEFAULT_LANGUAGE, languages, translator
-from bot.inbox import WEBHOOK_WAIT_S, DurableUpdateQueue, Inbox, handle_once, keep_inbox
+from bot.inbox import DurableUpdateQueue, Inbox, handle_once, keep_inbox
 from bot.jobs import JOBS_KEY, Jobs
 from bot.legacy_state import import_beside
 from bot.memory import limit_malloc_arenas, release_free_memory_regularly
@@ -97,7 +97,7 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
     replica = replica_name()
     queue = DurableUpdateQueue(
         Inbox(engine.storage.db, replica), config.limits.updates_in_memory,
-        WEBHOOK_WAIT_S if telegram.mode == "webhook" else None,
+        telegram.webhook_wait_s if telegram.mode == "webhook" else None,
     )
     processor = PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES, queue.inbox)
     background: list[asyncio.Task[None]] = []  # for the bot's life: the inbox, memory
@@ -110,6 +110,9 @@ def build_application(config: BotConfig, *, schedule_jobs: bool = True) -> Appli
             updates_waiting=waiting,
             most_waiting_in_one_chat=most_waiting,
             updates_not_dispatched=application.update_queue.qsize(),
+            updates_in_memory=queue.held,
+            room=queue.room,
+            updates_not_done=queue.inbox.count_not_done(),
             scheduled_jobs=len(application.job_queue.jobs()) if application.job_queue else 0,
             chats_told_to_slow_down=limiter.limited_chats(),
         )

@@ -28,6 +28,9 @@ class TelegramConfig(Section):
     listen: str = "0.0.0.0"
     port: int = Field(8443, ge=1, le=65535)
     secret_token: SecretStr = Field(SecretStr(""), description="Checked on every webhook call.")
+    webhook_wait_s: float = Field(
+        10, gt=0, description="How long a webhook call waits for room among the updates in memory before 503."
+    )
     max_retries: int = Field(3, ge=0, description="Retries of a request Telegram flood-limited.")
     messages_per_second: float = Field(30, ge=0, description="Whole bot; 0 means no limit.")
     group_messages_per_minute: float = Field(20, ge=0, description="Per group; 0: no limit.")

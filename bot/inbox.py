@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from telegram import Bot, Update
 
 from retrieval.storage.core import insert_or_ignore
@@ -45,9 +45,6 @@ RENEW_EVERY_S = 5.0
 SWEEP_EVERY_S = 2.0
 KEEP_DONE = timedelta(days=2)
 SWEEP_BATCH = 100
-# How long the webhook waits for room before answering 503: Telegram delivers the update
-# again later, and a request Telegram gave up on does not wait on here.
-WEBHOOK_WAIT_S = 10.0
 
 
 class Inbox:
@@ -132,6 +129,13 @@ class Inbox:
             found = [(row[0], row[1]) for row in db.execute(query)]
         return [(update_id, body) for update_id, body in found if self.claim(update_id)]
 
+    def count_not_done(self) -> int:
+        """Updates kept and not handled yet, by every replica: held in one's memory, or
+        waiting for the sweep to take them over."""
+        query = select(func.count()).select_from(updates).where(updates.c.done_at.is_(None))
+        with self._db.reading() as db:
+            return int(db.execute(query).scalar_one())
+
     def forget_done(self, now: datetime | None = None) -> None:
         before = (now or datetime.now(UTC)) - KEEP_DONE
         with self._db.transaction() as db:
@@ -145,10 +149,11 @@ class DurableUpdateQueue(asyncio.Queue):  # type: ignore[type-arg]
 
     It counts an update from :meth:`put` until its handling ends (python-telegram-bot calls
     :meth:`task_done` then), and :meth:`put` waits while ``room`` updates are counted. So
-    getUpdates is not called again, or the webhook does not answer (for ``webhook_wait_s``
-    at most, then 503), until there is room: Telegram keeps what waits. An update from
-    getUpdates arrives in a batch of up to 100, so at most ``room`` plus the rest of one
-    batch are in memory."""
+    getUpdates is not called again, or the webhook does not answer, until there is room:
+    Telegram keeps what waits. The webhook waits ``webhook_wait_s`` at most, then answers
+    503 and Telegram delivers the update again later (a request Telegram gave up on does
+    not wait on here). An update from getUpdates arrives in a batch of up to 100, so at
+    most ``room`` plus the rest of one batch are in memory."""
 
     def __init__(self, inbox: Inbox, room: int, webhook_wait_s: float | None = None) -> None:
         super().__init__()

@@ -271,6 +271,10 @@ def stats(reply: StatsView, t: Translator) -> Layout:
                 chats=n(load.chats_in_progress), waiting=n(load.updates_waiting),
                 most=n(load.most_waiting_in_one_chat), queued=n(load.updates_not_dispatched),
             )),
+            (t.gettext("Inbox"), t.gettext(
+                "{held} of {room} updates in memory, {kept} not handled yet in the database",
+                held=n(load.updates_in_memory), room=n(load.room), kept=n(load.updates_not_done),
+            )),
             (t.gettext("Jobs"), t.gettext("{jobs} scheduled", jobs=n(load.scheduled_jobs))),
             (t.gettext("Chats slowed down"), n(load.chats_told_to_slow_down)),
         ]

@@ -182,6 +182,9 @@ class BotLoad(BaseModel):
     updates_waiting: int
     most_waiting_in_one_chat: int
     updates_not_dispatched: int
+    updates_in_memory: int  # of ``room``: [limits] updates_in_memory
+    room: int
+    updates_not_done: int  # kept in the database, by every replica
     scheduled_jobs: int
     chats_told_to_slow_down: int
 

@@ -182,7 +182,8 @@ stats = st.builds(
 )
 loads = st.builds(
     BotLoad, chats_in_progress=counts, updates_waiting=counts, most_waiting_in_one_chat=counts,
-    updates_not_dispatched=counts, scheduled_jobs=counts, chats_told_to_slow_down=counts,
+    updates_not_dispatched=counts, updates_in_memory=counts, room=counts, updates_not_done=counts,
+    scheduled_jobs=counts, chats_told_to_slow_down=counts,
 )
 every_reply: st.SearchStrategy[Reply] = st.one_of(
     st.builds(Notice, text=st.text(min_size=1, max_size=6000).filter(str.strip)),

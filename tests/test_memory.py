@@ -4,22 +4,27 @@ updates it holds under a flood, by polling and by webhook, counted from the fake
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import signal
 import subprocess
 import sys
+import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from bot.config import BotConfig, BotLimitsConfig
-from bot.inbox import DurableUpdateQueue
+from bot.config import AccessConfig, BotConfig, BotLimitsConfig
+from bot.inbox import DurableUpdateQueue, Inbox
+from bot.jobs import jobs_of
 from bot.memory import ARENAS
 from retrieval.config import StorageConfig
 from tests.conftest import running_bot
 from tests.fakebot import Call, FakeBotApi, plain_text
+from tests.test_bot import next_reply
 from tests.test_bot_hardening import BRIEFBOT, with_changes
 from tests.test_bot_webhook import SECRET, free_port, post_once_listening, webhook_environment
 
@@ -226,3 +231,78 @@ async def test_a_flood_posted_to_the_webhook_is_taken_as_room_frees(
     assert most_accepted_unanswered <= ROOM
     for chat_id in range(1, CHATS + 1):  # one reply to each message (posted in any order)
         assert sorted(named_in_replies(fake_api, chat_id)) == each_message(chat_id)
+
+
+ADMIN = 9
+
+
+async def test_stats_count_the_updates_in_memory_and_those_kept_not_handled(
+    storage: StorageConfig, bot_config: BotConfig, fake_api: FakeBotApi
+) -> None:
+    """Three messages of one chat held (the first being answered, slowly; two waiting for
+    it), the admin's /stats, and two updates another replica holds in the database."""
+    config = with_changes(
+        bot_config, storage=storage, access=AccessConfig(admins=[ADMIN]),
+        limits=BotLimitsConfig(messages_per_minute=0, updates_in_memory=ROOM),
+    )
+    async with running_bot(config) as application:
+        database = jobs_of(application).engine.storage.db
+        elsewhere = Inbox(database, "replica-elsewhere", lease=timedelta(hours=1))
+        for update_id in (10_000_001, 10_000_002):
+            elsewhere.receive(update_id, json.dumps({"update_id": update_id}))
+        fake_api.answer_slowly("sendMessage", 1.5)
+        for number in range(3):
+            fake_api.push_message(1, f"/digest_at Nowhere/1-{number}")
+        fake_api.push_message(ADMIN, "/stats")
+        stats = plain_text((await next_reply(fake_api, ADMIN, timeout=30)).text).splitlines()
+        await fake_api.messages(1, 3, timeout=30)
+    assert "Inbox: 4 of 8 updates in memory, 6 not handled yet in the database" in stats
+    assert any(line.startswith("Updates: 2 chats in progress, 2 waiting (at most 2 in one chat)")
+               for line in stats), stats
+
+
+async def test_the_webhook_answers_503_when_no_room_frees_within_its_wait(
+    tmp_path: Path, fake_api: FakeBotApi
+) -> None:
+    """Room for two updates, both being answered slowly: a third waits ``webhook_wait_s``
+    and is refused with 503, unstored, so Telegram delivers it again; delivered again once
+    the room has freed, it is taken and answered once."""
+    port = free_port()
+    environment = webhook_environment(
+        fake_api, port, BRIEFBOT_STORAGE__PATH=str(tmp_path / "briefbot.db"),
+        BRIEFBOT_LIMITS__UPDATES_IN_MEMORY="2", BRIEFBOT_TELEGRAM__WEBHOOK_WAIT_S="0.5",
+    )
+    log = (tmp_path / "bot.log").open("wb")
+    process = await asyncio.create_subprocess_exec(
+        *BRIEFBOT, "run", env=environment, cwd=ROOT, stdout=log, stderr=log
+    )
+    try:
+        await fake_api.wait_for("setWebhook", timeout=30)
+        fake_api.answer_slowly("sendMessage", 3.0)
+        for chat_id in (1, 2, 3):
+            fake_api.push_message(chat_id, f"/digest_at Nowhere/{chat_id}-0")
+        first, second, third = fake_api.take_updates()
+        hook = f"http://127.0.0.1:{port}/hook"
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        async with httpx.AsyncClient(timeout=30) as client:
+            assert (await post_once_listening(client, hook, json=first, headers=headers)).status_code == 200
+            assert (await client.post(hook, json=second, headers=headers)).status_code == 200
+            posted = time.monotonic()
+            refused = await client.post(hook, json=third, headers=headers)
+            waited = time.monotonic() - posted
+            assert refused.status_code == 503
+            assert 0.5 <= waited < 3.0  # the wait, not the room freeing after the slow replies
+            assert len(fake_api.sent()) == 0
+            await fake_api.messages(2, 1, timeout=30)
+            await fake_api.messages(1, 1, timeout=30)
+            assert (await client.post(hook, json=third, headers=headers)).status_code == 200
+        await fake_api.messages(3, 1, timeout=30)
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 30)
+        assert process.returncode == 0, (tmp_path / "bot.log").read_text()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    for chat_id in (1, 2, 3):
+        assert named_in_replies(fake_api, chat_id) == [(chat_id, 0)]
