@@ -232,6 +232,17 @@ def test_a_question_finds_its_own_language_among_23(engine: Engine) -> None:
     assert wrong == {}
 
 
+def test_a_chinese_question_of_length_or_duration_is_answered(engine: Engine) -> None:
+    # "多长" (how long) and "多久" (how long a time) only ask: left in, they were words no
+    # sentence holds, and "大桥有多长？" was declined.
+    assert without_question_words("大桥有多长？", "zh") == "大桥有 ？"
+    assert without_question_words("建设用了多久？", "zh") == "建设用了 ？"
+    title, body = article("zh")
+    engine.ingest(Extracted(title=title, text=body), OWNER)
+    answer = engine.ask("大桥有多长？", OWNER)
+    assert answer.sentences and holds_length(answer.sentences[0].text)
+
+
 def test_a_question_about_something_else_is_declined_in_any_language(engine: Engine) -> None:
     for language in ("ru", "zh", "hi"):
         title, body = article(language)

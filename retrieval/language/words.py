@@ -82,7 +82,6 @@ LISTED_CONTENT_WORDS: dict[str, frozenset[str]] = {
         "ms": "besar tahun kecil tinggi",
         "pl": "lat",
         "pt": "grande grandes ano anos",
-        "ro": "mare",
         "ru": "большой год лет",
         "vi": "lớn năm cao",
     }.items()
