@@ -184,14 +184,24 @@ def question_language(question: str, known: Callable[[str], bool] | None = None)
     is not sure (a wrong guess costs less than reading it in no language).
 
     ``known`` tells whether a language is one of the articles the question is asked about;
-    the likeliest such language wins over a likelier one nobody wrote in ("Ce lungime are
-    noul pod?" reads as English before Romanian, in a chat that holds Romanian articles).
+    such a language wins over a likelier one nobody wrote in. Among the likely languages
+    the question's own function words decide, the model's order breaking ties: a few words
+    are too few for the model ("Ce lungime are noul pod?" reads as English before Romanian,
+    but holds two Romanian stop words and one English one).
     """
     scores = language_scores(question, candidates=QUESTION_CANDIDATES)
     if not scores:
         return None
-    if known is not None:
-        for language, probability in scores:
-            if probability >= MIN_QUESTION_PROBABILITY and known(language):
-                return language
-    return scores[0][0]
+    likely = [
+        language
+        for language, probability in scores
+        if probability >= MIN_QUESTION_PROBABILITY and (known is None or known(language))
+    ]
+    if not likely:
+        return scores[0][0]
+    return max(likely, key=lambda language: _stop_words_in(question, language))
+
+
+def _stop_words_in(text: str, language: str) -> int:
+    words = words_of(language)
+    return sum(token in words.stop_words for token in words.tokens(text))

@@ -10,7 +10,8 @@ Myanmar into bigrams. Digits of every script read as ASCII digits.
 
 The language adds what only it knows: its Snowball stemmer (PyStemmer) and its stop
 words (stopwords-iso; English keeps sumy's shorter list, as before; Chinese terms keep
-theirs). Turkish and Uzbek, which chain suffixes, are cut to their first five letters
+theirs; :data:`LISTED_CONTENT_WORDS` takes a few content words off stopwords-iso's
+lists). Turkish and Uzbek, which chain suffixes, are cut to their first five letters
 instead (as good as stemming for Turkish retrieval in Can et al. 2008, and better here:
 bench/languages.py), and a suffix after an apostrophe (*Newton'un*) is dropped. Vietnamese writes every
 syllable apart, so its terms also pair each syllable with the next (*thành_phố*). A
@@ -63,6 +64,28 @@ PREFIX_LENGTH = {"tr": 5, "az": 5, "uz": 5}
 # and content words (人, 大, 多, 一个), and IDF already weighs the function words down
 # (XQuAD dev P@1 74.4 with the list, 75.5 without: bench/languages.py).
 INDEXES_STOP_WORDS: frozenset[str] = frozenset({"zh"})
+# Content words stopwords-iso lists as stop words: adjectives and nouns of size, time and
+# number that questions ask about ("Wie lang ist die neue Brücke?" kept only "Brücke"),
+# taken off its lists here; the lists stay otherwise as published. "New" and "old" stay
+# listed, as in English's list: news calls much new, and "nouveau" then drew the French
+# answer to "Quelle est la longueur du nouveau pont ?" to the sentence saying it is new.
+LISTED_CONTENT_WORDS: dict[str, frozenset[str]] = {
+    language: frozenset(words.split())
+    for language, words in {
+        "de": "lang lange groß große großen großer großes kleine kleinen jahr jahre jahren hoch weit"
+        " zeit tag tage",
+        "es": "largo grandes",
+        "fa": "بزرگ",
+        "fr": "haut",
+        "id": "panjang besar tahun kecil tinggi lama",
+        "it": "lungo grande anno anni",
+        "ms": "besar tahun kecil tinggi",
+        "pl": "lat",
+        "pt": "grande grandes ano anos",
+        "ru": "большой год лет",
+        "vi": "lớn năm cao",
+    }.items()
+}
 # Languages whose terms include pairs of neighbouring tokens.
 PAIRED: frozenset[str] = frozenset({"vi"})
 PAIR_JOIN = "_"  # between the two tokens of a pair term
@@ -205,7 +228,8 @@ def stop_words(language: str | None) -> frozenset[str]:
     import stopwordsiso  # reads its lists and package metadata (about 0.2 s): only when needed
 
     if stopwordsiso.has_lang(language):
-        return frozenset(word.lower() for word in stopwordsiso.stopwords(language))
+        listed = frozenset(word.lower() for word in stopwordsiso.stopwords(language))
+        return listed - LISTED_CONTENT_WORDS.get(language, frozenset())
     return frozenset()
 
 
