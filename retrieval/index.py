@@ -37,7 +37,7 @@ WINDOW = 2  # sentences on each side of the focus sentence in its passage
 SENTENCE_BOOST = 1.0
 PASSAGE_BOOST = 1.0
 # Written into the index directory; change it whenever what a document holds changes.
-FORMAT = f"briefbot passages v5 (Chinese terms keep stop words), window {WINDOW}"
+FORMAT = f"briefbot passages v6 (size, time and number words are terms), window {WINDOW}"
 FORMAT_FILE = "briefbot-format"
 UNKNOWN_LANGUAGE = "und"  # ISO 639-2 "undetermined"
 MAX_REMEMBERED_LANGUAGES = 10_000  # (owners, language) answers of holds_language kept at most
