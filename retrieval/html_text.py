@@ -44,7 +44,9 @@ def anchored(paragraphs: list[str], html: str) -> list[str]:
     trafilatura drops a space now and then (after a ``<br>`` in a list item, before the
     next element: "the <code>x</code>" becomes "thex"), so every paragraph is looked up in
     the page's text with whitespace ignored, and taken from there. A paragraph not found
-    there is kept as it is.
+    there is not the page's text and is left out: trafilatura gathers the ``<code>`` pieces of
+    a paragraph into one more line of their own ("the harbour"), words a reader never sees
+    side by side.
     """
     try:  # as bytes, in case the page starts with an XML declaration naming another encoding
         page = lxml.html.document_fromstring(html.encode(), parser=_UTF8_HTML)
@@ -69,7 +71,6 @@ def anchored(paragraphs: list[str], html: str) -> list[str]:
         if found < 0:
             found = compact.find(key)
         if found < 0:
-            result.append(paragraph)
             continue
         search_from = found + len(key)
         result.append(shown[in_shown(found):in_shown(search_from - 1) + 1])
