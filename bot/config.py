@@ -4,7 +4,8 @@ Loaded with :func:`retrieval.config.load_config` from a TOML file, with
 ``BRIEFBOT_<SECTION>__<KEY>`` environment overrides (so the token can stay out of files).
 """
 
-from __future__ import annotations
+# Annotations are objects, not strings (no `from __future__ import annotations`): pydantic
+# would evaluate each string when the class is built, at every command's start.
 
 import re
 from typing import Literal
@@ -51,7 +52,7 @@ class TelegramConfig(Section):
         return value
 
     @model_validator(mode="after")
-    def _webhook_needs_url(self) -> TelegramConfig:
+    def _webhook_needs_url(self) -> "TelegramConfig":
         if self.mode == "webhook":
             if urlsplit(self.webhook_url).scheme != "https":
                 raise ValueError("webhook mode needs telegram.webhook_url, an https:// URL")
@@ -66,11 +67,12 @@ class TelegramConfig(Section):
 
 
 class AccessConfig(Section):
+    # List defaults, copied for each configuration (why not default_factory: retrieval.config).
     admins: list[int] = Field(
-        default_factory=list, description="User ids allowed in every chat, even outside allowed_chats."
+        [], description="User ids allowed in every chat, even outside allowed_chats."
     )
     allowed_chats: list[int] = Field(
-        default_factory=list, description="Chat ids the bot serves; empty means every chat."
+        [], description="Chat ids the bot serves; empty means every chat."
     )
 
     def allows(self, chat_id: int, user_id: int | None) -> bool:

@@ -5,7 +5,8 @@ environment (the environment wins). The engine's sections live here; the bot add
 its own sections by subclassing :class:`EngineConfig`.
 """
 
-from __future__ import annotations
+# Annotations are objects, not strings (no `from __future__ import annotations`): pydantic
+# would evaluate each string when the class is built, at every command's start.
 
 import json
 import os
@@ -45,7 +46,7 @@ class StorageConfig(Section):
             raise ValueError("must be a postgresql:// URL (or empty for SQLite)")
         return value
 
-    def pointed_at(self, location: str) -> StorageConfig:
+    def pointed_at(self, location: str) -> "StorageConfig":
         """This section with the database ``--db`` names instead: a ``postgresql://`` URL
         (the search index then goes to this machine's folder: the path, or the folder of
         the SQLite file it named), or a SQLite file."""
@@ -119,7 +120,9 @@ class FeedsConfig(Section):
     max_concurrent: int = Field(4, ge=1, le=32, description="Feeds fetched at the same time.")
     max_entries_per_poll: int = Field(30, ge=1, description="Newest entries taken from one poll.")
     max_articles_per_feed: int = Field(500, ge=1, description="A feed keeps its newest articles only.")
-    urls: list[str] = Field(default_factory=list, description="Feeds every chat receives.")
+    # A list default, which pydantic copies for each configuration: default_factory=list would
+    # have inspect parse list's signature from its text when the validator is built.
+    urls: list[str] = Field([], description="Feeds every chat receives.")
 
 
 class DigestConfig(Section):
@@ -188,6 +191,8 @@ def load_config(
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"Config file {path} is not valid TOML: {exc}.") from None
     _apply_env(data, os.environ if environ is None else environ)
+    if not data:  # all defaults, which pydantic does not validate: no validator to build
+        return model.model_construct()
     try:
         return model.model_validate(data)
     except ValidationError as exc:

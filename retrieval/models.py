@@ -1,6 +1,7 @@
 """Data that crosses the engine's boundary: results for the CLI (as JSON) and the bot."""
 
-from __future__ import annotations
+# Annotations are objects, not strings (no `from __future__ import annotations`): pydantic
+# would evaluate each string when the class is built, at every command's start.
 
 from datetime import UTC, datetime
 from typing import Literal
@@ -108,7 +109,7 @@ class StoredError(Model):
     sizes: list[str] = Field(default_factory=list, description="The parameters that are byte counts.")
 
     @classmethod
-    def of(cls, error: BriefbotError) -> StoredError:
+    def of(cls, error: BriefbotError) -> "StoredError":
         template = error.template
         params: dict[str, str | int | float] = {}
         sizes = []
@@ -122,7 +123,7 @@ class StoredError(Model):
         return cls(template=template, params=params, sizes=sizes)
 
     @classmethod
-    def read(cls, stored: str) -> StoredError:
+    def read(cls, stored: str) -> "StoredError":
         """Parse what :meth:`model_dump_json` wrote; a sentence stored before errors were kept
         this way is its own template."""
         if stored.startswith("{"):
@@ -199,6 +200,13 @@ class Alert(Model):
     sentences: list[HighlightedSentence]
 
 
+class ArticleRef(Model):
+    article_id: int
+    title: str
+    url: str | None = None
+    site: str | None = None
+
+
 class DigestItem(Model):
     article_id: int
     title: str
@@ -206,13 +214,6 @@ class DigestItem(Model):
     site: str | None = None
     sentences: list[CitedSentence]
     also_reported_by: list[ArticleRef] = Field(default_factory=list)
-
-
-class ArticleRef(Model):
-    article_id: int
-    title: str
-    url: str | None = None
-    site: str | None = None
 
 
 class DigestSection(Model):

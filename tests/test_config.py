@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -107,3 +108,59 @@ def test_a_section_left_out_is_its_defaults() -> None:
     assert done.returncode == 0, done.stderr
     # SummaryConfig's own validator: none either, it was validated inside BotConfig's.
     assert done.stdout.split() == ["True", "False", "False", "False"]
+
+
+def test_nothing_to_validate_builds_no_validator(tmp_path: Path) -> None:
+    """Without a file or overrides (``briefbot --db X articles``), the configuration is its
+    defaults, which pydantic does not validate: no validator is built, none of pydantic's
+    plugin loader imported (start-up time), and the configuration is the one validating
+    nothing gives."""
+    import subprocess
+    import sys
+
+    empty = write(tmp_path, "# nothing set\n")
+    check = (
+        "import sys\n"
+        "from bot.config import BotConfig\n"
+        "from retrieval.config import load_config\n"
+        f"configs = [load_config(BotConfig, None, {{}}), load_config(BotConfig, {str(empty)!r}, {{}})]\n"
+        "print(BotConfig.__pydantic_complete__, 'pydantic.plugin._loader' in sys.modules)\n"
+        "print(all(config == BotConfig.model_validate({}) for config in configs))\n"
+    )
+    done = subprocess.run(  # a new interpreter: this one's tests have built validators
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False", "True"]
+
+
+def test_the_models_every_command_builds_leave_pydantic_nothing_to_parse() -> None:
+    """Every command builds the config models and the result models when it starts:
+    annotations written as strings (``from __future__ import annotations``) are evaluated
+    one by one when each class is built, and a built-in default factory (``list``) has its
+    signature parsed from text by ``inspect`` when the validator is built (2-5 ms of
+    start-up each: bench/startup.py)."""
+    import inspect
+
+    from pydantic import BaseModel
+
+    import bot.config
+    import retrieval.config
+    import retrieval.models
+
+    def models_of(*modules: ModuleType) -> list[type[BaseModel]]:
+        return [
+            model for module in modules for model in vars(module).values()
+            if inspect.isclass(model) and issubclass(model, BaseModel) and model.__module__ == module.__name__
+        ]
+
+    config_models = models_of(retrieval.config, bot.config)
+    assert len(config_models) > 10
+    for model in [*config_models, *models_of(retrieval.models)]:
+        annotations = vars(model).get("__annotations__", {})
+        assert not any(isinstance(annotation, str) for annotation in annotations.values()), model
+    for model in config_models:
+        for name, field in model.model_fields.items():
+            factory = field.default_factory
+            assert factory is None or factory.__module__ != "builtins", (model, name)
