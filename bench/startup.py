@@ -5,11 +5,13 @@ Run from the repository root: ``python bench/startup.py`` (``--runs N`` for othe
 before a change: their runs alternate, so both see the same load).
 Each command runs as a new process, the way a user types it (``python -m bot.cli``, what the
 ``briefbot`` script runs), on a temporary database holding the seed article
-(``../shared/seed/seed-article.txt``); the figure is the median wall time of the runs, after
+(``../shared/seed/seed-article.txt``), named by ``BRIEFBOT_STORAGE__PATH`` (as a config file
+would name it: the configuration is validated), and once more by ``--db`` with nothing else set
+(nothing to validate); the figure is the median wall time of the runs, after
 one unmeasured warm-up run per command (the first run pays for the disk cache). The
 interpreter alone (``python -c pass``) is measured in the same run as the baseline, and so is
-loading the configuration alone (pydantic and the config models, which every command
-needs): the floor of a command's start-up as long as the configuration is pydantic's. CPU
+loading the configuration alone (pydantic and the config models, validating the storage
+path the environment sets): what a command given a configuration pays before anything else. CPU
 time (user + system) is shown beside wall time because the machine is shared and wall time
 swings with its load; CPU time swings much less.
 
@@ -50,6 +52,12 @@ TARGET_SECONDS = 0.3
 QUESTION = "What did Sheinbaum say about sovereignty?"
 BRIEFBOT = [sys.executable, "-m", "bot.cli"]
 
+# The database's path in a command line: the command names it with --db, and
+# BRIEFBOT_STORAGE__PATH is left unset (the other runs set it), so that its configuration has
+# nothing to validate, as for whoever runs briefbot without a config file.
+DB = "DB"
+STORAGE_PATH = "BRIEFBOT_STORAGE__PATH"
+
 LOAD_CONFIG = (
     "from bot.config import BotConfig; from retrieval.config import load_config; load_config(BotConfig)"
 )
@@ -65,6 +73,7 @@ COMMANDS: dict[str, list[str]] = {
     f'briefbot ask "{QUESTION}"': [*BRIEFBOT, "ask", QUESTION],
     "briefbot summarize 1": [*BRIEFBOT, "summarize", "1"],
     "briefbot --help": [*BRIEFBOT, "--help"],
+    f"briefbot --db {DB} articles": [*BRIEFBOT, "--db", DB, "articles"],
 }
 
 Run = tuple[float, float]  # (wall, CPU) seconds
@@ -78,6 +87,9 @@ def cpu_of_children() -> float:
 def run_once(argv: list[str], code: Path, env: dict[str, str], *, prints: bool = True) -> Run:
     """(wall, CPU) seconds of one run of ``argv`` with the copy ``code``. It runs in that
     folder: ``-m`` and ``-c`` put the working directory first on the import path."""
+    if DB in argv:
+        argv = [env[STORAGE_PATH] if arg == DB else arg for arg in argv]
+        env = {name: value for name, value in env.items() if name != STORAGE_PATH}
     cpu_before = cpu_of_children()
     started = time.perf_counter()
     done = subprocess.run(argv, cwd=code, env=env, capture_output=True, text=True, timeout=120)
@@ -100,7 +112,7 @@ def copy_of(checkout: Path, folder: Path) -> Path:
 
 def environment(code: Path, folder: Path, *, bytecode: bool) -> dict[str, str]:
     """The environment the copy ``code`` runs in: its own database and bytecode folder."""
-    env = {**os.environ, "PYTHONPATH": str(code), "BRIEFBOT_STORAGE__PATH": str(folder / "b.db")}
+    env = {**os.environ, "PYTHONPATH": str(code), STORAGE_PATH: str(folder / "b.db")}
     if bytecode:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(folder / "bytecode")
