@@ -31,8 +31,6 @@ from importlib import resources
 import regex
 import Stemmer
 
-from retrieval.language.thai import thai_words
-
 # Snowball stemmers PyStemmer ships, by ISO 639-1 code.
 STEMMERS = {
     "ar": "arabic", "ca": "catalan", "cs": "czech", "da": "danish", "de": "german", "el": "greek",
@@ -45,10 +43,6 @@ STEMMERS = {
 }
 
 _CJK = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}ー々〆"
-_KANA = regex.compile(r"[\p{Hiragana}\p{Katakana}ー]")
-_HANGUL = regex.compile(r"\p{Hangul}")
-# Runs of one kind inside Japanese text: kanji, hiragana, katakana, hangul.
-_JAPANESE_RUN = regex.compile(r"([\p{Han}々〆]+)|(\p{Hiragana}+)|([\p{Katakana}ー]+)|(\p{Hangul}+)")
 _BIGRAM_SCRIPTS = r"\p{Lao}\p{Khmer}\p{Myanmar}"
 # One alternative per way of cutting: bigrams, Thai words, other words.
 _TOKEN = regex.compile(
@@ -94,6 +88,17 @@ _NEEDS_SEGMENTING = regex.compile(rf"[{_CJK}\p{{Thai}}{_BIGRAM_SCRIPTS}]")
 _OTHER_DIGIT = regex.compile(r"[^\P{Nd}0-9]")
 
 
+@cache
+def _cjk_patterns() -> tuple[regex.Pattern[str], regex.Pattern[str], regex.Pattern[str]]:
+    """Kana, Hangul, and the runs of one kind inside Japanese text (kanji, hiragana, katakana,
+    hangul): compiled when CJK text first comes, not at every command's start."""
+    return (
+        regex.compile(r"[\p{Hiragana}\p{Katakana}ー]"),
+        regex.compile(r"\p{Hangul}"),
+        regex.compile(r"([\p{Han}々〆]+)|(\p{Hiragana}+)|([\p{Katakana}ー]+)|(\p{Hangul}+)"),
+    )
+
+
 def _as_ascii_digit(match: regex.Match[str]) -> str:
     return str(unicodedata.digit(match.group()))
 
@@ -136,6 +141,8 @@ class Words:
             if word:
                 result.append(word)
             elif thai:
+                from retrieval.language.thai import thai_words  # imported for Thai text only
+
                 result.extend(thai_words(thai))
             elif cjk:
                 result.extend(self._cjk_tokens(cjk))
@@ -144,16 +151,17 @@ class Words:
         return result
 
     def _cjk_tokens(self, run: str) -> list[str]:
-        if self.language == "ja" or _KANA.search(run):
+        kana, hangul_letter, japanese_run = _cjk_patterns()
+        if self.language == "ja" or kana.search(run):
             result: list[str] = []
-            for kanji, hiragana, katakana, hangul in _JAPANESE_RUN.findall(run):
+            for kanji, hiragana, katakana, hangul in japanese_run.findall(run):
                 if kanji or hangul:
                     result.extend(_bigrams(kanji or hangul))
                 else:
                     result.append(hiragana or katakana)
             return result
-        if _HANGUL.search(run):
-            return [token for piece in _JAPANESE_RUN.findall(run) for token in _bigrams("".join(piece))]
+        if hangul_letter.search(run):
+            return [token for piece in japanese_run.findall(run) for token in _bigrams("".join(piece))]
         import rjieba  # loads jieba's dictionary: only when Chinese text comes
 
         return rjieba.cut(run)
