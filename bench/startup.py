@@ -2,7 +2,9 @@
 
 Run from the repository root: ``python bench/startup.py`` (``--runs N`` for other than 5;
 ``--code DIR`` to measure another checkout of Briefbot beside this one, e.g. the version
-before a change: their runs alternate, so both see the same load).
+before a change: their runs alternate, so both see the same load; the last column is then the
+median of the differences in CPU time between this checkout's run and the other's beside it,
+steadier than the difference of their medians on a loaded machine).
 Each command runs as a new process, the way a user types it (``python -m bot.cli``, what the
 ``briefbot`` script runs), on a temporary database holding the seed article
 (``../shared/seed/seed-article.txt``), named by ``BRIEFBOT_STORAGE__PATH`` (as a config file
@@ -121,6 +123,13 @@ def environment(code: Path, folder: Path, *, bytecode: bool) -> dict[str, str]:
     return env
 
 
+def paired_difference(runs: list[Run], other: list[Run]) -> float:
+    """The median, over the rounds, of this run's CPU time minus the other checkout's run
+    right beside it: the two runs of a round see the same load, so the difference holds where
+    the medians of each drift with the machine's load."""
+    return statistics.median(cpu - other_cpu for (_, cpu), (_, other_cpu) in zip(runs, other, strict=True))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -153,35 +162,53 @@ def main() -> None:
                 for name in checkouts:
                     timings[name][label].append(run_once(argv, copies[name], envs[name], prints=prints))
 
-    bytecode = "bytecode cached" if args.bytecode else "no bytecode: compiled every run"
-    title = f"Start-up to exit, {args.runs} runs each, seed article stored, {bytecode}"
+    report(timings, checkouts, runs=args.runs, bytecode=args.bytecode)
+
+
+def report(
+    timings: dict[str, dict[str, list[Run]]], checkouts: dict[str, Path], *, runs: int, bytecode: bool
+) -> None:
+    """Print the table and write it to RESULTS."""
+    cached = "bytecode cached" if bytecode else "no bytecode: compiled every run"
+    title = f"Start-up to exit, {runs} runs each, seed article stored, {cached}"
     table = Table(title=title)
     table.add_column("command")
     if len(checkouts) > 1:
         table.add_column("checkout")
-    for column in ("wall median s", "min s", "max s", "CPU median s", f"≤ {TARGET_SECONDS} s"):
+    columns = ["wall median s", "min s", "max s", "CPU median s", f"≤ {TARGET_SECONDS} s"]
+    if len(checkouts) > 1:
+        columns.append("CPU vs --code ms")
+    for column in columns:
         table.add_column(column, justify="right")
     rows = []
     for label in COMMANDS:
         for name in checkouts:
-            runs = timings[name][label]
-            walls = [wall for wall, _ in runs]
+            measured = timings[name][label]
+            walls = [wall for wall, _ in measured]
             median = statistics.median(walls)
-            cpu = statistics.median(cpu for _, cpu in runs)
+            cpu = statistics.median(cpu for _, cpu in measured)
             is_command = label not in REFERENCES
             verdict = ("yes" if median <= TARGET_SECONDS else "NO") if is_command else ""
             cells = [f"{median:.3f}", f"{min(walls):.3f}", f"{max(walls):.3f}", f"{cpu:.3f}", verdict]
-            table.add_row(label, *([name] if len(checkouts) > 1 else []), *cells)
-            rows.append({
+            row = {
                 "command": label, "checkout": str(checkouts[name]), "wall_median": median,
-                "cpu_median": cpu, "runs": runs,
-            })
+                "cpu_median": cpu, "runs": measured,
+            }
+            if len(checkouts) > 1:
+                other = timings[next(iter(checkouts))][label]
+                if name == "this checkout":
+                    row["cpu_vs_code"] = paired_difference(measured, other)
+                    cells.append(f"{1000 * row['cpu_vs_code']:+.1f}")
+                else:
+                    cells.append("")
+            table.add_row(label, *([name] if len(checkouts) > 1 else []), *cells)
+            rows.append(row)
     Console(width=150).print(table)
     load = os.getloadavg()[0]
     print(f"load average (1 min) at the end: {load:.2f}")
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(
-        {"runs": args.runs, "bytecode": args.bytecode, "load_average": load, "rows": rows}, indent=2
+        {"runs": runs, "bytecode": bytecode, "load_average": load, "rows": rows}, indent=2
     ))
 
 
