@@ -162,6 +162,17 @@ class Database:
         with self._guard():
             return self._driver.execute(sql, values).fetchall()
 
+    def data_version(self) -> tuple[int, int] | None:
+        """A value that changes whenever the data may have changed, for what is kept in
+        memory beside it. SQLite: the rows this connection changed so far and the file's
+        data version (which moves when another connection commits: the bot beside a command
+        line, or the other way round). None on PostgreSQL: other replicas commit without
+        telling, so nothing read may be kept."""
+        if self._driver is None:
+            return None
+        with self._guard():
+            return self._driver.total_changes, self._driver.execute("PRAGMA data_version").fetchone()[0]
+
     def scalar_sql(self, sql: str) -> Any:
         """The first column of the first row of ``sql``, a statement without parameters that
         is the same on both backends; None without rows."""
