@@ -175,6 +175,19 @@ def test_a_subscription_made_beside_the_engine_counts_from_the_next_question(
     assert not engine.ask(question, Owner.chat(1)).abstained
 
 
+def test_a_subscription_rolled_back_was_never_seen(engine: Engine, web: WebServer) -> None:
+    """What a transaction showed before it was rolled back is not remembered."""
+    web.pages["/feed.xml"] = Page(rss("News", [volcano_item()]), "application/rss+xml")
+    info, _ = engine.add_feed(web.url("/feed.xml"), Owner.chat(1))
+    question, chat = "Which airport was closed?", Owner.chat(2)
+    with pytest.raises(RuntimeError), engine.storage.db.transaction():
+        engine.storage.feeds.subscribe(chat, info.id)
+        assert not engine.ask(question, chat).abstained
+        raise RuntimeError("rolled back")
+    assert engine.ask(question, chat).abstained
+    assert engine.feeds_of(chat) == []
+
+
 def test_feeds_for_everyone_come_from_the_config_or_an_admin(engine: Engine, web: WebServer) -> None:
     web.pages["/feed.xml"] = Page(rss("News", [volcano_item()]), "application/rss+xml")
     web.pages["/admin.xml"] = Page(rss("Admin", [seals_item()]), "application/rss+xml")

@@ -166,11 +166,14 @@ class Database:
         """A value that changes whenever the data may have changed, for what is kept in
         memory beside it. SQLite: the rows this connection changed so far and the file's
         data version (which moves when another connection commits: the bot beside a command
-        line, or the other way round). None on PostgreSQL: other replicas commit without
-        telling, so nothing read may be kept."""
+        line, or the other way round). None on PostgreSQL, where other replicas commit
+        without telling, and inside a transaction, which may yet be rolled back: nothing read
+        then may be kept."""
         if self._driver is None:
             return None
         with self._guard():
+            if self._use().connection is not None:
+                return None
             return self._driver.total_changes, self._driver.execute("PRAGMA data_version").fetchone()[0]
 
     def scalar_sql(self, sql: str) -> Any:
