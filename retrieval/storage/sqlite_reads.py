@@ -140,10 +140,9 @@ SQL: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
     'retrieval.storage.catchup._sentences_at': (
         (
             'SELECT kept_sentences.message, kept_sentences.position, kept_sentences.text \n'
-            'FROM (SELECT CAST(anon_2.value ->> 0 AS INTEGER) AS message, CAST(anon_2.value ->> 1 AS '
-            'INTEGER) AS position \n'
-            'FROM json_each(?) AS anon_2) AS anon_1 JOIN kept_sentences ON kept_sentences.message = '
-            'anon_1.message AND kept_sentences.position = anon_1.position'
+            'FROM (SELECT column1 AS message, column2 AS position FROM (VALUES ?)) AS anon_1 JOIN '
+            'kept_sentences ON kept_sentences.message = anon_1.message AND kept_sentences.position = '
+            'anon_1.position'
         ),
         ('keys',),
         {'keys': None},
