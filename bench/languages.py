@@ -76,7 +76,7 @@ def load(language: str) -> tuple[list[Article], list[Question]]:
     articles: list[Article] = []
     questions: list[Question] = []
     for number, entry in enumerate(data):
-        contexts = [paragraph["context"].lstrip("\ufeff") for paragraph in entry["paragraphs"]]
+        contexts = [paragraph["context"] for paragraph in entry["paragraphs"]]
         articles.append(Article(entry["title"].replace("_", " "), "\n\n".join(contexts)))
         for paragraph in entry["paragraphs"]:
             for qa in paragraph["qas"]:

@@ -20,7 +20,9 @@ and a question an answer or "I found nothing": any other reply is an error reply
 Latency runs from the moment the update is queued on the fake server to the reply's
 arrival. The bot's RSS (and its anonymous part) is sampled every 5 seconds, with where the
 messages not answered yet wait: taken by the bot from getUpdates (in its memory or its
-``updates`` table), or still at Telegram (the fake Bot API).
+``updates`` table), or still at Telegram (the fake Bot API). Requests the bot closed the
+connection on before it had sent them whole are counted, during the load and while it
+stops (when it cancels what it was sending: expected there, not during the load).
 
 Replicas: ``--postgres`` runs the bot on a throwaway PostgreSQL cluster (tests/pgserver.py:
 Debian's server programs) instead of SQLite, and ``--replicas N`` (with ``--postgres``)
@@ -269,6 +271,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             await asyncio.gather(*(driver.chat(chat_id, until) for chat_id in range(1, args.chats + 1)))
             elapsed = time.monotonic() - started
             sampler.cancel()
+            stopping = time.monotonic()
             stops = [await stop_bot(process) for process in processes]
             exit_code = max((code for code, _ in stops), key=lambda code: code != 0)
             stop_seconds = max(seconds for _, seconds in stops)
@@ -281,13 +284,16 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             server.stop()
     await pages.cleanup()
     await api.stop()
+    during_load = sum(call.at < stopping for call in api.dropped)
+    dropped = {"during_load": during_load, "while_stopping": len(api.dropped) - during_load}
     return summarize(args, driver.results, elapsed, exit_code, stop_seconds, logged_errors,
-                     database_bytes, api.violations)
+                     database_bytes, api.violations, dropped)
 
 
 def summarize(
     args: argparse.Namespace, results: Results, elapsed: float, exit_code: int | None,
     stop_seconds: float, logged_errors: int, database_bytes: int, violations: list[str],
+    dropped: dict[str, int],
 ) -> dict[str, object]:
     ms = [1000 * latency for latency in results.latencies]
     rss = [sample[1] for sample in results.rss]
@@ -310,6 +316,7 @@ def summarize(
         "lost": results.lost,
         "extra_replies": results.extra,
         "invalid_messages": len(violations),
+        "dropped_requests": dropped,
         "errors_logged": logged_errors,
         "rss_mib": {"first": round(rss[0] / mib, 1), "last": round(rss[-1] / mib, 1),
                     "max": round(max(rss) / mib, 1)},
@@ -349,7 +356,8 @@ def show(result: dict[str, object]) -> None:
     table.add_column("measure")
     table.add_column("value", justify="right")
     sent = result["sent"]
-    assert isinstance(sent, dict)
+    dropped = result["dropped_requests"]
+    assert isinstance(sent, dict) and isinstance(dropped, dict)
     rows = [
         ("messages sent", f"{sum(sent.values()):,} ({', '.join(f'{v:,} {k}s' for k, v in sent.items())})"),
         ("replies", f"{result['replies']:,}"),
@@ -359,6 +367,7 @@ def show(result: dict[str, object]) -> None:
         ("lost messages", str(result["lost"])),
         ("extra replies", str(result["extra_replies"])),
         ("invalid messages", str(result["invalid_messages"])),
+        ("half-sent requests, load / stop", f"{dropped['during_load']} / {dropped['while_stopping']}"),
         ("errors in the bot's log", str(result["errors_logged"])),
     ]
     for key, label in (("rss_mib", "RSS"), ("anon_rss_mib", "anonymous RSS")):

@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # before bench/, whose retrieval.py would shadow the package
 
 from bench.metrics import percentile, shared_dir, squad_articles  # noqa: E402
+from retrieval.answer import CANDIDATES  # noqa: E402
 from retrieval.index import WINDOW, PassageIndex  # noqa: E402
 from retrieval.language.words import words_of  # noqa: E402
 from retrieval.owners import LOCAL, Owner  # noqa: E402
@@ -61,7 +62,7 @@ DEFAULT_SIZES = (10_000, 100_000, 300_000)
 QUICK_SIZES = (10_000, 30_000)
 ARTICLE_SENTENCES = 20
 ALL = LOCAL
-LIMIT = 30  # the answer path's CANDIDATES
+LIMIT = CANDIDATES  # as many hits as the answer path asks for
 WARMUP = 5
 COMMITS = 10
 SEED = 7

@@ -79,8 +79,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     summarize = add_command(commands, "summarize", "summarize stored or new articles")
     summarize.add_argument("sources", nargs="+", metavar="SOURCE", help="article id, file, URL or -")
     length = summarize.add_mutually_exclusive_group()
-    length.add_argument("-n", "--sentences", type=int, metavar="N", help="number of sentences")
-    length.add_argument("-p", "--percent", type=float, metavar="P", help="share of the article")
+    length.add_argument("-n", "--sentences", type=_at_least(1), metavar="N", help="number of sentences")
+    length.add_argument("-p", "--percent", type=_percent, metavar="P", help="share of the article, in %%")
     summarize.add_argument("-a", "--algorithm", choices=get_args(Algorithm))
 
     ask = add_command(commands, "ask", "answer a question with sentences from stored articles")
@@ -347,6 +347,16 @@ def _at_least(low: int) -> Callable[[str], int]:
     return number
 
 
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 100:
+        raise argparse.ArgumentTypeError("must be more than 0 and at most 100")
+    return value
+
+
 def _is_url(source: str) -> bool:
     return source.lower().startswith(("http://", "https://"))
 
@@ -377,7 +387,7 @@ def _stdin_lines() -> Iterator[str]:
 
 
 def _emit(value: BaseModel | dict) -> None:
-    line = value.model_dump_json() if isinstance(value, BaseModel) else json.dumps(value)
+    line = value.model_dump_json() if isinstance(value, BaseModel) else json.dumps(value, ensure_ascii=False)
     print(line, flush=True)
 
 

@@ -38,15 +38,25 @@ MAX_HTML_TAGS = 50_000
 
 _HTML_LANG = re.compile(rb"<html[^>]*\blang=[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
 _LOOKS_LIKE_HTML = re.compile(r"^\s*(<!doctype html|<html|<head|<body|<meta|<div|<article|<p[ >])", re.I)
-# Control characters (but tab, line breaks and form feed), lone surrogates and the two
-# non-characters: not text. A surrogate cannot even be encoded for SQLite, and lxml
-# silently drops everything after one.
-_NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+# Control characters (but tab, line breaks and form feed), lone surrogates, the two
+# non-characters and U+FEFF: not text. A surrogate cannot even be encoded for SQLite, and
+# lxml silently drops everything after one. U+FEFF is a byte-order mark (at the start of a
+# text, or where texts were joined) or the old zero width no-break space: invisible either
+# way, it would only stick to the word it stands by in a quote.
+_NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufeff\ufffe\uffff]")
 
 
 def scrub(text: str) -> str:
     """``text`` without the characters that are not text (see ``_NOT_TEXT``)."""
     return _NOT_TEXT.sub("", text)
+
+
+def scrubbed(extracted: Extracted) -> Extracted:
+    """``extracted`` with every field scrubbed: an article built by a caller rather than by
+    this module may hold anything."""
+    return extracted.model_copy(
+        update={name: scrub(value) for name, value in extracted if isinstance(value, str)}
+    )
 
 
 def extract_html(html: str, url: str | None = None) -> Extracted:

@@ -142,6 +142,9 @@ class FakeBotApi:
         self.token = token
         self.calls: list[Call] = []
         self.polls: list[Call] = []  # getUpdates requests, as they arrive
+        # Requests the bot closed its connection on before it had sent them whole (it
+        # cancelled them, as a stopping bot does): nothing answers them, and no call is made.
+        self.dropped: list[Call] = []
         self.violations: list[str] = []
         self.files: dict[str, tuple[str, bytes]] = {}
         self.pushed_callbacks: list[str] = []
@@ -387,7 +390,11 @@ class FakeBotApi:
 
     async def _method(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        params = await _params(request)
+        try:
+            params = await _params(request)
+        except ConnectionResetError:
+            self.dropped.append(Call(method, {}, result="dropped"))
+            return web.Response(status=400)  # to no one: the connection is gone
         if delay := self._delays.get(method):
             await asyncio.sleep(delay)
         failures = self._failures.get(method)

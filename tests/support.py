@@ -1,14 +1,30 @@
-"""Helpers shared by the tests: the shared evaluation data, an article page, feeds and PDFs."""
+"""Helpers shared by the tests: the shared evaluation data, a ``briefbot`` process, an
+article page, feeds and PDFs."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+if TYPE_CHECKING:
+    from tests.fakebot import FakeBotApi
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+# The ``briefbot`` console script, whether or not it is on the PATH.
+BRIEFBOT = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
+STOP_TIMEOUT_S = 30
 
 
 def shared_file(relative: str) -> Path:
@@ -41,6 +57,71 @@ def assert_linear(work: Callable[[int], object], size: int, factor: int = 10) ->
         f"{factor} times the input took {min(large) / small:.0f} times the CPU time ({small:.4f} s"
         f" for {size}, {min(large):.4f} s for {factor * size})"
     )
+
+
+def bot_environment(api: FakeBotApi, **settings: str) -> dict[str, str]:
+    """The environment of a ``briefbot`` process talking to the fake Bot API ``api``;
+    ``settings`` add or override BRIEFBOT_* variables."""
+    return {
+        **os.environ,
+        "BRIEFBOT_TELEGRAM__TOKEN": api.token,
+        "BRIEFBOT_TELEGRAM__BASE_URL": api.base_url,
+        "BRIEFBOT_TELEGRAM__BASE_FILE_URL": api.base_file_url,
+        **settings,
+    }
+
+
+@dataclass(frozen=True)
+class Exited:
+    returncode: int
+    output: str  # stdout and stderr, as written
+
+
+class BriefbotProcess:
+    """A running ``briefbot`` (see :func:`running_briefbot`); what it writes to stdout and
+    stderr goes to one file, so a talkative process never blocks on a full pipe."""
+
+    def __init__(self, process: asyncio.subprocess.Process, log: IO[bytes]) -> None:
+        self.process = process
+        self._log = log
+        self._terminated = False
+
+    def terminate(self) -> None:
+        """SIGTERM, once, unless the process has exited."""
+        if self.process.returncode is None and not self._terminated:
+            self.process.send_signal(signal.SIGTERM)
+            self._terminated = True
+
+    async def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> Exited:
+        """SIGTERM (unless sent already), the exit within ``timeout_s``, and what it wrote."""
+        self.terminate()
+        returncode = await asyncio.wait_for(self.process.wait(), timeout_s)
+        size = os.fstat(self._log.fileno()).st_size
+        # pread leaves the offset the process writes at alone.
+        return Exited(returncode, os.pread(self._log.fileno(), size, 0).decode(errors="replace"))
+
+
+@asynccontextmanager
+async def running_briefbot(
+    environment: Mapping[str, str], *args: str, cwd: Path = ROOT
+) -> AsyncIterator[BriefbotProcess]:
+    """``briefbot run`` (or ``briefbot *args``) as a real process. At the end, unless it has
+    exited, it is stopped by SIGTERM (SIGKILL after ``STOP_TIMEOUT_S``), or killed at once
+    where the block failed."""
+    with tempfile.TemporaryFile() as log:
+        process = await asyncio.create_subprocess_exec(
+            *BRIEFBOT, *(args or ("run",)), env=dict(environment), cwd=cwd,
+            stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
+        )
+        briefbot = BriefbotProcess(process, log)
+        try:
+            yield briefbot
+            if process.returncode is None:
+                await briefbot.stop()
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
 
 
 ARTICLE_HTML = """<!doctype html>

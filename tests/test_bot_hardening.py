@@ -8,10 +8,7 @@ import asyncio
 import io
 import json
 import logging
-import os
-import signal
 import sqlite3
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,15 +21,12 @@ from retrieval.engine import Engine
 from retrieval.owners import Owner
 from tests.conftest import running_bot
 from tests.fakebot import BOT_USER, FakeBotApi, plain_text
-from tests.support import rss
+from tests.support import bot_environment, rss, running_briefbot
 from tests.test_bot import BEES, TIDES, next_reply, page, pasted, sent_id, store
 from tests.test_bot_feeds import instant_topic
 from tests.test_feeds import VOLCANO, long_text, volcano_item
 from tests.web import Page, WebServer, drip
 
-ROOT = Path(__file__).resolve().parents[1]
-# The ``briefbot`` console script, whether or not it is on the PATH.
-BRIEFBOT = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
 GROUP = -100777
 MENTION = f"@{BOT_USER['username']}"
 
@@ -334,27 +328,12 @@ async def test_logs_above_debug_hold_no_token_and_nothing_users_sent(
 
 
 async def test_sigterm_while_the_bot_starts_stops_it_cleanly(tmp_path: Path, fake_api: FakeBotApi) -> None:
-    environment = {
-        **os.environ,
-        "BRIEFBOT_TELEGRAM__TOKEN": fake_api.token,
-        "BRIEFBOT_TELEGRAM__BASE_URL": fake_api.base_url,
-        "BRIEFBOT_TELEGRAM__BASE_FILE_URL": fake_api.base_file_url,
-        "BRIEFBOT_STORAGE__PATH": str(tmp_path / "briefbot.db"),
-    }
-    process = await asyncio.create_subprocess_exec(
-        *BRIEFBOT, "run", env=environment, cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )
-    try:
+    environment = bot_environment(fake_api, BRIEFBOT_STORAGE__PATH=str(tmp_path / "briefbot.db"))
+    async with running_briefbot(environment) as bot:
         await fake_api.wait_for("setMyCommands", timeout=30)  # the first of one per language
-        process.send_signal(signal.SIGTERM)
-        _, errors = await asyncio.wait_for(process.communicate(), 30)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode == 0, errors.decode()
-    assert b"Traceback" not in errors and b"closed the database" in errors
+        exited = await bot.stop()
+    assert exited.returncode == 0, exited.output
+    assert "Traceback" not in exited.output and "closed the database" in exited.output
 
 
 async def test_sigterm_finishes_the_update_in_progress_and_closes_the_database(
@@ -364,24 +343,15 @@ async def test_sigterm_finishes_the_update_in_progress_and_closes_the_database(
     article_requested = web.hold("/bees.html")
 
     db = tmp_path / "briefbot.db"
-    environment = {
-        **os.environ,
-        "BRIEFBOT_TELEGRAM__TOKEN": fake_api.token,
-        "BRIEFBOT_TELEGRAM__BASE_URL": fake_api.base_url,
-        "BRIEFBOT_TELEGRAM__BASE_FILE_URL": fake_api.base_file_url,
-        "BRIEFBOT_STORAGE__PATH": str(db),
-        "BRIEFBOT_FETCH__ALLOW_PRIVATE": "true",
-    }
-    process = await asyncio.create_subprocess_exec(
-        *BRIEFBOT, "run", env=environment, cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    environment = bot_environment(
+        fake_api, BRIEFBOT_STORAGE__PATH=str(db), BRIEFBOT_FETCH__ALLOW_PRIVATE="true"
     )
-    try:
+    async with running_briefbot(environment) as bot:
         await fake_api.wait_for("setMyCommands", timeout=30)
         fake_api.push_message(1, web.url("/bees.html"))
         await article_requested.held()  # the update is in progress
         polls = len(fake_api.polls)
-        process.send_signal(signal.SIGTERM)
+        bot.terminate()
         # Stopping, the bot asks for updates once more without waiting (to confirm those it
         # took): from then on it takes no new ones. Only then does the article arrive.
         stopped_polling = await fake_api.wait_for_poll(
@@ -389,16 +359,12 @@ async def test_sigterm_finishes_the_update_in_progress_and_closes_the_database(
         )
         assert not fake_api.sent(1)
         article_requested.release()
-        _, errors = await asyncio.wait_for(process.communicate(), 30)
-        assert process.returncode == 0, errors.decode()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        exited = await bot.stop()
+    assert exited.returncode == 0, exited.output
 
     [reply] = fake_api.sent(1)
     assert plain_text(reply.text).startswith("How bees dance") and reply.at > stopped_polling.at
-    assert b"closed the database" in errors
+    assert "closed the database" in exited.output
     with sqlite3.connect(db) as connection:  # the chat state is in it too: no second file
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert not db.with_name("briefbot.bot.db").exists()

@@ -4,15 +4,13 @@ it, but only those that carry the secret token."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import socket
 from typing import Any
 
 import httpx
 
 from tests.fakebot import FakeBotApi, plain_text
-from tests.test_bot_hardening import BRIEFBOT, ROOT
+from tests.support import bot_environment, running_briefbot
 
 SECRET = "s3cret-Token_1"
 LISTEN_TIMEOUT_S = 15
@@ -27,18 +25,15 @@ def free_port() -> int:
 def webhook_environment(fake_api: FakeBotApi, port: int, **settings: str) -> dict[str, str]:
     """The environment of a ``briefbot run`` in webhook mode on ``port``, talking to
     ``fake_api``; ``settings`` add or override BRIEFBOT_* variables."""
-    return {
-        **os.environ,
-        "BRIEFBOT_TELEGRAM__TOKEN": fake_api.token,
-        "BRIEFBOT_TELEGRAM__BASE_URL": fake_api.base_url,
-        "BRIEFBOT_TELEGRAM__BASE_FILE_URL": fake_api.base_file_url,
-        "BRIEFBOT_TELEGRAM__MODE": "webhook",
-        "BRIEFBOT_TELEGRAM__WEBHOOK_URL": "https://bot.example/hook",
-        "BRIEFBOT_TELEGRAM__LISTEN": "127.0.0.1",
-        "BRIEFBOT_TELEGRAM__PORT": str(port),
-        "BRIEFBOT_TELEGRAM__SECRET_TOKEN": SECRET,
+    return bot_environment(
+        fake_api,
+        BRIEFBOT_TELEGRAM__MODE="webhook",
+        BRIEFBOT_TELEGRAM__WEBHOOK_URL="https://bot.example/hook",
+        BRIEFBOT_TELEGRAM__LISTEN="127.0.0.1",
+        BRIEFBOT_TELEGRAM__PORT=str(port),
+        BRIEFBOT_TELEGRAM__SECRET_TOKEN=SECRET,
         **settings,
-    }
+    )
 
 
 async def post_once_listening(client: httpx.AsyncClient, url: str, **kwargs: Any) -> httpx.Response:
@@ -57,11 +52,7 @@ async def post_once_listening(client: httpx.AsyncClient, url: str, **kwargs: Any
 async def test_webhook_serves_updates_with_the_secret_token_only(tmp_path, fake_api: FakeBotApi) -> None:
     port = free_port()
     environment = webhook_environment(fake_api, port, BRIEFBOT_STORAGE__PATH=str(tmp_path / "briefbot.db"))
-    process = await asyncio.create_subprocess_exec(
-        *BRIEFBOT, "run", env=environment, cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )
-    try:
+    async with running_briefbot(environment) as bot:
         [registered] = await fake_api.wait_for("setWebhook", timeout=30)
         assert registered.params["url"] == "https://bot.example/hook"
         assert registered.params["secret_token"] == SECRET
@@ -81,11 +72,6 @@ async def test_webhook_serves_updates_with_the_secret_token_only(tmp_path, fake_
         [reply] = await fake_api.wait_for(lambda call: call.method == "sendMessage", timeout=15)
         assert reply.chat_id == 2
         assert "/ask" in plain_text(reply.text)
-        process.send_signal(signal.SIGTERM)
-        _, errors = await asyncio.wait_for(process.communicate(), 15)
-        assert process.returncode == 0, errors.decode()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        exited = await bot.stop(timeout_s=15)
+    assert exited.returncode == 0, exited.output
     assert fake_api.sent(1) == []

@@ -209,6 +209,37 @@ def test_answers_are_quoted_once(cli: Cli, tmp_path: Path, question: str, shown:
     assert quoted.count(shown[0]) == 1  # its own opening mark, and no second one around it
 
 
+@pytest.mark.parametrize("question", ["«Мы не примем", "„Die Zusammenarbeit", "「国境の安全保障"])
+def test_json_keeps_every_script_as_it_is(cli: Cli, tmp_path: Path, question: str) -> None:
+    article = tmp_path / "quotes.txt"
+    article.write_text(QUOTED_ARTICLE)
+    cli("ingest", str(article))
+    code, out, err = cli("--json", "ask", question)
+    assert code == 0, err
+    assert question in out  # as written, not as \\u escapes a reader cannot read
+    assert json.loads(out)["question"] == question
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("-n", "0", "-n/--sentences: must be 1 or more"),
+        ("-n", "-3", "-n/--sentences: must be 1 or more"),
+        ("-p", "0", "-p/--percent: must be more than 0 and at most 100"),
+        ("-p", "150", "-p/--percent: must be more than 0 and at most 100"),
+        ("-p", "half", "-p/--percent: 'half' is not a number"),
+    ],
+)
+def test_summary_length_out_of_range_is_refused(cli: Cli, option: str, value: str, message: str) -> None:
+    cli("ingest", str(shared_file("seed/seed-article.txt")))
+    with pytest.raises(SystemExit) as exited:
+        cli("summarize", "1", option, value)
+    assert exited.value.code == 2
+    err = cli.capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == f"briefbot summarize: error: argument {message}"
+    assert "Traceback" not in err
+
+
 def test_articles_says_how_many_there_are_and_how_to_see_the_rest(cli: Cli, tmp_path: Path) -> None:
     code, out, _ = cli("articles")
     assert code == 0 and out == "No articles stored yet (briefbot ingest FILE|URL stores one).\n"

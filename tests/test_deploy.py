@@ -11,7 +11,7 @@ import yaml
 
 from bot.config import BotConfig
 from retrieval.config import load_config
-from tests.test_bot_hardening import ROOT
+from tests.support import ROOT
 
 # What `docker compose` substitutes for the variables the operator sets.
 OPERATOR = {

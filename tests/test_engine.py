@@ -83,6 +83,28 @@ def test_answer_sentences_are_verbatim_and_cited(engine: Engine) -> None:
     assert 1 <= len(answer.sentences) <= 3
 
 
+def test_sentences_are_read_by_position_ranges_and_cited_by_title(engine: Engine) -> None:
+    """The answer path's reads: sentences in (article, first, last) ranges, however many
+    (positions past either end give nothing), each with its article's language; then the
+    cited articles' titles and links, of those still stored."""
+    seals = engine.ingest(Extracted(title="Seals", text=SEALS, language="en"), LOCAL).id
+    volcano = engine.ingest(Extracted(title="Volcano", text=VOLCANO, language="en"), LOCAL).id
+    store = engine.storage.articles
+    found = sorted(store.sentences_in([(seals, 0, 2), (volcano, 2, 9), (seals, 4, 4)]))
+    assert [(s.article_id, s.position, s.language) for s in found] == [
+        (seals, 1, "en"), (seals, 2, "en"), (seals, 4, "en"), (volcano, 2, "en"),
+    ]
+    assert [s.text for s in found] == [s.text for s in store.sentences(seals) if s.position != 3] + [
+        "Officials evacuated three villages overnight and closed the airport to all flights.",
+    ]
+    ranges = [(seals, position, position) for position in range(1, 200)]
+    assert sorted(store.sentences_in(ranges)) == [s._replace(language="en") for s in store.sentences(seals)]
+    assert store.sentences_in([]) == []
+    titles = store.titles_and_urls([volcano, seals, 10**9])
+    assert titles == {seals: ("Seals", None), volcano: ("Volcano", None)}
+    assert store.titles_and_urls([]) == {}
+
+
 def test_question_scoped_to_one_article(engine: Engine) -> None:
     seals = engine.ingest_text(SEALS, LOCAL)
     volcano = engine.ingest_text(VOLCANO, LOCAL)

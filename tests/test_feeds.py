@@ -14,6 +14,7 @@ from retrieval.errors import BriefbotError, InputError, NotFound
 from retrieval.fetch.transport import too_large_error
 from retrieval.models import FeedInfo, StoredError
 from retrieval.owners import EVERYONE, Owner
+from retrieval.storage import Storage
 from tests.support import ARTICLE_HTML, atom, rss
 from tests.web import Page, WebServer
 
@@ -144,6 +145,47 @@ def test_feed_articles_are_visible_to_subscribers_only(engine: Engine, web: WebS
     assert [f.id for f in engine.feeds_of(Owner.chat(2))] == [info.id]
     with pytest.raises(NotFound):
         engine.remove_feed(info.id, Owner.chat(1))
+
+
+def test_a_subscription_made_beside_the_engine_counts_from_the_next_question(
+    engine: Engine, web: WebServer, storage: StorageConfig
+) -> None:
+    """What a chat may see is remembered while the data stays as it was: a subscription
+    another process adds or drops (a command line beside the bot on SQLite, a replica on
+    PostgreSQL) shows in the very next answer, listing and summary."""
+    web.pages["/feed.xml"] = Page(rss("News", [volcano_item()]), "application/rss+xml")
+    info, result = engine.add_feed(web.url("/feed.xml"), Owner.chat(1))
+    (article_id,) = result.new_articles
+    question, chat = "Which airport was closed?", Owner.chat(2)
+    assert engine.ask(question, chat).abstained
+    assert engine.articles(chat) == []
+    beside = Storage(storage.database())
+    try:
+        beside.feeds.subscribe(chat, info.id)
+        assert not engine.ask(question, chat).abstained
+        assert [a.id for a in engine.articles(chat)] == [article_id]
+        assert engine.summarize(article_id, chat).article_id == article_id
+        beside.feeds.unsubscribe(chat, info.id)
+        assert engine.ask(question, chat).abstained
+        assert engine.articles(chat) == []
+        with pytest.raises(NotFound):
+            engine.summarize(article_id, chat)
+    finally:
+        beside.close()
+    assert not engine.ask(question, Owner.chat(1)).abstained
+
+
+def test_a_subscription_rolled_back_was_never_seen(engine: Engine, web: WebServer) -> None:
+    """What a transaction showed before it was rolled back is not remembered."""
+    web.pages["/feed.xml"] = Page(rss("News", [volcano_item()]), "application/rss+xml")
+    info, _ = engine.add_feed(web.url("/feed.xml"), Owner.chat(1))
+    question, chat = "Which airport was closed?", Owner.chat(2)
+    with pytest.raises(RuntimeError), engine.storage.db.transaction():
+        engine.storage.feeds.subscribe(chat, info.id)
+        assert not engine.ask(question, chat).abstained
+        raise RuntimeError("rolled back")
+    assert engine.ask(question, chat).abstained
+    assert engine.feeds_of(chat) == []
 
 
 def test_feeds_for_everyone_come_from_the_config_or_an_admin(engine: Engine, web: WebServer) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -24,11 +23,11 @@ from bot.memory import ARENAS
 from retrieval.config import StorageConfig
 from tests.conftest import running_bot
 from tests.fakebot import Call, FakeBotApi, plain_text
+from tests.support import ROOT, running_briefbot
 from tests.test_bot import next_reply
-from tests.test_bot_hardening import BRIEFBOT, with_changes
+from tests.test_bot_hardening import with_changes
 from tests.test_bot_webhook import SECRET, free_port, post_once_listening, webhook_environment
 
-ROOT = Path(__file__).resolve().parents[1]
 # Six threads allocate (bytes beyond pymalloc's 512 go to malloc), then glibc reports its
 # arenas ("heaps") through malloc_info.
 PROGRAM = """
@@ -193,14 +192,10 @@ async def test_a_flood_posted_to_the_webhook_is_taken_as_room_frees(
         fake_api, port, BRIEFBOT_STORAGE__PATH=str(tmp_path / "briefbot.db"),
         BRIEFBOT_LIMITS__UPDATES_IN_MEMORY=str(ROOM), BRIEFBOT_LIMITS__MESSAGES_PER_MINUTE="0",
     )
-    log = (tmp_path / "bot.log").open("wb")
-    process = await asyncio.create_subprocess_exec(
-        *BRIEFBOT, "run", env=environment, cwd=Path(__file__).resolve().parents[1], stdout=log, stderr=log
-    )
     counter = ReplyCounter(fake_api)
     accepted = 0
     most_accepted_unanswered = 0
-    try:
+    async with running_briefbot(environment) as bot:
         await fake_api.wait_for("setWebhook", timeout=30)
         flood(fake_api)
         pending = fake_api.take_updates()
@@ -221,13 +216,8 @@ async def test_a_flood_posted_to_the_webhook_is_taken_as_room_frees(
 
             await asyncio.gather(*(connection() for _ in range(40)))
         await fake_api.wait_for("sendMessage", count=CHATS * MESSAGES_PER_CHAT, timeout=180)
-        process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(process.wait(), 30)
-        assert process.returncode == 0, (tmp_path / "bot.log").read_text()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        exited = await bot.stop()
+    assert exited.returncode == 0, exited.output
     assert most_accepted_unanswered <= ROOM
     for chat_id in range(1, CHATS + 1):  # one reply to each message (posted in any order)
         assert sorted(named_in_replies(fake_api, chat_id)) == each_message(chat_id)
@@ -272,11 +262,7 @@ async def test_the_webhook_answers_503_when_no_room_frees_within_its_wait(
         fake_api, port, BRIEFBOT_STORAGE__PATH=str(tmp_path / "briefbot.db"),
         BRIEFBOT_LIMITS__UPDATES_IN_MEMORY="2", BRIEFBOT_TELEGRAM__WEBHOOK_WAIT_S="0.5",
     )
-    log = (tmp_path / "bot.log").open("wb")
-    process = await asyncio.create_subprocess_exec(
-        *BRIEFBOT, "run", env=environment, cwd=ROOT, stdout=log, stderr=log
-    )
-    try:
+    async with running_briefbot(environment) as bot:
         await fake_api.wait_for("setWebhook", timeout=30)
         fake_api.answer_slowly("sendMessage", 3.0)
         for chat_id in (1, 2, 3):
@@ -297,12 +283,7 @@ async def test_the_webhook_answers_503_when_no_room_frees_within_its_wait(
             await fake_api.messages(1, 1, timeout=30)
             assert (await client.post(hook, json=third, headers=headers)).status_code == 200
         await fake_api.messages(3, 1, timeout=30)
-        process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(process.wait(), 30)
-        assert process.returncode == 0, (tmp_path / "bot.log").read_text()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        exited = await bot.stop()
+    assert exited.returncode == 0, exited.output
     for chat_id in (1, 2, 3):
         assert named_in_replies(fake_api, chat_id) == [(chat_id, 0)]

@@ -45,7 +45,7 @@ PROSE = (
     "Officials expect the new container terminal to open before the summer."
 )
 # Characters that are not text: the engine drops them (retrieval.extract.scrub).
-NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufeff\ufffe\uffff]")
 ONE_SENTENCE = re.compile(r"[^\n]*\S[^\n]*(?:[.?]|:\s+\S[^\n]*)")
 # The CPU time any one nasty input may take, in ordinary articles stored (see ``budget``).
 BUDGET_ARTICLES = 1000

@@ -28,21 +28,17 @@ import os
 import re
 import shlex
 import shutil
-import signal
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.fakebot import FakeBotApi
-from tests.support import ARTICLE_HTML, shared_file
+from tests.support import ARTICLE_HTML, BRIEFBOT, ROOT, running_briefbot, shared_file
 from tests.test_cli import NOTES
 from tests.web import Page, serve
 
-ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-BRIEFBOT = [sys.executable, "-m", "bot.cli"]
 EXAMPLE_SITE = "https://example.org/"
 EXAMPLE_DATABASE = "postgresql://briefbot:secret@db.example:5432/briefbot"
 SHARED_PREFIX = "../shared/"
@@ -163,25 +159,15 @@ async def _run_bot(args: list[str], env: dict[str, str], cwd: Path, api: FakeBot
         "BRIEFBOT_TELEGRAM__BASE_URL": api.base_url,
         "BRIEFBOT_TELEGRAM__BASE_FILE_URL": api.base_file_url,
     }
-    process = await asyncio.create_subprocess_exec(
-        *BRIEFBOT, *args, env=env, cwd=cwd,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    try:
+    async with running_briefbot(env, *args, cwd=cwd) as bot:
         api.push_message(1, "/help")
         with contextlib.suppress(AssertionError):  # reported below, with what the process said
             await api.wait_for("sendMessage", count=answered + 1, timeout=TIMEOUT_S)
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(process.communicate(), TIMEOUT_S)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        exited = await bot.stop(timeout_s=TIMEOUT_S)
     if len(api.sent(1)) == answered:
-        return f"never answered /help on the Bot API: {err.decode(errors='replace').strip()[-500:]}"
-    if process.returncode != 0 or b"Traceback" in err:
-        return f"exit {process.returncode}: {err.decode(errors='replace').strip()[-500:]}"
+        return f"never answered /help on the Bot API: {exited.output.strip()[-500:]}"
+    if exited.returncode != 0 or "Traceback" in exited.output:
+        return f"exit {exited.returncode}: {exited.output.strip()[-500:]}"
     return None
 
 

@@ -7,8 +7,9 @@ retries reach it."""
 from __future__ import annotations
 
 import asyncio
-import signal
 from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from tests.conftest import SCHEMA_TEMPLATE
 from tests.fakebot import FakeBotApi, plain_text
 from tests.pgserver import PostgresServer
 from tests.proxy import RoundRobinProxy
-from tests.test_bot_hardening import BRIEFBOT, ROOT
+from tests.support import BriefbotProcess, running_briefbot
 from tests.test_bot_webhook import SECRET, free_port, webhook_environment
 from tests.test_upgrade import SEALS, VOLCANO
 from tests.web import Page, WebServer
@@ -37,49 +38,45 @@ def database(postgres: PostgresServer) -> Iterator[str]:
     postgres.drop_database(url)
 
 
+@dataclass(frozen=True)
 class Replica:
-    def __init__(self, name: str, process: asyncio.subprocess.Process, port: int) -> None:
-        self.name = name
-        self.process = process
-        self.url = f"http://127.0.0.1:{port}"
+    bot: BriefbotProcess
+    url: str
+
+    @property
+    def process(self) -> asyncio.subprocess.Process:
+        return self.bot.process
 
 
-async def start_replica(name: str, database: str, folder: Path, fake_api: FakeBotApi) -> Replica:
+async def start_replica(
+    stack: AsyncExitStack, name: str, database: str, folder: Path, fake_api: FakeBotApi
+) -> Replica:
     port = free_port()
     environment = webhook_environment(
         fake_api, port, BRIEFBOT_STORAGE__URL=database, BRIEFBOT_STORAGE__PATH=str(folder / name),
         BRIEFBOT_FETCH__ALLOW_PRIVATE="true",
     )
-    process = await asyncio.create_subprocess_exec(
-        *BRIEFBOT, "run", env=environment, cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )
-    return Replica(name, process, port)
+    bot = await stack.enter_async_context(running_briefbot(environment))
+    return Replica(bot, f"http://127.0.0.1:{port}")
 
 
 @pytest.fixture
 async def deployment(
     database: str, tmp_path: Path, fake_api: FakeBotApi
 ) -> AsyncIterator[tuple[list[Replica], RoundRobinProxy]]:
-    replicas = [await start_replica(name, database, tmp_path, fake_api) for name in ("a", "b")]
-    proxy = RoundRobinProxy([replica.url for replica in replicas])
-    await proxy.start()
-    try:
-        async with httpx.AsyncClient(timeout=30) as client:
-            for replica in replicas:  # each replica listens (a GET has no update: 405)
-                await wait_listening(client, replica.url + HOOK)
-        yield replicas, proxy
-    finally:
-        await proxy.stop()
-        for replica in replicas:
-            if replica.process.returncode is None:
-                replica.process.send_signal(signal.SIGTERM)
-        for replica in replicas:
-            try:
-                await asyncio.wait_for(replica.process.wait(), 20)
-            except TimeoutError:
-                replica.process.kill()
-                await replica.process.wait()
+    async with AsyncExitStack() as stack:
+        replicas = [await start_replica(stack, name, database, tmp_path, fake_api) for name in ("a", "b")]
+        proxy = RoundRobinProxy([replica.url for replica in replicas])
+        await proxy.start()
+        try:
+            async with httpx.AsyncClient(timeout=30) as client:
+                for replica in replicas:  # each replica listens (a GET has no update: 405)
+                    await wait_listening(client, replica.url + HOOK)
+            yield replicas, proxy
+        finally:
+            await proxy.stop()
+            for replica in replicas:  # both stop at once; the stack waits for each
+                replica.bot.terminate()
 
 
 async def wait_listening(client: httpx.AsyncClient, url: str) -> None:

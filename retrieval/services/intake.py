@@ -11,7 +11,7 @@ from pathlib import Path
 
 from retrieval.config import EngineConfig
 from retrieval.errors import NP_, InputError
-from retrieval.extract import PDF_TYPES, extract_bytes, extract_text
+from retrieval.extract import PDF_TYPES, extract_bytes, extract_text, scrubbed
 from retrieval.fetch import HTML_AND_TEXT, Fetcher
 from retrieval.index import sentence_terms
 from retrieval.language.detect import article_languages
@@ -48,6 +48,7 @@ class Intake:
         """
         self._search.check_writable()
         self._check_size(extracted.text)
+        extracted = scrubbed(extracted)
         if public:  # shown to every chat that sends the link: without the first one's trackers
             extracted = extracted.model_copy(update={"url": canonical_url(extracted.url)})
         paragraphs = extracted.paragraphs

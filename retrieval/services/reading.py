@@ -96,7 +96,7 @@ class Reading:
 
         sources = {r.article_id for r in ranked}
         message_ids = [i for source in sources if (i := kept_message_id(source)) is not None]
-        infos = self._articles.articles_by_id([s for s in sources if kept_message_id(s) is None])
+        titles = self._articles.titles_and_urls([s for s in sources if kept_message_id(s) is None])
         messages = self._kept.messages(message_ids) if message_ids else {}
         cited = []
         for r in ranked:
@@ -107,10 +107,10 @@ class Reading:
                         article_id=None, index=r.position, text=r.text, score=score, title=message.author,
                         url=message.link, message=message.ref,
                     ))
-            elif (info := infos.get(r.article_id)) is not None:
+            elif (title_and_url := titles.get(r.article_id)) is not None:
+                title, url = title_and_url
                 cited.append(CitedSentence(
-                    article_id=r.article_id, index=r.position, text=r.text, score=score, title=info.title,
-                    url=info.url,
+                    article_id=r.article_id, index=r.position, text=r.text, score=score, title=title, url=url,
                 ))
         return cited
 

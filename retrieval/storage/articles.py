@@ -6,7 +6,6 @@ hold it. The search index is derived from these tables and can always be rebuilt
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -147,15 +146,12 @@ def _sentence_columns(sentences: Table) -> tuple[Column, ...]:
 def _sentences_in() -> Select:
     """The sentences in (article_id, first, last) position ranges, each with its language or
     else its article's."""
-    from sqlalchemy import Column, Integer, Text, bindparam, func, select
+    from sqlalchemy import Column, Integer, func, select
 
-    from retrieval.storage.core import json_rows
+    from retrieval.storage.core import listed_rows
     from retrieval.storage.schema import articles, sentences
 
-    ranges = json_rows(
-        bindparam("ranges", type_=Text),
-        sentences.c.article_id, Column("first", Integer), Column("last", Integer),
-    )
+    ranges = listed_rows("ranges", sentences.c.article_id, Column("first", Integer), Column("last", Integer))
     return (
         select(
             *_sentence_columns(sentences)[:4], func.coalesce(sentences.c.language, articles.c.language),
@@ -172,14 +168,17 @@ def _sentences_in() -> Select:
 
 
 @read
-def _articles_by_id() -> Select:
-    from sqlalchemy import Text, bindparam, select
+def _titles_and_urls() -> Select:
+    """What a citation shows of each article: its title and link."""
+    from sqlalchemy import select
 
-    from retrieval.storage.core import json_rows
+    from retrieval.storage.core import listed_rows
     from retrieval.storage.schema import articles
 
-    ids = json_rows(bindparam("ids", type_=Text), articles.c.id)
-    return select(*_info(articles), articles.c.added_at).join_from(ids, articles, articles.c.id == ids.c.id)
+    ids = listed_rows("ids", articles.c.id)
+    return select(articles.c.id, articles.c.title, articles.c.url).join_from(
+        ids, articles, articles.c.id == ids.c.id
+    )
 
 
 def _set_terms() -> Any:
@@ -450,12 +449,12 @@ class ArticleStore:
         rows = self._db.rows(_article, id=article_id)
         return _article_info(rows[0]) if rows else None
 
-    def articles_by_id(self, article_ids: Sequence[int]) -> dict[int, ArticleInfo]:
-        """The stored ones of the given articles, in one read."""
+    def titles_and_urls(self, article_ids: Sequence[int]) -> dict[int, tuple[str, str | None]]:
+        """The title and link of each of the given articles still stored, in one read."""
         if not article_ids:
             return {}
-        rows = self._db.rows(_articles_by_id, ids=json.dumps([[int(i)] for i in article_ids]))
-        return {row[0]: _article_info(row) for row in rows}
+        rows = self._db.rows(_titles_and_urls, ids=[(int(i),) for i in article_ids])
+        return {row[0]: (row[1], row[2]) for row in rows}
 
     def articles(self, owners: Sequence[Owner], limit: int, offset: int = 0) -> list[ArticleInfo]:
         """Articles the owners hold, newest first (by when they got them)."""
@@ -558,7 +557,7 @@ class ArticleStore:
         read, each with its own language or else its article's."""
         if not ranges:
             return []
-        return list(map(StoredSentence._make, self._db.rows(_sentences_in, ranges=json.dumps(ranges))))
+        return list(map(StoredSentence._make, self._db.rows(_sentences_in, ranges=ranges)))
 
 
 def _article_info(row: Sequence[Any]) -> ArticleInfo:

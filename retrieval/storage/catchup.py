@@ -47,12 +47,12 @@ def _is_on() -> Select:
 
 @read
 def _sentences_at() -> Select:
-    from sqlalchemy import Text, bindparam, select
+    from sqlalchemy import select
 
-    from retrieval.storage.core import json_rows
+    from retrieval.storage.core import listed_rows
     from retrieval.storage.schema import kept_sentences
 
-    keys = json_rows(bindparam("keys", type_=Text), kept_sentences.c.message, kept_sentences.c.position)
+    keys = listed_rows("keys", kept_sentences.c.message, kept_sentences.c.position)
     return select(kept_sentences.c.message, kept_sentences.c.position, kept_sentences.c.text).join_from(
         keys,
         kept_sentences,
@@ -288,8 +288,8 @@ class CatchupStore:
         """Texts of the given (message id, position) pairs."""
         if not keys:
             return {}
-        pairs = "[" + ",".join(f"[{int(m)},{int(p)}]" for m, p in keys) + "]"
-        return {(row[0], row[1]): row[2] for row in self._db.rows(_sentences_at, keys=pairs)}
+        rows = self._db.rows(_sentences_at, keys=[(int(m), int(p)) for m, p in keys])
+        return {(row[0], row[1]): row[2] for row in rows}
 
     def _with_sentences(self, rows: Sequence[Sequence[Any]]) -> list[KeptMessage]:
         from sqlalchemy import select

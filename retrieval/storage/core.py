@@ -21,6 +21,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
+    column,
     exists,
     literal_column,
     select,
@@ -29,9 +30,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.util import ClauseAdapter
+from sqlalchemy.types import TypeDecorator
 
 from retrieval.owners import Owner
-from retrieval.storage.database import owners_value
+from retrieval.storage.database import LISTED_ROWS, owners_value
 
 # --- owners -----------------------------------------------------------------------------
 
@@ -136,3 +138,55 @@ def _values(values: Sequence[Any] | str, as_json: Any) -> BindParameter:
     if isinstance(values, str):
         return bindparam(values, type_=Text)
     return bindparam(None, as_json(values), type_=Text)
+
+
+# --- rows listed in the statement ------------------------------------------------------------
+
+
+class _RowsAsJson(TypeDecorator):
+    """A list of rows sent as the JSON array PostgreSQL's ``json_array_elements`` reads."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str:
+        if not value:
+            raise ValueError("listed rows need one row at least")
+        return json.dumps(value)
+
+
+class listed_rows_of(FunctionElement):  # noqa: N801 - named as SQL functions are
+    """See :func:`listed_rows`. Its clauses: the parameter, then one typed column a column
+    of the rows."""
+
+    name = "listed_rows_of"
+    inherit_cache = True
+
+
+def listed_rows(name: str, *columns: Column) -> Any:
+    """The rows of the parameter ``name`` (a list of tuples, one row at least), typed and
+    named as ``columns``: for a read on the answer path, which a VALUES list serves at a
+    third of the cost of :func:`json_rows` on SQLite. There the statement holds
+    ``(VALUES ?)`` and :class:`retrieval.storage.database.Read` writes as many rows into
+    it as are given; PostgreSQL reads them from one JSON parameter."""
+    typed = [column(c.name, c.type) for c in columns]
+    return listed_rows_of(bindparam(name, type_=_RowsAsJson()), *typed).table_valued(*typed)
+
+
+@compiles(listed_rows_of)
+def _listed_in_values(element: listed_rows_of, compiler: Any, **kw: Any) -> str:
+    parameter, *columns = element.clauses.clauses
+    quote = compiler.preparer.quote
+    named = ", ".join(f"column{number} AS {quote(c.name)}" for number, c in enumerate(columns, start=1))
+    return f"(SELECT {named} FROM {LISTED_ROWS}{compiler.process(parameter, **kw)}))"
+
+
+@compiles(listed_rows_of, "postgresql")
+def _listed_in_json(element: listed_rows_of, compiler: Any, **kw: Any) -> str:
+    parameter, *columns = element.clauses.clauses
+    types, quote = compiler.dialect.type_compiler_instance, compiler.preparer.quote
+    named = ", ".join(
+        f"CAST(value ->> {number} AS {types.process(c.type)}) AS {quote(c.name)}"
+        for number, c in enumerate(columns)
+    )
+    return f"(SELECT {named} FROM json_array_elements(CAST({compiler.process(parameter, **kw)} AS json)))"

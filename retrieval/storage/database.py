@@ -158,10 +158,23 @@ class Database:
         if self._driver is None:
             with self.reading() as db:
                 return query.rows(db, **params)
-        sql, names, defaults = query.sqlite()
-        values = [params[name] if name in params else defaults[name] for name in names]
+        sql, values = query.sqlite_call(params)
         with self._guard():
             return self._driver.execute(sql, values).fetchall()
+
+    def data_version(self) -> tuple[int, int] | None:
+        """A value that changes whenever the data may have changed, for what is kept in
+        memory beside it. SQLite: the rows this connection changed so far and the file's
+        data version (which moves when another connection commits: the bot beside a command
+        line, or the other way round). None on PostgreSQL, where other replicas commit
+        without telling, and inside a transaction, which may yet be rolled back: nothing read
+        then may be kept."""
+        if self._driver is None:
+            return None
+        with self._guard():
+            if self._use().connection is not None:
+                return None
+            return self._driver.total_changes, self._driver.execute("PRAGMA data_version").fetchone()[0]
 
     def scalar_sql(self, sql: str) -> Any:
         """The first column of the first row of ``sql``, a statement without parameters that
@@ -333,6 +346,9 @@ def _reason(error: BaseException) -> str:
     return text.rstrip(".") or type(error).__name__
 
 
+# Written before the parameter of rows a statement lists (retrieval.storage.core.listed_rows).
+LISTED_ROWS = "(VALUES "
+
 # The reads :func:`read` made, by name: what :mod:`retrieval.storage.compile_reads` compiles.
 READS: dict[str, Read] = {}
 
@@ -353,6 +369,8 @@ class Read:
         self._statement = statement
         self.name = name
         self._sqlite: tuple[str, tuple[str, ...], dict[str, Any]] | None = None
+        self._pieces: list[str] = []  # the SQLite SQL split at its parameters
+        self._listed: tuple[int, ...] = ()  # which of them are listed rows
         if name is not None:
             READS[name] = self
 
@@ -365,8 +383,7 @@ class Read:
     def rows(self, db: Connection, **params: Any) -> list[Any]:
         if db.dialect.name != "sqlite":
             return list(db.execute(self.statement, params))
-        sql, names, defaults = self.sqlite()
-        values = [params[name] if name in params else defaults[name] for name in names]
+        sql, values = self.sqlite_call(params)
         return db.connection.driver_connection.execute(sql, values).fetchall()
 
     def sqlite(self) -> tuple[str, tuple[str, ...], dict[str, Any]]:
@@ -377,7 +394,31 @@ class Read:
 
             compiled = SQL.get(self.name) if self.name is not None else None
             self._sqlite = compiled or compile_for_sqlite(self.statement)
+            pieces = self._sqlite[0].split("?")
+            self._listed = tuple(i for i, piece in enumerate(pieces[:-1]) if piece.endswith(LISTED_ROWS))
+            self._pieces = pieces
         return self._sqlite
+
+    def sqlite_call(self, params: dict[str, Any]) -> tuple[str, list[Any]]:
+        """The SQLite SQL and its parameters' values for ``params``: each list of rows a
+        :func:`retrieval.storage.core.listed_rows` takes written into the SQL, row by row."""
+        sql, names, defaults = self.sqlite()
+        values = [params[name] if name in params else defaults[name] for name in names]
+        if not self._listed:
+            return sql, values
+        pieces, written, flat = self._pieces, [self._pieces[0]], []
+        for number, value in enumerate(values):
+            if number in self._listed:
+                if not value:
+                    raise ValueError("listed rows need one row at least")
+                row = "(" + ", ".join("?" * len(value[0])) + ")"
+                written.append(", ".join([row] * len(value)))
+                flat.extend(item for listed in value for item in listed)
+            else:
+                written.append("?")
+                flat.append(value)
+            written.append(pieces[number + 1])
+        return "".join(written), flat
 
 
 def read(build: Callable[[], Select]) -> Read:

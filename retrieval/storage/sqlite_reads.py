@@ -17,16 +17,6 @@ SQL: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
         ('id',),
         {'id': None},
     ),
-    'retrieval.storage.articles._articles_by_id': (
-        (
-            'SELECT articles.id, articles.title, articles.url, articles.site, articles.author, '
-            'articles.published, articles.language, articles.sentence_count, articles.added_at \n'
-            'FROM (SELECT CAST(anon_2.value ->> 0 AS INTEGER) AS id \n'
-            'FROM json_each(?) AS anon_2) AS anon_1 JOIN articles ON articles.id = anon_1.id'
-        ),
-        ('ids',),
-        {'ids': None},
-    ),
     'retrieval.storage.articles._count': (
         (
             'SELECT count(DISTINCT ownership.article_id) AS count_1 \n'
@@ -89,14 +79,22 @@ SQL: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
         (
             'SELECT sentences.article_id, sentences.position, sentences.paragraph, sentences.text, '
             'coalesce(sentences.language, articles.language) AS coalesce_1, sentences.terms \n'
-            'FROM (SELECT CAST(anon_2.value ->> 0 AS INTEGER) AS article_id, CAST(anon_2.value ->> 1 '
-            'AS INTEGER) AS first, CAST(anon_2.value ->> 2 AS INTEGER) AS last \n'
-            'FROM json_each(?) AS anon_2) AS anon_1 JOIN sentences ON sentences.article_id = '
-            'anon_1.article_id AND sentences.position BETWEEN anon_1.first AND anon_1.last JOIN '
-            'articles ON articles.id = sentences.article_id'
+            'FROM (SELECT column1 AS article_id, column2 AS first, column3 AS last FROM (VALUES ?)) '
+            'AS anon_1 JOIN sentences ON sentences.article_id = anon_1.article_id AND '
+            'sentences.position BETWEEN anon_1.first AND anon_1.last JOIN articles ON articles.id = '
+            'sentences.article_id'
         ),
         ('ranges',),
         {'ranges': None},
+    ),
+    'retrieval.storage.articles._titles_and_urls': (
+        (
+            'SELECT articles.id, articles.title, articles.url \n'
+            'FROM (SELECT column1 AS id FROM (VALUES ?)) AS anon_1 JOIN articles ON articles.id = '
+            'anon_1.id'
+        ),
+        ('ids',),
+        {'ids': None},
     ),
     'retrieval.storage.articles._unindexed_ids': (
         (
@@ -142,10 +140,9 @@ SQL: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
     'retrieval.storage.catchup._sentences_at': (
         (
             'SELECT kept_sentences.message, kept_sentences.position, kept_sentences.text \n'
-            'FROM (SELECT CAST(anon_2.value ->> 0 AS INTEGER) AS message, CAST(anon_2.value ->> 1 AS '
-            'INTEGER) AS position \n'
-            'FROM json_each(?) AS anon_2) AS anon_1 JOIN kept_sentences ON kept_sentences.message = '
-            'anon_1.message AND kept_sentences.position = anon_1.position'
+            'FROM (SELECT column1 AS message, column2 AS position FROM (VALUES ?)) AS anon_1 JOIN '
+            'kept_sentences ON kept_sentences.message = anon_1.message AND kept_sentences.position = '
+            'anon_1.position'
         ),
         ('keys',),
         {'keys': None},
