@@ -87,12 +87,23 @@ def test_the_bot_refuses_an_unknown_limit(tmp_path: Path) -> None:
         load_config(BotConfig, write(tmp_path, "[limits]\nmessages_per_minit = 5\n"), {})
 
 
-def test_a_section_left_out_is_its_defaults() -> None:
-    """Defaults are not validated (pydantic's rule), so a left-out section is built without a
-    validator of its own: loading builds only the whole configuration's (start-up time)."""
+def _printed_by_new_interpreter(code: str) -> list[str]:
+    """The words ``code`` prints, run in a new interpreter: this one's tests have built
+    validators already."""
     import subprocess
     import sys
 
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_a_section_left_out_is_its_defaults() -> None:
+    """Defaults are not validated (pydantic's rule), so a left-out section is built without a
+    validator of its own: loading builds only the whole configuration's (start-up time)."""
     check = (
         "from bot.config import BotConfig, TelegramConfig\n"
         "from retrieval.config import StorageConfig, SummaryConfig, load_config\n"
@@ -101,13 +112,9 @@ def test_a_section_left_out_is_its_defaults() -> None:
         "print(BotConfig.__pydantic_complete__, StorageConfig.__pydantic_complete__,"
         " TelegramConfig.__pydantic_complete__, SummaryConfig.__pydantic_complete__)\n"
     )
-    done = subprocess.run(  # a new interpreter: this one's tests have built validators
-        [sys.executable, "-c", check], capture_output=True, text=True, timeout=120,
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    assert done.returncode == 0, done.stderr
+    printed = _printed_by_new_interpreter(check)
     # SummaryConfig's own validator: none either, it was validated inside BotConfig's.
-    assert done.stdout.split() == ["True", "False", "False", "False"]
+    assert printed == ["True", "False", "False", "False"]
 
 
 def test_nothing_to_validate_builds_no_validator(tmp_path: Path) -> None:
@@ -115,9 +122,6 @@ def test_nothing_to_validate_builds_no_validator(tmp_path: Path) -> None:
     defaults, which pydantic does not validate: no validator is built, none of pydantic's
     plugin loader imported (start-up time), and the configuration is the one validating
     nothing gives."""
-    import subprocess
-    import sys
-
     empty = write(tmp_path, "# nothing set\n")
     check = (
         "import sys\n"
@@ -127,12 +131,8 @@ def test_nothing_to_validate_builds_no_validator(tmp_path: Path) -> None:
         "print(BotConfig.__pydantic_complete__, 'pydantic.plugin._loader' in sys.modules)\n"
         "print(all(config == BotConfig.model_validate({}) for config in configs))\n"
     )
-    done = subprocess.run(  # a new interpreter: this one's tests have built validators
-        [sys.executable, "-c", check], capture_output=True, text=True, timeout=120,
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["False", "False", "True"]
+    printed = _printed_by_new_interpreter(check)
+    assert printed == ["False", "False", "True"]
 
 
 def test_the_models_every_command_builds_leave_pydantic_nothing_to_parse() -> None:
