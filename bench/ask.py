@@ -12,6 +12,9 @@ people run it, ``briefbot --db DB ask - < questions``: ``bot.cli.main`` with std
 read line by line, the time taken between one question read and the next (parsing the
 question, searching, ranking, citing, printing). The first ``WARMUP`` questions are left
 out (they load the language model and fill the caches). CPU is this process's.
+Answered % and P@1 (the first cited sentence holds one of the question's SQuAD gold answers,
+case-insensitive; its paragraph's sentences are among the passages) come from the same
+questions asked again with ``--json``.
 
 rank-bm25 (``BM25Okapi``, the same stems) scores the passages the index holds, read back
 from the database (each sentence with its neighbours, as bench/scale.py builds them), for
@@ -45,7 +48,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # before bench/, whose retrieval.py would shadow the package
 
-from bench.metrics import percentile, squad_articles  # noqa: E402
+from bench.metrics import percentile, squad_articles, squad_gold  # noqa: E402
 from bench.scale import ENGLISH, Article, make_articles, measure_rank_bm25, passage_texts, sentence_pool  # noqa: E402
 from retrieval.config import EngineConfig, StorageConfig  # noqa: E402
 from retrieval.engine import Engine  # noqa: E402
@@ -162,15 +165,22 @@ def ask_through_cli(code: Path, database: Path, questions: list[str]) -> dict[st
         return json.loads(timings_file.read_text(encoding="utf-8"))
 
 
-def answered_share(code: Path, database: Path, questions: list[str]) -> float:
-    """Share of the questions the command line answers (does not abstain on)."""
+def answer_quality(code: Path, database: Path, questions: list[str]) -> tuple[float, float]:
+    """Share of the questions the command line answers (does not abstain on), and share whose
+    first sentence holds one of its SQuAD gold answers (case-insensitive): the question's
+    paragraph is among the passages, its sentences spread over the articles."""
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "--db", str(database), "--json", "ask", "-"],
         cwd=code, env={**os.environ, "PYTHONPATH": str(code)}, check=True, capture_output=True,
         input="".join(f"{q}\n" for q in questions), text=True,
     )
     answers = [json.loads(line) for line in result.stdout.splitlines()]
-    return sum(not a["abstained"] for a in answers) / len(answers)
+    gold = squad_gold()
+    right = sum(
+        bool(a["sentences"]) and any(g in a["sentences"][0]["text"].lower() for g in gold.get(q, ()))
+        for q, a in zip(questions, answers, strict=True)
+    )
+    return sum(not a["abstained"] for a in answers) / len(answers), right / len(answers)
 
 
 def measure_size(
@@ -185,11 +195,13 @@ def measure_size(
     reference = measure_rank_bm25(passages, [ENGLISH.terms(q) for q in asked], time.process_time)["all"]
     bm25_p50 = percentile(reference, 0.5)
     ask_same = percentile(cpu[:bm25_questions], 0.5)
+    answered, first_right = answer_quality(code, database, questions[WARMUP:])
     return {
         "passages": len(passages),
         "articles": len(articles),
         "questions": len(wall),
-        "answered": round(100 * answered_share(code, database, questions[WARMUP:]), 1),
+        "answered": round(100 * answered, 1),
+        "p_at_1": round(100 * first_right, 1),
         "wall_p50_ms": round(percentile(wall, 0.5), 3),
         "wall_mean_ms": round(statistics.fmean(wall), 3),
         "cpu_p50_ms": round(percentile(cpu, 0.5), 3),
@@ -203,13 +215,13 @@ def measure_size(
 def print_table(results: list[dict], code: Path) -> None:
     table = Table(title=f"briefbot ask - (code: {code})")
     for column in (
-        "passages", "articles", "answered", "ask wall p50 / mean ms", "ask CPU p50 / mean ms",
+        "passages", "articles", "answered", "P@1", "ask wall p50 / mean ms", "ask CPU p50 / mean ms",
         "rank-bm25 CPU p50 ms", "speed-up CPU p50",
     ):
         table.add_column(column, justify="right")
     for r in results:
         table.add_row(
-            f"{r['passages']:,}", f"{r['articles']:,}", f"{r['answered']:.1f} %",
+            f"{r['passages']:,}", f"{r['articles']:,}", f"{r['answered']:.1f} %", f"{r['p_at_1']:.1f} %",
             f"{r['wall_p50_ms']:.2f} / {r['wall_mean_ms']:.2f}",
             f"{r['cpu_p50_ms']:.2f} / {r['cpu_mean_ms']:.2f}",
             f"{r['bm25_p50_ms']:,.1f}", f"{r['speedup_p50']:,.0f}×",

@@ -90,6 +90,21 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+def squad_gold() -> dict[str, tuple[str, ...]]:
+    """Each SQuAD question (of ``shared/bench/qa``, first file first) with its gold answers,
+    lower-cased; questions without answers (SQuAD v2's impossible ones) are left out."""
+    import json
+
+    gold: dict[str, tuple[str, ...]] = {}
+    for path in sorted((shared_dir() / "bench" / "qa").glob("*.json")):
+        for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
+            for paragraph in article["paragraphs"]:
+                for qa in paragraph["qas"]:
+                    if answers := tuple(dict.fromkeys(a["text"].lower() for a in qa["answers"])):
+                        gold.setdefault(qa["question"], answers)
+    return gold
+
+
 def squad_articles() -> list[tuple[str, list[str], list[str]]]:
     """(title, paragraphs, questions) of the SQuAD articles in ``shared/bench/qa``.
 

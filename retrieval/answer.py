@@ -39,7 +39,7 @@ from retrieval.storage.articles import StoredSentence
 
 # Sentences the passage index is asked for. 20 rather than 30 reads a third fewer rows and
 # ranks a third fewer sentences, and costs no answer: bench/qa.py, bench/languages.py (12
-# languages) and SQuAD questions over 100k passages gave the same P@1; 15 cost 0.1–0.3.
+# languages) and bench/ask.py (100k passages) gave the same P@1; 15 cost 0.1–0.3 on SQuAD.
 CANDIDATES = 20
 # A question word weighs its IDF to this power: a rare word says more about what is asked
 # than its IDF alone gives it, and a sentence that holds only the common words of the
