@@ -120,10 +120,10 @@ def rank_answers(
     hits = index.search(stems, owners, article_id=article_id, limit=CANDIDATES)
     if not hits:
         return []
-    texts, sequences = _read(sentences_in(_neighbourhoods(hits)), words)
+    texts, sequences, vocabulary = _read(sentences_in(_neighbourhoods(hits)), words)
     weights = _idf_weights(index, stems, words.stop_stems)
     query = _Query(
-        weights, _answer_weights(weights), _related_words(weights, _Vocabulary(sequences.values())),
+        weights, _answer_weights(weights), _related_words(weights, vocabulary),
         stems, wants_number=asks_for_number(question, language),
         top_bm25=max(hit.score for hit in hits) or 1.0,
     )
@@ -178,7 +178,7 @@ class _Coverage(dict[_Matches, float]):
 class _Query:
     """What every candidate is scored against: the question's stems (bit ``i`` of a mask
     stands for the ``i``-th distinct one), their weights, and the candidates' words that
-    share a root with them."""
+    share a root with them (or may)."""
 
     def __init__(
         self,
@@ -237,11 +237,14 @@ def _neighbourhoods(hits: Sequence[Hit]) -> list[tuple[int, int, int]]:
     return ranges
 
 
-def _read(found: Iterable[StoredSentence], words: Words) -> tuple[dict[_Key, str], dict[_Key, list[str]]]:
+def _read(
+    found: Iterable[StoredSentence], words: Words
+) -> tuple[dict[_Key, str], dict[_Key, list[str]], _Vocabulary]:
     """Each sentence's text and terms, the terms read in the question's language: those the
-    index holds when the sentence is in that language."""
+    index holds when the sentence is in that language; and all of their words."""
     texts: dict[_Key, str] = {}
     sequences: dict[_Key, list[str]] = {}
+    held: list[str] = []
     in_language: dict[str | None, bool] = {}
     for sentence in found:
         key = (sentence.article_id, sentence.position)
@@ -253,8 +256,13 @@ def _read(found: Iterable[StoredSentence], words: Words) -> tuple[dict[_Key, str
                 language == words.language or base_language(language) == words.language
             )
         terms = sentence.terms
-        sequences[key] = terms.split() if same and terms is not None else words.terms(sentence.text)
-    return texts, sequences
+        if same and terms is not None:
+            sequences[key] = terms.split()
+        else:
+            sequences[key] = words.terms(sentence.text)
+            terms = " ".join(sequences[key])
+        held.append(terms)
+    return texts, sequences, _Vocabulary(" ".join(held))
 
 
 class _Scored(NamedTuple):
@@ -381,7 +389,8 @@ def _answer_weights(weights: dict[str, float]) -> dict[str, float]:
 
 
 def _related_words(weights: dict[str, float], words: _Vocabulary) -> dict[str, set[str]]:
-    """For each question stem, the other words of the same root among ``words``."""
+    """For each question stem, the other words of the same root among ``words`` (or, for a
+    stem of letters, that may be among them)."""
     related = {}
     for stem in weights:
         if PAIR_JOIN in stem:
@@ -397,45 +406,28 @@ class _Vocabulary:
     """The words of the candidate sentences, searched for those that contain a piece of
     text in one pass over all of them (in C, not word by word)."""
 
-    def __init__(self, sentences: Iterable[Iterable[str]]) -> None:
-        self._sentences = sentences
-        self._words: set[str] | None = None
-        self._joined: str | None = None
+    def __init__(self, words: str) -> None:
+        # Each word after a space and the last followed by one, as often as the sentences
+        # hold it: joining the sentences' terms is cheaper than making them unique.
+        self._joined = f" {words} "
 
-    @property
-    def words(self) -> set[str]:
-        if self._words is None:
-            self._words = set().union(*self._sentences)
-        return self._words
-
-    @property
-    def joined(self) -> str:
-        """The words, each after a newline and the last followed by one."""
-        if self._joined is None:
-            self._joined = "\n" + "\n".join(self.words) + "\n"
-        return self._joined
-
-    def containing(self, piece: str) -> set[str]:
-        """The words that hold ``piece``."""
-        joined = self.joined
+    def containing(self, piece: str, *, other_than: str) -> set[str]:
+        """The words that hold ``piece``, but ``other_than`` (a word that holds it)."""
+        joined = self._joined
+        # Most often ``piece`` occurs only in ``other_than``, a question stem that many
+        # candidates repeat: two counts in C tell, without visiting each occurrence. (Every
+        # word holding ``piece`` is counted in the first, at least once, and each
+        # ``other_than`` at most once in the second: equal counts leave no other word.)
+        if joined.count(piece) == joined.count(f" {other_than} "):
+            return set()
         found = set()
         at = joined.find(piece)
         while at >= 0:
-            start = joined.rfind("\n", 0, at) + 1
-            end = joined.find("\n", at)
+            start = joined.rfind(" ", 0, at) + 1
+            end = joined.find(" ", at)
             found.add(joined[start:end])
             at = joined.find(piece, end)
-        return found
-
-    def starting(self, piece: str) -> set[str]:
-        """The words that start with ``piece``."""
-        joined = self.joined
-        found = set()
-        at = joined.find("\n" + piece)
-        while at >= 0:
-            end = joined.find("\n", at + 1)
-            found.add(joined[at + 1 : end])
-            at = joined.find("\n" + piece, end)
+        found.discard(other_than)
         return found
 
 
@@ -443,20 +435,21 @@ def _sharing_two_characters(stem: str, words: _Vocabulary) -> set[str]:
     """Chinese words that share two characters in a row with ``stem``: the segmenter cuts
     the same name or term differently in a question and in the text (超级碗 and 超级)."""
     pieces = {stem[i : i + 2] for i in range(len(stem) - 1)}
-    candidates = set().union(*(words.containing(piece) for piece in pieces))
-    return {word for word in candidates if word != stem and len(word) >= 2 and _HAN.match(word)}
+    candidates = set().union(*(words.containing(piece, other_than=stem) for piece in pieces))
+    return {word for word in candidates if len(word) >= 2 and _HAN.match(word)}
 
 
 def _same_root(stem: str, words: _Vocabulary) -> set[str]:
+    """The words of the same root as ``stem`` among ``words``, and the stretches of ``stem``
+    that could be one (a word held in the stem): a sentence that holds one of those holds a
+    word of the stem's root, so they need not be looked for here."""
     if len(stem) < MIN_ROOT_LETTERS:
         return set()
-    # Whatever passes the test below holds the stem, is held in it or starts as it does.
-    candidates = (
-        words.containing(stem) | words.starting(stem[:MIN_ROOT_LETTERS]) | (_pieces(stem) & words.words)
-    )
-    related = set()
-    for word in candidates:
-        if word == stem or len(word) < MIN_ROOT_LETTERS or PAIR_JOIN in word:
+    related = set(_pieces(stem))
+    # Whatever passes the test below holds the stem or starts as it does: it holds the
+    # stem's first letters.
+    for word in words.containing(stem[:MIN_ROOT_LETTERS], other_than=stem):
+        if len(word) < MIN_ROOT_LETTERS or PAIR_JOIN in word:
             continue
         if stem in word or word in stem:
             related.add(word)
@@ -469,7 +462,8 @@ def _same_root(stem: str, words: _Vocabulary) -> set[str]:
 
 @lru_cache(maxsize=4096)
 def _pieces(stem: str) -> frozenset[str]:
-    """The stretches of ``stem`` long enough to be a root (a question's stems come back)."""
+    """The stretches of ``stem`` long enough to be a root, shorter than it (a question's
+    stems come back)."""
     return frozenset(
         stem[i:j] for i in range(len(stem)) for j in range(i + MIN_ROOT_LETTERS, len(stem) + 1)
-    )
+    ) - {stem}
