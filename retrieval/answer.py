@@ -353,19 +353,14 @@ def _density(sequence: list[str], needed: int, weights: dict[str, float]) -> flo
     places = list(compress(count(), map(weights.__contains__, sequence)))
     if len(places) == needed:  # each once: the one run holding them all spans them
         return needed / (places[-1] - places[0] + 1)
-    found = [(at, sequence[at]) for at in places]
-    counts: dict[str, int] = {}
+    # The shortest run that ends at a place starts at the last place of the stem seen
+    # longest ago.
+    last: dict[str, int] = {}
     shortest = len(sequence)
-    start = 0
-    for end, stem in found:
-        counts[stem] = counts.get(stem, 0) + 1
-        while len(counts) == needed:  # the run from found[start] to here holds them all
-            first_at, first = found[start]
-            shortest = min(shortest, end - first_at + 1)
-            start += 1
-            counts[first] -= 1
-            if not counts[first]:
-                del counts[first]
+    for at in places:
+        last[sequence[at]] = at
+        if len(last) == needed:
+            shortest = min(shortest, at - min(last.values()) + 1)
     return needed / shortest
 
 
