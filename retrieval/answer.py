@@ -294,7 +294,8 @@ def _scores(
     partial = []
     floor = 0.0
     for hit in hits:
-        article_id, position = key = (hit.article_id, hit.position)
+        article_id, position, bm25 = hit
+        key = (article_id, position)
         if (text := texts.get(key)) is None:
             continue
         sentence = matches.get(key, _NOTHING)
@@ -306,25 +307,25 @@ def _scores(
             passage_stems |= after[0]
             passage_roots |= after[1]
         passage = passage_stems, passage_roots & ~passage_stems
-        sentence_coverage, passage_coverage = coverage[sentence], coverage[passage]
         start = (
-            BM25_WEIGHT * hit.score / top_bm25
-            + SENTENCE_COVERAGE_WEIGHT * sentence_coverage
-            + PASSAGE_COVERAGE_WEIGHT * passage_coverage
+            BM25_WEIGHT * bm25 / top_bm25
+            + SENTENCE_COVERAGE_WEIGHT * coverage[sentence]
+            + PASSAGE_COVERAGE_WEIGHT * coverage[passage]
         )
         bonus = ANSWER_TYPE_BONUS if wants_number and _DIGIT.search(text) else 0.0
         if (lower := RELATIVE_SCORE * (start + bonus)) > floor:
             floor = lower
         upper = start + DENSITY_WEIGHT + pairs_most + bonus if sentence[0] else start + bonus
-        partial.append((upper, start, bonus, hit, text, sentence, passage))
+        partial.append((upper, start, bonus, hit, key, text, sentence, passage))
+    answer_coverage = query.answer_coverage
     scored = []
-    for upper, start, bonus, hit, text, sentence, passage in partial:
-        if upper < floor:
-            continue
-        scored.append(_Scored(
-            _full_score(start, bonus, sequences[(hit.article_id, hit.position)], sentence[0], query),
-            _answer_coverage(sentence, passage, query), hit, text,
-        ))
+    for upper, start, bonus, hit, key, text, sentence, passage in partial:
+        if upper >= floor:
+            # Whether it answers at all: the mean of its and its passage's coverage.
+            scored.append(_Scored(
+                _full_score(start, bonus, sequences[key], sentence[0], query),
+                (answer_coverage[sentence] + answer_coverage[passage]) / 2, hit, text,
+            ))
     return scored
 
 
@@ -337,12 +338,6 @@ def _full_score(start: float, bonus: float, sequence: list[str], stems: int, que
     if bonus:
         score += bonus
     return score
-
-
-def _answer_coverage(sentence: _Matches, passage: _Matches, query: _Query) -> float:
-    """Whether a sentence answers at all: the mean of its and its passage's coverage."""
-    coverage = query.answer_coverage
-    return (coverage[sentence] + coverage[passage]) / 2
 
 
 def _density(sequence: list[str], needed: int, weights: dict[str, float]) -> float:
