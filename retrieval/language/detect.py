@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 SAMPLE_CHARS = 2_000
 # Below this probability the text is too short or too mixed to say.
 MIN_PROBABILITY = 0.3
+# The model's labels are "__label__" and the language's code.
+_CODE_AT = len("__label__")
 
 
 @lru_cache(maxsize=1)
@@ -58,8 +60,11 @@ def language_scores(text: str, candidates: int = 3) -> list[tuple[str, float]]:
     if sample.isupper():  # the model reads a text in capitals as Japanese
         sample = sample.lower()
     labels, scores = _model().predict(sample, k=candidates)
-    found = zip((label.removeprefix("__label__") for label in labels), map(float, scores), strict=True)
-    return [(language, probability) for language, probability in found if len(language) == 2]
+    return [
+        (label[_CODE_AT:], probability)
+        for label, probability in zip(labels, scores, strict=True)
+        if len(label) == _CODE_AT + 2
+    ]
 
 
 def detect_language(text: str) -> str | None:
@@ -199,6 +204,8 @@ def question_language(question: str, known: Callable[[str], bool] | None = None)
     ]
     if not likely:
         return scores[0][0]
+    if len(likely) == 1:  # most questions: no function words to count
+        return likely[0]
     return max(likely, key=lambda language: _stop_words_in(question, language))
 
 
