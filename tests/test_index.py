@@ -79,3 +79,23 @@ def test_a_stems_remembered_query_finds_what_later_commits_add(
     index.commit()
     assert [hit.article_id for hit in index.search(otters, [LOCAL])] == []
     index.close()
+
+
+def test_which_languages_owners_hold_is_read_again_once_the_index_changes(tmp_path: Path) -> None:
+    index = PassageIndex(tmp_path / "passages.index")
+    index.add([SEALS], [LOCAL], "en")
+    index.commit()
+    assert index.holds_language([LOCAL], "en")
+    assert not index.holds_language([LOCAL], "ro")
+    romanian = StoredSentence(2, 1, 1, "Focile s-au întors în estuarul Tamisei.")
+    index.add([romanian], [Owner.chat(7)], "ro")
+    index.commit()
+    assert not index.holds_language([LOCAL], "ro")  # another owner's
+    assert index.holds_language([LOCAL, Owner.chat(7)], "ro")
+    index.add([romanian._replace(article_id=3)], [LOCAL], "ro")
+    index.commit()
+    assert index.holds_language([LOCAL], "ro")
+    index.delete(3)
+    index.commit()
+    assert not index.holds_language([LOCAL], "ro")
+    index.close()
