@@ -60,6 +60,11 @@ def kept_message_id(source: int) -> int | None:
     return -source if source < 0 else None
 
 
+def names_kept_messages(ranges: Sequence[tuple[int, int, int]]) -> bool:
+    """Whether any of the (``article_id``, first, last) ranges is in a kept message."""
+    return bool(ranges) and min(ranges)[0] < 0
+
+
 class Hit(NamedTuple):
     article_id: int
     position: int
