@@ -22,6 +22,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -41,6 +42,7 @@ FORMAT = f"briefbot passages v6 (size, time and number words are terms), window 
 FORMAT_FILE = "briefbot-format"
 UNKNOWN_LANGUAGE = "und"  # ISO 639-2 "undetermined"
 MAX_REMEMBERED_LANGUAGES = 10_000  # (owners, language) answers of holds_language kept at most
+MAX_REMEMBERED_STEMS = 10_000  # stems whose query clauses are kept at most
 
 
 def sentence_terms(text: str, language: str | None) -> str:
@@ -58,10 +60,23 @@ def kept_message_id(source: int) -> int | None:
     return -source if source < 0 else None
 
 
+def names_kept_messages(ranges: Sequence[tuple[int, int, int]]) -> bool:
+    """Whether any of the (``article_id``, first, last) ranges is in a kept message."""
+    return bool(ranges) and min(ranges)[0] < 0
+
+
 class Hit(NamedTuple):
     article_id: int
     position: int
     score: float
+
+
+# A hit from its (article_id, position, score) tuple: tuple's own constructor, without the
+# Python-level __new__ of a NamedTuple (a search builds twenty).
+_hit = partial(tuple.__new__, Hit)
+
+
+_Clause = tuple[tantivy.Occur, tantivy.Query]
 
 
 def _held_by_one_of(searcher: tantivy.Searcher, owners: Sequence[Owner]) -> bool:
@@ -110,6 +125,7 @@ class PassageIndex:
         # What holds_language found, for the index as it was then (documents, segments).
         self._languages_state: tuple[int, int] = (-1, -1)
         self._languages_held: dict[tuple[frozenset[Owner], str], bool] = {}
+        self._stem_clauses: dict[str, tuple[_Clause, _Clause]] = {}
         self._open()
 
     def _open(self) -> None:
@@ -229,20 +245,22 @@ class PassageIndex:
         if not owners:
             return False
         searcher = self._index.searcher()
-        if searcher.doc_freq("language", language) == 0:
-            return False
         state = (searcher.num_docs, searcher.num_segments)
         if state != self._languages_state or len(self._languages_held) >= MAX_REMEMBERED_LANGUAGES:
             self._languages_state, self._languages_held = state, {}
         key = (frozenset(owners), language)
         held = self._languages_held.get(key)
         if held is None:
-            query = tantivy.Query.boolean_query([
-                (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "language", language)),
-                (tantivy.Occur.Must, self._owner_filter(owners)),
-            ])
-            held = self._languages_held[key] = searcher.search(query, 1, count=False).hits != []
+            held = self._languages_held[key] = searcher.doc_freq("language", language) > 0 and (
+                searcher.search(self._in_language(language, owners), 1, count=False).hits != []
+            )
         return held
+
+    def _in_language(self, language: str, owners: Sequence[Owner]) -> tantivy.Query:
+        return tantivy.Query.boolean_query([
+            (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "language", language)),
+            (tantivy.Occur.Must, self._owner_filter(owners)),
+        ])
 
     def search(
         self,
@@ -255,10 +273,11 @@ class PassageIndex:
         """Best sentences for the query stems among the documents ``owners`` may see."""
         if not stems or not owners:
             return []
-        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        for stem in dict.fromkeys(stems):
-            clauses.append((tantivy.Occur.Should, self._term("sentence", stem, SENTENCE_BOOST)))
-            clauses.append((tantivy.Occur.Should, self._term("passage", stem, PASSAGE_BOOST)))
+        remembered = self._stem_clauses
+        clauses = [
+            clause for stem in dict.fromkeys(stems)
+            for clause in remembered.get(stem) or self._clauses_of(stem)
+        ]
         query = tantivy.Query.boolean_query(clauses)
         searcher = self._index.searcher()
         filters = [] if _held_by_one_of(searcher, owners) else [self._owner_filter(owners)]
@@ -276,12 +295,24 @@ class PassageIndex:
         # fast-field columns.
         found = searcher.search(query, limit, count=False).hits
         addresses = [address for _, address in found]
-        return list(map(
-            Hit,
+        return list(map(_hit, zip(
             searcher.fast_field_values("article_id", addresses),
             searcher.fast_field_values("position", addresses),
             [score for score, _ in found],
-        ))
+            strict=True,
+        )))
+
+    def _clauses_of(self, stem: str) -> tuple[_Clause, _Clause]:
+        """A query stem's clauses: its term in the sentence and in the passage. Kept (they
+        hold no documents, only the term), as building a term query takes a microsecond
+        and questions share their stems."""
+        if len(self._stem_clauses) >= MAX_REMEMBERED_STEMS:
+            self._stem_clauses.clear()
+        clauses = self._stem_clauses[stem] = (
+            (tantivy.Occur.Should, self._term("sentence", stem, SENTENCE_BOOST)),
+            (tantivy.Occur.Should, self._term("passage", stem, PASSAGE_BOOST)),
+        )
+        return clauses
 
     def _term(self, field: str, stem: str, boost: float) -> tantivy.Query:
         term = tantivy.Query.term_query(self.schema, field, stem)

@@ -328,3 +328,31 @@ def test_a_group_that_becomes_a_supergroup_keeps_catchup_on(engine: Engine) -> N
     assert engine.catchup_on(new) and not engine.catchup_on(old)
     assert engine.stats().kept_messages == 0
     assert engine.ask("Where do we meet for the hike?", new).abstained
+
+
+
+def test_a_group_reads_its_articles_and_its_kept_messages_in_one_look_up(engine: Engine) -> None:
+    """The sentences around a group's hits come from articles and kept messages alike, in
+    one look-up; one with articles alone (any other chat's) reads only the articles'."""
+    from retrieval.index import kept_message_id
+    from retrieval.language.words import words_of
+
+    owner = Owner.chat(GROUP)
+    engine.start_catchup(owner)
+    article = engine.ingest_text(SEALS, owner).id
+    post(engine, ENGLISH)
+    engine.search.commit()
+    hits = engine.search.index.search(words_of("en").terms("seals hike"), [owner, Owner.group(GROUP)])
+    ranges = [(hit.article_id, hit.position, hit.position) for hit in hits]
+    messages = {source: i for source, _, _ in ranges if (i := kept_message_id(source)) is not None}
+    assert article in {source for source, _, _ in ranges} and messages
+    texts = {(s.article_id, s.position): s.text for s in engine.search.sentences_in(ranges)}
+    assert sorted(texts) == sorted((source, position) for source, position, _ in ranges)
+    assert texts[article, 1] == SEALS
+    kept = engine.storage.catchup.messages(list(messages.values()))
+    for (source, position), text in texts.items():
+        if source in messages:
+            assert text == kept[messages[source]].sentences[position - 1]
+    alone = engine.search.sentences_in([(article, 1, 1)])
+    assert [(s.article_id, s.text) for s in alone] == [(article, SEALS)]
+    assert engine.search.sentences_in([]) == []

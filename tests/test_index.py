@@ -55,3 +55,47 @@ def test_an_owner_whose_deleted_passage_hides_anothers_live_one_sees_only_its_ow
     index.commit()
     assert {hit.article_id for hit in index.search(stems, [LOCAL])} == {1}
     index.close()
+
+
+def test_a_stems_remembered_query_finds_what_later_commits_add(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A query stem's term queries are kept across searches: they name the term only, so
+    passages committed later are found, and the kept ones are bounded."""
+    monkeypatch.setattr("retrieval.index.MAX_REMEMBERED_STEMS", 2)
+    index = PassageIndex(tmp_path / "passages.index")
+    seals, estuary, otters = (words_of("en").terms(word) for word in ("seals", "estuary", "otters"))
+    index.add([SEALS], [LOCAL], "en")
+    index.commit()
+    assert index.search(otters, [LOCAL]) == []
+    otter = StoredSentence(2, 1, 1, "Otters have returned to the river too.")
+    index.add([otter], [LOCAL], "en")
+    index.commit()
+    assert [hit.article_id for hit in index.search(otters, [LOCAL])] == [2]
+    assert {hit.article_id for hit in index.search(seals + otters, [LOCAL])} == {1, 2}
+    assert [hit.article_id for hit in index.search(estuary, [LOCAL])] == [1]
+    assert len(index._stem_clauses) <= 2
+    index.delete(2)
+    index.commit()
+    assert [hit.article_id for hit in index.search(otters, [LOCAL])] == []
+    index.close()
+
+
+def test_which_languages_owners_hold_is_read_again_once_the_index_changes(tmp_path: Path) -> None:
+    index = PassageIndex(tmp_path / "passages.index")
+    index.add([SEALS], [LOCAL], "en")
+    index.commit()
+    assert index.holds_language([LOCAL], "en")
+    assert not index.holds_language([LOCAL], "ro")
+    romanian = StoredSentence(2, 1, 1, "Focile s-au întors în estuarul Tamisei.")
+    index.add([romanian], [Owner.chat(7)], "ro")
+    index.commit()
+    assert not index.holds_language([LOCAL], "ro")  # another owner's
+    assert index.holds_language([LOCAL, Owner.chat(7)], "ro")
+    index.add([romanian._replace(article_id=3)], [LOCAL], "ro")
+    index.commit()
+    assert index.holds_language([LOCAL], "ro")
+    index.delete(3)
+    index.commit()
+    assert not index.holds_language([LOCAL], "ro")
+    index.close()

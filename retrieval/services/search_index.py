@@ -167,8 +167,10 @@ class SearchIndex:
     def sentences_in(self, ranges: list[tuple[int, int, int]]) -> list[StoredSentence]:
         """The sentences in the given (``article_id``, first, last) position ranges of the
         index's documents, articles' and kept messages' alike."""
-        from retrieval.index import kept_message_id, message_source
+        from retrieval.index import kept_message_id, message_source, names_kept_messages
 
+        if not names_kept_messages(ranges):  # all but a group's questions
+            return self._articles.sentences_in(ranges)
         found = self._articles.sentences_in([r for r in ranges if kept_message_id(r[0]) is None])
         keys = [
             (message_id, position)
