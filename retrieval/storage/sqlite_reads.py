@@ -80,9 +80,9 @@ SQL: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
             'SELECT sentences.article_id, sentences.position, sentences.paragraph, sentences.text, '
             'coalesce(sentences.language, articles.language) AS coalesce_1, sentences.terms \n'
             'FROM (SELECT column1 AS article_id, column2 AS first, column3 AS last FROM (VALUES ?)) '
-            'AS anon_1 JOIN sentences ON sentences.article_id = anon_1.article_id AND '
-            'sentences.position BETWEEN anon_1.first AND anon_1.last JOIN articles ON articles.id = '
-            'sentences.article_id'
+            'AS anon_1 LEFT OUTER JOIN articles ON articles.id = anon_1.article_id JOIN sentences ON '
+            'sentences.article_id = anon_1.article_id AND sentences.position BETWEEN anon_1.first AND'
+            ' anon_1.last'
         ),
         ('ranges',),
         {'ranges': None},
