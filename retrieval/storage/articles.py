@@ -447,7 +447,7 @@ class ArticleStore:
         return [stored_owner(kind, owner_id) for kind, owner_id in self._db.rows(_owners_of, id=article_id)]
 
     def visible(self, article_id: int, owners: Sequence[Owner]) -> bool:
-        return bool(self._db.rows(_visible, id=article_id, owners=owners_value(owners)))
+        return bool(owners) and bool(self._db.rows(_visible, id=article_id, owners=owners_value(owners)))
 
     def article(self, article_id: int) -> ArticleInfo | None:
         rows = self._db.rows(_article, id=article_id)
@@ -462,11 +462,13 @@ class ArticleStore:
 
     def articles(self, owners: Sequence[Owner], limit: int, offset: int = 0) -> list[ArticleInfo]:
         """Articles the owners hold, newest first (by when they got them)."""
+        if not owners:
+            return []
         rows = self._db.rows(_listing, owners=owners_value(owners), limit=limit, offset=offset)
         return [_article_info(row) for row in rows]
 
     def count_articles(self, owners: Sequence[Owner]) -> int:
-        return self._db.rows(_count, owners=owners_value(owners))[0][0]
+        return self._db.rows(_count, owners=owners_value(owners))[0][0] if owners else 0
 
     def arrived_since(self, owners: Sequence[Owner], since: str, limit: int) -> list[int]:
         """Articles the owners received after ``since`` (a stored time), newest first."""

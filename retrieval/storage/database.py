@@ -16,7 +16,6 @@ upgrade or other read, and at once for PostgreSQL.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -346,8 +345,10 @@ def _reason(error: BaseException) -> str:
     return text.rstrip(".") or type(error).__name__
 
 
-# Written before the parameter of rows a statement lists (retrieval.storage.core.listed_rows).
+# Written before the parameter of rows a statement lists (retrieval.storage.core.listed_rows)
+# when it is compiled with the keyword AS_VALUES, as compile_for_sqlite does.
 LISTED_ROWS = "(VALUES "
+AS_VALUES = "listed_rows_as_values"
 
 # The reads :func:`read` made, by name: what :mod:`retrieval.storage.compile_reads` compiles.
 READS: dict[str, Read] = {}
@@ -434,7 +435,7 @@ def compile_for_sqlite(statement: Select) -> tuple[str, tuple[str, ...], dict[st
     """What :meth:`Read.sqlite` gives for ``statement``."""
     from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
-    compiled = statement.compile(dialect=SQLiteDialect_pysqlite())
+    compiled = statement.compile(dialect=SQLiteDialect_pysqlite(), compile_kwargs={AS_VALUES: True})
     return str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params)
 
 
@@ -450,5 +451,6 @@ def stored_owner(kind: str, owner_id: int) -> Owner:
     return Owner(OwnerKind(kind), owner_id)
 
 
-def owners_value(owners: Iterable[Owner]) -> str:
-    return json.dumps([owner_columns(owner) for owner in owners])
+def owners_value(owners: Iterable[Owner]) -> list[tuple[str, int]]:
+    """Owners as the rows :func:`retrieval.storage.core.owners_in` lists."""
+    return [owner_columns(owner) for owner in owners]
