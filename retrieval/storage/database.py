@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -158,7 +159,8 @@ class Database:
             with self.reading() as db:
                 return query.rows(db, **params)
         sql, values = query.sqlite_call(params)
-        with self._guard():
+        assert self._lock is not None
+        with self._lock:  # not _guard(): a generator's context costs a microsecond a read
             return self._driver.execute(sql, values).fetchall()
 
     def data_version(self) -> tuple[int, int] | None:
@@ -372,6 +374,7 @@ class Read:
         self._sqlite: tuple[str, tuple[str, ...], dict[str, Any]] | None = None
         self._pieces: list[str] = []  # the SQLite SQL split at its parameters
         self._listed: tuple[int, ...] = ()  # which of them are listed rows
+        self._written: dict[tuple[int, ...], str] = {}  # the SQL for so many rows listed
         if name is not None:
             READS[name] = self
 
@@ -407,19 +410,32 @@ class Read:
         values = [params[name] if name in params else defaults[name] for name in names]
         if not self._listed:
             return sql, values
-        pieces, written, flat = self._pieces, [self._pieces[0]], []
+        shape = tuple(len(values[number]) for number in self._listed)
+        if 0 in shape:
+            raise ValueError("listed rows need one row at least")
+        written = self._written.get(shape)
+        if written is None:
+            written = self._written[shape] = self._write(values)
+        flat: list[Any] = []
         for number, value in enumerate(values):
             if number in self._listed:
-                if not value:
-                    raise ValueError("listed rows need one row at least")
+                flat.extend(chain.from_iterable(value))
+            else:
+                flat.append(value)
+        return written, flat
+
+    def _write(self, values: list[Any]) -> str:
+        """The SQL with the listed rows of ``values`` written in as so many rows of ``?``
+        (kept by their numbers: the answer path's reads list from one to some twenty)."""
+        pieces, written = self._pieces, [self._pieces[0]]
+        for number, value in enumerate(values):
+            if number in self._listed:
                 row = "(" + ", ".join("?" * len(value[0])) + ")"
                 written.append(", ".join([row] * len(value)))
-                flat.extend(item for listed in value for item in listed)
             else:
                 written.append("?")
-                flat.append(value)
             written.append(pieces[number + 1])
-        return "".join(written), flat
+        return "".join(written)
 
 
 def read(build: Callable[[], Select]) -> Read:
