@@ -13,7 +13,7 @@ from retrieval.config import StorageConfig
 from retrieval.models import Extracted
 from retrieval.owners import EVERYONE, LOCAL, Owner
 from retrieval.storage import Storage
-from retrieval.storage.articles import StoredSentence
+from retrieval.storage.articles import FoundSentence
 from retrieval.storage.core import one_of, owners_in
 from retrieval.storage.schema import articles, ownership
 
@@ -70,10 +70,10 @@ def test_position_ranges_read_the_sentences_with_their_language(store: Storage) 
     gone = english + unknown + 1  # no such article: its range reads nothing
     found = store.articles.sentences_in([(english, 0, 3), (gone, 1, 2), (unknown, 2, 3)])
     assert sorted(found) == [
-        StoredSentence(english, 1, 1, "One.", "en"), StoredSentence(english, 2, 1, "Two.", "en"),
-        StoredSentence(english, 3, 1, "Drei.", "de"), StoredSentence(unknown, 2, 1, "Beta.", None),
+        FoundSentence(english, 1, "One.", "en"), FoundSentence(english, 2, "Two.", "en"),
+        FoundSentence(english, 3, "Drei.", "de"), FoundSentence(unknown, 2, "Beta.", None),
     ]
-    assert all(type(sentence) is StoredSentence for sentence in found)
+    assert all(type(sentence) is FoundSentence for sentence in found)
     assert store.articles.sentences_in([]) == []
     assert store.articles.titles_and_urls([unknown, gone, english]) == {
         english: ("One. Two. Three. Fou", None), unknown: ("Alpha. Beta.", None),

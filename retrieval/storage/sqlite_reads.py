@@ -73,7 +73,7 @@ SQL: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
     ),
     'retrieval.storage.articles._sentences_in': (
         (
-            'SELECT sentences.article_id, sentences.position, sentences.paragraph, sentences.text, '
+            'SELECT sentences.article_id, sentences.position, sentences.text, '
             'coalesce(sentences.language, articles.language) AS coalesce_1, sentences.terms \n'
             'FROM (SELECT column1 AS article_id, column2 AS first, column3 AS last FROM (VALUES ?)) '
             'AS anon_1 LEFT OUTER JOIN articles ON articles.id = anon_1.article_id JOIN sentences ON '
