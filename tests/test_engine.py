@@ -14,6 +14,7 @@ from retrieval.engine import Engine
 from retrieval.errors import FetchError, InputError, NotFound
 from retrieval.models import Extracted
 from retrieval.owners import LOCAL, Owner
+from retrieval.storage.articles import FoundSentence
 from retrieval.storage.schema import articles
 from retrieval.summarize import ALGORITHMS
 from tests.support import ARTICLE_HTML, make_pdf, shared_file
@@ -98,7 +99,9 @@ def test_sentences_are_read_by_position_ranges_and_cited_by_title(engine: Engine
         "Officials evacuated three villages overnight and closed the airport to all flights.",
     ]
     ranges = [(seals, position, position) for position in range(1, 200)]
-    assert sorted(store.sentences_in(ranges)) == [s._replace(language="en") for s in store.sentences(seals)]
+    assert sorted(store.sentences_in(ranges)) == [
+        FoundSentence(s.article_id, s.position, s.text, "en", s.terms) for s in store.sentences(seals)
+    ]
     assert store.sentences_in([]) == []
     titles = store.titles_and_urls([volcano, seals, 10**9])
     assert titles == {seals: ("Seals", None), volcano: ("Volcano", None)}

@@ -17,7 +17,7 @@ from sqlalchemy import Identity, create_engine, text
 from retrieval.config import StorageConfig
 from retrieval.storage import Storage
 from retrieval.storage.compile_reads import compiled_reads
-from retrieval.storage.database import READS
+from retrieval.storage.database import AS_VALUES, READS
 from retrieval.storage.legacy import MIGRATIONS
 from retrieval.storage.schema import metadata
 from retrieval.storage.sqlite_reads import SQL
@@ -123,6 +123,6 @@ def test_the_reads_compiled_ahead_are_those_of_their_core_statements(tmp_path: P
     with engine.connect():
         dialect = engine.dialect
     for name, read in READS.items():
-        compiled = read.statement.compile(dialect=dialect)
+        compiled = read.statement.compile(dialect=dialect, compile_kwargs={AS_VALUES: True})
         assert SQL[name] == (str(compiled), tuple(compiled.positiontup or ()), compiled.params), name
     engine.dispose()

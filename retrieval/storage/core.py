@@ -1,5 +1,5 @@
-"""The Core building blocks the stores share: owners in columns, rows given as one JSON
-parameter, and the few statements the two backends write differently.
+"""The Core building blocks the stores share: owners in columns, rows listed in a statement
+(one parameter however many), and the few statements the two backends write differently.
 
 Importing this module imports SQLAlchemy; :mod:`retrieval.storage.database` does not.
 """
@@ -11,19 +11,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
-    BindParameter,
     Column,
     ColumnElement,
     Connection,
-    Subquery,
     Table,
     Text,
     and_,
     bindparam,
-    cast,
     column,
     exists,
-    literal_column,
     select,
     tuple_,
 )
@@ -33,7 +29,7 @@ from sqlalchemy.sql.util import ClauseAdapter
 from sqlalchemy.types import TypeDecorator
 
 from retrieval.owners import Owner
-from retrieval.storage.database import LISTED_ROWS, owners_value
+from retrieval.storage.database import AS_VALUES, LISTED_ROWS, owners_value
 
 # --- owners -----------------------------------------------------------------------------
 
@@ -45,7 +41,7 @@ def owner_is(owner: Owner, kind: Column, owner_id: Column) -> ColumnElement[bool
 def owners_in(owners: Sequence[Owner] | str, kind: Column, owner_id: Column) -> ColumnElement[bool]:
     """The owner stored in (``kind``, ``owner_id``) is one of ``owners``: a list (none match
     nothing), or the name of a parameter a statement built once gets (:func:`owners_value`)."""
-    rows = json_rows(_values(owners, owners_value), kind, owner_id)
+    rows = listed_rows(owners if isinstance(owners, str) else owners_value(owners), kind, owner_id)
     return tuple_(kind, owner_id).in_(select(*rows.c))
 
 
@@ -100,58 +96,20 @@ def move_owner_rows(
 
 def one_of(column: Column, values: Sequence[object] | str) -> ColumnElement[bool]:
     """``column`` is one of ``values`` (or of the parameter so named, see :func:`owners_in`)."""
-    rows = json_rows(_values(values, lambda listed: json.dumps([[value] for value in listed])), column)
+    rows = listed_rows(values if isinstance(values, str) else [(value,) for value in values], column)
     return column.in_(select(*rows.c))
-
-
-class json_elements(FunctionElement):  # noqa: N801 - named as SQL functions are
-    """The elements of a JSON array given as text, one row each (column ``value``)."""
-
-    name = "json_elements"
-    inherit_cache = True
-
-
-@compiles(json_elements)
-def _json_each(element: json_elements, compiler: Any, **kw: Any) -> str:
-    return f"json_each({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_elements, "postgresql")
-def _json_array_elements(element: json_elements, compiler: Any, **kw: Any) -> str:
-    return f"json_array_elements(CAST({compiler.process(element.clauses, **kw)} AS json))"
-
-
-def json_rows(values: BindParameter, *columns: Column) -> Subquery:
-    """The rows of ``values``, a JSON array of arrays, typed as ``columns``: one parameter
-    however many rows (SQLite takes at most 32,766 in a statement), so a statement built
-    once is compiled once and its text never changes with the number of rows."""
-    elements = json_elements(values).table_valued("value")
-    return select(
-        *(
-            cast(elements.c.value.op("->>")(literal_column(str(number))), column.type).label(column.name)
-            for number, column in enumerate(columns)
-        )
-    ).subquery()
-
-
-def _values(values: Sequence[Any] | str, as_json: Any) -> BindParameter:
-    if isinstance(values, str):
-        return bindparam(values, type_=Text)
-    return bindparam(None, as_json(values), type_=Text)
 
 
 # --- rows listed in the statement ------------------------------------------------------------
 
 
 class _RowsAsJson(TypeDecorator):
-    """A list of rows sent as the JSON array PostgreSQL's ``json_array_elements`` reads."""
+    """Listed rows (a list of tuples) sent as one JSON array of arrays."""
 
     impl = Text
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Any) -> str:
-        if not value:
-            raise ValueError("listed rows need one row at least")
         return json.dumps(value)
 
 
@@ -163,30 +121,47 @@ class listed_rows_of(FunctionElement):  # noqa: N801 - named as SQL functions ar
     inherit_cache = True
 
 
-def listed_rows(name: str, *columns: Column) -> Any:
-    """The rows of the parameter ``name`` (a list of tuples, one row at least), typed and
-    named as ``columns``: for a read on the answer path, which a VALUES list serves at a
-    third of the cost of :func:`json_rows` on SQLite. There the statement holds
-    ``(VALUES ?)`` and :class:`retrieval.storage.database.Read` writes as many rows into
-    it as are given; PostgreSQL reads them from one JSON parameter."""
+def listed_rows(rows: Sequence[Sequence[Any]] | str, *columns: Column) -> Any:
+    """The rows given (tuples), or those of the parameter so named in a statement built
+    once, as a table whose columns are typed and named as ``columns``.
+
+    They go as one parameter, a JSON array, however many they are: the statement's text
+    never changes with their number, and SQLite's limit of 32,766 parameters a statement
+    does not apply. Except in a :class:`retrieval.storage.database.Read` on SQLite, whose
+    SQL is compiled ahead (:func:`retrieval.storage.database.compile_for_sqlite`): there the
+    statement holds ``(VALUES ?)`` and the read writes the rows into it at each call, at a
+    third of the cost of reading them from JSON (the answer path's reads). Such a read
+    takes one row at least, and a few thousand at most."""
     typed = [column(c.name, c.type) for c in columns]
-    return listed_rows_of(bindparam(name, type_=_RowsAsJson()), *typed).table_valued(*typed)
+    if isinstance(rows, str):
+        parameter = bindparam(rows, type_=_RowsAsJson())
+    else:
+        parameter = bindparam(None, rows, type_=_RowsAsJson())
+    return listed_rows_of(parameter, *typed).table_valued(*typed)
 
 
 @compiles(listed_rows_of)
-def _listed_in_values(element: listed_rows_of, compiler: Any, **kw: Any) -> str:
+def _listed_on_sqlite(element: listed_rows_of, compiler: Any, **kw: Any) -> str:
     parameter, *columns = element.clauses.clauses
+    if not kw.get(AS_VALUES):
+        return _listed_in_json(compiler, parameter, columns, "json_each({})", **kw)
     quote = compiler.preparer.quote
     named = ", ".join(f"column{number} AS {quote(c.name)}" for number, c in enumerate(columns, start=1))
     return f"(SELECT {named} FROM {LISTED_ROWS}{compiler.process(parameter, **kw)}))"
 
 
 @compiles(listed_rows_of, "postgresql")
-def _listed_in_json(element: listed_rows_of, compiler: Any, **kw: Any) -> str:
+def _listed_on_postgresql(element: listed_rows_of, compiler: Any, **kw: Any) -> str:
     parameter, *columns = element.clauses.clauses
+    return _listed_in_json(compiler, parameter, columns, "json_array_elements(CAST({} AS json))", **kw)
+
+
+def _listed_in_json(compiler: Any, parameter: Any, columns: list[Any], elements: str, **kw: Any) -> str:
+    """The rows of a JSON array of arrays, read by ``elements`` (the backend's function
+    giving its elements as rows of one column, ``value``)."""
     types, quote = compiler.dialect.type_compiler_instance, compiler.preparer.quote
     named = ", ".join(
         f"CAST(value ->> {number} AS {types.process(c.type)}) AS {quote(c.name)}"
         for number, c in enumerate(columns)
     )
-    return f"(SELECT {named} FROM json_array_elements(CAST({compiler.process(parameter, **kw)} AS json)))"
+    return f"(SELECT {named} FROM {elements.format(compiler.process(parameter, **kw))})"

@@ -16,12 +16,12 @@ upgrade or other read, and at once for PostgreSQL.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -159,7 +159,8 @@ class Database:
             with self.reading() as db:
                 return query.rows(db, **params)
         sql, values = query.sqlite_call(params)
-        with self._guard():
+        assert self._lock is not None
+        with self._lock:  # not _guard(): a generator's context costs a microsecond a read
             return self._driver.execute(sql, values).fetchall()
 
     def data_version(self) -> tuple[int, int] | None:
@@ -346,8 +347,10 @@ def _reason(error: BaseException) -> str:
     return text.rstrip(".") or type(error).__name__
 
 
-# Written before the parameter of rows a statement lists (retrieval.storage.core.listed_rows).
+# Written before the parameter of rows a statement lists (retrieval.storage.core.listed_rows)
+# when it is compiled with the keyword AS_VALUES, as compile_for_sqlite does.
 LISTED_ROWS = "(VALUES "
+AS_VALUES = "listed_rows_as_values"
 
 # The reads :func:`read` made, by name: what :mod:`retrieval.storage.compile_reads` compiles.
 READS: dict[str, Read] = {}
@@ -371,6 +374,7 @@ class Read:
         self._sqlite: tuple[str, tuple[str, ...], dict[str, Any]] | None = None
         self._pieces: list[str] = []  # the SQLite SQL split at its parameters
         self._listed: tuple[int, ...] = ()  # which of them are listed rows
+        self._written: dict[tuple[int, ...], str] = {}  # the SQL for so many rows listed
         if name is not None:
             READS[name] = self
 
@@ -406,19 +410,32 @@ class Read:
         values = [params[name] if name in params else defaults[name] for name in names]
         if not self._listed:
             return sql, values
-        pieces, written, flat = self._pieces, [self._pieces[0]], []
+        shape = tuple(len(values[number]) for number in self._listed)
+        if 0 in shape:
+            raise ValueError("listed rows need one row at least")
+        written = self._written.get(shape)
+        if written is None:
+            written = self._written[shape] = self._write(values)
+        flat: list[Any] = []
         for number, value in enumerate(values):
             if number in self._listed:
-                if not value:
-                    raise ValueError("listed rows need one row at least")
+                flat.extend(chain.from_iterable(value))
+            else:
+                flat.append(value)
+        return written, flat
+
+    def _write(self, values: list[Any]) -> str:
+        """The SQL with the listed rows of ``values`` written in as so many rows of ``?``
+        (kept by their numbers: the answer path's reads list from one to some twenty)."""
+        pieces, written = self._pieces, [self._pieces[0]]
+        for number, value in enumerate(values):
+            if number in self._listed:
                 row = "(" + ", ".join("?" * len(value[0])) + ")"
                 written.append(", ".join([row] * len(value)))
-                flat.extend(item for listed in value for item in listed)
             else:
                 written.append("?")
-                flat.append(value)
             written.append(pieces[number + 1])
-        return "".join(written), flat
+        return "".join(written)
 
 
 def read(build: Callable[[], Select]) -> Read:
@@ -434,7 +451,7 @@ def compile_for_sqlite(statement: Select) -> tuple[str, tuple[str, ...], dict[st
     """What :meth:`Read.sqlite` gives for ``statement``."""
     from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
-    compiled = statement.compile(dialect=SQLiteDialect_pysqlite())
+    compiled = statement.compile(dialect=SQLiteDialect_pysqlite(), compile_kwargs={AS_VALUES: True})
     return str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params)
 
 
@@ -450,5 +467,6 @@ def stored_owner(kind: str, owner_id: int) -> Owner:
     return Owner(OwnerKind(kind), owner_id)
 
 
-def owners_value(owners: Iterable[Owner]) -> str:
-    return json.dumps([owner_columns(owner) for owner in owners])
+def owners_value(owners: Iterable[Owner]) -> list[tuple[str, int]]:
+    """Owners as the rows :func:`retrieval.storage.core.owners_in` lists."""
+    return [owner_columns(owner) for owner in owners]

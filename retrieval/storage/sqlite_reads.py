@@ -23,9 +23,7 @@ SQL: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
             'FROM ownership \n'
             'WHERE (ownership.owner_kind, ownership.owner_id) IN (SELECT anon_1.owner_kind, '
             'anon_1.owner_id \n'
-            'FROM (SELECT CAST(anon_2.value ->> 0 AS TEXT) AS owner_kind, CAST(anon_2.value ->> 1 AS '
-            'INTEGER) AS owner_id \n'
-            'FROM json_each(?) AS anon_2) AS anon_1)'
+            'FROM (SELECT column1 AS owner_kind, column2 AS owner_id FROM (VALUES ?)) AS anon_1)'
         ),
         ('owners',),
         {'owners': None},
@@ -47,10 +45,8 @@ SQL: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
             'FROM articles JOIN ownership ON ownership.article_id = articles.id AND '
             '(ownership.owner_kind, ownership.owner_id) IN (SELECT anon_1.owner_kind, anon_1.owner_id'
             ' \n'
-            'FROM (SELECT CAST(anon_2.value ->> 0 AS TEXT) AS owner_kind, CAST(anon_2.value ->> 1 AS '
-            'INTEGER) AS owner_id \n'
-            'FROM json_each(?) AS anon_2) AS anon_1) GROUP BY articles.id ORDER BY owned_at DESC, '
-            'articles.id DESC\n'
+            'FROM (SELECT column1 AS owner_kind, column2 AS owner_id FROM (VALUES ?)) AS anon_1) '
+            'GROUP BY articles.id ORDER BY owned_at DESC, articles.id DESC\n'
             ' LIMIT ? OFFSET ?'
         ),
         ('owners', 'limit', 'offset'),
@@ -77,12 +73,12 @@ SQL: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
     ),
     'retrieval.storage.articles._sentences_in': (
         (
-            'SELECT sentences.article_id, sentences.position, sentences.paragraph, sentences.text, '
+            'SELECT sentences.article_id, sentences.position, sentences.text, '
             'coalesce(sentences.language, articles.language) AS coalesce_1, sentences.terms \n'
             'FROM (SELECT column1 AS article_id, column2 AS first, column3 AS last FROM (VALUES ?)) '
-            'AS anon_1 JOIN sentences ON sentences.article_id = anon_1.article_id AND '
-            'sentences.position BETWEEN anon_1.first AND anon_1.last JOIN articles ON articles.id = '
-            'sentences.article_id'
+            'AS anon_1 LEFT OUTER JOIN articles ON articles.id = anon_1.article_id JOIN sentences ON '
+            'sentences.article_id = anon_1.article_id AND sentences.position BETWEEN anon_1.first AND'
+            ' anon_1.last'
         ),
         ('ranges',),
         {'ranges': None},
@@ -111,9 +107,7 @@ SQL: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
             'FROM ownership \n'
             'WHERE ownership.article_id = ? AND (ownership.owner_kind, ownership.owner_id) IN (SELECT'
             ' anon_2.owner_kind, anon_2.owner_id \n'
-            'FROM (SELECT CAST(anon_3.value ->> 0 AS TEXT) AS owner_kind, CAST(anon_3.value ->> 1 AS '
-            'INTEGER) AS owner_id \n'
-            'FROM json_each(?) AS anon_3) AS anon_2)\n'
+            'FROM (SELECT column1 AS owner_kind, column2 AS owner_id FROM (VALUES ?)) AS anon_2)\n'
             ' LIMIT ? OFFSET ?'
         ),
         ('id', 'owners', 'param_1', 'param_2'),
@@ -162,9 +156,7 @@ SQL: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
             'FROM subscriptions \n'
             'WHERE (subscriptions.owner_kind, subscriptions.owner_id) IN (SELECT anon_1.owner_kind, '
             'anon_1.owner_id \n'
-            'FROM (SELECT CAST(anon_2.value ->> 0 AS TEXT) AS owner_kind, CAST(anon_2.value ->> 1 AS '
-            'INTEGER) AS owner_id \n'
-            'FROM json_each(?) AS anon_2) AS anon_1)'
+            'FROM (SELECT column1 AS owner_kind, column2 AS owner_id FROM (VALUES ?)) AS anon_1)'
         ),
         ('owners',),
         {'owners': None},
