@@ -35,7 +35,7 @@ from retrieval.language.detect import question_language
 from retrieval.language.questions import asks_for_number, without_question_words
 from retrieval.language.words import PAIR_JOIN, Words, base_language, words_of
 from retrieval.owners import Owner
-from retrieval.storage.articles import StoredSentence
+from retrieval.storage.articles import FoundSentence
 
 # Sentences the passage index is asked for. 20 rather than 30 reads a third fewer rows and
 # ranks a third fewer sentences, and costs no answer: bench/qa.py, bench/languages.py (12
@@ -82,7 +82,7 @@ _HAN = regex.compile(r"\p{Han}")
 
 
 # The stored sentences in the given (article_id, first, last) position ranges.
-SentenceLookup = Callable[[list[tuple[int, int, int]]], list[StoredSentence]]
+SentenceLookup = Callable[[list[tuple[int, int, int]]], list[FoundSentence]]
 # A sentence's place: (article_id, position).
 _Key = tuple[int, int]
 
@@ -238,7 +238,7 @@ def _neighbourhoods(hits: Sequence[Hit]) -> list[tuple[int, int, int]]:
 
 
 def _read(
-    found: Iterable[StoredSentence], words: Words
+    found: Iterable[FoundSentence], words: Words
 ) -> tuple[dict[_Key, str], dict[_Key, list[str]], _Vocabulary]:
     """Each sentence's text and terms, the terms read in the question's language: those the
     index holds when the sentence is in that language; and all of their words."""

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from retrieval.errors import IndexBusy, IndexUnavailable
 from retrieval.owners import Owner, OwnerKind
 from retrieval.storage import Storage
-from retrieval.storage.articles import StoredSentence
+from retrieval.storage.articles import FoundSentence, StoredSentence
 from retrieval.storage.database import disk_usage
 
 if TYPE_CHECKING:
@@ -164,7 +164,7 @@ class SearchIndex:
         if groups and not self.read_only and self._kept.unindexed_ids(groups):
             self.commit()
 
-    def sentences_in(self, ranges: list[tuple[int, int, int]]) -> list[StoredSentence]:
+    def sentences_in(self, ranges: list[tuple[int, int, int]]) -> list[FoundSentence]:
         """The sentences in the given (``article_id``, first, last) position ranges of the
         index's documents, articles' and kept messages' alike."""
         from retrieval.index import kept_message_id, message_source, names_kept_messages
@@ -178,7 +178,7 @@ class SearchIndex:
             for position in range(first, last + 1)
         ]
         for (message_id, position), text in self._kept.sentences_at(keys).items():
-            found.append(StoredSentence(message_source(message_id), position, 0, text))
+            found.append(FoundSentence(message_source(message_id), position, text))
         return found
 
     def release(self, article_id: int, owner: Owner) -> None:
