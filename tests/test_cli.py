@@ -322,6 +322,49 @@ def test_reading_commands_load_only_what_they_use(
     assert not unneeded
 
 
+# Runs the program ``briefbot`` (or ``python -m retrieval``) with the arguments given, and says
+# at its very end, after the command, how many objects the garbage collector has left out.
+FROZEN_AT_EXIT = """
+import atexit, gc, runpy, sys
+atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count(), file=sys.stderr))
+if sys.argv.pop(1) == "retrieval":
+    runpy.run_module("retrieval", run_name="__main__", alter_sys=True)
+from bot.cli import program
+program()
+"""
+
+
+@pytest.mark.parametrize(
+    ("program", "command", "status"),
+    [
+        ("briefbot", ["articles"], 0),
+        ("briefbot", ["summarize", "1"], 0),
+        ("retrieval", ["articles"], 0),
+        ("briefbot", ["summarize", "999"], 1),
+        ("briefbot", ["--help"], 0),
+        ("briefbot", ["articles", "--limit", "none"], 2),
+    ],
+)
+def test_the_program_leaves_its_objects_to_the_system(
+    cli: Cli, program: str, command: list[str], status: int
+) -> None:
+    """The interpreter's last garbage collections would look at every object a command made
+    (20-40 ms of a reading command: bench/startup.py); the program freezes them first, however
+    the command ends, and what it printed is all there."""
+    cli("ingest", str(shared_file("seed/seed-article.txt")))
+    done = subprocess.run(
+        [sys.executable, "-c", FROZEN_AT_EXIT, program, "--db", str(cli.db), *command],
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == status, done.stderr
+    frozen = re.search(r"frozen at exit: (\d+)", done.stderr)
+    assert frozen and int(frozen[1]) > 10_000, done.stderr
+    if status == 0:
+        assert done.stdout.strip()
+    if command == ["articles"]:
+        assert "1 article." in done.stdout
+
+
 # A pydantic plugin, installed as pydantic finds them: an entry point in the "pydantic" group.
 FAKE_PLUGIN = """
 import sys
