@@ -277,12 +277,12 @@ def test_articles_says_how_many_there_are_and_how_to_see_the_rest(cli: Cli, tmp_
 # tool (a database already up to date never needs it), nor PostgreSQL's driver; nor logging
 # (nothing to log when all goes well), nor hashlib (it hashes an article being stored); nor,
 # without a config file, the TOML reader, nor, with the database named, the data-folder finder;
-# nor, for English, the Thai word splitter.
+# nor, for English, the Thai word splitter; nor the results only the bot's features make.
 NOT_FOR_READING = frozenset({
     "nltk", "scipy", "numpy", "trafilatura", "pypdf", "httpx", "feedparser", "lxml", "courlan",
     "nupunkt", "charset_normalizer", "markdown_it", "requests", "rich", "telegram", "sumy.summarizers",
     "alembic", "psycopg", "sqlalchemy", "asyncio", "logging", "hashlib", "tomllib", "platformdirs",
-    "retrieval.language.thai",
+    "retrieval.language.thai", "retrieval.bot_models",
 })
 # Nor, for listing and summarizing stored articles, the search index and the answer ranker.
 NOT_FOR_LISTING = NOT_FOR_READING | {"tantivy", "retrieval.index", "retrieval.answer"}

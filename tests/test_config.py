@@ -168,6 +168,7 @@ def test_the_models_every_command_builds_leave_pydantic_nothing_to_parse() -> No
     from pydantic import BaseModel
 
     import bot.config
+    import retrieval.bot_models
     import retrieval.config
     import retrieval.models
 
@@ -179,7 +180,7 @@ def test_the_models_every_command_builds_leave_pydantic_nothing_to_parse() -> No
 
     config_models = models_of(retrieval.config, bot.config)
     assert len(config_models) > 10
-    for model in [*config_models, *models_of(retrieval.models)]:
+    for model in [*config_models, *models_of(retrieval.models, retrieval.bot_models)]:
         annotations = vars(model).get("__annotations__", {})
         assert not any(isinstance(annotation, str) for annotation in annotations.values()), model
     for model in config_models:
