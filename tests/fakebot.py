@@ -160,6 +160,8 @@ class FakeBotApi:
         self._next_file = 1
         self._failures: dict[str, list[tuple[int, int, str | None]]] = {}
         self._delays: dict[str, float] = {}
+        # Calls of a method to a chat held until the test lets them through.
+        self._gates: dict[tuple[str, int], asyncio.Event] = {}
         # Chats that blocked the bot (403), and groups that became supergroups (old -> new id).
         self.blocked: set[int] = set()
         self.migrated: dict[int, int] = {}
@@ -190,6 +192,8 @@ class FakeBotApi:
 
     async def stop(self) -> None:
         self._closing = True
+        for gate in self._gates.values():
+            gate.set()
         await self._notify()  # ends pending long polls now, not at their timeout
         if self._runner is not None:
             await self._runner.cleanup()
@@ -339,6 +343,12 @@ class FakeBotApi:
         """Answer every call of ``method`` after ``seconds`` (Telegram on a slow day)."""
         self._delays[method] = seconds
 
+    def hold(self, method: str, chat_id: int) -> asyncio.Event:
+        """Keep every call of ``method`` to ``chat_id`` waiting until the returned event is
+        set: a reply that stays in flight for as long as a test needs, on any machine."""
+        gate = self._gates[(method, chat_id)] = asyncio.Event()
+        return gate
+
     def sent(self, chat_id: int | None = None, method: str = "sendMessage") -> list[Call]:
         return [c for c in self.calls if c.method == method and (chat_id is None or c.chat_id == chat_id)]
 
@@ -397,6 +407,8 @@ class FakeBotApi:
             return web.Response(status=400)  # to no one: the connection is gone
         if delay := self._delays.get(method):
             await asyncio.sleep(delay)
+        if (gate := self._gates.get((method, params.get("chat_id")))) is not None:
+            await gate.wait()
         failures = self._failures.get(method)
         if failures:
             status, retry_after, description = failures.pop(0)

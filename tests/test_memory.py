@@ -229,8 +229,8 @@ ADMIN = 9
 async def test_stats_count_the_updates_in_memory_and_those_kept_not_handled(
     storage: StorageConfig, bot_config: BotConfig, fake_api: FakeBotApi
 ) -> None:
-    """Three messages of one chat held (the first being answered, slowly; two waiting for
-    it), the admin's /stats, and two updates another replica holds in the database."""
+    """Three messages of one chat held (the first being answered, its reply held in flight;
+    two waiting for it), the admin's /stats, and two updates another replica holds in the database."""
     config = with_changes(
         bot_config, storage=storage, access=AccessConfig(admins=[ADMIN]),
         limits=BotLimitsConfig(messages_per_minute=0, updates_in_memory=ROOM),
@@ -240,11 +240,13 @@ async def test_stats_count_the_updates_in_memory_and_those_kept_not_handled(
         elsewhere = Inbox(database, "replica-elsewhere", lease=timedelta(hours=1))
         for update_id in (10_000_001, 10_000_002):
             elsewhere.receive(update_id, json.dumps({"update_id": update_id}))
-        fake_api.answer_slowly("sendMessage", 1.5)
+        replies_to_chat = fake_api.hold("sendMessage", 1)
         for number in range(3):
             fake_api.push_message(1, f"/digest_at Nowhere/1-{number}")
         fake_api.push_message(ADMIN, "/stats")
         stats = plain_text((await next_reply(fake_api, ADMIN, timeout=30)).text).splitlines()
+        assert fake_api.sent(1) == []  # its first reply is still in flight
+        replies_to_chat.set()
         await fake_api.messages(1, 3, timeout=30)
     assert "Inbox: 4 of 8 updates in memory, 6 not handled yet in the database" in stats
     assert any(line.startswith("Updates: 2 chats in progress, 2 waiting (at most 2 in one chat)")
