@@ -6,10 +6,17 @@ import argparse
 import os
 import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from bot.config import BotConfig
-from retrieval.cli import add_command, build_parser, dispatch, with_database, without_pydantic_plugins
+from retrieval.cli import (
+    add_command,
+    build_parser,
+    dispatch,
+    run_as_process,
+    with_database,
+    without_pydantic_plugins,
+)
 from retrieval.config import load_config
 from retrieval.errors import BriefbotError
 
@@ -114,5 +121,11 @@ def _command(args: argparse.Namespace) -> int:
     return dispatch(args, config)
 
 
+def program() -> NoReturn:
+    """The ``briefbot`` program (the console script, ``python -m bot.cli``): one command,
+    then the end of the process."""
+    run_as_process(main)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    program()

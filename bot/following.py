@@ -40,7 +40,8 @@ from bot.replies import (
     set_nothing_new_note,
     set_topic_mode,
 )
-from retrieval.models import Alert, CitedSentence, DigestItem, TopicInfo, TopicMode
+from retrieval.bot_models import Alert, DigestItem
+from retrieval.models import CitedSentence, TopicInfo, TopicMode
 
 FEED_BUTTONS_PER_ROW = 4
 TOPIC_MODES: tuple[TopicMode, ...] = get_args(TopicMode)

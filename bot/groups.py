@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.i18n import N_, NP_, Translator
 from bot.layout import Layout, Line, Span, quoted, styled
 from bot.replies import CatchUpView
-from retrieval.models import CatchUpSection, QuotedMessage
+from retrieval.bot_models import CatchUpSection, QuotedMessage
 
 KEEPS = NP_(
     "I keep this group's text messages and captions (not photos, files or voice messages) for "

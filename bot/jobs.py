@@ -29,9 +29,9 @@ from bot.refusals import Refusal, is_refusal
 from bot.replies import AlertView, DigestView, Notice, Reply
 from bot.state import ChatState, Delivery
 from bot.workers import Workers
+from retrieval.bot_models import Alert, PollResult
 from retrieval.config import EngineConfig
 from retrieval.engine import Engine
-from retrieval.models import Alert, PollResult
 from retrieval.owners import Owner, OwnerKind
 from retrieval.storage.leases import Leases
 

@@ -14,7 +14,8 @@ from urllib.parse import quote, urlsplit
 
 from bot.i18n import Plural, Translator
 from bot.replies import Action
-from retrieval.models import ArticleRef, CitedSentence, FeedInfo
+from retrieval.bot_models import ArticleRef
+from retrieval.models import CitedSentence, FeedInfo
 from retrieval.urls import site_of
 
 # Words of a sentence put in a link's text fragment (#:~:text=start,end), which makes

@@ -12,18 +12,8 @@ from typing import Literal
 from pydantic import BaseModel
 
 from bot.i18n import N_
-from retrieval.models import (
-    Alert,
-    Answer,
-    ArticleInfo,
-    CatchUp,
-    Digest,
-    FeedInfo,
-    Stats,
-    Summary,
-    TopicInfo,
-    TopicMode,
-)
+from retrieval.bot_models import Alert, CatchUp, Digest, Stats
+from retrieval.models import Answer, ArticleInfo, FeedInfo, Summary, TopicInfo, TopicMode
 
 # Telegram refuses callback data longer than 64 bytes.
 MAX_CALLBACK_BYTES = 64

@@ -1,5 +1,3 @@
-import sys
+from retrieval.cli import main, run_as_process
 
-from retrieval.cli import main
-
-sys.exit(main())
+run_as_process(main)

@@ -168,7 +168,7 @@ class EngineConfig(BaseModel):
     catchup: CatchupConfig = Field(default_factory=CatchupConfig.model_construct)
 
 
-ConfigT = TypeVar("ConfigT", bound=BaseModel)
+ConfigT = TypeVar("ConfigT", bound=EngineConfig)
 
 
 def load_config(
@@ -177,6 +177,11 @@ def load_config(
     environ: Mapping[str, str] | None = None,
 ) -> ConfigT:
     """Read ``path`` (if given), apply ``BRIEFBOT_*`` overrides, validate into ``model``.
+
+    Each section given is validated on its own, and a section left out is its defaults, which
+    pydantic does not validate: loading builds the validators of the sections given only, not
+    the whole configuration's (start-up time). The whole has no checks of its own to miss:
+    every check is a section's (tests/test_config.py holds the models to it).
 
     Raises :class:`ConfigError` with one sentence naming the offending key.
     """
@@ -191,14 +196,21 @@ def load_config(
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"Config file {path} is not valid TOML: {exc}.") from None
     _apply_env(data, os.environ if environ is None else environ)
-    if not data:  # all defaults, which pydantic does not validate: no validator to build
-        return model.model_construct()
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        key = ".".join(str(part) for part in error["loc"])
-        raise ConfigError(f"Config key {key!r}: {error['msg']}.") from None
+    sections = {}
+    for name, values in data.items():
+        field = model.model_fields.get(name)
+        if field is None:
+            if model.model_config.get("extra") == "forbid":
+                raise ConfigError(f"Config key {name!r}: Extra inputs are not permitted.")
+            continue
+        section: type[Section] = field.annotation  # type: ignore[assignment]
+        try:
+            sections[name] = section.model_validate(values)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            key = ".".join(str(part) for part in (name, *error["loc"]))
+            raise ConfigError(f"Config key {key!r}: {error['msg']}.") from None
+    return model.model_construct(**sections)
 
 
 def _apply_env(data: dict, environ: Mapping[str, str]) -> None:

@@ -27,22 +27,17 @@ from retrieval.services.visibility import Visibility
 from retrieval.storage import Storage
 
 if TYPE_CHECKING:
+    from retrieval.bot_models import Alert, CatchUp, Digest, Export, PollResult, Stats
     from retrieval.errors import BriefbotError
     from retrieval.fetch import Fetcher
     from retrieval.index import PassageIndex
     from retrieval.models import (
-        Alert,
         Answer,
         ArticleInfo,
-        CatchUp,
-        Digest,
-        Export,
         Extracted,
         FeedInfo,
         GroupMessage,
         IngestResult,
-        PollResult,
-        Stats,
         Summary,
         TopicInfo,
         TopicMode,

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 # The ``briefbot`` console script, whether or not it is on the PATH.
-BRIEFBOT = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
+BRIEFBOT = [sys.executable, "-c", "from bot.cli import program; program()"]
 STOP_TIMEOUT_S = 30
 
 

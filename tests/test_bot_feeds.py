@@ -18,16 +18,9 @@ from bot.config import AccessConfig, BotConfig
 from bot.jobs import Jobs, jobs_of
 from bot.render import to_html
 from bot.replies import AlertView, DigestView
+from retrieval.bot_models import Alert, Digest, DigestItem, DigestSection, HighlightedSentence
 from retrieval.config import AlertsConfig, FeedsConfig
-from retrieval.models import (
-    Alert,
-    CitedSentence,
-    Digest,
-    DigestItem,
-    DigestSection,
-    HighlightedSentence,
-    TopicInfo,
-)
+from retrieval.models import CitedSentence, TopicInfo
 from retrieval.owners import Owner
 from tests.conftest import running_bot
 from tests.fakebot import Call, FakeBotApi, check_html, plain_text

@@ -40,27 +40,21 @@ from bot.replies import (
     SummaryView,
     TopicList,
 )
-from retrieval.config import StorageConfig, load_config
-from retrieval.errors import ConfigError
-from retrieval.models import (
+from retrieval.bot_models import (
     Alert,
-    Answer,
-    ArticleInfo,
     ArticleRef,
     CatchUp,
     CatchUpSection,
-    CitedSentence,
     Digest,
     DigestItem,
     DigestSection,
-    FeedInfo,
     HighlightedSentence,
-    MessageRef,
     QuotedMessage,
     Stats,
-    Summary,
-    TopicInfo,
 )
+from retrieval.config import StorageConfig, load_config
+from retrieval.errors import ConfigError
+from retrieval.models import Answer, ArticleInfo, CitedSentence, FeedInfo, MessageRef, Summary, TopicInfo
 from retrieval.owners import Owner
 from retrieval.summarize import ALGORITHMS
 from tests.fakebot import check_html, plain_text

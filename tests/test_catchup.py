@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from retrieval.bot_models import CatchUp
 from retrieval.catchup import LONG_CHARS
 from retrieval.config import CatchupConfig, EngineConfig, StorageConfig
 from retrieval.engine import Engine
 from retrieval.errors import InputError
-from retrieval.models import CatchUp, GroupMessage
+from retrieval.models import GroupMessage
 from retrieval.owners import Owner
 from tests.chatter import ENGLISH, GROUPS, Chatter
 

@@ -277,12 +277,12 @@ def test_articles_says_how_many_there_are_and_how_to_see_the_rest(cli: Cli, tmp_
 # tool (a database already up to date never needs it), nor PostgreSQL's driver; nor logging
 # (nothing to log when all goes well), nor hashlib (it hashes an article being stored); nor,
 # without a config file, the TOML reader, nor, with the database named, the data-folder finder;
-# nor, for English, the Thai word splitter.
+# nor, for English, the Thai word splitter; nor the results only the bot's features make.
 NOT_FOR_READING = frozenset({
     "nltk", "scipy", "numpy", "trafilatura", "pypdf", "httpx", "feedparser", "lxml", "courlan",
     "nupunkt", "charset_normalizer", "markdown_it", "requests", "rich", "telegram", "sumy.summarizers",
     "alembic", "psycopg", "sqlalchemy", "asyncio", "logging", "hashlib", "tomllib", "platformdirs",
-    "retrieval.language.thai",
+    "retrieval.language.thai", "retrieval.bot_models",
 })
 # Nor, for listing and summarizing stored articles, the search index and the answer ranker.
 NOT_FOR_LISTING = NOT_FOR_READING | {"tantivy", "retrieval.index", "retrieval.answer"}
@@ -320,6 +320,49 @@ def test_reading_commands_load_only_what_they_use(
         if any(module == name or module.startswith(name + ".") for name in unused)
     }
     assert not unneeded
+
+
+# Runs the program ``briefbot`` (or ``python -m retrieval``) with the arguments given, and says
+# at its very end, after the command, how many objects the garbage collector has left out.
+FROZEN_AT_EXIT = """
+import atexit, gc, runpy, sys
+atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count(), file=sys.stderr))
+if sys.argv.pop(1) == "retrieval":
+    runpy.run_module("retrieval", run_name="__main__", alter_sys=True)
+from bot.cli import program
+program()
+"""
+
+
+@pytest.mark.parametrize(
+    ("program", "command", "status"),
+    [
+        ("briefbot", ["articles"], 0),
+        ("briefbot", ["summarize", "1"], 0),
+        ("retrieval", ["articles"], 0),
+        ("briefbot", ["summarize", "999"], 1),
+        ("briefbot", ["--help"], 0),
+        ("briefbot", ["articles", "--limit", "none"], 2),
+    ],
+)
+def test_the_program_leaves_its_objects_to_the_system(
+    cli: Cli, program: str, command: list[str], status: int
+) -> None:
+    """The interpreter's last garbage collections would look at every object a command made
+    (20-40 ms of a reading command: bench/startup.py); the program freezes them first, however
+    the command ends, and what it printed is all there."""
+    cli("ingest", str(shared_file("seed/seed-article.txt")))
+    done = subprocess.run(
+        [sys.executable, "-c", FROZEN_AT_EXIT, program, "--db", str(cli.db), *command],
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == status, done.stderr
+    frozen = re.search(r"frozen at exit: (\d+)", done.stderr)
+    assert frozen and int(frozen[1]) > 10_000, done.stderr
+    if status == 0:
+        assert done.stdout.strip()
+    if command == ["articles"]:
+        assert "1 article." in done.stdout
 
 
 # A pydantic plugin, installed as pydantic finds them: an entry point in the "pydantic" group.

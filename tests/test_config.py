@@ -101,9 +101,10 @@ def _printed_by_new_interpreter(code: str) -> list[str]:
     return done.stdout.split()
 
 
-def test_a_section_left_out_is_its_defaults() -> None:
+def test_each_section_given_is_validated_on_its_own() -> None:
     """Defaults are not validated (pydantic's rule), so a left-out section is built without a
-    validator of its own: loading builds only the whole configuration's (start-up time)."""
+    validator; a section given is validated by its own: loading builds no validator for the
+    whole configuration, nor for the sections it is not given (start-up time)."""
     check = (
         "from bot.config import BotConfig, TelegramConfig\n"
         "from retrieval.config import StorageConfig, SummaryConfig, load_config\n"
@@ -113,8 +114,29 @@ def test_a_section_left_out_is_its_defaults() -> None:
         " TelegramConfig.__pydantic_complete__, SummaryConfig.__pydantic_complete__)\n"
     )
     printed = _printed_by_new_interpreter(check)
-    # SummaryConfig's own validator: none either, it was validated inside BotConfig's.
-    assert printed == ["True", "False", "False", "False"]
+    assert printed == ["False", "False", "False", "True"]
+
+
+def test_section_by_section_is_the_whole_validated_at_once(tmp_path: Path) -> None:
+    """What loading gives is what validating the whole configuration gives, with every
+    section set (the example file) or a few; an unknown section is the bot's error and the
+    engine's to pass over; and the whole has no checks of its own that loading would skip."""
+    import tomllib
+
+    example = Path(__file__).resolve().parents[1] / "config.example.toml"
+    for path, environ in [(example, {}), (None, {"BRIEFBOT_DIGEST__TIMEZONE": "Europe/Paris"})]:
+        data = tomllib.loads(path.read_text()) if path else {"digest": {"timezone": "Europe/Paris"}}
+        for model in (EngineConfig, BotConfig):
+            assert load_config(model, path, environ) == model.model_validate(data)
+    unknown = write(tmp_path, "[storag]\npath = 'b.db'\n")
+    with pytest.raises(ConfigError, match="'storag'"):
+        load_config(BotConfig, unknown, {})
+    assert load_config(EngineConfig, unknown, {}) == EngineConfig()
+    with pytest.raises(ConfigError, match="'telegram.port'"):
+        load_config(BotConfig, None, {"BRIEFBOT_TELEGRAM__PORT": "0"})
+    for model in (EngineConfig, BotConfig):
+        checks = model.__pydantic_decorators__
+        assert not (checks.model_validators or checks.field_validators or checks.root_validators)
 
 
 def test_nothing_to_validate_builds_no_validator(tmp_path: Path) -> None:
@@ -146,6 +168,7 @@ def test_the_models_every_command_builds_leave_pydantic_nothing_to_parse() -> No
     from pydantic import BaseModel
 
     import bot.config
+    import retrieval.bot_models
     import retrieval.config
     import retrieval.models
 
@@ -157,7 +180,7 @@ def test_the_models_every_command_builds_leave_pydantic_nothing_to_parse() -> No
 
     config_models = models_of(retrieval.config, bot.config)
     assert len(config_models) > 10
-    for model in [*config_models, *models_of(retrieval.models)]:
+    for model in [*config_models, *models_of(retrieval.models, retrieval.bot_models)]:
         annotations = vars(model).get("__annotations__", {})
         assert not any(isinstance(annotation, str) for annotation in annotations.values()), model
     for model in config_models:

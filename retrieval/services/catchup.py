@@ -14,10 +14,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from retrieval import catchup
+from retrieval.bot_models import CatchUp, CatchUpSection, QuotedMessage
 from retrieval.config import EngineConfig
 from retrieval.errors import InputError
 from retrieval.language.detect import detect_language
-from retrieval.models import CatchUp, CatchUpSection, GroupMessage, QuotedMessage
+from retrieval.models import GroupMessage
 from retrieval.owners import Owner, OwnerKind
 from retrieval.sentences import split_paragraphs
 from retrieval.services.search_index import SearchIndex

@@ -15,17 +15,11 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from retrieval.bot_models import ArticleRef, Digest, DigestItem, DigestSection
 from retrieval.config import EngineConfig
 from retrieval.digest import Sketch, group_stories
 from retrieval.errors import N_
-from retrieval.models import (
-    ArticleRef,
-    CitedSentence,
-    Digest,
-    DigestItem,
-    DigestSection,
-    TopicInfo,
-)
+from retrieval.models import CitedSentence, TopicInfo
 from retrieval.owners import Owner, OwnerKind
 from retrieval.services.topics import Topics
 from retrieval.services.visibility import Visibility

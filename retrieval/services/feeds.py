@@ -12,12 +12,13 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from retrieval.bot_models import PollResult
 from retrieval.config import EngineConfig
 from retrieval.errors import BriefbotError, FetchError, InputError, NotFound
 from retrieval.extract import scrub
 from retrieval.feeds import FeedEntry, ParsedFeed, discover_feeds, http_date, opml_feeds, parse_feed
 from retrieval.fetch import FEEDS, HTML_AND_TEXT, FetchedPage, Fetcher
-from retrieval.models import Extracted, FeedInfo, PollResult, StoredError
+from retrieval.models import Extracted, FeedInfo, StoredError
 from retrieval.owners import EVERYONE, Owner
 from retrieval.services.intake import Intake
 from retrieval.services.search_index import SearchIndex

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from retrieval.bot_models import Export, Stats
 from retrieval.feeds import to_opml
-from retrieval.models import Export, Stats
 from retrieval.owners import Owner
 from retrieval.services.search_index import SearchIndex
 from retrieval.storage import Storage

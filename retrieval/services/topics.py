@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
-from retrieval.models import Alert, ArticleInfo, HighlightedSentence, TopicInfo, TopicMode
+from retrieval.bot_models import Alert, HighlightedSentence
+from retrieval.models import ArticleInfo, TopicInfo, TopicMode
 from retrieval.owners import Owner, OwnerKind
 from retrieval.services.visibility import Visibility
 from retrieval.storage import Storage
