@@ -134,6 +134,14 @@ def test_words_of_size_and_time_are_no_stop_words() -> None:
 
 def test_digits_of_every_script_read_alike() -> None:
     assert words_of("fa").terms("۸۴۰ متر") == words_of("fa").terms("840 متر")
+    assert words_of("hi").terms("पुल २०२४ में") == words_of("hi").terms("पुल 2024 में")
+
+
+def test_a_digit_newer_than_pythons_unicode_data_is_kept_as_it_is() -> None:
+    """Hypothesis found it: the regex module called U+10D40 (a Garay digit, Unicode 16) a
+    digit that this Python's unicodedata does not know, and reading the text failed."""
+    garay_zero = "\U00010d40"
+    assert words_of("en").lower(f"bridge {garay_zero}") == f"bridge {garay_zero}"
 
 
 def test_spans_point_at_the_words_in_the_text() -> None:

@@ -100,7 +100,11 @@ def _cjk_patterns() -> tuple[regex.Pattern[str], regex.Pattern[str], regex.Patte
 
 
 def _as_ascii_digit(match: regex.Match[str]) -> str:
-    return str(unicodedata.digit(match.group()))
+    """The ASCII digit of another script's; a digit newer than this Python's Unicode data (the
+    regex module's may be newer: Garay's, U+10D40, Unicode 16) is left as it is."""
+    digit = match.group()
+    value = unicodedata.digit(digit, None)
+    return digit if value is None else str(value)
 
 
 class Words:
