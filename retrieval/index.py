@@ -245,15 +245,18 @@ class PassageIndex:
         if not owners:
             return False
         searcher = self._index.searcher()
+        # Never remembered: the index can count as many documents and segments after a
+        # language first arrives (an article re-indexed in another one) as before.
+        if searcher.doc_freq("language", language) == 0:
+            return False
         state = (searcher.num_docs, searcher.num_segments)
         if state != self._languages_state or len(self._languages_held) >= MAX_REMEMBERED_LANGUAGES:
             self._languages_state, self._languages_held = state, {}
         key = (frozenset(owners), language)
         held = self._languages_held.get(key)
         if held is None:
-            held = self._languages_held[key] = searcher.doc_freq("language", language) > 0 and (
-                searcher.search(self._in_language(language, owners), 1, count=False).hits != []
-            )
+            query = self._in_language(language, owners)
+            held = self._languages_held[key] = searcher.search(query, 1, count=False).hits != []
         return held
 
     def _in_language(self, language: str, owners: Sequence[Owner]) -> tantivy.Query:
