@@ -78,3 +78,16 @@ def test_position_ranges_read_the_sentences_with_their_language(store: Storage) 
     assert store.articles.titles_and_urls([unknown, gone, english]) == {
         english: ("One. Two. Three. Fou", None), unknown: ("Alpha. Beta.", None),
     }
+
+
+def test_a_read_keeps_a_bounded_number_of_written_out_statements(store: Storage) -> None:
+    """Each number of listed rows gets its SQL written once; a long-running bot meets many."""
+    from retrieval.storage.articles import _titles_and_urls
+    from retrieval.storage.database import MAX_WRITTEN_SHAPES
+
+    found = _add(store, "Seals rest on the sandbanks.", LOCAL, "en", [("Seals rest on the sandbanks.", None)])
+    cited = store.articles.titles_and_urls([found])
+    assert list(cited) == [found]
+    for size in range(2, 2 * MAX_WRITTEN_SHAPES + 1):
+        assert store.articles.titles_and_urls([found] * size) == cited
+        assert len(_titles_and_urls._written) <= MAX_WRITTEN_SHAPES

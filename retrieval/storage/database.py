@@ -351,6 +351,9 @@ def _reason(error: BaseException) -> str:
 # when it is compiled with the keyword AS_VALUES, as compile_for_sqlite does.
 LISTED_ROWS = "(VALUES "
 AS_VALUES = "listed_rows_as_values"
+# The SQL a read keeps written out for so many numbers of listed rows at most (the answer
+# path's reads list 1 to about 60; a chat's owners, one and a feed each).
+MAX_WRITTEN_SHAPES = 128
 
 # The reads :func:`read` made, by name: what :mod:`retrieval.storage.compile_reads` compiles.
 READS: dict[str, Read] = {}
@@ -415,6 +418,8 @@ class Read:
             raise ValueError("listed rows need one row at least")
         written = self._written.get(shape)
         if written is None:
+            if len(self._written) >= MAX_WRITTEN_SHAPES:  # a bot runs for months: bounded
+                self._written.clear()
             written = self._written[shape] = self._write(values)
         flat: list[Any] = []
         for number, value in enumerate(values):
