@@ -8,7 +8,6 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, NoReturn
 
-from bot.config import BotConfig
 from retrieval.cli import (
     add_command,
     build_parser,
@@ -17,7 +16,6 @@ from retrieval.cli import (
     with_database,
     without_pydantic_plugins,
 )
-from retrieval.config import load_config
 from retrieval.errors import BriefbotError
 
 if TYPE_CHECKING:
@@ -85,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _command(args: argparse.Namespace) -> int:
+    # The configuration's models (pydantic) load once the command line is read: --help
+    # and a mistyped command line need none of them.
+    from bot.config import BotConfig
+    from retrieval.config import load_config
+
     try:
         config = with_database(load_config(BotConfig, args.config), args.db)
         if args.command == "run":

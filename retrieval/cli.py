@@ -16,15 +16,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TypeVar, get_args
 
-from pydantic import BaseModel
-
-from retrieval.config import Algorithm, EngineConfig, load_config
+from retrieval.algorithms import Algorithm
 from retrieval.errors import BriefbotError
 from retrieval.owners import LOCAL
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
     from rich.progress import Progress
 
+    from retrieval.config import EngineConfig
     from retrieval.engine import Engine
     from retrieval.models import Answer, Extracted, Summary
 
@@ -36,7 +36,7 @@ PROGRESS_FROM = 5
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 PYDANTIC_PLUGINS_SWITCH = "PYDANTIC_DISABLE_PLUGINS"
 
-Config = TypeVar("Config", bound=EngineConfig)
+Config = TypeVar("Config", bound="EngineConfig")
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
@@ -121,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     parser, _ = build_parser()
     args = parser.parse_args(argv)
     with without_pydantic_plugins():
+        from retrieval.config import EngineConfig, load_config  # pydantic: not for --help
+
         try:
             config = load_config(EngineConfig, args.config)
         except BriefbotError as error:
@@ -379,7 +381,7 @@ def _stdin_lines() -> Iterator[str]:
 
 
 def _emit(value: BaseModel | dict) -> None:
-    line = value.model_dump_json() if isinstance(value, BaseModel) else json.dumps(value, ensure_ascii=False)
+    line = json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value.model_dump_json()
     print(line, flush=True)
 
 

@@ -12,16 +12,15 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from retrieval.algorithms import Algorithm
 from retrieval.errors import ConfigError
 
 ENV_PREFIX = "BRIEFBOT_"
-
-Algorithm = Literal["hybrid", "lead", "lexrank", "textrank", "lsa", "luhn", "sumbasic", "edmundson"]
 
 
 class Section(BaseModel):

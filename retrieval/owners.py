@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic_core import core_schema
+if TYPE_CHECKING:
+    from pydantic_core import core_schema
 
 
 class OwnerKind(StrEnum):
@@ -75,6 +76,8 @@ class Owner:
     def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
         """In pydantic models an owner is read from an :class:`Owner` or its text form, and
         dumped (to JSON or a dict) as its text form."""
+        from pydantic_core import core_schema  # here: the command line's parser loads this module
+
         serialization = core_schema.plain_serializer_function_ser_schema(str)
         return core_schema.no_info_plain_validator_function(_validate, serialization=serialization)
 

@@ -410,16 +410,28 @@ def test_commands_that_run_once_skip_pydantic_plugins_unless_asked(
         assert ("pydantic plugin loaded" in done.stderr) is loads_plugin
 
 
-def test_help_loads_neither_the_database_nor_the_index() -> None:
+@pytest.mark.parametrize(
+    ("command", "status"),
+    [(["--help"], 0), (["articles", "--help"], 0), (["articles", "--limit", "none"], 2)],
+)
+def test_help_and_usage_errors_load_neither_the_configuration_nor_the_database(
+    command: list[str], status: int
+) -> None:
+    """Reading the command line needs argparse only: pydantic (the configuration's models)
+    is most of a reading command's start-up, and --help has no configuration to read."""
     at_exit = "import atexit, sys; atexit.register(lambda: print(*sys.modules, file=sys.stderr))\n"
     done = subprocess.run(
-        [sys.executable, "-c", at_exit + LIST_MODULES, "--help"],
+        [sys.executable, "-c", at_exit + LIST_MODULES, *command],
         capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1],
     )
-    assert done.returncode == 0 and "COMMAND" in done.stdout, done.stderr
+    assert done.returncode == status, done.stderr
+    assert "usage: briefbot" in (done.stdout if status == 0 else done.stderr)
     loaded = set(done.stderr.split())
     assert "retrieval.cli" in loaded
-    assert not loaded & {"sqlalchemy", "tantivy", "retrieval.engine", "retrieval.storage"}
+    assert not loaded & {
+        "pydantic", "pydantic_core", "retrieval.config", "bot.config", "sqlalchemy", "tantivy",
+        "retrieval.engine", "retrieval.storage",
+    }
 
 
 @pytest.mark.parametrize(
