@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, NoReturn, TypeVar, get_args
 
 from retrieval.algorithms import Algorithm
@@ -150,15 +151,35 @@ def without_pydantic_plugins() -> Iterator[None]:
     makes: a scan of every installed distribution's entry points, 10-20 ms of its start-up.
     Plugins observe validation (logfire); whoever wants them for these commands sets
     ``PYDANTIC_DISABLE_PLUGINS`` (pydantic's own switch) to empty or to the plugins to leave
-    out, and it is left as it is."""
+    out, and it is left as it is.
+
+    With the switch set to every plugin, pydantic's plugin loader finds none without looking,
+    yet importing it still imports ``importlib.metadata`` (and ``email``, ``socket``, ``csv``
+    with it: 50 M instructions, a tenth of ``briefbot articles``). Meanwhile the loader is
+    :data:`NO_PLUGINS`, which finds none all the same, and pydantic's own takes its place
+    afterwards."""
     if PYDANTIC_PLUGINS_SWITCH in os.environ:
         yield
         return
     os.environ[PYDANTIC_PLUGINS_SWITCH] = "__all__"
+    installed = sys.modules.setdefault(PYDANTIC_PLUGIN_LOADER, NO_PLUGINS) is NO_PLUGINS
     try:
         yield
     finally:
         os.environ.pop(PYDANTIC_PLUGINS_SWITCH, None)
+        if installed and sys.modules.get(PYDANTIC_PLUGIN_LOADER) is NO_PLUGINS:
+            del sys.modules[PYDANTIC_PLUGIN_LOADER]
+
+
+def _no_plugins() -> tuple[()]:
+    return ()
+
+
+# pydantic's plugin loader (pydantic.plugin._loader, which pydantic asks for its get_plugins
+# each time it builds a validator) as it is while every plugin is switched off: it finds none.
+PYDANTIC_PLUGIN_LOADER = "pydantic.plugin._loader"
+NO_PLUGINS = ModuleType(PYDANTIC_PLUGIN_LOADER, "pydantic's plugin loader, every plugin switched off")
+NO_PLUGINS.get_plugins = _no_plugins  # type: ignore[attr-defined]
 
 
 def with_database(config: Config, db: str | None) -> Config:

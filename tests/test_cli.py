@@ -11,8 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
-from retrieval.cli import main
+from retrieval.cli import (
+    NO_PLUGINS,
+    PYDANTIC_PLUGIN_LOADER,
+    PYDANTIC_PLUGINS_SWITCH,
+    main,
+    without_pydantic_plugins,
+)
 from tests.pgserver import PostgresServer
 from tests.support import ARTICLE_HTML, shared_file
 from tests.web import Page, WebServer
@@ -277,12 +284,14 @@ def test_articles_says_how_many_there_are_and_how_to_see_the_rest(cli: Cli, tmp_
 # tool (a database already up to date never needs it), nor PostgreSQL's driver; nor logging
 # (nothing to log when all goes well), nor hashlib (it hashes an article being stored); nor,
 # without a config file, the TOML reader, nor, with the database named, the data-folder finder;
-# nor, for English, the Thai word splitter; nor the results only the bot's features make.
+# nor, for English, the Thai word splitter; nor the results only the bot's features make; nor
+# the installed distributions' metadata (pydantic's plugin loader imports it, with email,
+# even when every plugin is switched off: retrieval.cli.without_pydantic_plugins).
 NOT_FOR_READING = frozenset({
     "nltk", "scipy", "numpy", "trafilatura", "pypdf", "httpx", "feedparser", "lxml", "courlan",
     "nupunkt", "charset_normalizer", "markdown_it", "requests", "rich", "telegram", "sumy.summarizers",
     "alembic", "psycopg", "sqlalchemy", "asyncio", "logging", "hashlib", "tomllib", "platformdirs",
-    "retrieval.language.thai", "retrieval.bot_models",
+    "retrieval.language.thai", "retrieval.bot_models", "importlib.metadata", "email",
 })
 # Nor, for listing and summarizing stored articles, the search index and the answer ranker.
 NOT_FOR_LISTING = NOT_FOR_READING | {"tantivy", "retrieval.index", "retrieval.answer"}
@@ -408,6 +417,25 @@ def test_commands_that_run_once_skip_pydantic_plugins_unless_asked(
         )
         assert done.returncode == 0 and done.stdout.strip(), done.stderr
         assert ("pydantic plugin loaded" in done.stderr) is loads_plugin
+
+
+def test_pydantic_finds_no_plugins_meanwhile_and_its_own_loader_afterwards(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delitem(sys.modules, PYDANTIC_PLUGIN_LOADER, raising=False)
+    monkeypatch.delenv(PYDANTIC_PLUGINS_SWITCH, raising=False)
+
+    with without_pydantic_plugins():
+
+        class Probe(BaseModel):  # building its validator asks the loader for plugins
+            count: int
+
+        assert Probe.model_validate({"count": "3"}).count == 3
+        assert sys.modules[PYDANTIC_PLUGIN_LOADER] is NO_PLUGINS
+    assert PYDANTIC_PLUGIN_LOADER not in sys.modules and PYDANTIC_PLUGINS_SWITCH not in os.environ
+    from pydantic.plugin import _loader
+
+    assert _loader is not NO_PLUGINS and hasattr(_loader, "importlib_metadata")
 
 
 @pytest.mark.parametrize(
