@@ -113,7 +113,10 @@ def _analyzer() -> tantivy.TextAnalyzer:
 
 
 class PassageIndex:
-    """``writable=False`` opens the index for searching only, beside a process that writes."""
+    """``writable=False`` opens the index for searching only, beside a process that writes.
+    A writable index opens its writer when it first writes: a command that only reads
+    (``briefbot ask`` on an index in step with its database) never starts tantivy's writer
+    and its threads (a few milliseconds)."""
 
     def __init__(self, path: Path, *, heap_bytes: int = 64_000_000, writable: bool = True) -> None:
         self.path = path
@@ -138,8 +141,6 @@ class PassageIndex:
             self._probe()
         except (ValueError, OSError) as exc:  # tantivy's one error type, for corrupt and incompatible indexes
             raise IndexUnavailable(str(exc)) from exc
-        if self._writable:
-            self._writer = self._open_writer()
 
     def _open_writer(self) -> tantivy.IndexWriter:
         """The index opened and read fine, so a writer it refuses is one another process
@@ -182,8 +183,11 @@ class PassageIndex:
 
     @property
     def writer(self) -> tantivy.IndexWriter:
+        """The index's writer, opened now if this is its first write (callers hold ``_lock``)."""
         if self._writer is None:
-            raise IndexBusy("Another Briefbot process is using this database; I can only read now.")
+            if not self._writable:
+                raise IndexBusy("Another Briefbot process is using this database; I can only read now.")
+            self._writer = self._open_writer()
         return self._writer
 
     # --- writing ----------------------------------------------------------------

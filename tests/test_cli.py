@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -522,6 +523,27 @@ def test_reading_commands_work_beside_a_running_bot(cli: Cli, tmp_path: Path) ->
         code, _, err = cli("forget", "1")
         assert code == 1 and "Another Briefbot process" in err
     assert len(cli.json_lines("articles")) == 2
+
+
+@pytest.mark.parametrize("crash", ["article not yet indexed", "index lost"])
+def test_ask_answers_from_what_a_crash_left_out_of_the_index(cli: Cli, crash: str) -> None:
+    """``ask`` opens the index's writer only when there is something to write, yet an
+    article a crash left out of the index is indexed before the answer relies on it."""
+    from retrieval.config import EngineConfig, StorageConfig
+    from retrieval.engine import Engine
+    from retrieval.owners import LOCAL
+
+    cli("ingest", str(shared_file("seed/seed-article.txt")))
+    with Engine(EngineConfig(storage=StorageConfig(path=str(cli.db)))) as engine:
+        seals = "Harbour seals have returned to the Thames estuary in great numbers."
+        extracted = engine.extract_bytes(seals.encode(), filename="seals.txt")
+        engine.ingest(extracted, LOCAL, commit=crash == "index lost")  # stored, not searchable
+    if crash == "index lost":
+        shutil.rmtree(Path(f"{cli.db}.index"))
+    (answer,) = cli.json_lines("ask", "Where have the harbour seals returned?")
+    assert "Thames" in answer["sentences"][0]["text"]
+    (answer,) = cli.json_lines("ask", "What did Sheinbaum say about sovereignty?")
+    assert answer["sentences"] and answer["sentences"][0]["article_id"] == 1
 
 
 @pytest.mark.parametrize("make_db", [lambda tmp: tmp, lambda tmp: tmp / "not-a-db.db"])
