@@ -253,11 +253,14 @@ class _Query:
         return found
 
 
+_place = itemgetter(0, 1)  # a hit's (article_id, position)
+
+
 def _neighbourhoods(hits: Sequence[Hit]) -> list[tuple[int, int, int]]:
     """Each hit's position and the ones on either side, as (article_id, first, last)
     ranges, those that meet merged: one read fetches them all."""
     ranges: list[tuple[int, int, int]] = []
-    for source, position in sorted({(hit.article_id, hit.position) for hit in hits}):
+    for source, position in sorted(set(map(_place, hits))):
         if ranges and ranges[-1][0] == source and position - 1 <= ranges[-1][2] + 1:
             ranges[-1] = (source, ranges[-1][1], position + 1)
         else:
