@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import compress, count, pairwise
+from operator import itemgetter
 from typing import NamedTuple
 
 import regex
@@ -79,6 +80,9 @@ RELATIVE_SCORE = 0.75
 
 _DIGIT = re.compile(r"\d")
 _HAN = regex.compile(r"\p{Han}")
+# No character before this one is Han (tests/test_answer.py): a word that starts with one
+# is told from the others without the regex.
+FIRST_HAN = "\u2e80"
 
 
 # The stored sentences in the given (article_id, first, last) position ranges.
@@ -120,15 +124,24 @@ def rank_answers(
     hits = index.search(stems, owners, article_id=article_id, limit=CANDIDATES)
     if not hits:
         return []
-    texts, sequences, vocabulary = _read(sentences_in(_neighbourhoods(hits)), words)
+    sentences = _Sentences(sentences_in(_neighbourhoods(hits)), words)
     weights = _idf_weights(index, stems, words.stop_stems)
     query = _Query(
-        weights, _answer_weights(weights), _related_words(weights, vocabulary),
+        weights, _answer_weights(weights), _related_words(weights, sentences.vocabulary()),
         stems, wants_number=asks_for_number(question, language),
         top_bm25=max(hit.score for hit in hits) or 1.0,
     )
-    matches = query.matches(sequences)
-    scored = sorted(_scores(hits, texts, sequences, matches, query), key=lambda s: -s.score)
+    chosen = _chosen(_scores(hits, sentences, query.matches(sentences), query), max_sentences, min_coverage)
+    return [
+        RankedSentence(s.hit.article_id, s.hit.position, s.text, s.score, s.coverage, s.hit.score)
+        for s in chosen
+    ]
+
+
+def _chosen(scores: list[_Scored], max_sentences: int, min_coverage: float) -> list[_Scored]:
+    """The best of ``scores`` (in the hits' order) and those close to it that are not the
+    same sentence again, best first; none when the best does not answer."""
+    scored = sorted(scores, key=lambda s: -s.score)
     if not scored or scored[0].coverage < min_coverage:
         return []
     best = scored[0]
@@ -141,10 +154,7 @@ def rank_answers(
         if candidate.coverage >= min_coverage and key not in seen:
             chosen.append(candidate)
             seen.add(key)
-    return [
-        RankedSentence(s.hit.article_id, s.hit.position, s.text, s.score, s.coverage, s.hit.score)
-        for s in chosen
-    ]
+    return chosen
 
 
 # The question stems a sentence holds, and those it holds only a word of the same root of
@@ -173,6 +183,21 @@ class _Coverage(dict[_Matches, float]):
                 covered += RELATED_CREDIT * weight
         share = self[matches] = covered / self._total if self._total > 0 else 0.0
         return share
+
+
+class _PairsMost(dict[int, float]):
+    """What the question's word pairs add at most to the score of a sentence that holds
+    the question stems of a mask, rounded as in the score: ``pairs_most[stems]``. A pair
+    counts only where the sentence holds both of its stems."""
+
+    def __init__(self, masks: list[int]) -> None:
+        super().__init__()
+        self._masks = masks  # each pair's two stems
+
+    def __missing__(self, stems: int) -> float:
+        held = sum(1 for mask in self._masks if mask & stems == mask)
+        most = self[stems] = BIGRAM_WEIGHT * held / len(self._masks) if self._masks else 0.0
+        return most
 
 
 class _Query:
@@ -207,29 +232,35 @@ class _Query:
         )
         self.bigrams = set(pairwise(stems))  # consecutive question stems
         self.bigram_masks = {bits[first] | bits[second] for first, second in self.bigrams}
+        self.pairs_most = _PairsMost([bits[first] | bits[second] for first, second in self.bigrams])
         self.wants_number = wants_number  # the question asks for a quantity or a time
         self.top_bm25 = top_bm25
 
-    def matches(self, sequences: dict[_Key, list[str]]) -> dict[_Key, _Matches]:
+    def matches(self, sentences: _Sentences) -> dict[_Key, _Matches]:
         """What each sentence holds of the question, for those that hold any of it."""
-        words, bits = self._words, self._bits
+        bits = self._bits
+        # Intersecting each sentence's terms with the question's words is done in C over
+        # all of them; only the few sentences that hold any are visited here.
+        commons = list(map(self._words.intersection, sentences.sequences))
         found = {}
-        for key, sequence in sequences.items():
-            if common := words.intersection(sequence):
-                stems = roots = 0
-                for word in common:
-                    own, shared = bits[word]
-                    stems |= own
-                    roots |= shared
-                found[key] = (stems, roots & ~stems)
+        for key, common in compress(zip(sentences.keys, commons, strict=True), commons):
+            stems = roots = 0
+            for word in common:
+                own, shared = bits[word]
+                stems |= own
+                roots |= shared
+            found[key] = (stems, roots & ~stems)
         return found
+
+
+_place = itemgetter(0, 1)  # a hit's (article_id, position)
 
 
 def _neighbourhoods(hits: Sequence[Hit]) -> list[tuple[int, int, int]]:
     """Each hit's position and the ones on either side, as (article_id, first, last)
     ranges, those that meet merged: one read fetches them all."""
     ranges: list[tuple[int, int, int]] = []
-    for source, position in sorted({(hit.article_id, hit.position) for hit in hits}):
+    for source, position in sorted(set(map(_place, hits))):
         if ranges and ranges[-1][0] == source and position - 1 <= ranges[-1][2] + 1:
             ranges[-1] = (source, ranges[-1][1], position + 1)
         else:
@@ -237,32 +268,46 @@ def _neighbourhoods(hits: Sequence[Hit]) -> list[tuple[int, int, int]]:
     return ranges
 
 
-def _read(
-    found: Iterable[FoundSentence], words: Words
-) -> tuple[dict[_Key, str], dict[_Key, list[str]], _Vocabulary]:
-    """Each sentence's text and terms, the terms read in the question's language: those the
-    index holds when the sentence is in that language; and all of their words."""
-    texts: dict[_Key, str] = {}
-    sequences: dict[_Key, list[str]] = {}
-    held: list[str] = []
-    in_language: dict[str | None, bool] = {}
-    for sentence in found:
-        key = (sentence.article_id, sentence.position)
-        texts[key] = sentence.text
-        language = sentence.language
-        same = in_language.get(language)
-        if same is None:
-            same = in_language[language] = (
-                language == words.language or base_language(language) == words.language
-            )
-        terms = sentence.terms
-        if same and terms is not None:
-            sequences[key] = terms.split()
+class _Sentences:
+    """The candidate sentences, row by row in the order read: their places, texts and
+    terms, the terms read in the question's language (those the index holds when the
+    sentence is in that language)."""
+
+    def __init__(self, found: Sequence[FoundSentence], words: Words) -> None:
+        article_ids, positions, texts, languages, terms = zip(*found, strict=True) if found else ((),) * 5
+        self.keys: list[_Key] = list(zip(article_ids, positions, strict=True))
+        self.rows: dict[_Key, int] = dict(zip(self.keys, count()))
+        self.texts: Sequence[str] = texts
+        # Each sentence's terms, joined by spaces, and the same split.
+        self.terms: Sequence[str] = terms
+        if None in terms or not all(_same_language(language, words) for language in set(languages)):
+            self.terms, self.sequences = _read_here(found, words)
         else:
-            sequences[key] = words.terms(sentence.text)
-            terms = " ".join(sequences[key])
-        held.append(terms)
-    return texts, sequences, _Vocabulary(" ".join(held))
+            self.sequences: list[list[str]] = list(map(str.split, terms))
+
+    def vocabulary(self) -> _Vocabulary:
+        """All the sentences' words."""
+        return _Vocabulary(" ".join(self.terms))
+
+
+def _read_here(found: Sequence[FoundSentence], words: Words) -> tuple[list[str], list[list[str]]]:
+    """Each sentence's terms as the index holds them or, when it holds none in the
+    question's language, as read here from the sentence's text."""
+    in_language = {language: _same_language(language, words) for language in {s.language for s in found}}
+    terms: list[str] = []
+    sequences: list[list[str]] = []
+    for sentence in found:
+        if in_language[sentence.language] and sentence.terms is not None:
+            terms.append(sentence.terms)
+            sequences.append(sentence.terms.split())
+        else:
+            sequences.append(words.terms(sentence.text))
+            terms.append(" ".join(sequences[-1]))
+    return terms, sequences
+
+
+def _same_language(language: str | None, words: Words) -> bool:
+    return language == words.language or base_language(language) == words.language
 
 
 class _Scored(NamedTuple):
@@ -273,31 +318,29 @@ class _Scored(NamedTuple):
 
 
 def _scores(
-    hits: Sequence[Hit],
-    texts: dict[_Key, str],
-    sequences: dict[_Key, list[str]],
-    matches: dict[_Key, _Matches],
-    query: _Query,
+    hits: Sequence[Hit], sentences: _Sentences, matches: dict[_Key, _Matches], query: _Query
 ) -> list[_Scored]:
     """The score and coverage of the hits that may be chosen, in the hits' order.
 
     A hit whose score cannot reach ``RELATIVE_SCORE`` of the best one is left out before
-    its density and word pairs are counted: it would never be chosen. The bounds are exact
-    in floating point (each part is added in the same order as in the score, and adding
-    more never rounds to less), so what is chosen is exactly what scoring every hit chooses.
+    its density and word pairs are counted: it would never be chosen. Its score is bounded
+    from above by what density and word pairs can add at most, and the best score from
+    below by the best of the scores counted so far, counted from the highest bound down.
+    The bounds are exact in floating point (each part is added in the same order as in the
+    score, and adding more never rounds to less), so what is chosen is exactly what scoring
+    every hit chooses.
     """
     coverage, top_bm25, wants_number = query.coverage, query.top_bm25, query.wants_number
-    # What word pairs add at most to a sentence holding a question stem, rounded as in the
-    # score (0.1 * 3 / 3 is more than 0.1); density adds at most DENSITY_WEIGHT.
-    pairs = len(query.bigrams)
-    pairs_most = BIGRAM_WEIGHT * pairs / pairs if pairs else 0.0
+    rows, texts = sentences.rows, sentences.texts
+    pairs_most = query.pairs_most  # density adds at most DENSITY_WEIGHT
     partial = []
     floor = 0.0
-    for hit in hits:
+    for order, hit in enumerate(hits):
         article_id, position, bm25 = hit
         key = (article_id, position)
-        if (text := texts.get(key)) is None:
+        if (row := rows.get(key)) is None:
             continue
+        text = texts[row]
         sentence = matches.get(key, _NOTHING)
         passage_stems, passage_roots = sentence
         if (before := matches.get((article_id, position - 1))) is not None:
@@ -315,18 +358,22 @@ def _scores(
         bonus = ANSWER_TYPE_BONUS if wants_number and _DIGIT.search(text) else 0.0
         if (lower := RELATIVE_SCORE * (start + bonus)) > floor:
             floor = lower
-        upper = start + DENSITY_WEIGHT + pairs_most + bonus if sentence[0] else start + bonus
-        partial.append((upper, start, bonus, hit, key, text, sentence, passage))
+        upper = start + DENSITY_WEIGHT + pairs_most[sentence[0]] + bonus if sentence[0] else start + bonus
+        partial.append((upper, order, start, bonus, hit, row, text, sentence, passage))
+    partial.sort(key=itemgetter(0), reverse=True)  # the highest bound first
     answer_coverage = query.answer_coverage
     scored = []
-    for upper, start, bonus, hit, key, text, sentence, passage in partial:
-        if upper >= floor:
-            # Whether it answers at all: the mean of its and its passage's coverage.
-            scored.append(_Scored(
-                _full_score(start, bonus, sequences[key], sentence[0], query),
-                (answer_coverage[sentence] + answer_coverage[passage]) / 2, hit, text,
-            ))
-    return scored
+    for upper, order, start, bonus, hit, row, text, sentence, passage in partial:
+        if upper < floor:
+            break
+        score = _full_score(start, bonus, sentences.sequences[row], sentence[0], query)
+        if (lower := RELATIVE_SCORE * score) > floor:
+            floor = lower
+        # Whether it answers at all: the mean of its and its passage's coverage.
+        coverage_mean = (answer_coverage[sentence] + answer_coverage[passage]) / 2
+        scored.append((order, _Scored(score, coverage_mean, hit, text)))
+    scored.sort(key=itemgetter(0))
+    return [s for _, s in scored]
 
 
 def _full_score(start: float, bonus: float, sequence: list[str], stems: int, query: _Query) -> float:
@@ -385,7 +432,7 @@ def _related_words(weights: dict[str, float], words: _Vocabulary) -> dict[str, s
     for stem in weights:
         if PAIR_JOIN in stem:
             related[stem] = set()
-        elif _HAN.match(stem):
+        elif _starts_han(stem):
             related[stem] = _sharing_two_characters(stem, words)
         else:
             related[stem] = _same_root(stem, words)
@@ -421,12 +468,16 @@ class _Vocabulary:
         return found
 
 
+def _starts_han(word: str) -> bool:
+    return word[:1] >= FIRST_HAN and _HAN.match(word) is not None
+
+
 def _sharing_two_characters(stem: str, words: _Vocabulary) -> set[str]:
     """Chinese words that share two characters in a row with ``stem``: the segmenter cuts
     the same name or term differently in a question and in the text (超级碗 and 超级)."""
     pieces = {stem[i : i + 2] for i in range(len(stem) - 1)}
     candidates = set().union(*(words.containing(piece, other_than=stem) for piece in pieces))
-    return {word for word in candidates if len(word) >= 2 and _HAN.match(word)}
+    return {word for word in candidates if len(word) >= 2 and _starts_han(word)}
 
 
 def _same_root(stem: str, words: _Vocabulary) -> set[str]:
