@@ -43,6 +43,7 @@ FORMAT_FILE = "briefbot-format"
 UNKNOWN_LANGUAGE = "und"  # ISO 639-2 "undetermined"
 MAX_REMEMBERED_LANGUAGES = 10_000  # (owners, language) answers of holds_language kept at most
 MAX_REMEMBERED_STEMS = 10_000  # stems whose query clauses are kept at most
+MAX_REMEMBERED_FACTS = 100_000  # answers a snapshot keeps at most, of each kind
 
 
 def sentence_terms(text: str, language: str | None) -> str:
@@ -94,6 +95,47 @@ def _held_by_one_of(searcher: tantivy.Searcher, owners: Sequence[Owner]) -> bool
     return sum(count for _, count in searcher.terms_with_prefix("language", "")) == total
 
 
+class _Snapshot:
+    """The index as one reload of it reads, and what questions learnt of it so far.
+
+    A process that writes the index is the only one that changes it, and its reader reloads
+    only at its own commits (by hand, not on a file watcher's notice): until the next one
+    every search reads these very segments, so what was learnt of them is exactly true
+    and is kept (whether one owner holds every document, which languages owners hold, how
+    many sentences hold a stem). A process that only reads beside a writer keeps nothing:
+    its reader follows the writer's commits unannounced.
+    """
+
+    __slots__ = ("searcher", "remembers", "held_by_one", "languages_held", "sentence_freqs")
+
+    def __init__(self, searcher: tantivy.Searcher, *, remembers: bool) -> None:
+        self.searcher = searcher
+        self.remembers = remembers
+        self.held_by_one: dict[tuple[Owner, ...], bool] = {}
+        self.languages_held: dict[tuple[tuple[Owner, ...], str], bool] = {}
+        self.sentence_freqs: dict[str, int] = {}
+
+    def held_by_one_of(self, owners: tuple[Owner, ...]) -> bool:
+        if not self.remembers:
+            return _held_by_one_of(self.searcher, owners)
+        held = self.held_by_one.get(owners)
+        if held is None:
+            if len(self.held_by_one) >= MAX_REMEMBERED_FACTS:
+                self.held_by_one.clear()
+            held = self.held_by_one[owners] = _held_by_one_of(self.searcher, owners)
+        return held
+
+    def sentence_freq(self, stem: str) -> int:
+        frequency = self.sentence_freqs.get(stem)
+        if frequency is None:
+            frequency = self.searcher.doc_freq("sentence", stem)
+            if self.remembers:
+                if len(self.sentence_freqs) >= MAX_REMEMBERED_FACTS:
+                    self.sentence_freqs.clear()
+                self.sentence_freqs[stem] = frequency
+        return frequency
+
+
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field("article_id", indexed=True, fast=True)
@@ -126,6 +168,7 @@ class PassageIndex:
         self._languages_state: tuple[int, int] = (-1, -1)
         self._languages_held: dict[tuple[frozenset[Owner], str], bool] = {}
         self._stem_clauses: dict[str, tuple[_Clause, _Clause]] = {}
+        self._snapshot: _Snapshot | None = None  # the writing process's, since its last reload
         self._open()
 
     def _open(self) -> None:
@@ -134,12 +177,15 @@ class PassageIndex:
             self._check_format()
             self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
             self._index.register_tokenizer(ANALYZER, _analyzer())
+            if self._writable:  # see _Snapshot
+                self._index.config_reader("Manual")
             self._index.reload()
             self._probe()
         except (ValueError, OSError) as exc:  # tantivy's one error type, for corrupt and incompatible indexes
             raise IndexUnavailable(str(exc)) from exc
         if self._writable:
             self._writer = self._open_writer()
+            self._snapshot = _Snapshot(self._index.searcher(), remembers=True)
 
     def _open_writer(self) -> tantivy.IndexWriter:
         """The index opened and read fine, so a writer it refuses is one another process
@@ -224,16 +270,21 @@ class PassageIndex:
         with self._lock:
             self.writer.commit()
             self._index.reload()
+            self._snapshot = _Snapshot(self._index.searcher(), remembers=True)
 
     # --- reading ----------------------------------------------------------------
 
+    def _now(self) -> _Snapshot:
+        """The index as a search reads it now."""
+        return self._snapshot or _Snapshot(self._index.searcher(), remembers=False)
+
     def num_docs(self) -> int:
-        return self._index.searcher().num_docs
+        return self._now().searcher.num_docs
 
     def doc_freqs(self, stems: Sequence[str]) -> tuple[int, dict[str, int]]:
         """The number of documents, and how many of them hold each stem in their sentence."""
-        searcher = self._index.searcher()
-        return searcher.num_docs, {stem: searcher.doc_freq("sentence", stem) for stem in stems}
+        snapshot = self._now()
+        return snapshot.searcher.num_docs, {stem: snapshot.sentence_freq(stem) for stem in stems}
 
     def holds_language(self, owners: Sequence[Owner], language: str) -> bool:
         """Whether any passage ``owners`` may see is in ``language``.
@@ -244,6 +295,16 @@ class PassageIndex:
         """
         if not owners:
             return False
+        snapshot = self._snapshot
+        if snapshot is not None:
+            key = (tuple(owners), language)
+            held = snapshot.languages_held.get(key)
+            if held is None:
+                if len(snapshot.languages_held) >= MAX_REMEMBERED_FACTS:
+                    snapshot.languages_held.clear()
+                held = self._holds_language_in(snapshot.searcher, owners, language)
+                snapshot.languages_held[key] = held
+            return held
         searcher = self._index.searcher()
         # Never remembered: the index can count as many documents and segments after a
         # language first arrives (an article re-indexed in another one) as before.
@@ -255,15 +316,15 @@ class PassageIndex:
         key = (frozenset(owners), language)
         held = self._languages_held.get(key)
         if held is None:
-            query = self._in_language(language, owners)
-            held = self._languages_held[key] = searcher.search(query, 1, count=False).hits != []
+            held = self._languages_held[key] = self._holds_language_in(searcher, owners, language)
         return held
 
-    def _in_language(self, language: str, owners: Sequence[Owner]) -> tantivy.Query:
-        return tantivy.Query.boolean_query([
+    def _holds_language_in(self, searcher: tantivy.Searcher, owners: Sequence[Owner], language: str) -> bool:
+        query = tantivy.Query.boolean_query([
             (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "language", language)),
             (tantivy.Occur.Must, self._owner_filter(owners)),
         ])
+        return searcher.search(query, 1, count=False).hits != []
 
     def search(
         self,
@@ -282,8 +343,9 @@ class PassageIndex:
             for clause in remembered.get(stem) or self._clauses_of(stem)
         ]
         query = tantivy.Query.boolean_query(clauses)
-        searcher = self._index.searcher()
-        filters = [] if _held_by_one_of(searcher, owners) else [self._owner_filter(owners)]
+        snapshot = self._now()
+        searcher = snapshot.searcher
+        filters = [] if snapshot.held_by_one_of(tuple(owners)) else [self._owner_filter(owners)]
         if article_id is not None:
             filters.append(tantivy.Query.term_query(self.schema, "article_id", article_id))
         if filters:
