@@ -284,7 +284,10 @@ class PassageIndex:
     def doc_freqs(self, stems: Sequence[str]) -> tuple[int, dict[str, int]]:
         """The number of documents, and how many of them hold each stem in their sentence."""
         snapshot = self._now()
-        return snapshot.searcher.num_docs, {stem: snapshot.sentence_freq(stem) for stem in stems}
+        known = snapshot.sentence_freqs
+        return snapshot.searcher.num_docs, {
+            stem: known[stem] if stem in known else snapshot.sentence_freq(stem) for stem in stems
+        }
 
     def holds_language(self, owners: Sequence[Owner], language: str) -> bool:
         """Whether any passage ``owners`` may see is in ``language``.
