@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import tantivy
 
@@ -78,6 +78,8 @@ _hit = partial(tuple.__new__, Hit)
 
 
 _Clause = tuple[tantivy.Occur, tantivy.Query]
+_Key = TypeVar("_Key", bound=Hashable)
+_Value = TypeVar("_Value")
 
 
 def _held_by_one_of(searcher: tantivy.Searcher, owners: Sequence[Owner]) -> bool:
@@ -102,8 +104,8 @@ class _Snapshot:
     only at its own commits (by hand, not on a file watcher's notice): until the next one
     every search reads these very segments, so what was learnt of them is exactly true
     and is kept (whether one owner holds every document, which languages owners hold, how
-    many sentences hold a stem). A process that only reads beside a writer keeps nothing:
-    its reader follows the writer's commits unannounced.
+    many sentences hold a stem). A process that only reads beside a writer keeps nothing
+    here: its reader follows the writer's commits unannounced.
     """
 
     __slots__ = ("searcher", "remembers", "held_by_one", "languages_held", "sentence_freqs")
@@ -116,24 +118,21 @@ class _Snapshot:
         self.sentence_freqs: dict[str, int] = {}
 
     def held_by_one_of(self, owners: tuple[Owner, ...]) -> bool:
-        if not self.remembers:
-            return _held_by_one_of(self.searcher, owners)
-        held = self.held_by_one.get(owners)
-        if held is None:
-            if len(self.held_by_one) >= MAX_REMEMBERED_FACTS:
-                self.held_by_one.clear()
-            held = self.held_by_one[owners] = _held_by_one_of(self.searcher, owners)
-        return held
+        return self.kept(self.held_by_one, owners, lambda: _held_by_one_of(self.searcher, owners))
 
     def sentence_freq(self, stem: str) -> int:
-        frequency = self.sentence_freqs.get(stem)
-        if frequency is None:
-            frequency = self.searcher.doc_freq("sentence", stem)
-            if self.remembers:
-                if len(self.sentence_freqs) >= MAX_REMEMBERED_FACTS:
-                    self.sentence_freqs.clear()
-                self.sentence_freqs[stem] = frequency
-        return frequency
+        return self.kept(self.sentence_freqs, stem, lambda: self.searcher.doc_freq("sentence", stem))
+
+    def kept(self, kept: dict[_Key, _Value], key: _Key, find: Callable[[], _Value]) -> _Value:
+        """What ``find`` tells of this snapshot, found once if it remembers."""
+        if not self.remembers:
+            return find()
+        value = kept.get(key)
+        if value is None:
+            if len(kept) >= MAX_REMEMBERED_FACTS:
+                kept.clear()
+            value = kept[key] = find()
+        return value
 
 
 def _schema() -> tantivy.Schema:
@@ -292,22 +291,19 @@ class PassageIndex:
     def holds_language(self, owners: Sequence[Owner], language: str) -> bool:
         """Whether any passage ``owners`` may see is in ``language``.
 
-        Remembered until the index changes (its number of documents or of segments): the
-        search that tells visits every passage of the owners in that language, milliseconds
-        for an owner holding a hundred thousand.
+        Remembered, as the search that tells visits every passage of the owners in that
+        language (milliseconds for an owner holding a hundred thousand): by the writing
+        process until its next commit (:class:`_Snapshot`), beside a writer until the
+        index changes (its number of documents or of segments).
         """
         if not owners:
             return False
         snapshot = self._snapshot
         if snapshot is not None:
-            key = (tuple(owners), language)
-            held = snapshot.languages_held.get(key)
-            if held is None:
-                if len(snapshot.languages_held) >= MAX_REMEMBERED_FACTS:
-                    snapshot.languages_held.clear()
-                held = self._holds_language_in(snapshot.searcher, owners, language)
-                snapshot.languages_held[key] = held
-            return held
+            return snapshot.kept(
+                snapshot.languages_held, (tuple(owners), language),
+                lambda: self._holds_language_in(snapshot.searcher, owners, language),
+            )
         searcher = self._index.searcher()
         # Never remembered: the index can count as many documents and segments after a
         # language first arrives (an article re-indexed in another one) as before.
