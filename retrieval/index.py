@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import tantivy
 
@@ -43,6 +43,7 @@ FORMAT_FILE = "briefbot-format"
 UNKNOWN_LANGUAGE = "und"  # ISO 639-2 "undetermined"
 MAX_REMEMBERED_LANGUAGES = 10_000  # (owners, language) answers of holds_language kept at most
 MAX_REMEMBERED_STEMS = 10_000  # stems whose query clauses are kept at most
+MAX_REMEMBERED_FACTS = 100_000  # answers a snapshot keeps at most, of each kind
 
 
 def sentence_terms(text: str, language: str | None) -> str:
@@ -77,6 +78,8 @@ _hit = partial(tuple.__new__, Hit)
 
 
 _Clause = tuple[tantivy.Occur, tantivy.Query]
+_Key = TypeVar("_Key", bound=Hashable)
+_Value = TypeVar("_Value")
 
 
 def _held_by_one_of(searcher: tantivy.Searcher, owners: Sequence[Owner]) -> bool:
@@ -92,6 +95,49 @@ def _held_by_one_of(searcher: tantivy.Searcher, owners: Sequence[Owner]) -> bool
     if not any(searcher.doc_freq("owner", str(owner)) == total for owner in dict.fromkeys(owners)):
         return False
     return sum(count for _, count in searcher.terms_with_prefix("language", "")) == total
+
+
+class _Snapshot:
+    """The index as one reload of it reads, and what questions learnt of it so far.
+
+    A process that writes the index is the only one that changes it, and its reader reloads
+    only at its own commits (by hand, not on a file watcher's notice): until the next one
+    every search reads these very segments, so what was learnt of them is exactly true
+    and is kept (whether one owner holds every document, which languages owners hold, how
+    many sentences hold a stem). A process that only reads beside a writer keeps nothing
+    here: its reader follows the writer's commits unannounced.
+    """
+
+    __slots__ = ("searcher", "remembers", "held_by_one", "languages_held", "sentence_freqs")
+
+    def __init__(self, searcher: tantivy.Searcher, *, remembers: bool) -> None:
+        self.searcher = searcher
+        self.remembers = remembers
+        self.held_by_one: dict[tuple[Owner, ...], bool] = {}
+        self.languages_held: dict[tuple[tuple[Owner, ...], str], bool] = {}
+        self.sentence_freqs: dict[str, int] = {}
+
+    def held_by_one_of(self, owners: tuple[Owner, ...]) -> bool:
+        held = self.held_by_one.get(owners)
+        if held is None:
+            held = _held_by_one_of(self.searcher, owners)
+            self.keep(self.held_by_one, owners, held)
+        return held
+
+    def sentence_freq(self, stem: str) -> int:
+        frequency = self.sentence_freqs.get(stem)
+        if frequency is None:
+            frequency = self.searcher.doc_freq("sentence", stem)
+            self.keep(self.sentence_freqs, stem, frequency)
+        return frequency
+
+    def keep(self, kept: dict[_Key, _Value], key: _Key, value: _Value) -> None:
+        """Keep an answer found of this snapshot, if it remembers (no closures: a question
+        asks these a dozen times, and a lambda each costs a twentieth of what is saved)."""
+        if self.remembers:
+            if len(kept) >= MAX_REMEMBERED_FACTS:
+                kept.clear()
+            kept[key] = value
 
 
 def _schema() -> tantivy.Schema:
@@ -129,6 +175,7 @@ class PassageIndex:
         self._languages_state: tuple[int, int] = (-1, -1)
         self._languages_held: dict[tuple[frozenset[Owner], str], bool] = {}
         self._stem_clauses: dict[str, tuple[_Clause, _Clause]] = {}
+        self._snapshot: _Snapshot | None = None  # the writing process's, since its last reload
         self._open()
 
     def _open(self) -> None:
@@ -137,10 +184,14 @@ class PassageIndex:
             self._check_format()
             self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
             self._index.register_tokenizer(ANALYZER, _analyzer())
+            if self._writable:  # see _Snapshot
+                self._index.config_reader("Manual")
             self._index.reload()
             self._probe()
         except (ValueError, OSError) as exc:  # tantivy's one error type, for corrupt and incompatible indexes
             raise IndexUnavailable(str(exc)) from exc
+        if self._writable:
+            self._snapshot = _Snapshot(self._index.searcher(), remembers=True)
 
     def _open_writer(self) -> tantivy.IndexWriter:
         """The index opened and read fine, so a writer it refuses is one another process
@@ -228,26 +279,43 @@ class PassageIndex:
         with self._lock:
             self.writer.commit()
             self._index.reload()
+            self._snapshot = _Snapshot(self._index.searcher(), remembers=True)
 
     # --- reading ----------------------------------------------------------------
 
+    def _now(self) -> _Snapshot:
+        """The index as a search reads it now."""
+        return self._snapshot or _Snapshot(self._index.searcher(), remembers=False)
+
     def num_docs(self) -> int:
-        return self._index.searcher().num_docs
+        return self._now().searcher.num_docs
 
     def doc_freqs(self, stems: Sequence[str]) -> tuple[int, dict[str, int]]:
         """The number of documents, and how many of them hold each stem in their sentence."""
-        searcher = self._index.searcher()
-        return searcher.num_docs, {stem: searcher.doc_freq("sentence", stem) for stem in stems}
+        snapshot = self._now()
+        known = snapshot.sentence_freqs
+        return snapshot.searcher.num_docs, {
+            stem: known[stem] if stem in known else snapshot.sentence_freq(stem) for stem in stems
+        }
 
     def holds_language(self, owners: Sequence[Owner], language: str) -> bool:
         """Whether any passage ``owners`` may see is in ``language``.
 
-        Remembered until the index changes (its number of documents or of segments): the
-        search that tells visits every passage of the owners in that language, milliseconds
-        for an owner holding a hundred thousand.
+        Remembered, as the search that tells visits every passage of the owners in that
+        language (milliseconds for an owner holding a hundred thousand): by the writing
+        process until its next commit (:class:`_Snapshot`), beside a writer until the
+        index changes (its number of documents or of segments).
         """
         if not owners:
             return False
+        snapshot = self._snapshot
+        if snapshot is not None:
+            key = (tuple(owners), language)
+            held = snapshot.languages_held.get(key)
+            if held is None:
+                held = self._holds_language_in(snapshot.searcher, owners, language)
+                snapshot.keep(snapshot.languages_held, key, held)
+            return held
         searcher = self._index.searcher()
         # Never remembered: the index can count as many documents and segments after a
         # language first arrives (an article re-indexed in another one) as before.
@@ -259,15 +327,15 @@ class PassageIndex:
         key = (frozenset(owners), language)
         held = self._languages_held.get(key)
         if held is None:
-            query = self._in_language(language, owners)
-            held = self._languages_held[key] = searcher.search(query, 1, count=False).hits != []
+            held = self._languages_held[key] = self._holds_language_in(searcher, owners, language)
         return held
 
-    def _in_language(self, language: str, owners: Sequence[Owner]) -> tantivy.Query:
-        return tantivy.Query.boolean_query([
+    def _holds_language_in(self, searcher: tantivy.Searcher, owners: Sequence[Owner], language: str) -> bool:
+        query = tantivy.Query.boolean_query([
             (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "language", language)),
             (tantivy.Occur.Must, self._owner_filter(owners)),
         ])
+        return searcher.search(query, 1, count=False).hits != []
 
     def search(
         self,
@@ -286,8 +354,9 @@ class PassageIndex:
             for clause in remembered.get(stem) or self._clauses_of(stem)
         ]
         query = tantivy.Query.boolean_query(clauses)
-        searcher = self._index.searcher()
-        filters = [] if _held_by_one_of(searcher, owners) else [self._owner_filter(owners)]
+        snapshot = self._now()
+        searcher = snapshot.searcher
+        filters = [] if snapshot.held_by_one_of(tuple(owners)) else [self._owner_filter(owners)]
         if article_id is not None:
             filters.append(tantivy.Query.term_query(self.schema, "article_id", article_id))
         if filters:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,52 @@ def test_which_languages_owners_hold_is_read_again_once_the_index_changes(tmp_pa
     index.commit()
     assert not index.holds_language([LOCAL], "ro")
     index.close()
+
+
+def test_what_the_writer_learnt_of_its_index_lasts_until_its_next_commit_only(tmp_path: Path) -> None:
+    """The writing process keeps, until its next commit, that one owner holds every passage
+    (its searches then skip the owner filter), which languages owners hold and how many
+    sentences hold a stem: another owner's passage committed after must never be found
+    by the first, and the counts must be the new ones."""
+    index = PassageIndex(tmp_path / "passages.index")
+    stems = words_of("en").terms("seals")
+    index.add([SEALS], [LOCAL], "en")
+    index.commit()
+    assert [hit.article_id for hit in index.search(stems, [LOCAL])] == [1]
+    assert index.doc_freqs(stems) == (1, {stems[0]: 1})
+    assert not index.holds_language([LOCAL], "ro")
+    theirs = StoredSentence(2, 1, 1, "The seals of the harbour are counted each spring.")
+    index.add([theirs], [Owner.chat(7)], "en")
+    index.add([StoredSentence(3, 1, 1, "Focile s-au întors în estuarul Tamisei.")], [LOCAL], "ro")
+    assert index.doc_freqs(stems) == (1, {stems[0]: 1})  # not committed: not searchable yet
+    index.commit()
+    assert [hit.article_id for hit in index.search(stems, [LOCAL])] == [1]
+    assert {hit.article_id for hit in index.search(stems, [LOCAL, Owner.chat(7)])} == {1, 2}
+    assert index.doc_freqs(stems) == (3, {stems[0]: 2})
+    assert index.holds_language([LOCAL], "ro")
+    index.close()
+
+
+def test_a_reader_beside_the_writer_follows_its_commits_without_keeping_what_it_learnt(
+    tmp_path: Path,
+) -> None:
+    """A process that only reads learns of the writer's commits when its reader reloads on
+    its own, unannounced: it must keep nothing of what an earlier search found (one owner
+    holding every passage would let another chat's passages through)."""
+    path = tmp_path / "passages.index"
+    writer = PassageIndex(path)
+    stems = words_of("en").terms("seals")
+    writer.add([SEALS], [LOCAL], "en")
+    writer.commit()
+    reader = PassageIndex(path, writable=False)
+    assert [hit.article_id for hit in reader.search(stems, [LOCAL])] == [1]
+    theirs = StoredSentence(2, 1, 1, "The seals of the harbour are counted each spring.")
+    writer.add([theirs], [Owner.chat(7)], "en")
+    writer.commit()
+    deadline = time.monotonic() + 10
+    while reader.num_docs() < 2:  # the reader's file watcher reloads it within a second or so
+        assert time.monotonic() < deadline, "the reader never saw the writer's commit"
+        time.sleep(0.05)
+    assert [hit.article_id for hit in reader.search(stems, [LOCAL])] == [1]
+    assert reader.doc_freqs(stems) == (2, {stems[0]: 2})
+    writer.close()

@@ -61,12 +61,10 @@ def language_scores(text: str, candidates: int = 3, at_least: float = 0.0) -> li
         return []
     if sample.isupper():  # the model reads a text in capitals as Japanese
         sample = sample.lower()
-    labels, scores = _model().predict(sample, k=candidates, threshold=at_least)
-    return [
-        (label[_CODE_AT:], probability)
-        for label, probability in zip(labels, scores, strict=True)
-        if len(label) == _CODE_AT + 2
-    ]
+    # The model's own predict() below its Python wrapper (which checks for line breaks the
+    # sample has none of, and unzips the pairs): a question pays for it.
+    found = _model().f.predict(sample + "\n", candidates, at_least, "strict")
+    return [(label[_CODE_AT:], probability) for probability, label in found if len(label) == _CODE_AT + 2]
 
 
 def detect_language(text: str) -> str | None:
