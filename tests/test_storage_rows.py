@@ -4,7 +4,10 @@ for SQLite, from a VALUES list written into it, the same rows come out."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -91,3 +94,22 @@ def test_a_read_keeps_a_bounded_number_of_written_out_statements(store: Storage)
     for size in range(2, 2 * MAX_WRITTEN_SHAPES + 1):
         assert store.articles.titles_and_urls([found] * size) == cited
         assert len(_titles_and_urls._written) <= MAX_WRITTEN_SHAPES
+
+
+@pytest.mark.parametrize("name, listed", [
+    ("_sentences_in", {"ranges": [(1, 1, 3), (2, 4, 6)]}), ("_titles_and_urls", {"ids": [(1,), (2,)]}),
+])
+def test_the_answer_paths_reads_take_the_listed_rows_in_step(
+    tmp_path: Path, name: str, listed: dict[str, list[tuple[int, ...]]]
+) -> None:
+    """Each question runs these reads: SQLite reads their listed rows as it goes, rather
+    than first copying them into a temporary table (a third more instructions)."""
+    import retrieval.storage.articles
+
+    database = tmp_path / "plan.db"
+    Storage(StorageConfig(path=str(database)).database()).close()
+    sql, values = getattr(retrieval.storage.articles, name).sqlite_call(listed)
+    with closing(sqlite3.connect(database)) as driver:
+        plan = [row[-1] for row in driver.execute(f"EXPLAIN QUERY PLAN {sql}", values)]
+    assert any(step.startswith("SCAN") for step in plan), plan
+    assert not any(step.startswith("MATERIALIZE") for step in plan), plan

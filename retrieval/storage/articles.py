@@ -186,14 +186,17 @@ def _sentences_in() -> Select:
 
 @read
 def _titles_and_urls() -> Select:
-    """What a citation shows of each article: its title and link."""
+    """What a citation shows of each article: its title and link; a null title for an
+    article no longer stored (titles are never null). An outer join, as in
+    :func:`_sentences_in`: with an inner one SQLite first copies the listed ids into a
+    temporary table, a third of this read's instructions."""
     from sqlalchemy import select
 
     from retrieval.storage.core import listed_rows
     from retrieval.storage.schema import articles
 
     ids = listed_rows("ids", articles.c.id)
-    return select(articles.c.id, articles.c.title, articles.c.url).join_from(
+    return select(ids.c.id, articles.c.title, articles.c.url).outerjoin_from(
         ids, articles, articles.c.id == ids.c.id
     )
 
@@ -471,7 +474,7 @@ class ArticleStore:
         if not article_ids:
             return {}
         rows = self._db.rows(_titles_and_urls, ids=[(int(i),) for i in article_ids])
-        return {row[0]: (row[1], row[2]) for row in rows}
+        return {row[0]: (row[1], row[2]) for row in rows if row[1] is not None}
 
     def articles(self, owners: Sequence[Owner], limit: int, offset: int = 0) -> list[ArticleInfo]:
         """Articles the owners hold, newest first (by when they got them)."""

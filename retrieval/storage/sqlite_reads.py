@@ -85,9 +85,9 @@ SQL: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
     ),
     'retrieval.storage.articles._titles_and_urls': (
         (
-            'SELECT articles.id, articles.title, articles.url \n'
-            'FROM (SELECT column1 AS id FROM (VALUES ?)) AS anon_1 JOIN articles ON articles.id = '
-            'anon_1.id'
+            'SELECT anon_1.id, articles.title, articles.url \n'
+            'FROM (SELECT column1 AS id FROM (VALUES ?)) AS anon_1 LEFT OUTER JOIN articles ON '
+            'articles.id = anon_1.id'
         ),
         ('ids',),
         {'ids': None},
