@@ -183,6 +183,22 @@ NO_PLUGINS = ModuleType(PYDANTIC_PLUGIN_LOADER, "pydantic's plugin loader, every
 NO_PLUGINS.get_plugins = _no_plugins  # type: ignore[attr-defined]
 
 
+def _from_pydantic_loader(name: str) -> object:
+    """Anything else a later pydantic asks of its loader comes from its own, loaded then:
+    the stand-in must never make an import fail. (The import system's own questions, such
+    as whether it is a package, are answered by the stand-in itself.)"""
+    import importlib
+
+    if name.startswith("__"):
+        raise AttributeError(name)
+    if sys.modules.get(PYDANTIC_PLUGIN_LOADER) is NO_PLUGINS:
+        del sys.modules[PYDANTIC_PLUGIN_LOADER]
+    return getattr(importlib.import_module(PYDANTIC_PLUGIN_LOADER), name)
+
+
+NO_PLUGINS.__getattr__ = _from_pydantic_loader  # type: ignore[method-assign]  # PEP 562
+
+
 def with_database(config: Config, db: str | None) -> Config:
     """``config`` with the database ``--db`` names, if it names one."""
     if not db:

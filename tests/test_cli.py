@@ -439,6 +439,21 @@ def test_pydantic_finds_no_plugins_meanwhile_and_its_own_loader_afterwards(
     assert _loader is not NO_PLUGINS and hasattr(_loader, "importlib_metadata")
 
 
+def test_the_stand_in_plugin_loader_hands_anything_else_to_pydantics_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delitem(sys.modules, PYDANTIC_PLUGIN_LOADER, raising=False)
+    monkeypatch.delenv(PYDANTIC_PLUGINS_SWITCH, raising=False)
+
+    with without_pydantic_plugins():
+        # What a later pydantic might import from its loader beside get_plugins.
+        from pydantic.plugin._loader import PYDANTIC_ENTRY_POINT_GROUP
+
+        assert PYDANTIC_ENTRY_POINT_GROUP == "pydantic"
+        assert sys.modules[PYDANTIC_PLUGIN_LOADER] is not NO_PLUGINS
+    assert sys.modules[PYDANTIC_PLUGIN_LOADER] is not NO_PLUGINS  # pydantic's own stays
+
+
 @pytest.mark.parametrize(
     ("command", "status"),
     [(["--help"], 0), (["articles", "--help"], 0), (["articles", "--limit", "none"], 2)],
