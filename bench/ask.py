@@ -22,8 +22,11 @@ the first ``--bm25-questions`` questions: the speed-up is its CPU p50 over ask's
 on those same questions (CPU time: on a shared machine wall time measures the others too).
 
 ``--code DIR`` runs the command line of another checkout (the databases are built by this
-one): ``--code ../main`` measures the code before a change in the same run. Writes
-``bench/results/ask.json``.
+one): ``--code ../main`` measures the code before a change in the same run. ``--against DIR
+--pairs N`` then runs the two checkouts' command lines alternately N times each on the same
+database (each run's CPU p50 over the same questions, without rank-bm25) and prints the ratios
+of each pair: on a host whose speed drifts within minutes, the median of the pairs' ratios is
+the figure that holds. Writes ``bench/results/ask.json``.
 """
 
 from __future__ import annotations
@@ -212,6 +215,41 @@ def measure_size(
     }
 
 
+def measure_pairs(
+    size: int, pool: list[str], questions: list[str], code: Path, against: Path, pairs: int, cache: Path
+) -> dict[str, object]:
+    """CPU p50 of ``code``'s and ``against``'s ``ask -`` in ``pairs`` alternating runs."""
+    database = cached_database(size, pool, cache)
+    runs: dict[Path, list[float]] = {code: [], against: []}
+    for pair in range(pairs):
+        for checkout in (code, against) if pair % 2 == 0 else (against, code):
+            cpu = ask_through_cli(checkout, database, questions)["cpu_ms"][WARMUP:]
+            runs[checkout].append(round(percentile(cpu, 0.5), 3))
+    ratios = [mine / theirs for mine, theirs in zip(runs[code], runs[against], strict=True)]
+    return {
+        "passages": size,
+        "code_cpu_p50_ms": runs[code],
+        "against_cpu_p50_ms": runs[against],
+        "ratios": [round(r, 3) for r in ratios],
+        "ratio_median": round(statistics.median(ratios), 3),
+    }
+
+
+def print_pairs(results: list[dict], code: Path, against: Path) -> None:
+    table = Table(title=f"ask - CPU p50 ms, {code} / {against}, alternating runs")
+    for column in ("passages", "this checkout, each run", "against, each run", "ratios", "median ratio"):
+        table.add_column(column, justify="right")
+    for r in results:
+        table.add_row(
+            f"{r['passages']:,}",
+            " ".join(f"{x:.2f}" for x in r["code_cpu_p50_ms"]),
+            " ".join(f"{x:.2f}" for x in r["against_cpu_p50_ms"]),
+            " ".join(f"{x:.2f}" for x in r["ratios"]),
+            f"{r['ratio_median']:.3f}",
+        )
+    Console(width=max(Console().width, 120)).print(table)
+
+
 def print_table(results: list[dict], code: Path) -> None:
     table = Table(title=f"briefbot ask - (code: {code})")
     for column in (
@@ -241,6 +279,8 @@ def main() -> None:
     parser.add_argument("--bm25-questions", type=int, default=20)
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose command line runs")
     parser.add_argument("--cache", type=Path, default=CACHE, help="where built databases are kept")
+    parser.add_argument("--against", type=Path, help="another checkout, run alternately with --code")
+    parser.add_argument("--pairs", type=int, default=8, help="alternating runs of each, with --against")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else list(DEFAULT_SIZES)
     code = args.code.resolve()
@@ -248,6 +288,16 @@ def main() -> None:
     pool = sentence_pool()
     all_questions = [q for _, _, article_questions in squad_articles() for q in article_questions]
     questions = random.Random(SEED).sample(all_questions, WARMUP + args.questions)
+    if args.against is not None:
+        against = args.against.resolve()
+        paired = [
+            measure_pairs(size, pool, questions, code, against, args.pairs, args.cache) for size in sizes
+        ]
+        print_pairs(paired, code, against)
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"code": str(code), "against": str(against), "pairs": paired}
+        RESULTS.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        return
     results = []
     for size in sizes:
         results.append(measure_size(size, pool, questions, args.bm25_questions, code, args.cache))
