@@ -171,7 +171,8 @@ class PassageIndex:
         self._heap_bytes = heap_bytes
         self._writable = writable
         self._writer: tantivy.IndexWriter | None = None
-        # What holds_language found, for the index as it was then (documents, segments).
+        # What holds_language found beside a writer, for the index as it was then
+        # (documents, segments); the writing process keeps it in its _Snapshot instead.
         self._languages_state: tuple[int, int] = (-1, -1)
         self._languages_held: dict[tuple[frozenset[Owner], str], bool] = {}
         self._stem_clauses: dict[str, tuple[_Clause, _Clause]] = {}
