@@ -58,9 +58,9 @@ def _redirect(exchange: Exchange) -> None:
     exchange.respond(302, b"", "text/plain", {"Location": exchange.query("to")})
 
 
-def failing(times: int, how: str) -> Handler:
-    """Fails the first ``times`` requests (with the status ``how``, or a dropped connection
-    for "reset"), then serves the page."""
+def failing(times: int, how: str, retry_after: str = "0") -> Handler:
+    """Fails the first ``times`` requests (with the status ``how`` and its ``Retry-After``,
+    or a dropped connection for "reset"), then serves the page."""
     left = [times]
 
     def handler(exchange: Exchange) -> None:
@@ -69,7 +69,7 @@ def failing(times: int, how: str) -> Handler:
             if how == "reset":
                 exchange.hang_up()
             else:
-                exchange.respond(int(how), b"busy", "text/plain", {"Retry-After": "0"})
+                exchange.respond(int(how), b"busy", "text/plain", {"Retry-After": retry_after})
             return
         exchange.respond(200, HTML, "text/html; charset=utf-8")
 
@@ -666,7 +666,10 @@ def test_retries_give_up_with_the_last_answer(web: WebServer) -> None:
 
 
 def test_no_retry_when_the_deadline_is_near(web: WebServer) -> None:
-    web.pages["/flaky"] = failing(99, "503")
-    with pytest.raises(FetchError):
-        Fetcher(FetchConfig(allow_private=True, timeout_s=0.2)).fetch(web.url("/flaky"))
+    # The wait the site asks for would end past the deadline; the deadline itself leaves the
+    # first request time to arrive on a loaded machine.
+    web.pages["/flaky"] = failing(99, "503", retry_after="1")
+    with pytest.raises(FetchError) as raised:
+        Fetcher(FetchConfig(allow_private=True, timeout_s=1.0)).fetch(web.url("/flaky"))
+    assert raised.value.reason is FetchFailure.HTTP_STATUS
     assert len(web.requests) == 1
