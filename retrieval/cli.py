@@ -279,6 +279,10 @@ def _summarize(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _ask(engine: Engine, args: argparse.Namespace) -> int:
+    if not args.question.strip():
+        print('briefbot: The question is empty: briefbot ask "QUESTION", or - to read one a line.',
+              file=sys.stderr)
+        return EXIT_USAGE
     questions = _stdin_lines() if args.question == "-" else iter([args.question])
     status = EXIT_OK
     for question in questions:

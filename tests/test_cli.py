@@ -96,6 +96,13 @@ def test_ask_reads_one_question_per_line(cli: Cli) -> None:
     assert "Wall Street Journal" in answers[0]["sentences"][0]["text"]
 
 
+def test_an_empty_question_is_a_usage_error(cli: Cli) -> None:
+    for question in ("", "  "):
+        code, out, err = cli("ask", question)
+        assert (code, out) == (2, "")
+        assert err == 'briefbot: The question is empty: briefbot ask "QUESTION", or - to read one a line.\n'
+
+
 def test_summarize_accepts_files_and_stdin(cli: Cli, tmp_path: Path) -> None:
     page = tmp_path / "page.html"
     page.write_text(ARTICLE_HTML)
