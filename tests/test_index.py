@@ -6,9 +6,10 @@ import time
 from pathlib import Path
 
 import pytest
+import tantivy
 
 from retrieval.errors import IndexBusy, IndexUnavailable
-from retrieval.index import COMMON_MIN_SENTENCES, PassageIndex
+from retrieval.index import COMMON_MIN_SENTENCES, COMMON_SENTENCE_BOOST, PassageIndex
 from retrieval.language.words import words_of
 from retrieval.owners import LOCAL, Owner
 from retrieval.storage.articles import StoredSentence
@@ -155,7 +156,7 @@ def test_a_reader_beside_the_writer_follows_its_commits_without_keeping_what_it_
 
 def test_a_stem_many_sentences_hold_is_searched_in_their_sentences_only(tmp_path: Path) -> None:
     """A sentence whose passage alone holds a stem is found by it until the stem is common:
-    then only the sentences that hold it are."""
+    then only the sentences that hold it are, their term counting for the passage's too."""
     index = PassageIndex(tmp_path / "passages.index")
     stems = words_of("en").terms("seals")
     counted = StoredSentence(1, 2, 1, "They were counted in the spring.")
@@ -167,7 +168,13 @@ def test_a_stem_many_sentences_hold_is_searched_in_their_sentences_only(tmp_path
     assert (1, 2) in {(hit.article_id, hit.position) for hit in index.search(stems, [LOCAL], limit=1000)}
     index.add([StoredSentence(3, 1, 0, grey)], [LOCAL], "en")
     index.commit()
-    hits = {(hit.article_id, hit.position) for hit in index.search(stems, [LOCAL], limit=1000)}
-    assert (1, 1) in hits and (1, 2) not in hits
+    hits = index.search(stems, [LOCAL], limit=1000)
+    assert (1, 1) in {(hit.article_id, hit.position) for hit in hits}
+    assert (1, 2) not in {(hit.article_id, hit.position) for hit in hits}
+    in_sentences = tantivy.Query.term_query(index.schema, "sentence", stems[0])
+    alone = index._now().searcher.search(in_sentences, 1000, count=False).hits
+    assert sorted(hit.score for hit in hits) == pytest.approx(
+        sorted(COMMON_SENTENCE_BOOST * score for score, _ in alone)
+    )
     assert len(hits) == COMMON_MIN_SENTENCES
     index.close()
