@@ -36,8 +36,12 @@ from retrieval.storage.articles import StoredSentence
 
 ANALYZER = "terms"
 # Sentences on each side of the focus sentence in its passage. 1 rather than 2: the passage
-# postings (four fifths of what a search reads) are 40 % shorter, and the answers as good or
-# better (bench/ask.py at 100k passages, bench/qa.py, bench/languages.py).
+# postings (four fifths of what a search reads) are 40 % shorter, a question at 100k passages
+# takes 7 % fewer instructions, and the answers are as good: P@1 +0.6 at 100k passages and
+# -0.4 at 1M (bench/ask.py, 2,000 questions), -0.1 on SQuAD (bench/qa.py), in 12 languages
+# +0.03 on average each alone and -0.2 all in one database (bench/languages.py). Ranking
+# whole documents by their passages loses more (bench/retrieval.py, nDCG@10 -0.005 by the
+# best passage, -0.019 by the sum of the best three).
 WINDOW = 1
 SENTENCE_BOOST = 1.0
 PASSAGE_BOOST = 1.0
@@ -49,10 +53,9 @@ MAX_REMEMBERED_LANGUAGES = 10_000  # (owners, language) answers of holds_languag
 MAX_REMEMBERED_STEMS = 10_000  # stems whose query clauses are kept at most
 MAX_REMEMBERED_FACTS = 100_000  # answers a snapshot keeps at most, of each kind
 # A stem at least this share of the sentences hold, and at least this many, is searched in
-# the sentences only, its term there counting this many times (PassageIndex.search).
+# the sentences only (PassageIndex.search).
 COMMON_SHARE = 0.005
 COMMON_MIN_SENTENCES = 500
-COMMON_SENTENCE_BOOST = 2.0
 
 
 def sentence_terms(text: str, language: str | None) -> str:
@@ -362,13 +365,14 @@ class PassageIndex:
         A common stem (one that ``COMMON_SHARE`` of the sentences hold, and at least
         ``COMMON_MIN_SENTENCES``) is searched in the sentences only: its passage postings,
         three times as long, are what most of a search's time went to at 100k passages,
-        for a term of low IDF. Its term in the sentence counts for both
-        (``COMMON_SENTENCE_BOOST``): a passage holds what its sentence does, so only a
-        sentence whose neighbours alone hold the stem scores less than it would. A question
-        takes 12 % fewer instructions at 100k passages, the answers as good there and at 1M
-        (bench/ask.py; without the boost, 1.2 points of P@1 fewer at 1M). The floor leaves
-        a small index, whose postings are all short, searched as before (bench/qa.py and
-        bench/languages.py: no answer changes).
+        for a term of low IDF. Its term in the sentence counts for both (its boost is the
+        two fields' together): a passage holds what its sentence does, so only a sentence
+        whose neighbours alone hold the stem scores less than it would. A question takes
+        11 % fewer instructions at 100k passages, the answers as good there and at 1M
+        (bench/ask.py, 2,000 questions; the sentence term counted once, 1.2 points of P@1
+        fewer at 1M; 1.5 or 3 times, 0.5 and 0.6 fewer). The floor leaves a small index,
+        whose postings are all short, searched as before (bench/qa.py, bench/languages.py:
+        no answer changes).
         """
         if not stems or not owners:
             return []
@@ -411,7 +415,7 @@ class PassageIndex:
             self._stem_clauses.clear()
         if common:
             clauses: tuple[_Clause, ...] = (
-                (tantivy.Occur.Should, self._term("sentence", stem, COMMON_SENTENCE_BOOST * SENTENCE_BOOST)),
+                (tantivy.Occur.Should, self._term("sentence", stem, SENTENCE_BOOST + PASSAGE_BOOST)),
             )
         else:
             clauses = (

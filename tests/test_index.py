@@ -9,7 +9,7 @@ import pytest
 import tantivy
 
 from retrieval.errors import IndexBusy, IndexUnavailable
-from retrieval.index import COMMON_MIN_SENTENCES, COMMON_SENTENCE_BOOST, PassageIndex
+from retrieval.index import COMMON_MIN_SENTENCES, PASSAGE_BOOST, SENTENCE_BOOST, PassageIndex
 from retrieval.language.words import words_of
 from retrieval.owners import LOCAL, Owner
 from retrieval.storage.articles import StoredSentence
@@ -174,7 +174,7 @@ def test_a_stem_many_sentences_hold_is_searched_in_their_sentences_only(tmp_path
     in_sentences = tantivy.Query.term_query(index.schema, "sentence", stems[0])
     alone = index._now().searcher.search(in_sentences, 1000, count=False).hits
     assert sorted(hit.score for hit in hits) == pytest.approx(
-        sorted(COMMON_SENTENCE_BOOST * score for score, _ in alone)
+        sorted((SENTENCE_BOOST + PASSAGE_BOOST) * score for score, _ in alone)
     )
     assert len(hits) == COMMON_MIN_SENTENCES
     index.close()
