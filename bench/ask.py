@@ -26,7 +26,10 @@ one): ``--code ../main`` measures the code before a change in the same run. ``--
 --pairs N`` then runs the two checkouts' command lines alternately N times each on the same
 database (each run's CPU p50 over the same questions, without rank-bm25) and prints the ratios
 of each pair: on a host whose speed drifts within minutes, the median of the pairs' ratios is
-the figure that holds. Writes ``bench/results/ask.json``.
+the figure that holds. When the two checkouts index passages differently (another
+``retrieval.index.FORMAT``), each command line would rebuild the other's index on opening it:
+``--against-cache DIR`` then gives the other checkout databases of its own, built under DIR
+by its own bench/ask.py, the same articles. Writes ``bench/results/ask.json``.
 """
 
 from __future__ import annotations
@@ -96,6 +99,16 @@ with open(timings, "w", encoding="utf-8") as file:
     json.dump({"status": status, "wall_ms": wall, "cpu_ms": cpu}, file)
 """
 
+# Runs in a child process from another checkout: its database of a size, built by its code.
+BUILD_RUN = """
+import sys
+from pathlib import Path
+from bench.ask import cached_database
+from bench.scale import sentence_pool
+
+print(cached_database(int(sys.argv[1]), sentence_pool(), Path(sys.argv[2])))
+"""
+
 
 def cached_database(size: int, pool: list[str], cache: Path) -> Path:
     """A database of ``size`` passages held by the command line's owner, built once."""
@@ -111,6 +124,16 @@ def cached_database(size: int, pool: list[str], cache: Path) -> Path:
     print(f"\r{size:,}: built in {seconds:.0f} s", file=sys.stderr)
     (folder / BUILT).write_text(f"{seconds:.0f} s\n")
     return database
+
+
+def their_database(checkout: Path, size: int, cache: Path) -> Path:
+    """``checkout``'s database of ``size`` passages under ``cache``, built once by its own code."""
+    result = subprocess.run(
+        [sys.executable, "-c", BUILD_RUN, str(size), str(cache)],
+        cwd=checkout, env={**os.environ, "PYTHONPATH": str(checkout)}, check=True,
+        stdout=subprocess.PIPE, text=True,
+    )
+    return Path(result.stdout.splitlines()[-1])
 
 
 def build(database: Path, articles: list[Article]) -> None:
@@ -216,14 +239,19 @@ def measure_size(
 
 
 def measure_pairs(
-    size: int, pool: list[str], questions: list[str], code: Path, against: Path, pairs: int, cache: Path
+    size: int, pool: list[str], questions: list[str], code: Path, against: Path, pairs: int, cache: Path,
+    against_cache: Path | None,
 ) -> dict[str, object]:
-    """CPU p50 of ``code``'s and ``against``'s ``ask -`` in ``pairs`` alternating runs."""
-    database = cached_database(size, pool, cache)
+    """CPU p50 of ``code``'s and ``against``'s ``ask -`` in ``pairs`` alternating runs, on one
+    database or, with ``against_cache``, each on its own."""
+    databases = {code: cached_database(size, pool, cache)}
+    databases[against] = (
+        databases[code] if against_cache is None else their_database(against, size, against_cache)
+    )
     runs: dict[Path, list[float]] = {code: [], against: []}
     for pair in range(pairs):
         for checkout in (code, against) if pair % 2 == 0 else (against, code):
-            cpu = ask_through_cli(checkout, database, questions)["cpu_ms"][WARMUP:]
+            cpu = ask_through_cli(checkout, databases[checkout], questions)["cpu_ms"][WARMUP:]
             runs[checkout].append(round(percentile(cpu, 0.5), 3))
     ratios = [mine / theirs for mine, theirs in zip(runs[code], runs[against], strict=True)]
     return {
@@ -281,6 +309,10 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=CACHE, help="where built databases are kept")
     parser.add_argument("--against", type=Path, help="another checkout, run alternately with --code")
     parser.add_argument("--pairs", type=int, default=8, help="alternating runs of each, with --against")
+    parser.add_argument(
+        "--against-cache", type=Path,
+        help="databases of --against's own, built by its code (when the index formats differ)",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else list(DEFAULT_SIZES)
     code = args.code.resolve()
@@ -291,7 +323,8 @@ def main() -> None:
     if args.against is not None:
         against = args.against.resolve()
         paired = [
-            measure_pairs(size, pool, questions, code, against, args.pairs, args.cache) for size in sizes
+            measure_pairs(size, pool, questions, code, against, args.pairs, args.cache, args.against_cache)
+            for size in sizes
         ]
         print_pairs(paired, code, against)
         RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -339,9 +339,10 @@ def test_index_built_with_other_settings_is_rebuilt(storage: StorageConfig) -> N
     with Engine(make_config(storage)) as engine:
         engine.ingest_text(SEALS, LOCAL)
         marker = engine.index.path / "briefbot-format"
-    marker.write_text("briefbot passages v1, window 1")
+    before = "briefbot passages v6 (size, time and number words are terms), window 2"
+    marker.write_text(before)  # what an index was built with before passages of three sentences
     with Engine(make_config(storage)) as engine:
-        assert marker.read_text() != "briefbot passages v1, window 1"
+        assert marker.read_text() != before
         assert engine.index.num_docs() == 4
         assert not engine.ask("How many seals were counted?", LOCAL).abstained
 

@@ -6,9 +6,10 @@ import time
 from pathlib import Path
 
 import pytest
+import tantivy
 
 from retrieval.errors import IndexBusy, IndexUnavailable
-from retrieval.index import PassageIndex
+from retrieval.index import COMMON_MIN_SENTENCES, PASSAGE_BOOST, SENTENCE_BOOST, PassageIndex
 from retrieval.language.words import words_of
 from retrieval.owners import LOCAL, Owner
 from retrieval.storage.articles import StoredSentence
@@ -151,3 +152,29 @@ def test_a_reader_beside_the_writer_follows_its_commits_without_keeping_what_it_
     assert [hit.article_id for hit in reader.search(stems, [LOCAL])] == [1]
     assert reader.doc_freqs(stems) == (2, {stems[0]: 2})
     writer.close()
+
+
+def test_a_stem_many_sentences_hold_is_searched_in_their_sentences_only(tmp_path: Path) -> None:
+    """A sentence whose passage alone holds a stem is found by it until the stem is common:
+    then only the sentences that hold it are, their term counting for the passage's too."""
+    index = PassageIndex(tmp_path / "passages.index")
+    stems = words_of("en").terms("seals")
+    counted = StoredSentence(1, 2, 1, "They were counted in the spring.")
+    index.add([SEALS, counted], [LOCAL], "en")
+    grey = "Grey seals rest on the sandbanks."
+    index.add([StoredSentence(2, p, p - 1, grey) for p in range(1, COMMON_MIN_SENTENCES - 1)], [LOCAL], "en")
+    index.commit()
+    assert index.doc_freqs(stems)[1] == {stems[0]: COMMON_MIN_SENTENCES - 1}
+    assert (1, 2) in {(hit.article_id, hit.position) for hit in index.search(stems, [LOCAL], limit=1000)}
+    index.add([StoredSentence(3, 1, 0, grey)], [LOCAL], "en")
+    index.commit()
+    hits = index.search(stems, [LOCAL], limit=1000)
+    assert (1, 1) in {(hit.article_id, hit.position) for hit in hits}
+    assert (1, 2) not in {(hit.article_id, hit.position) for hit in hits}
+    in_sentences = tantivy.Query.term_query(index.schema, "sentence", stems[0])
+    alone = index._now().searcher.search(in_sentences, 1000, count=False).hits
+    assert sorted(hit.score for hit in hits) == pytest.approx(
+        sorted((SENTENCE_BOOST + PASSAGE_BOOST) * score for score, _ in alone)
+    )
+    assert len(hits) == COMMON_MIN_SENTENCES
+    index.close()
