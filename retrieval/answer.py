@@ -293,15 +293,15 @@ class _Sentences:
 def _read_here(found: Sequence[FoundSentence], words: Words) -> tuple[list[str], list[list[str]]]:
     """Each sentence's terms as the index holds them or, when it holds none in the
     question's language, as read here from the sentence's text."""
-    in_language = {language: _same_language(language, words) for language in {s.language for s in found}}
+    in_language = {language: _same_language(language, words) for language in {row[3] for row in found}}
     terms: list[str] = []
     sequences: list[list[str]] = []
-    for sentence in found:
-        if in_language[sentence.language] and sentence.terms is not None:
-            terms.append(sentence.terms)
-            sequences.append(sentence.terms.split())
+    for _, _, text, language, held in found:
+        if in_language[language] and held is not None:
+            terms.append(held)
+            sequences.append(held.split())
         else:
-            sequences.append(words.terms(sentence.text))
+            sequences.append(words.terms(text))
             terms.append(" ".join(sequences[-1]))
     return terms, sequences
 

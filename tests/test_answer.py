@@ -41,8 +41,8 @@ def _reference(
     hits: list[Hit], found: list[FoundSentence], query: _Query, related: dict[str, set[str]]
 ) -> list[_Scored]:
     """Every hit scored in full, from each sentence's words as a set."""
-    sequences = {(s.article_id, s.position): (s.terms or "").split() for s in found}
-    texts = {(s.article_id, s.position): s.text for s in found}
+    sequences = {(source, position): (terms or "").split() for source, position, _, _, terms in found}
+    texts = {(source, position): text for source, position, text, _, _ in found}
     bits = {stem: 1 << i for i, stem in enumerate(query.weights)}
 
     def held(key: tuple[int, int]) -> tuple[int, int]:
@@ -96,8 +96,8 @@ def test_chosen_as_when_every_hit_is_scored_in_full(
     stems: list[str], weights: list[float], articles: list[list[list[str]]], digits: set[int],
     hits: list[tuple[int, int, float]], wants_number: bool, max_sentences: int, min_coverage: float,
 ) -> None:
-    found = [
-        FoundSentence(
+    found: list[FoundSentence] = [
+        (
             article_id, position,
             " ".join(sentence) + (" 1999" if article_id * 7 + position in digits else ""),
             "en", " ".join(sentence),
@@ -120,10 +120,10 @@ def test_chosen_as_when_every_hit_is_scored_in_full(
 
 def test_sentences_not_in_the_question_language_are_read_in_it() -> None:
     words = words_of("en")
-    found = [
-        FoundSentence(1, 1, "The players played football.", "en", "player play footbal"),
-        FoundSentence(1, 2, "The nations ran.", "de", "nation ran"),  # the index read it in German
-        FoundSentence(2, 1, "Nations play.", "en", None),  # the index holds no terms of it
+    found: list[FoundSentence] = [
+        (1, 1, "The players played football.", "en", "player play footbal"),
+        (1, 2, "The nations ran.", "de", "nation ran"),  # the index read it in German
+        (2, 1, "Nations play.", "en", None),  # the index holds no terms of it
     ]
     sentences = _Sentences(found, words)
     assert sentences.sequences == [

@@ -347,7 +347,7 @@ def test_a_group_reads_its_articles_and_its_kept_messages_in_one_look_up(engine:
     ranges = [(hit.article_id, hit.position, hit.position) for hit in hits]
     messages = {source: i for source, _, _ in ranges if (i := kept_message_id(source)) is not None}
     assert article in {source for source, _, _ in ranges} and messages
-    texts = {(s.article_id, s.position): s.text for s in engine.search.sentences_in(ranges)}
+    texts = {(source, position): text for source, position, text, _, _ in engine.search.sentences_in(ranges)}
     assert sorted(texts) == sorted((source, position) for source, position, _ in ranges)
     assert texts[article, 1] == SEALS
     kept = engine.storage.catchup.messages(list(messages.values()))
@@ -355,5 +355,5 @@ def test_a_group_reads_its_articles_and_its_kept_messages_in_one_look_up(engine:
         if source in messages:
             assert text == kept[messages[source]].sentences[position - 1]
     alone = engine.search.sentences_in([(article, 1, 1)])
-    assert [(s.article_id, s.text) for s in alone] == [(article, SEALS)]
+    assert [(source, text) for source, _, text, _, _ in alone] == [(article, SEALS)]
     assert engine.search.sentences_in([]) == []

@@ -14,7 +14,6 @@ from retrieval.engine import Engine
 from retrieval.errors import FetchError, InputError, NotFound
 from retrieval.models import Extracted
 from retrieval.owners import LOCAL, Owner
-from retrieval.storage.articles import FoundSentence
 from retrieval.storage.schema import articles
 from retrieval.summarize import ALGORITHMS
 from tests.support import ARTICLE_HTML, make_pdf, shared_file
@@ -92,15 +91,15 @@ def test_sentences_are_read_by_position_ranges_and_cited_by_title(engine: Engine
     volcano = engine.ingest(Extracted(title="Volcano", text=VOLCANO, language="en"), LOCAL).id
     store = engine.storage.articles
     found = sorted(store.sentences_in([(seals, 0, 2), (volcano, 2, 9), (seals, 4, 4)]))
-    assert [(s.article_id, s.position, s.language) for s in found] == [
+    assert [(article_id, position, language) for article_id, position, _, language, _ in found] == [
         (seals, 1, "en"), (seals, 2, "en"), (seals, 4, "en"), (volcano, 2, "en"),
     ]
-    assert [s.text for s in found] == [s.text for s in store.sentences(seals) if s.position != 3] + [
+    assert [row[2] for row in found] == [s.text for s in store.sentences(seals) if s.position != 3] + [
         "Officials evacuated three villages overnight and closed the airport to all flights.",
     ]
     ranges = [(seals, position, position) for position in range(1, 200)]
     assert sorted(store.sentences_in(ranges)) == [
-        FoundSentence(s.article_id, s.position, s.text, "en", s.terms) for s in store.sentences(seals)
+        (s.article_id, s.position, s.text, "en", s.terms) for s in store.sentences(seals)
     ]
     assert store.sentences_in([]) == []
     titles = store.titles_and_urls([volcano, seals, 10**9])

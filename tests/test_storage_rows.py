@@ -16,7 +16,6 @@ from retrieval.config import StorageConfig
 from retrieval.models import Extracted
 from retrieval.owners import EVERYONE, LOCAL, Owner
 from retrieval.storage import Storage
-from retrieval.storage.articles import FoundSentence
 from retrieval.storage.core import one_of, owners_in
 from retrieval.storage.schema import articles, ownership
 
@@ -73,10 +72,9 @@ def test_position_ranges_read_the_sentences_with_their_language(store: Storage) 
     gone = english + unknown + 1  # no such article: its range reads nothing
     found = store.articles.sentences_in([(english, 0, 3), (gone, 1, 2), (unknown, 2, 3)])
     assert sorted(found) == [
-        FoundSentence(english, 1, "One.", "en"), FoundSentence(english, 2, "Two.", "en"),
-        FoundSentence(english, 3, "Drei.", "de"), FoundSentence(unknown, 2, "Beta.", None),
+        (english, 1, "One.", "en", None), (english, 2, "Two.", "en", None),
+        (english, 3, "Drei.", "de", None), (unknown, 2, "Beta.", None, None),
     ]
-    assert all(type(sentence) is FoundSentence for sentence in found)
     assert store.articles.sentences_in([]) == []
     assert store.articles.titles_and_urls([unknown, gone, english]) == {
         english: ("One. Two. Three. Fou", None), unknown: ("Alpha. Beta.", None),

@@ -178,7 +178,7 @@ class SearchIndex:
             for position in range(first, last + 1)
         ]
         for (message_id, position), text in self._kept.sentences_at(keys).items():
-            found.append(FoundSentence(message_source(message_id), position, text))
+            found.append((message_source(message_id), position, text, None, None))
         return found
 
     def release(self, article_id: int, owner: Owner) -> None:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 class StoredSentence(NamedTuple):
-    """A stored sentence, as an article is indexed from (a tuple, as :class:`FoundSentence`)."""
+    """A stored sentence, as an article is indexed from."""
 
     article_id: int
     position: int  # 1-based
@@ -31,18 +31,13 @@ class StoredSentence(NamedTuple):
     terms: str | None = None  # what the search index holds of it (retrieval.index.sentence_terms)
 
 
-class FoundSentence(NamedTuple):
-    """A sentence as the answer path reads it (:meth:`ArticleStore.sentences_in`): its
-    paragraph is not read (each column costs about a microsecond a row in the driver), and
-    its language is its own or else its article's. A tuple: the answer path reads some
-    fifty per question, and a tuple is built from a database row about four times faster
-    than a frozen dataclass."""
-
-    article_id: int
-    position: int  # 1-based
-    text: str
-    language: str | None = None
-    terms: str | None = None  # what the search index holds of it (retrieval.index.sentence_terms)
+# A sentence as the answer path reads it (:meth:`ArticleStore.sentences_in`): (article_id,
+# position from 1, text, language, terms). Its paragraph is not read (each column costs about
+# a microsecond a row in the driver); its language is its own or else its article's; its terms
+# are what the search index holds of it (retrieval.index.sentence_terms), if any. The
+# database's row as it comes: the answer path reads some fifty per question, and making each
+# a NamedTuple cost 2 % of a question's instructions.
+FoundSentence = tuple[int, int, str, str | None, str | None]
 
 
 def canonical_url(url: str | None) -> str | None:
@@ -579,9 +574,7 @@ class ArticleStore:
         read, each with its own language or else its article's."""
         if not ranges:
             return []
-        # tuple.__new__ rather than _make, a function in Python: a third of the cost a row.
-        new = tuple.__new__
-        return [new(FoundSentence, row) for row in self._db.rows(_sentences_in, ranges=ranges)]
+        return self._db.rows(_sentences_in, ranges=ranges)
 
 
 def _article_info(row: Sequence[Any]) -> ArticleInfo:
