@@ -231,7 +231,6 @@ class _Query:
             else _Coverage(answer_weights.values(), sum(answer_weights.values()))
         )
         self.bigrams = set(pairwise(stems))  # consecutive question stems
-        self.bigram_masks = {bits[first] | bits[second] for first, second in self.bigrams}
         self.pairs_most = _PairsMost([bits[first] | bits[second] for first, second in self.bigrams])
         self.wants_number = wants_number  # the question asks for a quantity or a time
         self.top_bm25 = top_bm25
@@ -378,21 +377,23 @@ def _scores(
 
 def _full_score(start: float, bonus: float, sequence: list[str], stems: int, query: _Query) -> float:
     """``start`` (BM25 and coverages) plus density, the question's word pairs and ``bonus``."""
-    score = start + DENSITY_WEIGHT * _density(sequence, stems.bit_count(), query.weights)
-    # A pair counts only where the sentence holds both of its stems (otherwise it adds 0).
-    if any(mask & stems == mask for mask in query.bigram_masks):
-        score += BIGRAM_WEIGHT * len(query.bigrams.intersection(pairwise(sequence))) / len(query.bigrams)
+    places = list(compress(count(), map(query.weights.__contains__, sequence)))  # of question stems
+    score = start + DENSITY_WEIGHT * _density(sequence, places, stems.bit_count())
+    # A pair counts only where the sentence holds both of its stems (otherwise it adds 0), and
+    # where it does, it is at two places of question stems side by side.
+    if query.pairs_most[stems]:
+        side_by_side = {(sequence[at], sequence[at + 1]) for at, then in pairwise(places) if then == at + 1}
+        score += BIGRAM_WEIGHT * len(query.bigrams.intersection(side_by_side)) / len(query.bigrams)
     if bonus:
         score += bonus
     return score
 
 
-def _density(sequence: list[str], needed: int, weights: dict[str, float]) -> float:
-    """``needed`` distinct question stems (those in ``sequence``) over the length of the
-    shortest run of ``sequence`` holding them all."""
+def _density(sequence: list[str], places: list[int], needed: int) -> float:
+    """``needed`` distinct question stems (those in ``sequence``, at ``places``) over the
+    length of the shortest run of ``sequence`` holding them all."""
     if needed <= 1:  # none, or one word: a run of one
         return float(needed)
-    places = list(compress(count(), map(weights.__contains__, sequence)))
     if len(places) == needed:  # each once: the one run holding them all spans them
         return needed / (places[-1] - places[0] + 1)
     # The shortest run that ends at a place starts at the last place of the stem seen

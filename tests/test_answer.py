@@ -3,13 +3,17 @@ what is chosen must be exactly what scoring every candidate in full chooses."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from retrieval.answer import (
     ANSWER_TYPE_BONUS,
+    BIGRAM_WEIGHT,
     BM25_WEIGHT,
+    DENSITY_WEIGHT,
     FIRST_HAN,
     PASSAGE_COVERAGE_WEIGHT,
     SENTENCE_COVERAGE_WEIGHT,
@@ -77,6 +81,29 @@ def _reference(
 
 
 sentence_words = st.lists(st.sampled_from(WORDS), max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    stems=st.lists(st.sampled_from(WORDS), min_size=1, max_size=5),
+    sequence=st.lists(st.sampled_from(WORDS), max_size=12),
+)
+def test_density_and_pairs_as_counted_over_the_whole_sentence(stems: list[str], sequence: list[str]) -> None:
+    """The sentence's density and word pairs, read at the places of question stems, as
+    read from every run and every pair of the sentence."""
+    weights = dict.fromkeys(stems, 1.0)
+    query = _Query(weights, weights, {}, stems, wants_number=False, top_bm25=1.0)
+    held = set(sequence) & set(weights)
+    mask = sum(1 << bit for bit, stem in enumerate(weights) if stem in held)
+    runs = [
+        j - i for i in range(len(sequence)) for j in range(i + 1, len(sequence) + 1)
+        if held <= set(sequence[i:j])
+    ]
+    density = float(len(held)) if len(held) <= 1 else len(held) / min(runs)
+    expected = DENSITY_WEIGHT * density
+    if any(first in held and second in held for first, second in query.bigrams):
+        expected += BIGRAM_WEIGHT * len(query.bigrams & set(pairwise(sequence))) / len(query.bigrams)
+    assert _full_score(0.0, 0.0, sequence, mask, query) == expected
 
 
 @settings(max_examples=300, deadline=None)
