@@ -138,9 +138,16 @@ def run_as_process(command: Callable[[], int]) -> NoReturn:
     them (modules, classes, pydantic's validators) to free memory the system takes back
     anyway, 20-40 ms of a reading command's run (bench/startup.py); frozen, they are passed
     over. Nothing is left unsaved: the commands close the database and the index themselves,
-    and standard output is flushed as always."""
+    and standard output is flushed as always.
+
+    A reader that stops reading (``briefbot ask - < questions | head``) ends the command
+    quietly, as it ends grep: no traceback, exit status 1."""
     try:
         sys.exit(command())
+    except BrokenPipeError:
+        # What is still buffered for the closed pipe must not fail again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(EXIT_INPUT)
     finally:
         gc.freeze()
 

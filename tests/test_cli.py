@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -380,6 +381,30 @@ def test_the_program_leaves_its_objects_to_the_system(
         assert done.stdout.strip()
     if command == ["articles"]:
         assert "1 article." in done.stdout
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly(cli: Cli) -> None:
+    """``briefbot ask - < questions | head``: the closed pipe ends the command without a
+    traceback, its database closed as after any other end."""
+    cli("ingest", "-", stdin=NOTES)
+    program = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "--db", str(cli.db), "ask", "-"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert program.stdin and program.stdout and program.stderr
+    question = b"How many seals did the survey count?\n"
+    program.stdin.write(question)
+    program.stdin.flush()
+    assert b"1,200" in program.stdout.readline()  # "head -1"
+    program.stdout.close()
+    with contextlib.suppress(BrokenPipeError):  # it may be gone before all are written
+        program.stdin.write(question * 20_000)
+        program.stdin.close()
+    assert program.wait(timeout=120) == 1
+    assert program.stderr.read().decode() == ""
+    code, out, _ = cli("ask", "How many seals did the survey count?")
+    assert code == 0 and "1,200" in out
 
 
 # A pydantic plugin, installed as pydantic finds them: an entry point in the "pydantic" group.
